@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { CardTemplate, RuleDefinition } from '../knowledge/schemas.js';
+import { escapeHtml, fill, type CardScope } from './variables.js';
+import type { Card, Action, Suggestion } from './types.js';
+
+export const RULE_SYSTEM = 'urn:backpain-cds:rule';
+export const OVERRIDE_REASON_SYSTEM = 'urn:backpain-cds:override-reason';
+/** The spec says "<140 characters"; a summary is cut at a word rather than sent too long. */
+export const SUMMARY_MAX = 139;
+
+function shorten(summary: string): string {
+  if (summary.length <= SUMMARY_MAX) return summary;
+  const cut = summary.slice(0, SUMMARY_MAX - 1);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), 1))}…`;
+}
+
+function fillDeep(value: unknown, scope: CardScope): unknown {
+  if (typeof value === 'string') return fill(value, scope);
+  if (Array.isArray(value)) return value.map((v) => fillDeep(v, scope));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillDeep(v, scope)]));
+  }
+  return value;
+}
+
+export function renderCard(rule: RuleDefinition, template: CardTemplate, scope: CardScope): Card {
+  const suggestions: Suggestion[] | undefined = template.suggestions?.map((s) => ({
+    label: fill(s.label, scope),
+    uuid: randomUUID(),
+    ...(s.isRecommended !== undefined ? { isRecommended: s.isRecommended } : {}),
+    actions: s.actions.map(
+      (a): Action =>
+        a.type === 'delete'
+          ? { type: 'delete', description: fill(a.description, scope), resourceId: fill(a.resourceId, scope) }
+          : { type: 'create', description: fill(a.description, scope), resource: fillDeep(a.resource, scope) as Action['resource'] },
+    ),
+  }));
+  return {
+    uuid: randomUUID(),
+    summary: shorten(fill(template.summary, scope)),
+    indicator: template.indicator,
+    detail: template.detail.map((line) => fill(line, scope, escapeHtml)).join('\n'),
+    source: {
+      label: template.source.label,
+      ...(template.source.url ? { url: template.source.url } : {}),
+      topic: { system: RULE_SYSTEM, code: rule.id, display: rule.title },
+    },
+    ...(suggestions?.length ? { suggestions, selectionBehavior: template.selectionBehavior ?? 'at-most-one' } : {}),
+    ...(template.overrideReasons?.length
+      ? { overrideReasons: template.overrideReasons.map((r) => ({ system: OVERRIDE_REASON_SYSTEM, code: r.code, display: r.display })) }
+      : {}),
+    ...(template.links?.length ? { links: template.links.map((l) => ({ ...l })) } : {}),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The words a card template can use, as {{name}} placeholders. Each is computed here from the
+ * facts, so templates stay plain text and an unknown name is caught when the files are loaded.
+ */
+import type { DraftOrder, FindingHit, PatientFacts } from '../facts/types.js';
+
+export interface CardScope {
+  facts: PatientFacts;
+  userReference: string;
+  order?: DraftOrder;
+}
+
+type Variable = (scope: CardScope) => string | undefined;
+
+function evidenceList(hits: FindingHit[]): string {
+  return hits.map((h) => `- ${h.display} (${h.reference}${h.date ? `, ${h.date}` : ''}): ${h.label}`).join('\n');
+}
+
+const VARIABLES: Record<string, Variable> = {
+  today: (s) => s.facts.today,
+  'patient.reference': (s) => s.facts.patientReference,
+  'user.reference': (s) => s.userReference,
+  'episode.display': (s) => s.facts.episode?.condition.display,
+  'episode.reference': (s) => s.facts.episode?.condition.reference,
+  'episode.start': (s) => (s.facts.episode ? (s.facts.episode.start ?? 'an unknown date') : undefined),
+  'episode.days': (s) => s.facts.episode?.durationDays?.toString(),
+  'episode.weeks': (s) => (s.facts.episode?.durationDays === undefined ? undefined : Math.floor(s.facts.episode.durationDays / 7).toString()),
+  'order.reference': (s) => s.order?.reference,
+  'order.display': (s) => s.order?.display,
+  'redFlags.checked': (s) => s.facts.redFlagsChecked.join('; '),
+  'redFlags.found': (s) => (s.facts.redFlags.length ? evidenceList(s.facts.redFlags) : undefined),
+  'caudaEquina.signs': (s) => (s.facts.caudaEquinaSigns.length ? evidenceList(s.facts.caudaEquinaSigns) : undefined),
+  'priorImaging.display': (s) => s.facts.priorLumbarImaging?.display,
+  'priorImaging.reference': (s) => s.facts.priorLumbarImaging?.reference,
+  'priorImaging.date': (s) => s.facts.priorLumbarImaging?.date,
+  'priorImaging.daysAgo': (s) => s.facts.priorLumbarImaging?.daysAgo.toString(),
+};
+
+export const CARD_VARIABLE_NAMES: readonly string[] = Object.keys(VARIABLES);
+
+export const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g;
+
+export class MissingVariableError extends Error {
+  constructor(readonly variable: string) {
+    super(`card variable "${variable}" has no value for this patient`);
+  }
+}
+
+/** Record text is data, not markup: in markdown it must not open tags or links of its own. */
+export function escapeHtml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Fills {{name}} placeholders; a variable without a value is a bug in a rule or template, never a silent blank. */
+export function fill(text: string, scope: CardScope, escape: (v: string) => string = (v) => v): string {
+  return text.replace(PLACEHOLDER, (_, name: string) => {
+    const value = VARIABLES[name]?.(scope);
+    if (value === undefined) throw new MissingVariableError(name);
+    return escape(value);
+  });
+}
+
+export function placeholdersIn(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
+}

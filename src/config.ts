@@ -1,0 +1,40 @@
+/**
+ * All settings in one validated place, from environment variables. A wrong value stops start-up
+ * with a message that names the variable.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { cardsDir, projectRoot, rulesDir } from './paths.js';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const port = z.coerce.number().int().min(0).max(65535);
+
+const EnvSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  FHIR_PORT: port.default(8080),
+  DEMO_FHIR: bool.default(true),
+  DEMO_SYNTHEA: bool.default(true),
+  SYNTHEA_ARCHIVE: z.string().default(resolve(projectRoot, '../shared/data/synthea-r4-sample.tar.xz')),
+  FETCH_DEADLINE_MS: z.coerce.number().int().min(50).max(30000).default(1500),
+  CORS_ORIGINS: z.string().default('*'),
+  BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'like 1mb or 500kb').default('1mb'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  RULES_DIR: z.string().default(rulesDir),
+  CARDS_DIR: z.string().default(cardsDir),
+});
+
+export type Config = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = EnvSchema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+}
+
+export function corsOrigins(config: Config): string | string[] {
+  return config.CORS_ORIGINS === '*' ? '*' : config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+}

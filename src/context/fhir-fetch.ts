@@ -1,0 +1,87 @@
+/**
+ * Reads from the EHR's FHIR server with fhir-kit-client, under the request's deadline. Errors are
+ * classified here and carry no URL or body, because both can hold patient data.
+ */
+import { Client } from 'fhir-kit-client';
+import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
+
+export type FetchFailure = 'timeout' | 'unreachable' | 'http-error' | 'not-fhir' | 'bad-paging';
+
+export class FhirFetchError extends Error {
+  constructor(
+    readonly failure: FetchFailure,
+    readonly status?: number,
+  ) {
+    super(status ? `${failure} (HTTP ${status})` : failure);
+    this.name = 'FhirFetchError';
+  }
+}
+
+/** More pages than any one patient's record should need; past it the server is likely looping. */
+const MAX_PAGES = 100;
+
+export interface FhirReader {
+  /** A read answers the resource, or null when the server says 404; a search answers one Bundle with every page's entries. */
+  get(relativeUrl: string): Promise<FhirResource | null>;
+  /** The rest of a paginated Bundle, starting at its next link. */
+  remainingPages(bundle: Bundle): Promise<BundleEntry[]>;
+}
+
+function isResource(value: unknown): value is FhirResource {
+  return typeof value === 'object' && value !== null && typeof (value as { resourceType?: unknown }).resourceType === 'string';
+}
+
+function nextLink(bundle: Bundle): string | undefined {
+  const link = Array.isArray(bundle.link) ? bundle.link.find((l) => l?.relation === 'next') : undefined;
+  return typeof link?.url === 'string' ? link.url : undefined;
+}
+
+export function createFhirReader(baseUrl: string, accessToken: string | undefined, signal: AbortSignal): FhirReader {
+  const base = baseUrl.replace(/\/+$/, '');
+  const client = new Client({ baseUrl: base, ...(accessToken ? { bearerToken: accessToken } : {}) });
+
+  async function request(url: string): Promise<FhirResource | null> {
+    let data: unknown;
+    try {
+      data = await client.request(url, { options: { signal, headers: { accept: 'application/fhir+json' } } });
+    } catch (err) {
+      if (signal.aborted) throw new FhirFetchError('timeout');
+      const status = (err as { response?: { status?: unknown } }).response?.status;
+      if (typeof status === 'number') {
+        if (status === 404) return null;
+        // A 2xx whose body is not JSON comes back from fhir-kit-client as a response error too.
+        throw new FhirFetchError(status < 300 ? 'not-fhir' : 'http-error', status);
+      }
+      throw new FhirFetchError('unreachable');
+    }
+    if (!isResource(data)) throw new FhirFetchError('not-fhir');
+    return data;
+  }
+
+  async function remainingPages(first: Bundle): Promise<BundleEntry[]> {
+    const entries: BundleEntry[] = [];
+    const seen = new Set<string>();
+    let next = nextLink(first);
+    while (next) {
+      // The bearer token must never leave for another server, and a looping link must end.
+      if (!next.startsWith(`${base}/`) && !next.startsWith(`${base}?`)) throw new FhirFetchError('bad-paging');
+      if (seen.has(next) || seen.size >= MAX_PAGES) throw new FhirFetchError('bad-paging');
+      seen.add(next);
+      const page = await request(next);
+      if (!page || page.resourceType !== 'Bundle') throw new FhirFetchError('not-fhir');
+      entries.push(...(Array.isArray(page.entry) ? page.entry : []));
+      next = nextLink(page);
+    }
+    return entries;
+  }
+
+  return {
+    async get(relativeUrl) {
+      const result = await request(relativeUrl);
+      if (result?.resourceType !== 'Bundle' || !nextLink(result)) return result;
+      const rest = await remainingPages(result);
+      return { ...result, entry: [...(result.entry ?? []), ...rest], link: (result.link ?? []).filter((l) => l.relation !== 'next') };
+    },
+    remainingPages,
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Patient context: what the EHR prefetched, plus whatever is missing fetched from fhirServer, all
+ * keys in parallel under one deadline. The result does not depend on which path the data took.
+ */
+import type { Bundle, FhirResource, Patient } from 'fhir/r4.js';
+import type { PatientRecord } from '../facts/types.js';
+import type { HookRequest } from '../hooks/request.js';
+import type { ServiceDefinition } from '../hooks/services.js';
+import { HttpError, badRequest } from '../http/operation-outcome.js';
+import { createFhirReader, FhirFetchError, type FhirReader } from './fhir-fetch.js';
+import { fillTemplate } from './tokens.js';
+
+export type ContextResult = { kind: 'record'; record: PatientRecord; fetchedKeys: string[] } | { kind: 'no-patient' };
+
+type KeyValue = FhirResource | null;
+
+function preconditionFailed(diagnostics: string): HttpError {
+  return new HttpError(412, [{ code: 'not-found', diagnostics }]);
+}
+
+function hasNextPage(value: FhirResource): value is Bundle {
+  return value.resourceType === 'Bundle' && Array.isArray(value.link) && value.link.some((l) => l?.relation === 'next');
+}
+
+async function fetchKey(key: string, template: string, request: HookRequest, reader: FhirReader | undefined): Promise<KeyValue> {
+  const url = fillTemplate(template, request.context);
+  if (url === undefined) throw preconditionFailed(`prefetch "${key}" is missing and its query needs a context value this request does not have`);
+  if (!reader) {
+    throw preconditionFailed(`prefetch "${key}" is missing or an OperationOutcome, and the request has no fhirServer to fetch it from`);
+  }
+  try {
+    return await reader.get(url);
+  } catch (err) {
+    if (err instanceof FhirFetchError) throw preconditionFailed(`could not read "${key}" from fhirServer: ${err.message}`);
+    throw err;
+  }
+}
+
+async function completePages(key: string, bundle: Bundle, reader: FhirReader | undefined): Promise<Bundle> {
+  if (!reader) throw preconditionFailed(`prefetch "${key}" has more pages and the request has no fhirServer to read them from`);
+  try {
+    return { ...bundle, entry: [...(bundle.entry ?? []), ...(await reader.remainingPages(bundle))] };
+  } catch (err) {
+    if (err instanceof FhirFetchError) throw preconditionFailed(`could not read the next pages of "${key}" from fhirServer: ${err.message}`);
+    throw err;
+  }
+}
+
+function resourcesOf(value: KeyValue): FhirResource[] {
+  if (!value) return [];
+  if (value.resourceType !== 'Bundle') return [value];
+  return (Array.isArray(value.entry) ? value.entry : []).flatMap((e) => (e?.resource && typeof e.resource === 'object' ? [e.resource] : []));
+}
+
+/** Records sometimes hold another patient's resources (a server ignoring a search parameter); those never count. */
+function belongsTo(resource: FhirResource, patientId: string): boolean {
+  const r = resource as { subject?: { reference?: unknown }; patient?: { reference?: unknown } };
+  const ref = r.subject?.reference ?? r.patient?.reference;
+  if (typeof ref !== 'string') return true;
+  return !/(^|\/)Patient\//.test(ref) || ref === `Patient/${patientId}` || ref.endsWith(`/Patient/${patientId}`);
+}
+
+export function groupRecord(patient: Patient, resources: FhirResource[]): PatientRecord {
+  const record: PatientRecord = { patient, conditions: [], observations: [], medicationRequests: [], procedures: [], imagingStudies: [], serviceRequests: [] };
+  for (const r of resources) {
+    if (!belongsTo(r, patient.id ?? '')) continue;
+    switch (r.resourceType) {
+      case 'Condition': record.conditions.push(r); break;
+      case 'Observation': record.observations.push(r); break;
+      case 'MedicationRequest': record.medicationRequests.push(r); break;
+      case 'Procedure': record.procedures.push(r); break;
+      case 'ImagingStudy': record.imagingStudies.push(r); break;
+      case 'ServiceRequest': record.serviceRequests.push(r); break;
+      default: break;
+    }
+  }
+  return record;
+}
+
+export async function resolvePatientContext(service: ServiceDefinition, request: HookRequest, signal: AbortSignal): Promise<ContextResult> {
+  const prefetch = request.prefetch ?? {};
+  const reader = request.fhirServer ? createFhirReader(request.fhirServer, request.fhirAuthorization?.access_token, signal) : undefined;
+  const fetchedKeys: string[] = [];
+
+  const values = await Promise.all(
+    Object.entries(service.prefetch).map(async ([key, template]): Promise<KeyValue> => {
+      const given = Object.hasOwn(prefetch, key) ? prefetch[key] : undefined;
+      if (given === null) return null;
+      // An OperationOutcome is the EHR saying its prefetch failed: fetch it ourselves (cds-hooks.md section 3).
+      if (given === undefined || given.resourceType === 'OperationOutcome') {
+        fetchedKeys.push(key);
+        return fetchKey(key, template, request, reader);
+      }
+      return hasNextPage(given) ? completePages(key, given, reader) : given;
+    }),
+  );
+
+  const resources = values.flatMap(resourcesOf);
+  const patients = resources.filter((r): r is Patient => r.resourceType === 'Patient');
+  const patient = patients.find((p) => p.id === request.context.patientId);
+  if (!patient) {
+    if (patients.length) throw badRequest('the prefetched Patient is not context.patientId', 'prefetch.patient');
+    return { kind: 'no-patient' };
+  }
+  return { kind: 'record', record: groupRecord(patient, resources), fetchedKeys };
+}

@@ -1,0 +1,64 @@
+/**
+ * FHIR dates come as year, year-month, date or dateTime with offset. Windows in the rules are
+ * counted in whole calendar days (UTC), so every comparison goes through a day number.
+ */
+const DAY_MS = 86_400_000;
+
+export interface DayRange {
+  /** First and last UTC day (days since 1970-01-01) the value can stand for. */
+  earliest: number;
+  latest: number;
+  precise: boolean;
+}
+
+const PATTERN = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+export function dayRange(value: unknown): DayRange | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = PATTERN.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, time] = m;
+  const year = Number(y);
+  if (time !== undefined) {
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) return undefined;
+    const day = Math.floor(ms / DAY_MS);
+    return { earliest: day, latest: day, precise: true };
+  }
+  if (d !== undefined) {
+    const ms = Date.UTC(year, Number(mo) - 1, Number(d));
+    const check = new Date(ms);
+    if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) return undefined;
+    const day = ms / DAY_MS;
+    return { earliest: day, latest: day, precise: true };
+  }
+  if (mo !== undefined) {
+    const month = Number(mo) - 1;
+    if (month < 0 || month > 11) return undefined;
+    return { earliest: Date.UTC(year, month, 1) / DAY_MS, latest: Date.UTC(year, month + 1, 0) / DAY_MS, precise: false };
+  }
+  return { earliest: Date.UTC(year, 0, 1) / DAY_MS, latest: Date.UTC(year, 11, 31) / DAY_MS, precise: false };
+}
+
+export function dayOf(date: Date): number {
+  return Math.floor(date.getTime() / DAY_MS);
+}
+
+export function isoDay(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Whole years between a birth date and a day, the way people count birthdays. */
+export function ageInYears(birthDate: string, onDay: number): number | undefined {
+  const range = dayRange(birthDate);
+  if (!range) return undefined;
+  // A partial birth date counts from its last possible day, so nobody is taken for older than they can be.
+  const born = new Date(range.latest * DAY_MS);
+  const now = new Date(onDay * DAY_MS);
+  let age = now.getUTCFullYear() - born.getUTCFullYear();
+  const beforeBirthday =
+    now.getUTCMonth() < born.getUTCMonth() ||
+    (now.getUTCMonth() === born.getUTCMonth() && now.getUTCDate() < born.getUTCDate());
+  if (beforeBirthday) age -= 1;
+  return age;
+}

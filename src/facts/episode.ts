@@ -1,0 +1,46 @@
+import type { Condition } from 'fhir/r4.js';
+import type { ValueSet } from '../knowledge/valuesets.js';
+import { conditionActive, conditionDate } from './conditions.js';
+import { dayRange, isoDay } from './dates.js';
+import { conceptText, referenceTo } from './resources.js';
+import type { Episode } from './types.js';
+
+/**
+ * The episode is the newest active back pain or sciatica Condition. Conditions without a date
+ * rank below dated ones: a dated Condition is the better evidence of when this episode began.
+ */
+export function findEpisode(
+  conditions: Condition[],
+  today: number,
+  backPain: ValueSet,
+  sciatica: ValueSet,
+): Episode | undefined {
+  let best: { condition: Condition; isSciatica: boolean; day?: number; precise: boolean; display: string } | undefined;
+  for (const condition of conditions) {
+    if (!conditionActive(condition)) continue;
+    const sciaticaCode = sciatica.match(condition.code);
+    const code = sciaticaCode ?? backPain.match(condition.code);
+    if (!code) continue;
+    const range = dayRange(conditionDate(condition));
+    const candidate = {
+      condition,
+      isSciatica: sciaticaCode !== undefined,
+      day: range?.earliest,
+      precise: range?.precise ?? false,
+      display: conceptText(condition.code, code),
+    };
+    if (!best || (candidate.day ?? -Infinity) > (best.day ?? -Infinity)) best = candidate;
+  }
+  if (!best) return undefined;
+  const episode: Episode = {
+    condition: { reference: referenceTo(best.condition), display: best.display },
+    sciatica: best.isSciatica,
+  };
+  // A year or month alone cannot tell 41 days from 42, so the start stays unknown.
+  if (best.day !== undefined && best.precise && best.day <= today) {
+    episode.start = isoDay(best.day);
+    episode.condition.date = episode.start;
+    episode.durationDays = today - best.day;
+  }
+  return episode;
+}

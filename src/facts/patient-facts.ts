@@ -1,0 +1,62 @@
+import type { FindingsFile } from '../knowledge/schemas.js';
+import { ageInYears, dayOf, isoDay } from './dates.js';
+import { findEpisode } from './episode.js';
+import { findingHits, type ValueSetLookup } from './findings.js';
+import { priorLumbarImaging } from './imaging.js';
+import { referenceTo } from './resources.js';
+import type { PatientFacts, PatientRecord } from './types.js';
+
+export interface FactsKnowledge {
+  valueSet: ValueSetLookup;
+  findings: FindingsFile;
+}
+
+/** From a patient's record to the plain facts the rules and cards use. Pure: the same record and time give the same facts. */
+export function buildPatientFacts(record: PatientRecord, now: Date, knowledge: FactsKnowledge): PatientFacts {
+  const today = dayOf(now);
+  const unknowns: string[] = [];
+  const age = typeof record.patient.birthDate === 'string' ? ageInYears(record.patient.birthDate, today) : undefined;
+  if (age === undefined) unknowns.push('The patient has no usable birthDate, so adulthood cannot be decided.');
+
+  const episode = findEpisode(record.conditions, today, knowledge.valueSet('back-pain'), knowledge.valueSet('sciatica'));
+  if (episode && episode.durationDays === undefined) {
+    unknowns.push(`The episode's Condition (${episode.condition.reference}) has no full date, so its duration is unknown.`);
+  }
+
+  const redFlags = knowledge.findings.redFlags.flatMap((def) => findingHits(def, record, today, knowledge.valueSet));
+  const caudaEquinaSigns = findingHits(knowledge.findings.caudaEquina, record, today, knowledge.valueSet);
+  const imaging = priorLumbarImaging(record.procedures, record.imagingStudies, today, knowledge.valueSet('lumbar-imaging'));
+
+  return {
+    today: isoDay(today),
+    patientReference: referenceTo(record.patient),
+    ...(age !== undefined ? { ageYears: age } : {}),
+    ...(episode ? { episode } : {}),
+    redFlags,
+    redFlagsChecked: knowledge.findings.redFlags.map((d) => d.label),
+    caudaEquinaSigns,
+    ...(imaging ? { priorLumbarImaging: imaging } : {}),
+    unknowns,
+  };
+}
+
+/**
+ * The flat facts json-rules-engine sees. null means "unknown": numeric operators are false on
+ * null, so a rule that needs an unknown value does not fire, and the trace shows the null.
+ */
+export function engineFacts(facts: PatientFacts): Record<string, string | number | boolean | null> {
+  return {
+    ageYears: facts.ageYears ?? null,
+    openEpisode: facts.episode !== undefined,
+    episodeDays: facts.episode?.durationDays ?? null,
+    sciatica: facts.episode?.sciatica ?? false,
+    redFlagCount: facts.redFlags.length,
+    caudaEquinaSignCount: facts.caudaEquinaSigns.length,
+    priorLumbarImagingDaysAgo: facts.priorLumbarImaging?.daysAgo ?? null,
+  };
+}
+
+/** The fact names a rule file may use, read off engineFacts itself so the two cannot drift apart. */
+export const ENGINE_FACT_NAMES: readonly string[] = Object.keys(
+  engineFacts({ today: '', patientReference: '', redFlags: [], redFlagsChecked: [], caudaEquinaSigns: [], unknowns: [] }),
+);

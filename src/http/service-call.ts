@@ -1,0 +1,71 @@
+/** POST /cds-services/{id}: validate, gather the patient context, evaluate, answer. */
+import type { NextFunction, Request, Response } from 'express';
+import { resolvePatientContext } from '../context/patient-context.js';
+import { lumbarImagingOrders } from '../facts/imaging.js';
+import { parseHookRequest } from '../hooks/request.js';
+import type { ServiceDefinition } from '../hooks/services.js';
+import type { KnowledgeBase } from '../knowledge/load.js';
+import { evaluate } from '../rules/evaluate.js';
+import { HttpError } from './operation-outcome.js';
+import { stripEmpty } from './spec-json.js';
+
+export interface ServiceCallDeps {
+  findService(id: string): ServiceDefinition | undefined;
+  knowledge(): KnowledgeBase;
+  deadlineMs: number;
+  now(): Date;
+}
+
+/** What the request log records about a call: ids only, never patient data. */
+export interface CallLog {
+  service?: string;
+  rules?: string[];
+}
+
+export function serviceCallHandler(deps: ServiceCallDeps) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const id = String(req.params.id);
+    const service = deps.findService(id);
+    const log = res.locals as CallLog;
+    if (!service) return next(new HttpError(404, [{ code: 'not-found', diagnostics: `no CDS service "${id}"; GET /cds-services lists them` }]));
+    log.service = service.id;
+    if (!req.is(['application/json', 'application/*+json'])) {
+      return next(new HttpError(415, [{ code: 'not-supported', diagnostics: 'send the hook request as Content-Type: application/json' }]));
+    }
+    const parsed = parseHookRequest(service.hook, req.body);
+    if (!parsed.ok) {
+      return next(new HttpError(400, parsed.issues.map((i) => ({ code: 'invalid' as const, diagnostics: `${i.path || 'body'}: ${i.message}`, ...(i.path ? { expression: i.path } : {}) }))));
+    }
+    const request = parsed.request;
+    const knowledge = deps.knowledge();
+    const now = deps.now();
+
+    let orders;
+    if (service.evaluates === 'lumbar-imaging-orders') {
+      const selections = service.hook === 'order-select' ? request.context.selections : undefined;
+      orders = lumbarImagingOrders(request.context.draftOrders ?? { resourceType: 'Bundle', type: 'collection' }, selections, knowledge.valueSet('lumbar-imaging'));
+      // Nothing in scope, nothing to say: no need to read the record at all.
+      if (orders.length === 0) {
+        log.rules = [];
+        res.json({ cards: [] });
+        return;
+      }
+    }
+
+    const context = await resolvePatientContext(service, request, AbortSignal.timeout(deps.deadlineMs));
+    if (context.kind === 'no-patient') {
+      log.rules = [];
+      res.json({ cards: [] });
+      return;
+    }
+    const result = await evaluate(knowledge, {
+      serviceId: service.id,
+      record: context.record,
+      ...(orders ? { orders } : {}),
+      userReference: request.context.userId,
+      now,
+    });
+    log.rules = result.firedRules;
+    res.json({ cards: stripEmpty(result.cards) });
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * The shapes of the files informaticians edit (value sets, red-flag definitions, rule files, card
+ * templates). These zod schemas are the one source of truth: the loader checks files with them and
+ * the JSON Schemas for editors are generated from them.
+ */
+import { z } from 'zod';
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens, for example "red-flag-fever"');
+
+export const CodeEntrySchema = z.strictObject({
+  system: z.url({ error: 'system must be a URI such as http://snomed.info/sct' }),
+  code: z.string().min(1),
+  display: z.string().min(1).optional(),
+  /** ICD-10-CM codes may stand for a whole family: "M54.5" with match "prefix" also matches M54.50 and M54.59. */
+  match: z.enum(['exact', 'prefix']).optional(),
+});
+
+export const ValueSetFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  id: slug,
+  title: z.string().min(1),
+  description: z.string().min(1),
+  codes: z.array(CodeEntrySchema).min(1),
+  /**
+   * Medication names are often sent as text only; a medication matches when its code display or text
+   * contains one of these words, unless it also contains one of `textExcludes` (inhaled, topical forms).
+   */
+  textIncludes: z.array(z.string().min(2)).optional(),
+  textExcludes: z.array(z.string().min(2)).optional(),
+});
+export type ValueSetFile = z.infer<typeof ValueSetFileSchema>;
+
+const WindowSchema = z.union([
+  z.strictObject({ kind: z.literal('any-time') }),
+  z.strictObject({ kind: z.literal('active') }),
+  z.strictObject({ kind: z.literal('days'), days: z.int().positive() }),
+]);
+export type FindingWindow = z.infer<typeof WindowSchema>;
+
+export const FindingDefinitionSchema = z.strictObject({
+  id: slug,
+  label: z.string().min(1),
+  valueSet: slug,
+  window: WindowSchema,
+  observation: z
+    .strictObject({
+      valueSet: slug,
+      minimum: z.number(),
+      unit: z.string().min(1),
+      window: WindowSchema,
+    })
+    .optional(),
+  medication: z
+    .strictObject({
+      valueSet: slug,
+      minimumDays: z.int().positive(),
+      lookbackDays: z.int().positive(),
+      defaultDays: z.int().positive(),
+    })
+    .optional(),
+});
+export type FindingDefinition = z.infer<typeof FindingDefinitionSchema>;
+
+export const FindingsFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  redFlags: z.array(FindingDefinitionSchema).min(1),
+  caudaEquina: FindingDefinitionSchema,
+});
+export type FindingsFile = z.infer<typeof FindingsFileSchema>;
+
+/** json-rules-engine conditions, kept structural so the engine stays the judge of semantics. */
+type ConditionNode =
+  | { all: ConditionNode[] }
+  | { any: ConditionNode[] }
+  | { not: ConditionNode }
+  | { fact: string; operator: string; value: unknown; path?: string };
+
+export const ConditionSchema: z.ZodType<ConditionNode> = z.lazy(() =>
+  z.union([
+    z.strictObject({ all: z.array(ConditionSchema).min(1) }),
+    z.strictObject({ any: z.array(ConditionSchema).min(1) }),
+    z.strictObject({ not: ConditionSchema }),
+    z.strictObject({
+      fact: z.string().min(1),
+      operator: z.enum([
+        'equal',
+        'notEqual',
+        'lessThan',
+        'lessThanInclusive',
+        'greaterThan',
+        'greaterThanInclusive',
+        'in',
+        'notIn',
+        'contains',
+        'doesNotContain',
+      ]),
+      value: z.union([z.number(), z.string(), z.boolean(), z.null(), z.array(z.union([z.number(), z.string()]))]),
+      path: z.string().optional(),
+    }),
+  ]),
+);
+
+export const RuleSchema = z.strictObject({
+  id: slug,
+  title: z.string().min(1),
+  description: z.string().min(1),
+  /** Rule ids this rule silences when it fires, so a clinician never gets two cards saying different things; "*" silences all. */
+  replaces: z.array(z.union([slug, z.literal('*')])).optional(),
+  /** "order": one card per order in scope; "patient": at most one card per request. */
+  scope: z.enum(['order', 'patient']),
+  conditions: ConditionSchema,
+});
+export type RuleDefinition = z.infer<typeof RuleSchema>;
+
+export const RuleFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  services: z.array(z.string().min(1)).min(1),
+  description: z.string().min(1),
+  rules: z.array(RuleSchema).min(1),
+});
+export type RuleFile = z.infer<typeof RuleFileSchema>;
+
+const templateString = z.string().min(1);
+
+const ActionTemplateSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('delete'), description: templateString, resourceId: templateString }),
+  z.strictObject({
+    type: z.literal('create'),
+    description: templateString,
+    resource: z.record(z.string(), z.unknown()),
+  }),
+]);
+
+export const CardTemplateSchema = z.strictObject({
+  $schema: z.string().optional(),
+  rule: slug,
+  indicator: z.enum(['info', 'warning', 'critical']),
+  summary: templateString,
+  /** Markdown, one array element per line so the file stays readable. */
+  detail: z.array(z.string()).min(1),
+  source: z.strictObject({ label: z.string().min(1), url: z.url().optional() }),
+  links: z
+    .array(z.strictObject({ label: z.string().min(1), url: z.url(), type: z.literal('absolute') }))
+    .optional(),
+  selectionBehavior: z.enum(['at-most-one', 'any']).optional(),
+  suggestions: z
+    .array(
+      z.strictObject({
+        label: templateString,
+        isRecommended: z.boolean().optional(),
+        actions: z.array(ActionTemplateSchema).min(1),
+      }),
+    )
+    .optional(),
+  overrideReasons: z
+    .array(z.strictObject({ code: slug, display: z.string().min(1) }))
+    .optional(),
+});
+export type CardTemplate = z.infer<typeof CardTemplateSchema>;

@@ -1,0 +1,17 @@
+/**
+ * JSON-line logs. What goes in: request and rule ids, statuses, timings. What never goes in:
+ * patient data, tokens, request bodies, FHIR URLs (they carry patient ids).
+ */
+import winston from 'winston';
+import type { Writable } from 'node:stream';
+
+export type Logger = winston.Logger;
+
+export function createLogger(level: string, stream?: Writable): Logger {
+  return winston.createLogger({
+    level: level === 'silent' ? 'error' : level,
+    silent: level === 'silent',
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    transports: [stream ? new winston.transports.Stream({ stream }) : new winston.transports.Console()],
+  });
+}

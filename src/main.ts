@@ -1,0 +1,82 @@
+/**
+ * `npm start`: the CDS service with its embedded defaults, plus the demo FHIR server seeded with
+ * the scenario patients (dates moved to today) and, in the background, the Synthea sample.
+ */
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig } from './config.js';
+import { startFhirServer, type RunningFhirServer } from './fhir-server/server.js';
+import { readSyntheaArchive } from './fhir-server/load.js';
+import { createApp } from './http/app.js';
+import { KnowledgeError, loadKnowledge } from './knowledge/load.js';
+import { createLogger } from './log.js';
+import { scenarioBundle, shiftScenario, shiftToToday } from './scenarios/bundle.js';
+import { readScenarios } from './scenarios/load.js';
+import { scenarioRequest } from './scenarios/requests.js';
+import { SERVICES } from './hooks/services.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const knowledge = loadKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR });
+
+  let fhir: RunningFhirServer | undefined;
+  let example: string | undefined;
+  if (config.DEMO_FHIR) {
+    fhir = await startFhirServer({ port: config.FHIR_PORT, host: config.HOST });
+    const today = new Date();
+    const scenarios = readScenarios();
+    await fhir.load(scenarios.map((s) => scenarioBundle(s, shiftToToday(s, today))));
+    logger.info('demo FHIR server seeded', { scenarios: scenarios.length });
+    const sample = scenarios.find((s) => s.id === 'imaging-defer-acute-41-days');
+    const service = SERVICES.find((s) => s.id === 'back-pain-imaging-select');
+    if (sample && service) {
+      const request = scenarioRequest(shiftScenario(sample, shiftToToday(sample, today)), service, { prefetch: 'none', fhirServer: fhir.url });
+      example = JSON.stringify(request);
+    }
+    if (config.DEMO_SYNTHEA && existsSync(config.SYNTHEA_ARCHIVE)) {
+      const running = fhir;
+      // Synthea's 69,000 resources take seconds to load; the service is useful before that.
+      void running
+        .load(readSyntheaArchive(config.SYNTHEA_ARCHIVE))
+        .then((s) => logger.info('demo FHIR server loaded the Synthea sample', { bundles: s.bundles, entries: s.entries }))
+        .catch((err: Error) => logger.error('Synthea sample not loaded', { error: err.name, message: err.message }));
+    }
+  }
+
+  const app = createApp({ config, knowledge: () => knowledge, logger });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+  });
+  const base = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
+  const lines = [
+    '',
+    'backpain-cds is running',
+    `  CDS Hooks discovery: ${base}/cds-services`,
+    ...(fhir ? [`  demo FHIR R4 server: ${fhir.url}  (load your own patients: POST a batch or transaction Bundle to ${fhir.url})`] : []),
+    `  rules version:       ${knowledge.version}`,
+    ...(example
+      ? ['', 'Try it (returns an imaging-defer card):', `  curl -s -X POST ${base}/cds-services/back-pain-imaging-select -H 'Content-Type: application/json' -d '${example}'`]
+      : []),
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+
+  const stop = (): void => {
+    server.close(() => {
+      void (fhir?.close() ?? Promise.resolve()).then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof KnowledgeError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    process.stderr.write(`backpain-cds failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});

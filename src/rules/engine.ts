@@ -1,0 +1,48 @@
+import { Engine } from 'json-rules-engine';
+import type { RuleDefinition, RuleFile } from '../knowledge/schemas.js';
+
+export type EngineFacts = Record<string, string | number | boolean | null>;
+
+export interface RuleSet {
+  file: string;
+  services: string[];
+  rules: RuleDefinition[];
+  engine: Engine;
+}
+
+/** One json-rules-engine Engine per rule file, built at load: a run gets its own almanac, so requests can share it. */
+export function compileRuleSet(file: string, content: RuleFile): RuleSet {
+  const engine = new Engine([], { allowUndefinedFacts: false, replaceFactsInEventParams: false });
+  for (const rule of content.rules) {
+    engine.addRule({ name: rule.id, conditions: rule.conditions as never, event: { type: rule.id } });
+  }
+  return { file, services: content.services, rules: content.rules, engine };
+}
+
+export async function firedRuleIds(ruleSet: RuleSet, facts: EngineFacts): Promise<string[]> {
+  const { events } = await ruleSet.engine.run({ ...facts });
+  return events.map((e) => e.type);
+}
+
+export interface Candidate {
+  rule: RuleDefinition;
+  /** The order a card is about; absent for patient-scoped rules. */
+  orderReference?: string;
+}
+
+/**
+ * Precedence, so a clinician never gets two cards that say different things: a rule silences the
+ * rules it `replaces` for the same order, and a patient-scoped rule silences them for every order.
+ */
+export function applyPrecedence(candidates: Candidate[]): Candidate[] {
+  return candidates.filter(
+    (c) =>
+      !candidates.some(
+        (d) =>
+          d !== c &&
+          d.rule.id !== c.rule.id &&
+          (d.rule.replaces ?? []).some((r) => r === c.rule.id || (r === '*' && !(c.rule.replaces ?? []).includes('*'))) &&
+          (d.rule.scope === 'patient' || d.orderReference === c.orderReference),
+      ),
+  );
+}

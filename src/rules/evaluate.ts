@@ -1,0 +1,51 @@
+/**
+ * From facts to cards for one service call: run the service's rule file once per order in scope
+ * (or once for the patient), apply precedence, and fill each surviving rule's card template.
+ */
+import { renderCard } from '../cards/render.js';
+import type { Card } from '../cards/types.js';
+import { buildPatientFacts, engineFacts } from '../facts/patient-facts.js';
+import type { DraftOrder, PatientFacts, PatientRecord } from '../facts/types.js';
+import type { KnowledgeBase } from '../knowledge/load.js';
+import { applyPrecedence, firedRuleIds, type Candidate } from './engine.js';
+
+export interface Evaluation {
+  cards: Card[];
+  firedRules: string[];
+  facts: PatientFacts;
+}
+
+export interface EvaluationInput {
+  serviceId: string;
+  record: PatientRecord;
+  /** The orders in scope, or undefined for services that look at the patient once. */
+  orders?: DraftOrder[];
+  userReference: string;
+  now: Date;
+}
+
+export async function evaluate(knowledge: KnowledgeBase, input: EvaluationInput): Promise<Evaluation> {
+  const ruleSet = knowledge.ruleSetFor(input.serviceId);
+  if (!ruleSet) throw new Error(`no rules are loaded for service ${input.serviceId}`);
+  const facts = buildPatientFacts(input.record, input.now, knowledge);
+  const byId = new Map(ruleSet.rules.map((r) => [r.id, r]));
+
+  // Facts are about the patient, so one run decides for every order; order-scoped rules then give one card per order.
+  const candidates: Candidate[] = [];
+  for (const id of await firedRuleIds(ruleSet, engineFacts(facts))) {
+    const rule = byId.get(id);
+    if (!rule) continue;
+    if (rule.scope === 'patient' || !input.orders) candidates.push({ rule });
+    else for (const order of input.orders) candidates.push({ rule, orderReference: order.reference });
+  }
+
+  const orders = new Map((input.orders ?? []).map((o) => [o.reference, o]));
+  const kept = applyPrecedence(candidates);
+  const cards = kept.map((c) => {
+    const template = knowledge.cards.get(c.rule.id);
+    if (!template) throw new Error(`no card template for rule ${c.rule.id}`);
+    const order = c.orderReference ? orders.get(c.orderReference) : undefined;
+    return renderCard(c.rule, template, { facts, userReference: input.userReference, ...(order ? { order } : {}) });
+  });
+  return { cards, firedRules: kept.map((c) => c.rule.id), facts };
+}

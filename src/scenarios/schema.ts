@@ -1,0 +1,26 @@
+/**
+ * A scenario is a hand-written synthetic patient and what each service should say about them.
+ * Informaticians add one as a JSON file in test/scenarios/, without writing TypeScript.
+ */
+import { z } from 'zod';
+
+const resource = z.looseObject({ resourceType: z.string().min(1), id: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/) });
+
+export const ScenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
+  description: z.string().min(1),
+  /** The request time the expectations hold at; the demo server shifts every date so they hold today too. */
+  now: z.iso.datetime({ offset: true }),
+  patient: resource.extend({ resourceType: z.literal('Patient') }),
+  /** The patient's record: Conditions, Observations, MedicationRequests, Procedures, ImagingStudies, ServiceRequests. */
+  resources: z.array(resource).default([]),
+  /** Unsigned orders for the order-select and order-sign hooks (ServiceRequests). */
+  draftOrders: z.array(resource).default([]),
+  /** References of the orders the clinician selected (order-select); default: every draft order. */
+  selections: z.array(z.string()).optional(),
+  /** For each service: the rule ids of the cards it must return, in any order; [] means no card. */
+  expect: z.record(z.string(), z.array(z.string())),
+});
+
+export type Scenario = z.infer<typeof ScenarioSchema>;
