@@ -1,0 +1,141 @@
+/**
+ * FHIR server faults a real server will not produce on demand, injected with nock: slowness past
+ * the deadline, 5xx, bodies that are not JSON, paging that leaves the server. Each is a 412 within
+ * the deadline, and the bearer token never goes anywhere but fhirServer.
+ */
+import nock from 'nock';
+import { SERVICES } from '../../src/hooks/services.js';
+import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
+import { scenarioRequest, searchInMemory } from '../../src/scenarios/requests.js';
+import { post, startService, type RunningService } from '../support/harness.js';
+import { assertCdsResponse, assertOperationOutcome, ruleIds } from '../support/spec.js';
+
+const EHR = 'http://ehr-fhir.test';
+const BASE = `${EHR}/fhir`;
+const TOKEN = 'fault-test-token-7d1e';
+const DEADLINE = 400;
+const select = SERVICES.find((s) => s.id === 'back-pain-imaging-select')!;
+const scenario = readScenario(`${scenariosDir}/imaging-defer-acute-41-days.json`);
+const everything = [scenario.patient, ...scenario.resources];
+let service: RunningService;
+
+beforeAll(async () => {
+  service = await startService({ FETCH_DEADLINE_MS: String(DEADLINE) });
+  nock.disableNetConnect();
+  nock.enableNetConnect(/^(127\.0\.0\.1|localhost)(:\d+)?$/);
+});
+afterEach(() => nock.cleanAll());
+afterAll(async () => {
+  nock.enableNetConnect();
+  nock.restore();
+  await service.close();
+});
+
+/** A request that prefetches everything but `missing`, which the service must fetch from the EHR. */
+function requestMissing(...missing: string[]): Record<string, unknown> {
+  const keys = Object.keys(select.prefetch).filter((k) => !missing.includes(k));
+  return scenarioRequest(scenario, select, { prefetch: keys, fhirServer: BASE, accessToken: TOKEN });
+}
+
+const conditionsBundle = () => searchInMemory(everything, `Condition?patient=${scenario.patient.id}`);
+
+async function timed(body: unknown): Promise<{ status: number; body: unknown; ms: number }> {
+  const started = Date.now();
+  const res = await post(`${service.url}/cds-services/${select.id}`, body);
+  return { ...res, ms: Date.now() - started };
+}
+
+test('a slow FHIR server past the deadline: 412 within the deadline plus 100 ms', async () => {
+  nock(BASE).get('/Condition').query(true).delay(DEADLINE + 2000).reply(200, conditionsBundle());
+  const res = await timed(requestMissing('conditions'));
+  expect(res.status).toBe(412);
+  assertOperationOutcome(res.body);
+  expect(JSON.stringify(res.body)).toMatch(/timeout/);
+  expect(res.ms).toBeLessThan(DEADLINE + 100);
+});
+
+test.each([
+  ['a 500', 500, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] }, /HTTP 500/],
+  ['a 401', 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] }, /HTTP 401/],
+  ['an HTML error page', 502, '<html><body>Bad gateway</body></html>', /HTTP 502/],
+  ['a 200 that is not JSON', 200, 'this is not json', /not-fhir/],
+  ['JSON that is not FHIR', 200, { hello: 'world' }, /not-fhir/],
+])('%s from the FHIR server for required data: 412', async (_name, status, body, message) => {
+  nock(BASE).get('/Condition').query(true).reply(status, body as nock.Body);
+  const res = await timed(requestMissing('conditions'));
+  expect(res.status).toBe(412);
+  expect(JSON.stringify(res.body)).toMatch(message);
+});
+
+test('an unreachable FHIR server: 412', async () => {
+  nock(BASE).get('/Condition').query(true).replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
+  const res = await timed(requestMissing('conditions'));
+  expect(res.status).toBe(412);
+  expect(JSON.stringify(res.body)).toMatch(/unreachable/);
+});
+
+test('the fhirAuthorization token is sent as a bearer token, and the answer matches full prefetch', async () => {
+  const scope = nock(BASE, { reqheaders: { authorization: `Bearer ${TOKEN}` } })
+    .get('/Condition')
+    .query({ patient: scenario.patient.id })
+    .reply(200, conditionsBundle());
+  const res = await timed(requestMissing('conditions'));
+  expect(res.status).toBe(200);
+  assertCdsResponse(res.body);
+  expect(ruleIds(res.body as never)).toEqual(['imaging-defer']);
+  expect(scope.isDone()).toBe(true);
+});
+
+test('next links are followed on the FHIR server', async () => {
+  const [first, ...rest] = scenario.resources;
+  const page1 = { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: `${BASE}/Condition?patient=${scenario.patient.id}&page=2` }], entry: [] as unknown[] };
+  const page2 = { resourceType: 'Bundle', type: 'searchset', entry: [first, ...rest].filter((r) => r?.resourceType === 'Condition').map((resource) => ({ resource })) };
+  nock(BASE).get('/Condition').query({ patient: scenario.patient.id }).reply(200, page1);
+  nock(BASE).get('/Condition').query({ patient: scenario.patient.id, page: '2' }).reply(200, page2);
+  const res = await timed(requestMissing('conditions'));
+  expect(res.status).toBe(200);
+  expect(ruleIds(res.body as never)).toEqual(['imaging-defer']);
+});
+
+test('a paginated prefetch is completed from fhirServer', async () => {
+  const body = requestMissing();
+  const prefetch = body.prefetch as Record<string, unknown>;
+  prefetch.conditions = { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: `${BASE}/Condition?page=2` }], entry: [] };
+  nock(BASE).get('/Condition').query({ page: '2' }).reply(200, conditionsBundle());
+  const res = await timed(body);
+  expect(res.status).toBe(200);
+  expect(ruleIds(res.body as never)).toEqual(['imaging-defer']);
+});
+
+test('a next link to another server is never followed, so the token cannot leak: 412', async () => {
+  const foreign = nock('http://elsewhere.test').get(/.*/).reply(200, conditionsBundle());
+  nock(BASE)
+    .get('/Condition')
+    .query(true)
+    .reply(200, { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: 'http://elsewhere.test/fhir/Condition?page=2' }], entry: [] });
+  const res = await timed(requestMissing('conditions'));
+  expect(res.status).toBe(412);
+  expect(foreign.isDone()).toBe(false);
+});
+
+test('a next link that loops to itself ends in a 412 within the deadline', async () => {
+  const self = `${BASE}/Condition?patient=${scenario.patient.id}`;
+  nock(BASE).persist().get('/Condition').query(true).reply(200, { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: self }], entry: [] });
+  const res = await timed(requestMissing('conditions'));
+  expect(res.status).toBe(412);
+  expect(res.ms).toBeLessThan(DEADLINE + 100);
+});
+
+test('the Patient read answers 404: the patient has no data, so 200 with no cards', async () => {
+  nock(BASE).get(`/Patient/${scenario.patient.id}`).reply(404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
+  const res = await timed(requestMissing('patient'));
+  expect(res.status).toBe(200);
+  expect(res.body).toEqual({ cards: [] });
+});
+
+test('no token and no patient data reach the logs during faults', () => {
+  const all = service.logs.join('\n');
+  expect(all).not.toContain(TOKEN);
+  expect(all).not.toContain(scenario.patient.id);
+  expect(all).not.toContain('ehr-fhir.test');
+});

@@ -1,0 +1,62 @@
+/** Starts the real service (and, when asked, the real FHIR server) on loopback ports for a test file. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
+import { loadKnowledge } from '../../src/knowledge/load.js';
+import { createLogger } from '../../src/log.js';
+import { cardsDir, rulesDir } from '../../src/paths.js';
+
+export const knowledge = loadKnowledge({ rulesDir, cardsDir });
+
+export interface RunningService {
+  url: string;
+  logs: string[];
+  setNow(now: Date): void;
+  close(): Promise<void>;
+}
+
+export async function startService(env: Record<string, string> = {}): Promise<RunningService> {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(chunk.toString());
+      done();
+    },
+  });
+  let now = new Date('2026-11-23T10:00:00Z');
+  const config = loadConfig({ ...env });
+  const app = createApp({ config, knowledge: () => knowledge, logger: createLogger('info', sink), now: () => now });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    logs,
+    setNow: (n) => {
+      now = n;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Leave non-JSON bodies as text so the assertion shows them.
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
