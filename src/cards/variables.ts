@@ -51,13 +51,36 @@ export function escapeHtml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** A template split once into literal text (even indexes) and variable names (odd indexes). */
+const compiled = new Map<string, string[]>();
+const COMPILED_MAX = 10_000;
+
+function parts(text: string): string[] {
+  let split = compiled.get(text);
+  if (!split) {
+    split = text.split(PLACEHOLDER);
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    compiled.set(text, split);
+  }
+  return split;
+}
+
 /** Fills {{name}} placeholders; a variable without a value is a bug in a rule or template, never a silent blank. */
 export function fill(text: string, scope: CardScope, escape: (v: string) => string = (v) => v): string {
-  return text.replace(PLACEHOLDER, (_, name: string) => {
-    const value = VARIABLES[name]?.(scope);
-    if (value === undefined) throw new MissingVariableError(name);
-    return escape(value);
-  });
+  const split = parts(text);
+  if (split.length === 1) return text;
+  let out = '';
+  for (let i = 0; i < split.length; i++) {
+    const piece = split[i] ?? '';
+    if (i % 2 === 0) {
+      out += piece;
+      continue;
+    }
+    const value = VARIABLES[piece]?.(scope);
+    if (value === undefined) throw new MissingVariableError(piece);
+    out += escape(value);
+  }
+  return out;
 }
 
 export function placeholdersIn(text: string): string[] {

@@ -77,9 +77,14 @@ export function groupRecord(patient: Patient, resources: FhirResource[]): Patien
   return record;
 }
 
-export async function resolvePatientContext(service: ServiceDefinition, request: HookRequest, signal: AbortSignal): Promise<ContextResult> {
+export async function resolvePatientContext(service: ServiceDefinition, request: HookRequest, deadline: () => AbortSignal): Promise<ContextResult> {
   const prefetch = request.prefetch ?? {};
-  const reader = request.fhirServer ? createFhirReader(request.fhirServer, request.fhirAuthorization?.access_token, signal) : undefined;
+  // The reader (and its deadline timer) exists only when something must be fetched.
+  let reader: FhirReader | undefined;
+  const readerFor = (): FhirReader | undefined => {
+    if (!reader && request.fhirServer) reader = createFhirReader(request.fhirServer, request.fhirAuthorization?.access_token, deadline());
+    return reader;
+  };
   const fetchedKeys: string[] = [];
 
   const values = await Promise.all(
@@ -89,9 +94,9 @@ export async function resolvePatientContext(service: ServiceDefinition, request:
       // An OperationOutcome is the EHR saying its prefetch failed: fetch it ourselves (cds-hooks.md section 3).
       if (given === undefined || given.resourceType === 'OperationOutcome') {
         fetchedKeys.push(key);
-        return fetchKey(key, template, request, reader);
+        return fetchKey(key, template, request, readerFor());
       }
-      return hasNextPage(given) ? completePages(key, given, reader) : given;
+      return hasNextPage(given) ? completePages(key, given, readerFor()) : given;
     }),
   );
 

@@ -24,6 +24,7 @@ export interface CallLog {
 
 export function serviceCallHandler(deps: ServiceCallDeps) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const started = Date.now();
     const id = String(req.params.id);
     const service = deps.findService(id);
     const log = res.locals as CallLog;
@@ -52,7 +53,8 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
       }
     }
 
-    const context = await resolvePatientContext(service, request, AbortSignal.timeout(deps.deadlineMs));
+    // One deadline for the whole request, counted from its arrival, shared by every fetch.
+    const context = await resolvePatientContext(service, request, () => AbortSignal.timeout(Math.max(1, deps.deadlineMs - (Date.now() - started))));
     if (context.kind === 'no-patient') {
       log.rules = [];
       res.json({ cards: [] });

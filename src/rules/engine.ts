@@ -8,7 +8,12 @@ export interface RuleSet {
   services: string[];
   rules: RuleDefinition[];
   engine: Engine;
+  /** Rule results by facts: the facts are a handful of plain values, so most requests repeat an earlier decision. */
+  decided: Map<string, string[]>;
 }
+
+/** Enough for every combination a busy day brings; past it the map starts again rather than grow. */
+const DECIDED_MAX = 10_000;
 
 /** One json-rules-engine Engine per rule file, built at load: a run gets its own almanac, so requests can share it. */
 export function compileRuleSet(file: string, content: RuleFile): RuleSet {
@@ -16,12 +21,18 @@ export function compileRuleSet(file: string, content: RuleFile): RuleSet {
   for (const rule of content.rules) {
     engine.addRule({ name: rule.id, conditions: rule.conditions as never, event: { type: rule.id } });
   }
-  return { file, services: content.services, rules: content.rules, engine };
+  return { file, services: content.services, rules: content.rules, engine, decided: new Map() };
 }
 
 export async function firedRuleIds(ruleSet: RuleSet, facts: EngineFacts): Promise<string[]> {
+  const key = JSON.stringify(facts);
+  const known = ruleSet.decided.get(key);
+  if (known) return known;
   const { events } = await ruleSet.engine.run({ ...facts });
-  return events.map((e) => e.type);
+  const fired = events.map((e) => e.type);
+  if (ruleSet.decided.size >= DECIDED_MAX) ruleSet.decided.clear();
+  ruleSet.decided.set(key, fired);
+  return fired;
 }
 
 export interface Candidate {

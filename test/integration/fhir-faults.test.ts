@@ -37,7 +37,7 @@ function requestMissing(...missing: string[]): Record<string, unknown> {
   return scenarioRequest(scenario, select, { prefetch: keys, fhirServer: BASE, accessToken: TOKEN });
 }
 
-const conditionsBundle = () => searchInMemory(everything, `Condition?patient=${scenario.patient.id}`);
+const conditionsBundle = (): string => JSON.stringify(searchInMemory(everything, `Condition?patient=${scenario.patient.id}`));
 
 async function timed(body: unknown): Promise<{ status: number; body: unknown; ms: number }> {
   const started = Date.now();
