@@ -32,8 +32,9 @@ export function daysAgo(n: number, now: Date = NOW): string {
 
 export const PATIENT_ID = 'p1';
 
-export function patient(birthDate: string | undefined = '1980-04-12', id: string = PATIENT_ID): Patient {
-  return { resourceType: 'Patient', id, ...(birthDate !== undefined ? { birthDate } : {}) };
+/** A Patient born 1980-04-12 (46 at NOW); null leaves birthDate out. */
+export function patient(birthDate: string | null = '1980-04-12', id: string = PATIENT_ID): Patient {
+  return { resourceType: 'Patient', id, ...(birthDate !== null ? { birthDate } : {}) };
 }
 
 export function concept(system: string, code: string, display?: string): CodeableConcept {
@@ -130,8 +131,8 @@ export function draftOrder(id: string, code: CodeableConcept = LUMBAR_MRI): Serv
   return { resourceType: 'ServiceRequest', id, status: 'draft', intent: 'order', code, subject: { reference: `Patient/${PATIENT_ID}` } };
 }
 
-export function bundleOf(resources: ServiceRequest[], type: Bundle['type'] | undefined = 'collection'): Bundle {
-  return { resourceType: 'Bundle', ...(type ? { type } : {}), entry: resources.map((resource) => ({ resource })) };
+export function bundleOf(resources: ServiceRequest[], type: Bundle['type'] = 'collection'): Bundle {
+  return { resourceType: 'Bundle', type, entry: resources.map((resource) => ({ resource })) };
 }
 
 export function record(parts: Partial<PatientRecord> = {}): PatientRecord {
