@@ -9,7 +9,7 @@ export interface RuleSet {
   rules: RuleDefinition[];
   engine: Engine;
   /** Rule results by facts: the facts are a handful of plain values, so most requests repeat an earlier decision. */
-  decided: Map<string, string[]>;
+  decided: Map<string, readonly string[]>;
 }
 
 /** Enough for every combination a busy day brings; past it the map starts again rather than grow. */
@@ -24,12 +24,13 @@ export function compileRuleSet(file: string, content: RuleFile): RuleSet {
   return { file, services: content.services, rules: content.rules, engine, decided: new Map() };
 }
 
-export async function firedRuleIds(ruleSet: RuleSet, facts: EngineFacts): Promise<string[]> {
+export async function firedRuleIds(ruleSet: RuleSet, facts: EngineFacts): Promise<readonly string[]> {
   const key = JSON.stringify(facts);
   const known = ruleSet.decided.get(key);
   if (known) return known;
   const { events } = await ruleSet.engine.run({ ...facts });
-  const fired = events.map((e) => e.type);
+  // Frozen: the same array answers later requests, so no caller may change it.
+  const fired = Object.freeze(events.map((e) => e.type));
   if (ruleSet.decided.size >= DECIDED_MAX) ruleSet.decided.clear();
   ruleSet.decided.set(key, fired);
   return fired;

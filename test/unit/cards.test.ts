@@ -1,7 +1,7 @@
 import type { Condition, ServiceRequest } from 'fhir/r4.js';
 import { OVERRIDE_REASON_SYSTEM, RULE_SYSTEM, SUMMARY_MAX, renderCard } from '../../src/cards/render.js';
 import type { Card } from '../../src/cards/types.js';
-import { MissingVariableError, escapeHtml, fill, placeholdersIn, type CardScope } from '../../src/cards/variables.js';
+import { MissingVariableError, escapeMarkdown, fill, placeholdersIn, type CardScope } from '../../src/cards/variables.js';
 import { buildPatientFacts } from '../../src/facts/patient-facts.js';
 import type { DraftOrder } from '../../src/facts/types.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/load.js';
@@ -222,12 +222,11 @@ describe('record text is escaped in detail', () => {
     expect(created.reasonReference?.[0]?.display).toBe('Back & leg pain');
   });
 
-  // BUG (src/cards/variables.ts:49-52): escapeHtml says record text "must not open tags or links of
-  // its own", but markdown link syntax passes through, so a Condition display can put a clickable
-  // link to any site in a card.
-  test.failing('a Condition display with markdown link syntax does not become a link in detail', async () => {
+  // Record text must not put a clickable link to any site in a card.
+  test('a Condition display with markdown link syntax does not become a link in detail', async () => {
     const card = await onlyCard([lbp('[Click for results](https://evil.example)')]);
-    expect(card.detail).not.toContain('](https://evil.example)');
+    expect(card.detail).toContain('\\[Click for results\\](https://evil.example)');
+    expect(card.detail).not.toMatch(/(^|[^\\])\[Click for results\]/);
   });
 });
 
@@ -323,12 +322,13 @@ describe('fill and card variables', () => {
 
   test('the escape function applies to values only, not to the template text', () => {
     const f = buildPatientFacts(record({ conditions: [lbp('<i>pain</i>')] }), NOW, kb);
-    expect(fill('<b>{{episode.display}}</b>', { facts: f, userReference: USER }, escapeHtml)).toBe('<b>&lt;i&gt;pain&lt;/i&gt;</b>');
+    expect(fill('<b>{{episode.display}}</b>', { facts: f, userReference: USER }, escapeMarkdown)).toBe('<b>&lt;i&gt;pain&lt;/i&gt;</b>');
   });
 
-  test('escapeHtml escapes &, < and >', () => {
-    expect(escapeHtml('a & b < c > d')).toBe('a &amp; b &lt; c &gt; d');
-    expect(escapeHtml('&lt;')).toBe('&amp;lt;');
+  test('escapeMarkdown escapes &, < and > and markdown punctuation', () => {
+    expect(escapeMarkdown('a & b < c > d')).toBe('a &amp; b &lt; c &gt; d');
+    expect(escapeMarkdown('&lt;')).toBe('&amp;lt;');
+    expect(escapeMarkdown('[x](javascript:alert(1)) *y* `z`')).toBe('\\[x\\](javascript:alert(1)) \\*y\\* \\`z\\`');
   });
 
   test('placeholdersIn lists every placeholder, including repeats', () => {
