@@ -215,7 +215,7 @@ describe('invalid requests fail with an issue whose path names the field', () =>
 
   test('a prefetch value without resourceType', () => {
     const issues = issuesOf(parseHookRequest('order-select', selectRequest((b) => void (b.prefetch = { patient: { id: 'p1' } }))));
-    expect(issues[0]?.path).toBe('prefetch.patient');
+    expect(issues[0]?.path).toBe('prefetch.patient.resourceType');
   });
 
   test('a patientId that is not a FHIR id', () => {
