@@ -131,7 +131,8 @@ export function draftOrder(id: string, code: CodeableConcept = LUMBAR_MRI): Serv
 }
 
 export function bundleOf(resources: ServiceRequest[], type: Bundle['type'] | undefined = 'collection'): Bundle {
-  return { resourceType: 'Bundle', ...(type ? { type } : {}), entry: resources.map((resource) => ({ resource })) };
+  // Without a type on purpose when asked: EHRs send draftOrders without Bundle.type (cds-hooks docs#659).
+  return { resourceType: 'Bundle', ...(type ? { type } : {}), entry: resources.map((resource) => ({ resource })) } as Bundle;
 }
 
 export function record(parts: Partial<PatientRecord> = {}): PatientRecord {
