@@ -4,12 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { z } from 'zod';
 import { CARD_VARIABLE_NAMES, placeholdersIn } from '../cards/variables.js';
 import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
 import { SERVICES } from '../hooks/services.js';
-import { projectRoot } from '../paths.js';
 import { compileRuleSet, type RuleSet } from '../rules/engine.js';
 import {
   CardTemplateSchema,
@@ -103,7 +102,8 @@ function duplicateCodes(file: string, vs: ValueSetFile): Problem[] {
 export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
   const problems: Problem[] = [];
   const hash = createHash('sha256');
-  const show = (file: string): string => relative(projectRoot, file) || file;
+  // Paths as the informatician sees them: from the folder that holds rules/ (and, usually, cards/).
+  const show = (file: string): string => relative(dirname(dirs.rulesDir), file) || file;
 
   function parse<T>(file: string, schema: z.ZodType<T>): T | undefined {
     let raw: string;
