@@ -3,7 +3,7 @@
  * knowledge base, or fails with every problem found, each naming the file, the rule and the field.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { z } from 'zod';
 import { CARD_VARIABLE_NAMES, placeholdersIn } from '../cards/variables.js';
@@ -21,6 +21,7 @@ import {
   type ValueSetFile,
 } from './schemas.js';
 import { explainIssues, formatPath } from './messages.js';
+import { unguardedPlaceholders } from './placeholder-guards.js';
 import { compileValueSet, normaliseCode, type ValueSet } from './valuesets.js';
 
 export interface Problem {
@@ -121,7 +122,8 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     const rules = (json as { rules?: { id?: unknown }[] }).rules;
     for (const issue of explainIssues(result.error.issues, json)) {
       const ruleIndex = issue.path[0] === 'rules' && typeof issue.path[1] === 'number' ? issue.path[1] : undefined;
-      const ruleId = ruleIndex !== undefined ? rules?.[ruleIndex]?.id : undefined;
+      // A rule file names the rule by its index; a card names it in "rule".
+      const ruleId = ruleIndex !== undefined ? rules?.[ruleIndex]?.id : (json as { rule?: unknown }).rule;
       problems.push({
         file: show(file),
         ...(typeof ruleId === 'string' ? { rule: ruleId } : {}),
@@ -206,9 +208,14 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       if (ruleIds.has(rule.id)) problems.push({ file: f, rule: rule.id, path: `${at}.id`, message: `rule id "${rule.id}" is already used in ${ruleFiles.get(rule.id)}: rename one of them` });
       ruleIds.set(rule.id, rule);
       ruleFiles.set(rule.id, f);
-      if (!cards.has(rule.id)) problems.push({ file: f, rule: rule.id, path: `${at}.id`, message: `no card template: add cards/${rule.id}.json` });
+      // A card file that is there but broken is reported already; "add it" would mislead.
+      if (!cards.has(rule.id) && !existsSync(join(dirs.cardsDir, `${rule.id}.json`))) {
+        problems.push({ file: f, rule: rule.id, path: `${at}.id`, message: `no card template: add cards/${rule.id}.json` });
+      }
+      let unknownFact = false;
       for (const { fact, path } of factsIn(rule.conditions, `${at}.conditions`)) {
         if (!ENGINE_FACT_NAMES.includes(fact)) {
+          unknownFact = true;
           problems.push({ file: f, rule: rule.id, path: `${path}.fact`, message: `unknown fact "${fact}": fix the name (known facts: ${ENGINE_FACT_NAMES.join(', ')})` });
         }
       }
@@ -221,7 +228,12 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
         problems.push({ file: f, rule: rule.id, path: `${at}.scope`, message: `scope "order" needs a service that looks at orders, and ${content.services.join(', ')} look at the patient: use "patient"` });
       }
       const card = cards.get(rule.id);
-      const orderWords = card ? [...new Set(placeholdersIn(JSON.stringify({ ...card, $schema: undefined })).filter((n) => n.startsWith('order.')))] : [];
+      const words = card ? placeholdersIn(JSON.stringify({ ...card, $schema: undefined })) : [];
+      // With a misspelt fact the guard is misspelt too: one problem, not two.
+      for (const message of unknownFact ? [] : unguardedPlaceholders(rule, words)) {
+        problems.push({ file: cardFiles.get(rule.id) ?? f, rule: rule.id, path: 'placeholders', message });
+      }
+      const orderWords = [...new Set(words.filter((n) => n.startsWith('order.')))];
       if (orderWords.length && (rule.scope === 'patient' || patientOnly)) {
         problems.push({
           file: cardFiles.get(rule.id) ?? f,

@@ -83,6 +83,16 @@ const cases: [string, (c: KnowledgeCopy) => void, Omit<Partial<Finding>, 'messag
     { file: 'cards/cauda-equina-emergency.json', rule: 'cauda-equina-emergency', path: 'placeholders', message: /\{\{order\.display\}\} name an order, but rule "cauda-equina-emergency" gives one card per patient/ },
   ],
   [
+    'a placeholder the rule does not guarantee a value for',
+    (c) => c.editJson<Card>('cards/imaging-defer.json', (f) => void f.detail.push('Last imaging: {{priorImaging.date}}')),
+    {
+      file: 'cards/imaging-defer.json',
+      rule: 'imaging-defer',
+      path: 'placeholders',
+      message: /\{\{priorImaging\.date\}\} has a value only for a patient with prior lumbar imaging, and rule "imaging-defer" can fire without one: add the condition \{"fact": "priorLumbarImagingDaysAgo"/,
+    },
+  ],
+  [
     'a javascript: link in a card',
     (c) => c.editJson<Card>('cards/imaging-defer.json', (f) => void (f.links![0]!.url = 'javascript:alert(1)')),
     { file: 'cards/imaging-defer.json', path: 'links[0].url', message: /use an absolute http:\/\/ or https:\/\/ address/ },
