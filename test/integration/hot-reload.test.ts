@@ -3,19 +3,15 @@
  * restart and without failing a request in flight; a broken edit is rejected, logged, and the last
  * good set stays live. GET /status shows which set is live and the last error.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config.js';
 import { SERVICES } from '../../src/hooks/services.js';
-import { createApp } from '../../src/http/app.js';
 import { KnowledgeError } from '../../src/knowledge/load.js';
-import { watchKnowledge, type KnowledgeStatus, type LiveKnowledge } from '../../src/knowledge/watch.js';
+import { watchKnowledge } from '../../src/knowledge/watch.js';
 import { createLogger } from '../../src/log.js';
 import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
 import { scenarioRequest } from '../../src/scenarios/requests.js';
-import { copyKnowledge, type KnowledgeCopy } from '../support/knowledge-copy.js';
 import { post } from '../support/harness.js';
+import { copyKnowledge, type KnowledgeCopy } from '../support/knowledge-copy.js';
+import { startLiveService, type LiveService } from '../support/live-service.js';
 
 const select = SERVICES.find((s) => s.id === 'back-pain-imaging-select')!;
 const scenario = readScenario(`${scenariosDir}/imaging-defer-acute-41-days.json`);
@@ -25,46 +21,22 @@ type Card = { summary: string; source: { topic: { code: string } } };
 type RuleFile = { rules: { id: string; conditions: { all: { fact: string; value: unknown }[] } }[] };
 
 let copy: KnowledgeCopy;
-let live: LiveKnowledge;
-let server: Server;
+let service: LiveService;
 let url: string;
-const logs: string[] = [];
+let logs: string[];
+let status: LiveService['status'];
+let until: LiveService['until'];
 
 beforeAll(async () => {
   copy = copyKnowledge();
-  const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => (logs.push(chunk.toString()), done()) }));
-  live = watchKnowledge({ rulesDir: copy.rulesDir, cardsDir: copy.cardsDir }, logger);
-  const app = createApp({ config: loadConfig({}), knowledge: live.current, knowledgeStatus: live.status, logger, now: () => new Date(scenario.now) });
-  server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  service = await startLiveService(copy, {}, () => new Date(scenario.now));
+  ({ url, logs, status, until } = service);
 });
 
 afterAll(async () => {
-  live.close();
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  await service.close();
   copy.remove();
 });
-
-async function status(): Promise<KnowledgeStatus> {
-  const res = await fetch(`${url}/status`);
-  return ((await res.json()) as { rules: KnowledgeStatus }).rules;
-}
-
-/** Polls /status until the condition holds; returns how long that took. */
-async function until(done: (s: KnowledgeStatus) => boolean, limitMs = 2000): Promise<{ ms: number; status: KnowledgeStatus }> {
-  const started = Date.now();
-  for (;;) {
-    const s = await status();
-    if (done(s)) return { ms: Date.now() - started, status: s };
-    if (Date.now() - started > limitMs) throw new Error(`not within ${limitMs} ms; status: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function cards(): Promise<Card[]> {
   const res = await post(`${url}/cds-services/${select.id}`, request);
