@@ -126,7 +126,8 @@ function leaves(c: ConditionTrace): Extract<ConditionTrace, { fact: string }>[] 
 
 export function describeLeaf(c: Extract<ConditionTrace, { fact: string }>): string {
   const actual = c.factUnknown ? 'unknown' : JSON.stringify(c.factValue);
-  return `${c.fact} is ${actual}, rule needs ${operatorText(c.operator)} ${JSON.stringify(c.value)}`;
+  const wanted = c.value === null ? 'null (unknown)' : JSON.stringify(c.value);
+  return `${c.fact} is ${actual}, rule needs ${operatorText(c.operator)} ${wanted}`;
 }
 
 function why(fired: boolean, conditions: ConditionTrace, outcomes: CardOutcome[] | undefined): string {

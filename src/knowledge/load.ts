@@ -67,14 +67,16 @@ function jsonFiles(dir: string): string[] {
 }
 
 /** Every {fact} condition with its JSON path, so a problem points at the very line. */
-function factsIn(node: unknown, path: string): { fact: string; path: string }[] {
+function factsIn(node: unknown, path: string): { fact: string; operator: unknown; value: unknown; path: string }[] {
   if (node === null || typeof node !== 'object') return [];
-  const n = node as { all?: unknown[]; any?: unknown[]; not?: unknown; fact?: unknown };
+  const n = node as { all?: unknown[]; any?: unknown[]; not?: unknown; fact?: unknown; operator?: unknown; value?: unknown };
   if (Array.isArray(n.all)) return n.all.flatMap((c, i) => factsIn(c, `${path}.all[${i}]`));
   if (Array.isArray(n.any)) return n.any.flatMap((c, i) => factsIn(c, `${path}.any[${i}]`));
   if (n.not !== undefined) return factsIn(n.not, `${path}.not`);
-  return typeof n.fact === 'string' ? [{ fact: n.fact, path }] : [];
+  return typeof n.fact === 'string' ? [{ fact: n.fact, operator: n.operator, value: n.value, path }] : [];
 }
+
+const NUMERIC_OPERATORS = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
 
 /** The same code twice in one value set, counting ICD-10-CM with and without the dot, and codes a prefix entry already matches. */
 function duplicateCodes(file: string, vs: ValueSetFile): Problem[] {
@@ -213,7 +215,11 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
         problems.push({ file: f, rule: rule.id, path: `${at}.id`, message: `no card template: add cards/${rule.id}.json` });
       }
       let unknownFact = false;
-      for (const { fact, path } of factsIn(rule.conditions, `${at}.conditions`)) {
+      for (const { fact, operator, value, path } of factsIn(rule.conditions, `${at}.conditions`)) {
+        // "42" in quotes never compares as a number: the rule would silently never fire.
+        if (NUMERIC_OPERATORS.has(String(operator)) && typeof value !== 'number') {
+          problems.push({ file: f, rule: rule.id, path: `${path}.value`, message: `${String(operator)} compares numbers, and the value is ${JSON.stringify(value)}: write a number without quotes, e.g. 42` });
+        }
         if (!ENGINE_FACT_NAMES.includes(fact)) {
           unknownFact = true;
           problems.push({ file: f, rule: rule.id, path: `${path}.fact`, message: `unknown fact "${fact}": fix the name (known facts: ${ENGINE_FACT_NAMES.join(', ')})` });

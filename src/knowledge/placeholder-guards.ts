@@ -70,11 +70,14 @@ function guardFor(name: string): Guard | undefined {
 
 /** One message per placeholder the rule cannot always fill. */
 export function unguardedPlaceholders(rule: RuleDefinition, placeholders: readonly string[]): string[] {
-  const out: string[] = [];
+  const unguarded = new Map<Guard, string[]>();
   for (const name of new Set(placeholders)) {
     const guard = guardFor(name);
     if (!guard || guard.holds.some((h) => guarantees(rule.conditions, h))) continue;
-    out.push(`{{${name}}} has a value only for a patient with ${guard.needs}, and rule "${rule.id}" can fire without one: add the condition ${guard.add} to the rule's "all", or remove the placeholder`);
+    unguarded.set(guard, [...(unguarded.get(guard) ?? []), `{{${name}}}`]);
   }
-  return out;
+  return [...unguarded].map(
+    ([guard, names]) =>
+      `${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} a value only for a patient with ${guard.needs}, and rule "${rule.id}" can fire without one: add the condition ${guard.add} to the rule's "all", or remove ${names.length > 1 ? 'them' : 'the placeholder'}`,
+  );
 }

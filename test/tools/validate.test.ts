@@ -63,6 +63,11 @@ const cases: [string, (c: KnowledgeCopy) => void, Omit<Partial<Finding>, 'messag
     { rule: 'imaging-defer', path: 'rules[2].conditions.all[2].value', message: /is an object; use one of: number, string, boolean, null, array/ },
   ],
   [
+    'a number written in quotes for a numeric comparison',
+    (c) => c.editJson<RuleFile>('rules/back-pain-imaging.json', (f) => void (f.rules[2]!.conditions.all[2]!.value = '42')),
+    { rule: 'imaging-defer', path: 'rules[2].conditions.all[2].value', message: /lessThan compares numbers, and the value is "42": write a number without quotes/ },
+  ],
+  [
     'replaces names a rule that is not there',
     (c) => c.editJson<RuleFile>('rules/back-pain-imaging.json', (f) => void (f.rules[1]!.replaces = ['imaging-deferral'])),
     { rule: 'imaging-repeat', path: 'rules[1].replaces[0]', message: /replaces "imaging-deferral", which is not a rule in this file: fix the id or remove it/ },
