@@ -45,16 +45,18 @@ export interface Candidate {
 /**
  * Precedence, so a clinician never gets two cards that say different things: a rule silences the
  * rules it `replaces` for the same order, and a patient-scoped rule silences them for every order.
+ * Returns the candidates that silence `c` (the explain trace names them).
  */
-export function applyPrecedence(candidates: Candidate[]): Candidate[] {
+export function replacersOf(candidates: readonly Candidate[], c: Candidate): Candidate[] {
   return candidates.filter(
-    (c) =>
-      !candidates.some(
-        (d) =>
-          d !== c &&
-          d.rule.id !== c.rule.id &&
-          (d.rule.replaces ?? []).some((r) => r === c.rule.id || (r === '*' && !(c.rule.replaces ?? []).includes('*'))) &&
-          (d.rule.scope === 'patient' || d.orderReference === c.orderReference),
-      ),
+    (d) =>
+      d !== c &&
+      d.rule.id !== c.rule.id &&
+      (d.rule.replaces ?? []).some((r) => r === c.rule.id || (r === '*' && !(c.rule.replaces ?? []).includes('*'))) &&
+      (d.rule.scope === 'patient' || d.orderReference === c.orderReference),
   );
+}
+
+export function applyPrecedence(candidates: Candidate[]): Candidate[] {
+  return candidates.filter((c) => replacersOf(candidates, c).length === 0);
 }

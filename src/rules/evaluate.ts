@@ -13,6 +13,8 @@ export interface Evaluation {
   cards: Card[];
   firedRules: string[];
   facts: PatientFacts;
+  /** Every rule that fired, per order, before precedence: what the explain trace starts from. */
+  candidates: Candidate[];
 }
 
 export interface EvaluationInput {
@@ -47,5 +49,5 @@ export async function evaluate(knowledge: KnowledgeBase, input: EvaluationInput)
     const order = c.orderReference ? orders.get(c.orderReference) : undefined;
     return renderCard(c.rule, template, { facts, userReference: input.userReference, ...(order ? { order } : {}) });
   });
-  return { cards, firedRules: kept.map((c) => c.rule.id), facts };
+  return { cards, firedRules: kept.map((c) => c.rule.id), facts, candidates };
 }

@@ -131,8 +131,9 @@ export function draftOrder(id: string, code: CodeableConcept = LUMBAR_MRI): Serv
   return { resourceType: 'ServiceRequest', id, status: 'draft', intent: 'order', code, subject: { reference: `Patient/${PATIENT_ID}` } };
 }
 
-export function bundleOf(resources: ServiceRequest[], type: Bundle['type'] = 'collection'): Bundle {
-  return { resourceType: 'Bundle', type, entry: resources.map((resource) => ({ resource })) };
+export function bundleOf(resources: ServiceRequest[], type: Bundle['type'] | undefined = 'collection'): Bundle {
+  // Without a type on purpose when asked: EHRs send draftOrders without Bundle.type (cds-hooks docs#659).
+  return { resourceType: 'Bundle', ...(type ? { type } : {}), entry: resources.map((resource) => ({ resource })) } as Bundle;
 }
 
 export function record(parts: Partial<PatientRecord> = {}): PatientRecord {
