@@ -4,6 +4,7 @@
  */
 import { Client } from 'fhir-kit-client';
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
+import type { FetchSlots } from './fetch-slots.js';
 
 export type FetchFailure = 'timeout' | 'unreachable' | 'http-error' | 'not-fhir' | 'bad-paging';
 
@@ -27,6 +28,13 @@ export interface FhirReader {
   remainingPages(bundle: Bundle): Promise<BundleEntry[]>;
 }
 
+/** Process-wide limits and observers shared by every request's reader. */
+export interface FetchPolicy {
+  slots?: FetchSlots;
+  /** Called once per HTTP read with its outcome (ok, not-found or the failure kind) and duration. */
+  observe?(outcome: 'ok' | 'not-found' | FetchFailure, seconds: number): void;
+}
+
 function isResource(value: unknown): value is FhirResource {
   return typeof value === 'object' && value !== null && typeof (value as { resourceType?: unknown }).resourceType === 'string';
 }
@@ -36,14 +44,27 @@ function nextLink(bundle: Bundle): string | undefined {
   return typeof link?.url === 'string' ? link.url : undefined;
 }
 
-export function createFhirReader(baseUrl: string, accessToken: string | undefined, signal: AbortSignal): FhirReader {
+export function createFhirReader(baseUrl: string, accessToken: string | undefined, signal: AbortSignal, policy: FetchPolicy = {}): FhirReader {
   const base = baseUrl.replace(/\/+$/, '');
   const client = new Client({ baseUrl: base, ...(accessToken ? { bearerToken: accessToken } : {}) });
+  const send = (url: string): Promise<unknown> => client.request(url, { options: { signal, headers: { accept: 'application/fhir+json' } } });
 
   async function request(url: string): Promise<FhirResource | null> {
+    const started = performance.now();
+    try {
+      const result = await readOnce(url);
+      policy.observe?.(result ? 'ok' : 'not-found', (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      if (err instanceof FhirFetchError) policy.observe?.(err.failure, (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+
+  async function readOnce(url: string): Promise<FhirResource | null> {
     let data: unknown;
     try {
-      data = await client.request(url, { options: { signal, headers: { accept: 'application/fhir+json' } } });
+      data = await (policy.slots ? policy.slots.run(() => send(url), signal) : send(url));
     } catch (err) {
       if (signal.aborted) throw new FhirFetchError('timeout');
       const status = (err as { response?: { status?: unknown } }).response?.status;

@@ -7,7 +7,7 @@ import type { PatientRecord } from '../facts/types.js';
 import type { HookRequest } from '../hooks/request.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import { HttpError, badRequest } from '../http/operation-outcome.js';
-import { createFhirReader, FhirFetchError, type FhirReader } from './fhir-fetch.js';
+import { createFhirReader, FhirFetchError, type FetchPolicy, type FhirReader } from './fhir-fetch.js';
 import { fillTemplate } from './tokens.js';
 
 export type ContextResult = { kind: 'record'; record: PatientRecord; fetchedKeys: string[] } | { kind: 'no-patient' };
@@ -77,12 +77,17 @@ export function groupRecord(patient: Patient, resources: FhirResource[]): Patien
   return record;
 }
 
-export async function resolvePatientContext(service: ServiceDefinition, request: HookRequest, deadline: () => AbortSignal): Promise<ContextResult> {
+export async function resolvePatientContext(
+  service: ServiceDefinition,
+  request: HookRequest,
+  deadline: () => AbortSignal,
+  policy?: FetchPolicy,
+): Promise<ContextResult> {
   const prefetch = request.prefetch ?? {};
   // The reader (and its deadline timer) exists only when something must be fetched.
   let reader: FhirReader | undefined;
   const readerFor = (): FhirReader | undefined => {
-    if (!reader && request.fhirServer) reader = createFhirReader(request.fhirServer, request.fhirAuthorization?.access_token, deadline());
+    if (!reader && request.fhirServer) reader = createFhirReader(request.fhirServer, request.fhirAuthorization?.access_token, deadline(), policy);
     return reader;
   };
   const fetchedKeys: string[] = [];

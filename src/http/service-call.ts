@@ -1,5 +1,7 @@
 /** POST /cds-services/{id}: validate, gather the patient context, evaluate, answer. */
 import type { NextFunction, Request, Response } from 'express';
+import type { AllowlistVerdict } from '../context/fhir-server-allowlist.js';
+import type { FetchPolicy } from '../context/fhir-fetch.js';
 import { resolvePatientContext } from '../context/patient-context.js';
 import { lumbarImagingOrders } from '../facts/imaging.js';
 import { parseHookRequest } from '../hooks/request.js';
@@ -14,7 +16,14 @@ export interface ServiceCallDeps {
   knowledge(): KnowledgeBase;
   deadlineMs: number;
   now(): Date;
+  /** Whether the request's fhirServer may be called (the allowlist), and by which normalised base. */
+  checkFhirServer(url: string): AllowlistVerdict;
+  fetchPolicy?: FetchPolicy;
 }
+
+/** Why 400 and not 412: the request names a server this service will never call, whatever it needs. */
+const fhirServerRefused = (): HttpError =>
+  new HttpError(400, [{ code: 'security', diagnostics: 'fhirServer is not a FHIR server this service is configured to call', expression: 'fhirServer' }]);
 
 /** What the request log records about a call: ids only, never patient data. */
 export interface CallLog {
@@ -38,6 +47,12 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
       return next(new HttpError(400, parsed.issues.map((i) => ({ code: 'invalid' as const, diagnostics: `${i.path || 'body'}: ${i.message}`, ...(i.path ? { expression: i.path } : {}) }))));
     }
     const request = parsed.request;
+    // Checked before anything else, so a refused server is never contacted, whatever the request needs.
+    if (request.fhirServer !== undefined) {
+      const verdict = deps.checkFhirServer(request.fhirServer);
+      if (!verdict.ok) return next(fhirServerRefused());
+      request.fhirServer = verdict.base;
+    }
     const knowledge = deps.knowledge();
     const now = deps.now();
 
@@ -54,7 +69,7 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
     }
 
     // One deadline for the whole request, counted from its arrival, shared by every fetch.
-    const context = await resolvePatientContext(service, request, () => AbortSignal.timeout(Math.max(1, deps.deadlineMs - (Date.now() - started))));
+    const context = await resolvePatientContext(service, request, () => AbortSignal.timeout(Math.max(1, deps.deadlineMs - (Date.now() - started))), deps.fetchPolicy);
     if (context.kind === 'no-patient') {
       log.rules = [];
       res.json({ cards: [] });

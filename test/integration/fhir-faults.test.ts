@@ -20,7 +20,7 @@ const everything = [scenario.patient, ...scenario.resources];
 let service: RunningService;
 
 beforeAll(async () => {
-  service = await startService({ FETCH_DEADLINE_MS: String(DEADLINE) });
+  service = await startService({ FETCH_DEADLINE_MS: String(DEADLINE), FHIR_SERVER_ALLOWLIST: BASE });
   nock.disableNetConnect();
   nock.enableNetConnect(/^(127\.0\.0\.1|localhost)(:\d+)?$/);
 });

@@ -131,7 +131,8 @@ export function draftOrder(id: string, code: CodeableConcept = LUMBAR_MRI): Serv
 }
 
 export function bundleOf(resources: ServiceRequest[], type: Bundle['type'] | undefined = 'collection'): Bundle {
-  return { resourceType: 'Bundle', ...(type ? { type } : {}), entry: resources.map((resource) => ({ resource })) };
+  // Bundle.type is required in R4; a draftOrders Bundle without it is what some EHRs send.
+  return { resourceType: 'Bundle', ...(type ? { type } : {}), entry: resources.map((resource) => ({ resource })) } as Bundle;
 }
 
 export function record(parts: Partial<PatientRecord> = {}): PatientRecord {
