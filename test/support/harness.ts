@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
 import { createApp, protectionOf, type AppDeps } from '../../src/http/app.js';
+import type { Protection } from '../../src/http/protect.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import { createLogger } from '../../src/log.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
@@ -14,6 +15,8 @@ export interface RunningService {
   url: string;
   logs: string[];
   setNow(now: Date): void;
+  /** The app's limits and shutdown controls. */
+  protection: Protection;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export async function startService(env: Record<string, string> = {}, deps: Parti
     setNow: (n) => {
       now = n;
     },
+    protection: protectionOf(app),
     close: () =>
       new Promise<void>((resolve) => {
         protectionOf(app).close();
