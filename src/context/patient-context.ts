@@ -7,7 +7,7 @@ import type { PatientRecord } from '../facts/types.js';
 import type { HookRequest } from '../hooks/request.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import { HttpError, badRequest } from '../http/operation-outcome.js';
-import { createFhirReader, FhirFetchError, type FetchPolicy, type FhirReader } from './fhir-fetch.js';
+import { createFhirReader, expectedResourceType, FhirFetchError, type FetchPolicy, type FhirReader } from './fhir-fetch.js';
 import { fillTemplate } from './tokens.js';
 
 export type ContextResult = { kind: 'record'; record: PatientRecord; fetchedKeys: string[] } | { kind: 'no-patient' };
@@ -101,6 +101,8 @@ export async function resolvePatientContext(
         fetchedKeys.push(key);
         return fetchKey(key, template, request, readerFor());
       }
+      const expected = expectedResourceType(template);
+      if (given.resourceType !== expected) throw badRequest(`prefetch "${key}" must be a ${expected}, null or an OperationOutcome`, `prefetch.${key}`);
       return hasNextPage(given) ? completePages(key, given, readerFor()) : given;
     }),
   );
