@@ -77,7 +77,7 @@ test.each([
 });
 
 test('a huge Bundle (5,000 entries, paged in two) that arrives in time: cards, within the deadline plus 100 ms', async () => {
-  const conditions = (searchInMemory(everything, `Condition?patient=${scenario.patient.id}`) as { entry: { resource: Record<string, unknown> }[] }).entry;
+  const conditions = (searchInMemory(everything, `Condition?patient=${scenario.patient.id}`) as unknown as { entry: { resource: Record<string, unknown> }[] }).entry;
   const filler = Array.from({ length: 2500 }, (_, i) => ({
     resource: { resourceType: 'Condition', id: `filler-${i}`, subject: { reference: `Patient/${scenario.patient.id}` }, code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003', display: 'Hypertension' }] }, recordedDate: '2019-01-01' },
   }));

@@ -22,7 +22,7 @@ const timers = new Set<NodeJS.Timeout>();
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  main = buildSrc('main');
+  main = buildSrc('src/main');
   // A FHIR server that answers every search with an empty Bundle after a delay, to hold a request in flight.
   fhir = createServer((_req, res) => {
     fhirRequests++;

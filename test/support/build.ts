@@ -19,11 +19,17 @@ function* tsFiles(dir: string): Generator<string> {
   }
 }
 
-/** Returns the path of the built entry point for `src/<entry>.ts`. */
-export function buildSrc(entry = 'main'): string {
-  const srcDir = resolve(projectRoot, 'src');
+/** Builds src/ (and the test folders named) and returns the path of the built `<entry>.ts`. */
+export function buildSrc(entry = 'src/main', testDirs: string[] = []): string {
+  for (const dir of ['src', ...testDirs]) buildDirectory(dir);
+  return join(buildDir, `${entry}.js`);
+}
+
+function buildDirectory(dir: string): void {
+  const srcDir = resolve(projectRoot, dir);
   for (const file of tsFiles(srcDir)) {
-    const out = join(buildDir, 'src', relative(srcDir, file)).replace(/\.ts$/, '.js');
+    if (file.endsWith('.test.ts')) continue;
+    const out = join(buildDir, dir, relative(srcDir, file)).replace(/\.ts$/, '.js');
     const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
       fileName: file,
@@ -31,5 +37,4 @@ export function buildSrc(entry = 'main'): string {
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, outputText);
   }
-  return join(buildDir, 'src', `${entry}.js`);
 }

@@ -1,5 +1,6 @@
 /** Starts the real service (and, when asked, the real FHIR server) on loopback ports for a test file. */
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
@@ -15,6 +16,8 @@ export interface RunningService {
   url: string;
   logs: string[];
   setNow(now: Date): void;
+  /** The express app itself, for in-process injection (light-my-request) without sockets. */
+  app: Express;
   /** The app's limits and shutdown controls. */
   protection: Protection;
   close(): Promise<void>;
@@ -43,6 +46,7 @@ export async function startService(env: Record<string, string> = {}, deps: Parti
     setNow: (n) => {
       now = n;
     },
+    app,
     protection: protectionOf(app),
     close: () =>
       new Promise<void>((resolve) => {
