@@ -43,10 +43,11 @@ function expand(json: string): string {
 }
 
 export const hugeValue: fc.Arbitrary<unknown> = fc.oneof(
+  // Deeper than the default stack allows for naive recursion (about 10,000 frames).
   fc.integer({ min: 1_000, max: 20_000 }).map((n) => `@@deep-array-${n}@@`),
   fc.integer({ min: 1_000, max: 20_000 }).map((n) => `@@deep-object-${n}@@`),
-  fc.integer({ min: 10_000, max: 100_000 }).map((n) => `@@long-string-${n}@@`),
-  fc.integer({ min: 1_000, max: 20_000 }).map((n) => `@@long-array-${n}@@`),
+  fc.integer({ min: 5_000, max: 50_000 }).map((n) => `@@long-string-${n}@@`),
+  fc.integer({ min: 1_000, max: 10_000 }).map((n) => `@@long-array-${n}@@`),
   fc.constantFrom(1e308, -1e308, 2 ** 53 + 2, -0, 5e-324, 0.1),
 );
 
@@ -74,7 +75,7 @@ const nasty = fc.constantFrom(
 
 /** Any small value; huge ones come one per request (below), so a run stays fast. */
 const small = fc.oneof({ weight: 6, arbitrary: anyJson }, { weight: 2, arbitrary: nasty }, { weight: 1, arbitrary: text });
-const value = fc.oneof({ weight: 9, arbitrary: small }, { weight: 1, arbitrary: hugeValue });
+const value = fc.oneof({ weight: 19, arbitrary: small }, { weight: 1, arbitrary: hugeValue });
 
 const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | unknown> => fc.oneof({ weight: 4, arbitrary: arb }, { weight: 1, arbitrary: small });
 
@@ -136,7 +137,7 @@ export const bundle = fc.record(
     resourceType: fc.constant('Bundle'),
     type: maybe(fc.constantFrom('searchset', 'collection')),
     total: maybe(fc.nat()),
-    entry: maybe(fc.array(fc.oneof({ weight: 6, arbitrary: fc.record({ resource: maybe(resource), fullUrl: maybe(text) }, { requiredKeys: [] }) }, { weight: 1, arbitrary: small }), { maxLength: 8 })),
+    entry: maybe(fc.array(fc.oneof({ weight: 6, arbitrary: fc.record({ resource: maybe(resource), fullUrl: maybe(text) }, { requiredKeys: [] }) }, { weight: 1, arbitrary: small }), { maxLength: 6 })),
     link: maybe(fc.array(fc.record({ relation: maybe(fc.constantFrom('self', 'next')), url: maybe(text) }, { requiredKeys: [] }), { maxLength: 2 })),
   },
   { requiredKeys: ['resourceType'] },

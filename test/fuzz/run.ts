@@ -10,7 +10,7 @@
  * Whatever comes in, the service must answer a 4xx OperationOutcome or a spec-valid card
  * response: never a 5xx, never a crash, never a polluted prototype. The last line of output is a
  * JSON report. Replay with FUZZ_SEED=<seed>; FUZZ_RUNS (default 10,000) and FUZZ_HTTP_RUNS
- * (default 1,000, part of FUZZ_RUNS) set how many.
+ * (default 500, part of FUZZ_RUNS) set how many.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +22,7 @@ import { anyJson, bundle, hookRequest, patient, PATIENT_ID, prefetchValue, resou
 
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : (Date.now() ^ Math.floor(Math.random() * 2 ** 31)) >>> 0;
 const runs = Number(process.env.FUZZ_RUNS ?? 10_000);
-const httpRuns = Math.min(runs, Number(process.env.FUZZ_HTTP_RUNS ?? 1_000));
+const httpRuns = Math.min(runs, Number(process.env.FUZZ_HTTP_RUNS ?? 500));
 const fhirRuns = Math.max(100, Math.round(runs / 10));
 
 type Transport = 'http' | 'inject';
