@@ -111,7 +111,11 @@ export async function resolvePatientContext(
   const patients = resources.filter((r): r is Patient => r.resourceType === 'Patient');
   const patient = patients.find((p) => p.id === request.context.patientId);
   if (!patient) {
-    if (patients.length) throw badRequest('the prefetched Patient is not context.patientId', 'prefetch.patient');
+    if (patients.length) {
+      // The EHR's own mistake in its prefetch is a bad request; a FHIR server answering for someone else is data that cannot be had.
+      if (fetchedKeys.includes('patient')) throw preconditionFailed('fhirServer answered a Patient that is not context.patientId');
+      throw badRequest('the prefetched Patient is not context.patientId', 'prefetch.patient');
+    }
     return { kind: 'no-patient' };
   }
   return { kind: 'record', record: groupRecord(patient, resources), fetchedKeys };
