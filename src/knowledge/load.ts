@@ -6,19 +6,23 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { z } from 'zod';
-import { CARD_VARIABLE_NAMES, placeholdersIn } from '../cards/variables.js';
+import { CARD_VARIABLE_NAMES, isCardVariable, placeholdersIn } from '../cards/variables.js';
+import { CARE_VALUE_SETS } from '../facts/care-facts.js';
 import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
 import { projectRoot } from '../paths.js';
 import { compileRuleSet, type RuleSet } from '../rules/engine.js';
 import {
   CardTemplateSchema,
   FindingsFileSchema,
+  InstrumentsFileSchema,
   RuleFileSchema,
   ValueSetFileSchema,
   type CardTemplate,
   type FindingsFile,
+  type InstrumentsFile,
   type RuleDefinition,
 } from './schemas.js';
+import { checkCardTemplate, checkInstruments } from './care-checks.js';
 import { compileValueSet, type ValueSet } from './valuesets.js';
 
 export interface Problem {
@@ -46,6 +50,8 @@ export interface KnowledgeBase {
   valueSets: ReadonlyMap<string, ValueSet>;
   valueSet(id: string): ValueSet;
   findings: FindingsFile;
+  /** STarT Back and SCOPiC: items, answer codes, scoring and cut-offs (rules/instruments.json). */
+  instruments: InstrumentsFile;
   ruleSets: readonly RuleSet[];
   ruleSetFor(serviceId: string): RuleSet | undefined;
   cards: ReadonlyMap<string, CardTemplate>;
@@ -122,7 +128,15 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       problems.push({ file, ...(rule ? { rule } : {}), path, message: `value set "${id}" does not exist in rules/valuesets/ (add rules/valuesets/${id}.json or fix the name)` });
     }
   };
-  for (const id of ['back-pain', 'sciatica', 'lumbar-imaging']) needValueSet('rules/valuesets', id, id);
+  for (const id of ['back-pain', 'sciatica', 'lumbar-imaging', ...Object.values(CARE_VALUE_SETS)]) needValueSet('rules/valuesets', id, id);
+
+  // STarT Back and SCOPiC instruments
+  const instrumentsPath = join(dirs.rulesDir, 'instruments.json');
+  const instruments = parse(instrumentsPath, InstrumentsFileSchema);
+  if (instruments) {
+    needValueSet(show(instrumentsPath), 'startBack.totalValueSet', instruments.startBack.totalValueSet);
+    problems.push(...checkInstruments(show(instrumentsPath), instruments));
+  }
 
   // Red flags and cauda equina
   const findingsPath = join(dirs.rulesDir, 'findings.json');
@@ -147,8 +161,9 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       problems.push({ file: f, rule: card.rule, path: 'selectionBehavior', message: 'cards with suggestions need selectionBehavior ("at-most-one" or "any")' });
     }
     const text = JSON.stringify({ ...card, $schema: undefined });
+    problems.push(...checkCardTemplate(f, card, ENGINE_FACT_NAMES));
     for (const name of new Set(placeholdersIn(text))) {
-      if (!CARD_VARIABLE_NAMES.includes(name)) {
+      if (!isCardVariable(name)) {
         problems.push({ file: f, rule: card.rule, path: 'placeholders', message: `{{${name}}} is not a card variable; known: ${CARD_VARIABLE_NAMES.join(', ')}` });
       }
     }
@@ -157,14 +172,15 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
 
   // Rule files
   const ruleSets: RuleSet[] = [];
+  // A rule id names one card, so the same rule (cauda-equina-emergency) may serve several rule files; within a file it must be unique.
   const ruleIds = new Map<string, RuleDefinition>();
   for (const file of jsonFiles(dirs.rulesDir)) {
-    if (file === findingsPath) continue;
+    if (file === findingsPath || file === instrumentsPath) continue;
     const content = parse(file, RuleFileSchema);
     if (!content) continue;
     const f = show(file);
     content.rules.forEach((rule, i) => {
-      if (ruleIds.has(rule.id)) problems.push({ file: f, rule: rule.id, path: `rules[${i}].id`, message: 'duplicate rule id in this file' });
+      if (content.rules.findIndex((r) => r.id === rule.id) !== i) problems.push({ file: f, rule: rule.id, path: `rules[${i}].id`, message: 'duplicate rule id in this file' });
       ruleIds.set(rule.id, rule);
       if (!cards.has(rule.id)) problems.push({ file: f, rule: rule.id, path: `rules[${i}].id`, message: `no card template: add cards/${rule.id}.json` });
       const facts = JSON.stringify(rule.conditions).matchAll(/"fact":"([^"]*)"/g);
@@ -180,7 +196,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       }
     });
     try {
-      ruleSets.push(compileRuleSet(f, content));
+      ruleSets.push(compileRuleSet(f, content, cards));
     } catch (err) {
       problems.push({ file: f, path: 'rules', message: `json-rules-engine refused the rules: ${(err as Error).message}` });
     }
@@ -196,7 +212,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     }
   }
 
-  if (problems.length || !findings) throw new KnowledgeError(problems);
+  if (problems.length || !findings || !instruments) throw new KnowledgeError(problems);
   return {
     version: hash.digest('hex').slice(0, 16),
     loadedAt: new Date().toISOString(),
@@ -207,6 +223,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       return vs;
     },
     findings,
+    instruments,
     ruleSets,
     ruleSetFor: (serviceId) => services.get(serviceId),
     cards,

@@ -130,8 +130,9 @@ export function draftOrder(id: string, code: CodeableConcept = LUMBAR_MRI): Serv
   return { resourceType: 'ServiceRequest', id, status: 'draft', intent: 'order', code, subject: { reference: `Patient/${PATIENT_ID}` } };
 }
 
+/** With type undefined, a draftOrders Bundle as some EHRs send it: without the type R4 requires. */
 export function bundleOf(resources: ServiceRequest[], type: Bundle['type'] | undefined = 'collection'): Bundle {
-  return { resourceType: 'Bundle', ...(type ? { type } : {}), entry: resources.map((resource) => ({ resource })) };
+  return { resourceType: 'Bundle', ...(type ? { type } : {}), entry: resources.map((resource) => ({ resource })) } as Bundle;
 }
 
 export function record(parts: Partial<PatientRecord> = {}): PatientRecord {
@@ -143,6 +144,7 @@ export function record(parts: Partial<PatientRecord> = {}): PatientRecord {
     procedures: [],
     imagingStudies: [],
     serviceRequests: [],
+    questionnaireResponses: [],
     ...parts,
   };
 }
