@@ -4,7 +4,7 @@ import type { ValueSet } from '../knowledge/valuesets.js';
 import type { Score } from './care-types.js';
 import { isoDay } from './dates.js';
 import { integerValue, observationCounts, observationDate, resultDay } from './observations.js';
-import { conceptText, referenceTo } from './resources.js';
+import { referenceTo } from './resources.js';
 
 /**
  * The newest scored Observation whose code is in the value set, dated on or before today. On the
@@ -19,7 +19,7 @@ export function latestScore(observations: Observation[], totals: ValueSet, today
     const value = integerValue(obs);
     const day = resultDay(observationDate(obs), today);
     if (value === undefined || value < 0 || day === undefined) continue;
-    const candidate: Score = { reference: referenceTo(obs), display: conceptText(obs.code, code), date: isoDay(day), daysAgo: today - day, value };
+    const candidate: Score = { reference: referenceTo(obs), display: code.display ?? totals.title, date: isoDay(day), daysAgo: today - day, value };
     if (
       !best ||
       candidate.daysAgo < best.daysAgo ||

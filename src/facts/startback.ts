@@ -9,7 +9,7 @@ import type { ValueSet } from '../knowledge/valuesets.js';
 import type { StartBackResult, StartBackRisk } from './care-types.js';
 import { isoDay } from './dates.js';
 import { integerValue, observationCounts, observationDate, resultDay, sameMoment } from './observations.js';
-import { asArray, conceptText, referenceTo } from './resources.js';
+import { asArray, referenceTo } from './resources.js';
 import type { Evidence } from './types.js';
 
 export interface StartBackScore {
@@ -133,7 +133,7 @@ export function candidatesFromObservations(
     const when = observationDate(obs);
     const day = resultDay(when, today);
     if (day === undefined) continue;
-    const evidence: Evidence[] = [{ reference: referenceTo(obs), display: conceptText(obs.code), date: isoDay(day) }];
+    const evidence: Evidence[] = [{ reference: referenceTo(obs), display: 'STarT Back total score', date: isoDay(day) }];
     const total = integerValue(obs);
     if (total === undefined || total < 0 || total > max.total) {
       out.push({ day, rank: 1, evidence, outcome: { ok: false, problem: `its total is not a whole number from 0 to ${max.total}` } });
@@ -150,7 +150,7 @@ export function candidatesFromObservations(
         .sort((a, b) => referenceTo(a).localeCompare(referenceTo(b)))[0];
       if (paired) {
         psychosocial = integerValue(paired);
-        evidence.push({ reference: referenceTo(paired), display: conceptText(paired.code), date: isoDay(day) });
+        evidence.push({ reference: referenceTo(paired), display: def.psychosocialCode.display, date: isoDay(day) });
       }
     }
     const nonPsychosocialMax = max.total - max.psychosocial;
