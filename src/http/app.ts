@@ -5,6 +5,7 @@ import { corsOrigins, type Config } from '../config.js';
 import { SERVICES, type ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import type { Logger } from '../log.js';
+import { artifactsRouter } from './artifacts.js';
 import { discoveryHandler } from './discovery.js';
 import { errorHandler, notFound } from './errors.js';
 import { serviceCallHandler, type CallLog } from './service-call.js';
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): express.Express {
       now,
     }),
   );
+  app.use('/fhir-artifacts', artifactsRouter(deps.knowledge));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', rules: deps.knowledge().version });
   });
