@@ -92,9 +92,8 @@ describeSynthea('Synthea sample: every service for every patient', () => {
       patients += 1;
       const living = !patient.deceasedDateTime && !patient.deceasedBoolean;
       if (living) alive += 1;
-      const chronicPain = resources.some(
-        (r) => r.resourceType === 'Condition' && !(r as Condition).abatementDateTime && ((r as Condition).code?.coding ?? []).some((c) => CHRONIC_PAIN.has(c.code ?? '')),
-      );
+      const conditions = resources.filter((r) => r.resourceType === 'Condition') as unknown as Condition[];
+      const chronicPain = conditions.some((c) => !c.abatementDateTime && (c.code?.coding ?? []).some((coding) => CHRONIC_PAIN.has(coding.code ?? '')));
       if (living && chronicPain) askedForMood.push(patient.id);
 
       for (const svc of SERVICES) {
