@@ -22,7 +22,10 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
   RULES_DIR: z.string().default(rulesDir),
   CARDS_DIR: z.string().default(cardsDir),
-});
+  // Informatician tools; unset, they follow DEMO_FHIR, so a production configuration (DEMO_FHIR=false) has them off.
+  EXPLAIN: bool.optional(),
+  PREVIEW: bool.optional(),
+}).transform((c) => ({ ...c, EXPLAIN: c.EXPLAIN ?? c.DEMO_FHIR, PREVIEW: c.PREVIEW ?? c.DEMO_FHIR }));
 
 export type Config = z.infer<typeof EnvSchema>;
 

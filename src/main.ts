@@ -8,7 +8,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { startFhirServer, type RunningFhirServer } from './fhir-server/server.js';
 import { readSyntheaArchive } from './fhir-server/load.js';
 import { createApp } from './http/app.js';
-import { KnowledgeError, loadKnowledge } from './knowledge/load.js';
+import { KnowledgeError } from './knowledge/load.js';
+import { watchKnowledge } from './knowledge/watch.js';
 import { createLogger } from './log.js';
 import { scenarioBundle, shiftScenario, shiftToToday } from './scenarios/bundle.js';
 import { readScenarios } from './scenarios/load.js';
@@ -18,7 +19,8 @@ import { SERVICES } from './hooks/services.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const knowledge = loadKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR });
+  // Hot reload: edits to rules/ and cards/ go live without a restart; a broken edit is rejected and logged.
+  const live = watchKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR }, logger);
 
   let fhir: RunningFhirServer | undefined;
   let example: string | undefined;
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const app = createApp({ config, knowledge: () => knowledge, logger });
+  const app = createApp({ config, knowledge: live.current, knowledgeStatus: live.status, logger });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
@@ -61,7 +63,9 @@ async function main(): Promise<void> {
     `  CDS Hooks discovery: ${base}/cds-services`,
     `  FHIR artefacts:      ${base}/fhir-artifacts  (STarT Back and SCOPiC Questionnaires, finding CodeSystem, ValueSets)`,
     ...(fhir ? [`  demo FHIR R4 server: ${fhir.url}  (load your own patients: POST a batch or transaction Bundle to ${fhir.url})`] : []),
-    `  rules version:       ${knowledge.version}`,
+    `  rules version:       ${live.current().version} (watching ${config.RULES_DIR} and ${config.CARDS_DIR}; GET ${base}/status)`,
+    ...(config.PREVIEW ? [`  card preview:        ${base}/preview/`] : []),
+    ...(config.EXPLAIN ? [`  explain:             add ?explain=true to a service URL for the decision trace`] : []),
     ...(example
       ? ['', 'Try it (returns an imaging-defer card):', `  curl -s -X POST ${base}/cds-services/back-pain-imaging-select -H 'Content-Type: application/json' -d '${example}'`]
       : []),
@@ -73,6 +77,7 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 
   const stop = (): void => {
+    live.close();
     server.close(() => {
       void (fhir?.close() ?? Promise.resolve()).then(() => process.exit(0));
     });

@@ -38,8 +38,9 @@ export const CARE_VARIABLES: Record<string, Variable> = {
     return `STarT Back total ${of(r.total, max?.total)}${sub}: ${r.risk} risk, on ${r.date} (${r.evidence.map((e) => e.reference).join(', ')})`;
   },
   'startback.problems': (s) => {
-    const problems = care(s)?.startBackProblems;
-    return problems?.length ? problems.map((p) => `- ${p}`).join('\n') : undefined;
+    const problems = care(s)?.startBackProblems ?? [];
+    if (problems.length) return problems.map((p) => `- ${p}`).join('\n');
+    return care(s)?.startBack ? '- A usable STarT Back result is recorded.' : '- No back pain episode is open.';
   },
   'startback.items': (s) =>
     s.instruments?.startBack.items
@@ -54,22 +55,22 @@ export const CARE_VARIABLES: Record<string, Variable> = {
   },
   'scopic.items': (s) => {
     const scopic = care(s)?.scopic;
-    if (!scopic) return undefined;
+    if (!scopic) return 'not assessed (SCOPiC applies to sciatica with a usable STarT Back result)';
     const recorded = scopic.items.map(
       (i) => `${i.display}: ${typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : i.value}, ${i.positive ? 'positive' : 'negative'} (${dated(i.evidence)})`,
     );
     return [...recorded, ...scopic.missing.map((m) => `${m}: not recorded`)].join('; ');
   },
   'scopic.missing': (s) => {
-    const missing = care(s)?.scopic?.missing;
-    return missing?.length ? missing.join('; ') : undefined;
+    const missing = care(s)?.scopic?.missing ?? [];
+    return missing.length ? missing.join('; ') : 'none';
   },
   'scopic.missingCodes': (s) => {
     const missing = new Set(care(s)?.scopic?.missing ?? []);
     const items = s.instruments?.scopic.items.filter((i) => missing.has(i.display));
     return items?.length
       ? items.map((i) => `- ${i.display}: ${i.question} Record as an Observation coded ${s.instruments?.findingSystem.url}|${i.code} (${i.type === 'boolean' ? 'valueBoolean' : `valueInteger ${i.minValue} to ${i.maxValue}`}).`).join('\n')
-      : undefined;
+      : '- Nothing: every SCOPiC item is recorded.';
   },
   'redFlags.screen': (s) =>
     s.facts.redFlags.length
@@ -106,10 +107,7 @@ export const LIST_VARIABLES: Record<string, ListVariable> = {
     if (!c?.startBack) return undefined;
     return references([...c.startBack.evidence, ...(c.scopic?.items.map((i) => i.evidence) ?? [])]);
   },
-  'mood.evidence': (s) => {
-    const c = care(s);
-    return c ? references([c.phq9, c.gad7].filter((x): x is Score => x !== undefined)) : undefined;
-  },
+  'mood.evidence': (s) => references([care(s)?.phq9, care(s)?.gad7].filter((x): x is Score => x !== undefined)),
   'chronicPain.references': (s) => {
     const list = care(s)?.chronicPain;
     return list?.length ? references(list) : undefined;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CardTemplate, RuleDefinition } from '../knowledge/schemas.js';
-import { escapeHtml, fill, listValue, type CardScope } from './variables.js';
+import { escapeMarkdown, fill, listValue, type CardScope } from './variables.js';
 import type { Card, Action, Suggestion } from './types.js';
 
 export const RULE_SYSTEM = 'urn:backpain-cds:rule';
@@ -40,7 +40,7 @@ export function renderCard(rule: RuleDefinition, template: CardTemplate, scope: 
     uuid: randomUUID(),
     summary: shorten(fill(template.summary, scope)),
     indicator: template.indicator,
-    detail: template.detail.map((line) => fill(line, scope, escapeHtml)).join('\n'),
+    detail: template.detail.map((line) => fill(line, scope, escapeMarkdown)).join('\n'),
     source: {
       label: template.source.label,
       ...(template.source.url ? { url: template.source.url } : {}),

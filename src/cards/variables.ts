@@ -15,10 +15,15 @@ export interface CardScope {
   instruments?: InstrumentsFile;
 }
 
-type Variable = (scope: CardScope) => string | undefined;
+/** Markdown this module built itself from escaped record text, so it is not escaped again. */
+class Markdown {
+  constructor(readonly text: string) {}
+}
 
-function evidenceList(hits: FindingHit[]): string {
-  return hits.map((h) => `- ${h.display} (${h.reference}${h.date ? `, ${h.date}` : ''}): ${h.label}`).join('\n');
+type Variable = (scope: CardScope) => string | Markdown | undefined;
+
+function evidenceList(hits: FindingHit[]): Markdown {
+  return new Markdown(hits.map((h) => `- ${escapeMarkdown(h.display)} (${h.reference}${h.date ? `, ${h.date}` : ''}): ${escapeMarkdown(h.label)}`).join('\n'));
 }
 
 const VARIABLES: Record<string, Variable> = {
@@ -94,9 +99,13 @@ export class MissingVariableError extends Error {
   }
 }
 
-/** Record text is data, not markup: in markdown it must not open tags or links of its own. */
-export function escapeHtml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Record text is data, not markup: in markdown it must not open tags, links or emphasis of its own. */
+export function escapeMarkdown(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_[\]!#|~]/g, '\\$&');
 }
 
 /** A template split once into literal text (even indexes) and variable names (odd indexes). */
@@ -127,7 +136,7 @@ export function fill(text: string, scope: CardScope, escape: (v: string) => stri
     if (isListVariable(piece)) throw new Error(`card variable "${piece}" is a list: use it as the whole value of a field, not inside text`);
     const value = variable(piece)?.(scope);
     if (value === undefined) throw new MissingVariableError(piece);
-    out += escape(value);
+    out += value instanceof Markdown ? value.text : escape(value);
   }
   return out;
 }

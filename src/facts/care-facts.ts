@@ -45,6 +45,7 @@ export function buildCareFacts(record: PatientRecord, today: number, episode: Ep
   const care: CareFacts = {
     deceased: isDeceased(record, today),
     startBackProblems: [],
+    startBackUnscorable: [],
     referrals: {
       physiotherapy: referralsIn(record.serviceRequests, vs(CARE_VALUE_SETS.physiotherapy), today),
       psychologicalTherapy: referralsIn(record.serviceRequests, vs(CARE_VALUE_SETS.psychologicalTherapy), today),
@@ -70,6 +71,7 @@ export function buildCareFacts(record: PatientRecord, today: number, episode: Ep
     ];
     const selection = selectStartBack(candidates, startDay, def.risk);
     care.startBackProblems = selection.problems;
+    care.startBackUnscorable = selection.unscorable;
     if (selection.result) {
       care.startBack = selection.result;
       if (episode.sciatica && startDay !== undefined) {
@@ -127,9 +129,13 @@ export function careEngineFacts(care: CareFacts | undefined, episode: Episode | 
   };
 }
 
-/** What the patient-view rules could not decide, for the explain trace and the log. */
+/**
+ * What the patient-view rules could not decide, for the explain trace and the log: recorded results
+ * that could not be used. A STarT Back never recorded is known to be missing, and an undated episode
+ * is already reported as such.
+ */
 export function careUnknowns(care: CareFacts): string[] {
-  const out = care.startBackProblems.map((p) => `STarT Back: ${p}`);
+  const out = care.startBackUnscorable.map((p) => `STarT Back: ${p}`);
   if (care.scopic && care.scopic.group === undefined) {
     out.push(`SCOPiC group undecided: missing ${care.scopic.missing.join(', ')}.`);
   }

@@ -50,6 +50,8 @@ export interface CareFacts {
   startBack?: StartBackResult;
   /** Why no STarT Back result could be used, in words a card can show (empty when one was used). */
   startBackProblems: string[];
+  /** Recorded STarT Back results that could not be scored (a subset of startBackProblems). */
+  startBackUnscorable: string[];
   /** Only for a sciatica episode with a usable STarT Back result. */
   scopic?: ScopicFacts;
   /** Referrals (and for lumbar MRI, imaging done) per kind, newest first; only active, on-hold or completed ones. */

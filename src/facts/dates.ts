@@ -19,17 +19,18 @@ export function dayRange(value: unknown): DayRange | undefined {
   if (!m) return undefined;
   const [, y, mo, d, time] = m;
   const year = Number(y);
-  if (time !== undefined) {
-    const ms = Date.parse(value);
-    if (Number.isNaN(ms)) return undefined;
-    const day = Math.floor(ms / DAY_MS);
-    return { earliest: day, latest: day, precise: true };
-  }
   if (d !== undefined) {
     const ms = Date.UTC(year, Number(mo) - 1, Number(d));
     const check = new Date(ms);
+    // Date.UTC rolls 2026-02-30 over into March; FHIR says such a date is invalid.
     if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) return undefined;
-    const day = ms / DAY_MS;
+    let day = ms / DAY_MS;
+    // With an offset the instant decides the UTC day; without one (not valid FHIR) the written date does.
+    if (time !== undefined && /(Z|[+-]\d{2}:\d{2})$/.test(time)) {
+      const instant = Date.parse(value);
+      if (Number.isNaN(instant)) return undefined;
+      day = Math.floor(instant / DAY_MS);
+    }
     return { earliest: day, latest: day, precise: true };
   }
   if (mo !== undefined) {

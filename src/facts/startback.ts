@@ -167,6 +167,8 @@ export interface StartBackSelection {
   result?: StartBackResult;
   /** Why no result could be used, in words for the card. */
   problems: string[];
+  /** The part of problems about recorded results that could not be scored: what the explain trace lists as unknown. */
+  unscorable: string[];
 }
 
 function describe(c: StartBackCandidate): string {
@@ -184,7 +186,7 @@ export function selectStartBack(
   cutoffs: StartBackDefinition['risk'],
 ): StartBackSelection {
   if (episodeStartDay === undefined) {
-    return { problems: ['The episode has no full start date, so no STarT Back result can be tied to it.'] };
+    return { problems: ['The episode has no full start date, so no STarT Back result can be tied to it.'], unscorable: [] };
   }
   const ordered = [...candidates].sort(
     (a, b) => b.day - a.day || a.rank - b.rank || (a.evidence[0]?.reference ?? '').localeCompare(b.evidence[0]?.reference ?? ''),
@@ -209,13 +211,15 @@ export function selectStartBack(
         evidence: c.evidence,
       },
       problems: [],
+      unscorable: [],
     };
   }
+  const unscorable = [...problems];
   if (problems.length === 0) {
     const older = ordered[0];
     problems.push(
       `No STarT Back result is recorded since this episode started on ${isoDay(episodeStartDay)}${older ? ` (the last one, on ${isoDay(older.day)}, was before it)` : ''}.`,
     );
   }
-  return { problems };
+  return { problems, unscorable };
 }

@@ -35,7 +35,7 @@ const base = {
   hookInstance: z.guid({ error: 'hookInstance must be a UUID' }),
   fhirServer: z.url({ protocol: /^https?$/, error: 'fhirServer must be an http(s) URL' }).optional(),
   fhirAuthorization: fhirAuthorization.optional(),
-  prefetch: z.record(z.string(), z.union([z.null(), resource])).optional(),
+  prefetch: z.record(z.string(), resource.nullable()).optional(),
 };
 
 const orderContext = {

@@ -4,15 +4,20 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { corsOrigins, type Config } from '../config.js';
 import { SERVICES, type ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
+import type { KnowledgeStatus } from '../knowledge/watch.js';
 import type { Logger } from '../log.js';
 import { artifactsRouter } from './artifacts.js';
+import { previewRouter } from '../preview/router.js';
 import { discoveryHandler } from './discovery.js';
 import { errorHandler, notFound } from './errors.js';
 import { serviceCallHandler, type CallLog } from './service-call.js';
+import { statusHandler } from './status.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'CORS_ORIGINS' | 'BODY_LIMIT' | 'FETCH_DEADLINE_MS'>;
+  config: Pick<Config, 'CORS_ORIGINS' | 'BODY_LIMIT' | 'FETCH_DEADLINE_MS'> & Partial<Pick<Config, 'EXPLAIN' | 'PREVIEW'>>;
   knowledge(): KnowledgeBase;
+  /** Hot reload state for GET /status, when the knowledge folders are watched. */
+  knowledgeStatus?(): KnowledgeStatus;
   logger: Logger;
   /** The request time; tests inject a fixed one. */
   now?: () => Date;
@@ -62,9 +67,12 @@ export function createApp(deps: AppDeps): express.Express {
       knowledge: deps.knowledge,
       deadlineMs: deps.config.FETCH_DEADLINE_MS,
       now,
+      explainAllowed: deps.config.EXPLAIN === true,
     }),
   );
   app.use('/fhir-artifacts', artifactsRouter(deps.knowledge));
+  app.get('/status', statusHandler(deps.knowledge, deps.knowledgeStatus));
+  if (deps.config.PREVIEW === true) app.use('/preview', previewRouter({ knowledge: deps.knowledge, services: offered }));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', rules: deps.knowledge().version });
   });

@@ -1,11 +1,10 @@
 /** POST /cds-services/{id}: validate, gather the patient context, evaluate, answer. */
 import type { NextFunction, Request, Response } from 'express';
-import { resolvePatientContext } from '../context/patient-context.js';
-import { lumbarImagingOrders } from '../facts/imaging.js';
+import { EXPLAIN_EXTENSION } from '../explain/extension.js';
+import { answerHook } from '../hooks/answer.js';
 import { parseHookRequest } from '../hooks/request.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
-import { evaluate } from '../rules/evaluate.js';
 import { HttpError } from './operation-outcome.js';
 import { stripEmpty } from './spec-json.js';
 
@@ -14,6 +13,8 @@ export interface ServiceCallDeps {
   knowledge(): KnowledgeBase;
   deadlineMs: number;
   now(): Date;
+  /** Configuration allows `?explain=true` to attach the decision trace (off in production). */
+  explainAllowed?: boolean;
 }
 
 /** What the request log records about a call: ids only, never patient data. */
@@ -37,37 +38,14 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
     if (!parsed.ok) {
       return next(new HttpError(400, parsed.issues.map((i) => ({ code: 'invalid' as const, diagnostics: `${i.path || 'body'}: ${i.message}`, ...(i.path ? { expression: i.path } : {}) }))));
     }
-    const request = parsed.request;
-    const knowledge = deps.knowledge();
-    const now = deps.now();
-
-    let orders;
-    if (service.evaluates === 'lumbar-imaging-orders') {
-      const selections = service.hook === 'order-select' ? request.context.selections : undefined;
-      orders = lumbarImagingOrders(request.context.draftOrders ?? { resourceType: 'Bundle', type: 'collection' }, selections, knowledge.valueSet('lumbar-imaging'));
-      // Nothing in scope, nothing to say: no need to read the record at all.
-      if (orders.length === 0) {
-        log.rules = [];
-        res.json({ cards: [] });
-        return;
-      }
-    }
-
-    // One deadline for the whole request, counted from its arrival, shared by every fetch.
-    const context = await resolvePatientContext(service, request, () => AbortSignal.timeout(Math.max(1, deps.deadlineMs - (Date.now() - started))));
-    if (context.kind === 'no-patient') {
-      log.rules = [];
-      res.json({ cards: [] });
-      return;
-    }
-    const result = await evaluate(knowledge, {
-      serviceId: service.id,
-      record: context.record,
-      ...(orders ? { orders } : {}),
-      userReference: request.context.userId,
-      now,
+    const answer = await answerHook(service, parsed.request, {
+      knowledge: deps.knowledge(),
+      now: deps.now(),
+      // One deadline for the whole request, counted from its arrival, shared by every fetch.
+      deadline: () => AbortSignal.timeout(Math.max(1, deps.deadlineMs - (Date.now() - started))),
+      explain: deps.explainAllowed === true && req.query.explain === 'true',
     });
-    log.rules = result.firedRules;
-    res.json({ cards: stripEmpty(result.cards) });
+    log.rules = answer.firedRules;
+    res.json({ cards: stripEmpty(answer.cards), ...(answer.trace ? { extension: { [EXPLAIN_EXTENSION]: answer.trace } } : {}) });
   };
 }

@@ -3,13 +3,13 @@
  * knowledge base, or fails with every problem found, each naming the file, the rule and the field.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import type { z } from 'zod';
 import { CARD_VARIABLE_NAMES, isCardVariable, placeholdersIn } from '../cards/variables.js';
 import { CARE_VALUE_SETS } from '../facts/care-facts.js';
 import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
-import { projectRoot } from '../paths.js';
+import { SERVICES } from '../hooks/services.js';
 import { compileRuleSet, type RuleSet } from '../rules/engine.js';
 import {
   CardTemplateSchema,
@@ -21,9 +21,12 @@ import {
   type FindingsFile,
   type InstrumentsFile,
   type RuleDefinition,
+  type ValueSetFile,
 } from './schemas.js';
 import { checkCardTemplate, checkInstruments } from './care-checks.js';
-import { compileValueSet, type ValueSet } from './valuesets.js';
+import { explainIssues, formatPath } from './messages.js';
+import { unguardedPlaceholders } from './placeholder-guards.js';
+import { compileValueSet, normaliseCode, type ValueSet } from './valuesets.js';
 
 export interface Problem {
   file: string;
@@ -69,14 +72,47 @@ function jsonFiles(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-function pathOf(segments: readonly PropertyKey[]): string {
-  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i ? '.' : ''}${String(s)}`)).join('');
+/** Every {fact} condition with its JSON path, so a problem points at the very line. */
+function factsIn(node: unknown, path: string): { fact: string; operator: unknown; value: unknown; path: string }[] {
+  if (node === null || typeof node !== 'object') return [];
+  const n = node as { all?: unknown[]; any?: unknown[]; not?: unknown; fact?: unknown; operator?: unknown; value?: unknown };
+  if (Array.isArray(n.all)) return n.all.flatMap((c, i) => factsIn(c, `${path}.all[${i}]`));
+  if (Array.isArray(n.any)) return n.any.flatMap((c, i) => factsIn(c, `${path}.any[${i}]`));
+  if (n.not !== undefined) return factsIn(n.not, `${path}.not`);
+  return typeof n.fact === 'string' ? [{ fact: n.fact, operator: n.operator, value: n.value, path }] : [];
 }
+
+const NUMERIC_OPERATORS = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
+
+/** The same code twice in one value set, counting ICD-10-CM with and without the dot, and codes a prefix entry already matches. */
+function duplicateCodes(file: string, vs: ValueSetFile): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, number>();
+  const prefixes = vs.codes.flatMap((c, i) => (c.match === 'prefix' ? [{ i, system: c.system, code: normaliseCode(c.system, c.code) }] : []));
+  vs.codes.forEach((c, i) => {
+    const code = normaliseCode(c.system, c.code);
+    const key = `${c.system}|${code}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      problems.push({ file, path: `codes[${i}]`, message: `duplicate code ${c.system}|${c.code} (also codes[${first}]): remove one of them` });
+      return;
+    }
+    seen.set(key, i);
+    const cover = prefixes.find((p) => p.i !== i && p.system === c.system && code.startsWith(p.code) && code !== p.code);
+    if (cover) {
+      const by = vs.codes[cover.i];
+      problems.push({ file, path: `codes[${i}]`, message: `${c.code} is already matched by the prefix entry codes[${cover.i}] (${by?.code}): remove this entry` });
+    }
+  });
+  return problems;
+}
+
 
 export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
   const problems: Problem[] = [];
   const hash = createHash('sha256');
-  const show = (file: string): string => relative(projectRoot, file) || file;
+  // Paths as the informatician sees them: from the folder that holds rules/ (and, usually, cards/).
+  const show = (file: string): string => relative(dirname(dirs.rulesDir), file) || file;
 
   function parse<T>(file: string, schema: z.ZodType<T>): T | undefined {
     let raw: string;
@@ -91,14 +127,15 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     }
     const result = schema.safeParse(json);
     if (result.success) return result.data;
-    for (const issue of result.error.issues) {
-      const rules = (json as { rules?: { id?: unknown }[] }).rules;
+    const rules = (json as { rules?: { id?: unknown }[] }).rules;
+    for (const issue of explainIssues(result.error.issues, json)) {
       const ruleIndex = issue.path[0] === 'rules' && typeof issue.path[1] === 'number' ? issue.path[1] : undefined;
-      const ruleId = ruleIndex !== undefined ? rules?.[ruleIndex]?.id : undefined;
+      // A rule file names the rule by its index; a card names it in "rule".
+      const ruleId = ruleIndex !== undefined ? rules?.[ruleIndex]?.id : (json as { rule?: unknown }).rule;
       problems.push({
         file: show(file),
         ...(typeof ruleId === 'string' ? { rule: ruleId } : {}),
-        path: pathOf(issue.path),
+        path: formatPath(issue.path),
         message: issue.message,
       });
     }
@@ -107,20 +144,12 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
 
   // Value sets
   const valueSets = new Map<string, ValueSet>();
-  const codeOwners = new Map<string, string>();
   for (const file of jsonFiles(join(dirs.rulesDir, 'valuesets'))) {
     const vs = parse(file, ValueSetFileSchema);
     if (!vs) continue;
     const expected = file.split('/').pop()?.replace(/\.json$/, '');
-    if (vs.id !== expected) problems.push({ file: show(file), path: 'id', message: `id "${vs.id}" must equal the file name "${expected}"` });
-    if (valueSets.has(vs.id)) problems.push({ file: show(file), path: 'id', message: `duplicate value set id "${vs.id}"` });
-    vs.codes.forEach((c, i) => {
-      const key = `${c.system}|${c.code}`;
-      if (codeOwners.get(key) === vs.id) {
-        problems.push({ file: show(file), path: `codes[${i}]`, message: `duplicate code ${key}: remove one of them` });
-      }
-      codeOwners.set(key, vs.id);
-    });
+    if (vs.id !== expected) problems.push({ file: show(file), path: 'id', message: `id "${vs.id}" must equal the file name "${expected}": change the id or rename the file` });
+    problems.push(...duplicateCodes(show(file), vs));
     valueSets.set(vs.id, compileValueSet(vs));
   }
   const needValueSet = (file: string, path: string, id: string, rule?: string): void => {
@@ -152,11 +181,13 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
 
   // Card templates
   const cards = new Map<string, CardTemplate>();
+  const cardFiles = new Map<string, string>();
   for (const file of jsonFiles(dirs.cardsDir)) {
     const card = parse(file, CardTemplateSchema);
     if (!card) continue;
     const f = show(file);
-    if (cards.has(card.rule)) problems.push({ file: f, rule: card.rule, path: 'rule', message: 'a card template for this rule already exists' });
+    if (cards.has(card.rule)) problems.push({ file: f, rule: card.rule, path: 'rule', message: `${cardFiles.get(card.rule)} is already the card for this rule: delete one of the two` });
+    else if (basename(file) !== `${card.rule}.json`) problems.push({ file: f, rule: card.rule, path: 'rule', message: `the card for rule "${card.rule}" must be cards/${card.rule}.json: rename the file or fix "rule"` });
     if (card.suggestions?.length && !card.selectionBehavior) {
       problems.push({ file: f, rule: card.rule, path: 'selectionBehavior', message: 'cards with suggestions need selectionBehavior ("at-most-one" or "any")' });
     }
@@ -164,35 +195,74 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     problems.push(...checkCardTemplate(f, card, ENGINE_FACT_NAMES));
     for (const name of new Set(placeholdersIn(text))) {
       if (!isCardVariable(name)) {
-        problems.push({ file: f, rule: card.rule, path: 'placeholders', message: `{{${name}}} is not a card variable; known: ${CARD_VARIABLE_NAMES.join(', ')}` });
+        problems.push({ file: f, rule: card.rule, path: 'placeholders', message: `{{${name}}} is not a card variable: fix the name or remove it (known: ${CARD_VARIABLE_NAMES.join(', ')})` });
       }
     }
-    cards.set(card.rule, card);
+    if (!cards.has(card.rule)) {
+      cards.set(card.rule, card);
+      cardFiles.set(card.rule, f);
+    }
   }
 
   // Rule files
   const ruleSets: RuleSet[] = [];
   // A rule id names one card, so the same rule (cauda-equina-emergency) may serve several rule files; within a file it must be unique.
   const ruleIds = new Map<string, RuleDefinition>();
+  const ruleFiles = new Map<string, string>();
   for (const file of jsonFiles(dirs.rulesDir)) {
     if (file === findingsPath || file === instrumentsPath) continue;
     const content = parse(file, RuleFileSchema);
     if (!content) continue;
     const f = show(file);
+    content.services.forEach((id, i) => {
+      if (!SERVICES.some((s) => s.id === id)) {
+        problems.push({ file: f, path: `services[${i}]`, message: `"${id}" is not a CDS service of this product: fix the id (services: ${SERVICES.map((s) => s.id).join(', ')})` });
+      }
+    });
+    // An order-scoped rule needs a service that looks at orders; otherwise its card has no order to name.
+    const patientOnly = content.services.every((id) => SERVICES.find((s) => s.id === id)?.evaluates === 'patient');
     content.rules.forEach((rule, i) => {
-      if (content.rules.findIndex((r) => r.id === rule.id) !== i) problems.push({ file: f, rule: rule.id, path: `rules[${i}].id`, message: 'duplicate rule id in this file' });
+      const at = `rules[${i}]`;
+      if (content.rules.findIndex((r) => r.id === rule.id) !== i) problems.push({ file: f, rule: rule.id, path: `${at}.id`, message: `rule id "${rule.id}" is used twice in this file: rename one of them` });
       ruleIds.set(rule.id, rule);
-      if (!cards.has(rule.id)) problems.push({ file: f, rule: rule.id, path: `rules[${i}].id`, message: `no card template: add cards/${rule.id}.json` });
-      const facts = JSON.stringify(rule.conditions).matchAll(/"fact":"([^"]*)"/g);
-      for (const [, fact] of facts) {
-        if (fact && !ENGINE_FACT_NAMES.includes(fact)) {
-          problems.push({ file: f, rule: rule.id, path: `rules[${i}].conditions`, message: `unknown fact "${fact}"; known facts: ${ENGINE_FACT_NAMES.join(', ')}` });
+      ruleFiles.set(rule.id, f);
+      // A card file that is there but broken is reported already; "add it" would mislead.
+      if (!cards.has(rule.id) && !existsSync(join(dirs.cardsDir, `${rule.id}.json`))) {
+        problems.push({ file: f, rule: rule.id, path: `${at}.id`, message: `no card template: add cards/${rule.id}.json` });
+      }
+      let unknownFact = false;
+      for (const { fact, operator, value, path } of factsIn(rule.conditions, `${at}.conditions`)) {
+        // "42" in quotes never compares as a number: the rule would silently never fire.
+        if (NUMERIC_OPERATORS.has(String(operator)) && typeof value !== 'number') {
+          problems.push({ file: f, rule: rule.id, path: `${path}.value`, message: `${String(operator)} compares numbers, and the value is ${JSON.stringify(value)}: write a number without quotes, e.g. 42` });
+        }
+        if (!ENGINE_FACT_NAMES.includes(fact)) {
+          unknownFact = true;
+          problems.push({ file: f, rule: rule.id, path: `${path}.fact`, message: `unknown fact "${fact}": fix the name (known facts: ${ENGINE_FACT_NAMES.join(', ')})` });
         }
       }
-      for (const r of rule.replaces ?? []) {
+      (rule.replaces ?? []).forEach((r, j) => {
         if (r !== '*' && !content.rules.some((other) => other.id === r)) {
-          problems.push({ file: f, rule: rule.id, path: `rules[${i}].replaces`, message: `replaces "${r}", which is not a rule in this file` });
+          problems.push({ file: f, rule: rule.id, path: `${at}.replaces[${j}]`, message: `replaces "${r}", which is not a rule in this file: fix the id or remove it` });
         }
+      });
+      if (rule.scope === 'order' && patientOnly && content.services.length) {
+        problems.push({ file: f, rule: rule.id, path: `${at}.scope`, message: `scope "order" needs a service that looks at orders, and ${content.services.join(', ')} look at the patient: use "patient"` });
+      }
+      const card = cards.get(rule.id);
+      const words = card ? placeholdersIn(JSON.stringify({ ...card, $schema: undefined })) : [];
+      // With a misspelt fact the guard is misspelt too: one problem, not two.
+      for (const message of unknownFact ? [] : unguardedPlaceholders(rule, words)) {
+        problems.push({ file: cardFiles.get(rule.id) ?? f, rule: rule.id, path: 'placeholders', message });
+      }
+      const orderWords = [...new Set(words.filter((n) => n.startsWith('order.')))];
+      if (orderWords.length && (rule.scope === 'patient' || patientOnly)) {
+        problems.push({
+          file: cardFiles.get(rule.id) ?? f,
+          rule: rule.id,
+          path: 'placeholders',
+          message: `${orderWords.map((n) => `{{${n}}}`).join(', ')} name an order, but rule "${rule.id}" gives one card per patient, not per order: remove them, or make the rule's scope "order"`,
+        });
       }
     });
     try {
@@ -201,13 +271,13 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       problems.push({ file: f, path: 'rules', message: `json-rules-engine refused the rules: ${(err as Error).message}` });
     }
   }
-  for (const rule of cards.keys()) {
-    if (!ruleIds.has(rule)) problems.push({ file: `cards/${rule}.json`, rule, path: 'rule', message: 'no rule with this id in rules/' });
+  for (const [rule, file] of cardFiles) {
+    if (!ruleIds.has(rule)) problems.push({ file, rule, path: 'rule', message: `no rule "${rule}" in any rule file: fix "rule", add the rule, or delete this card` });
   }
   const services = new Map<string, RuleSet>();
   for (const set of ruleSets) {
     for (const s of set.services) {
-      if (services.has(s)) problems.push({ file: set.file, path: 'services', message: `service "${s}" already has rules in ${services.get(s)?.file}` });
+      if (services.has(s)) problems.push({ file: set.file, path: 'services', message: `service "${s}" already has rules in ${services.get(s)?.file}: a service takes its rules from one file, so remove it from one of them` });
       services.set(s, set);
     }
   }

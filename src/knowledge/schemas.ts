@@ -4,22 +4,31 @@
  * the JSON Schemas for editors are generated from them.
  */
 import { z } from 'zod';
+import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
 
 const slug = z
   .string()
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens, for example "red-flag-fever"');
 
+/** Links a clinician may click: http(s) only, so a card can never carry a javascript: or data: link. */
+const webUrl = z.url({ protocol: /^https?$/, error: 'use an absolute http:// or https:// address' });
+
+/** "$schema" names the JSON Schema an editor checks the file against while the informatician types. */
+const schemaRef = z.string().meta({ description: 'The JSON Schema for this file, so an editor checks it as you type.' }).optional();
+
 export const CodeEntrySchema = z.strictObject({
-  system: z.url({ error: 'system must be a URI such as http://snomed.info/sct' }),
+  system: z.url({ error: 'system must be a URI such as http://snomed.info/sct' }).meta({
+    description: 'Code system URI: http://hl7.org/fhir/sid/icd-10-cm, http://snomed.info/sct, http://loinc.org, http://www.ama-assn.org/go/cpt, http://www.nlm.nih.gov/research/umls/rxnorm',
+  }),
   code: z.string().min(1),
   display: z.string().min(1).optional(),
   /** ICD-10-CM codes may stand for a whole family: "M54.5" with match "prefix" also matches M54.50 and M54.59. */
-  match: z.enum(['exact', 'prefix']).optional(),
+  match: z.enum(['exact', 'prefix']).meta({ description: '"prefix": the code also matches every code that starts with it (M54.5 matches M54.50); default "exact".' }).optional(),
 });
 
 export const ValueSetFileSchema = z.strictObject({
-  $schema: z.string().optional(),
-  id: slug,
+  $schema: schemaRef,
+  id: slug.meta({ description: 'Must equal the file name without .json.' }),
   title: z.string().min(1),
   description: z.string().min(1),
   codes: z.array(CodeEntrySchema).min(1),
@@ -64,7 +73,7 @@ export const FindingDefinitionSchema = z.strictObject({
 export type FindingDefinition = z.infer<typeof FindingDefinitionSchema>;
 
 export const FindingsFileSchema = z.strictObject({
-  $schema: z.string().optional(),
+  $schema: schemaRef,
   redFlags: z.array(FindingDefinitionSchema).min(1),
   caudaEquina: FindingDefinitionSchema,
 });
@@ -83,7 +92,7 @@ export const ConditionSchema: z.ZodType<ConditionNode> = z.lazy(() =>
     z.strictObject({ any: z.array(ConditionSchema).min(1) }),
     z.strictObject({ not: ConditionSchema }),
     z.strictObject({
-      fact: z.string().min(1),
+      fact: z.string().min(1).meta({ description: 'A fact the service computes for the patient; `npx backpain-cds validate` lists unknown ones with the known names.', examples: [...ENGINE_FACT_NAMES] }),
       operator: z.enum([
         'equal',
         'notEqual',
@@ -100,23 +109,29 @@ export const ConditionSchema: z.ZodType<ConditionNode> = z.lazy(() =>
       path: z.string().optional(),
     }),
   ]),
-);
+).meta({
+  id: 'condition',
+  description: 'A json-rules-engine condition: {"all": [...]}, {"any": [...]}, {"not": {...}} or {"fact", "operator", "value"}. An unknown fact value (null) makes numeric comparisons false, so the rule does not fire.',
+});
 
 export const RuleSchema = z.strictObject({
-  id: slug,
+  id: slug.meta({ description: 'The rule id: the card template is cards/<id>.json and cards carry it as source.topic.code.' }),
   title: z.string().min(1),
   description: z.string().min(1),
   /** Rule ids this rule silences when it fires, so a clinician never gets two cards saying different things; "*" silences all. */
-  replaces: z.array(z.union([slug, z.literal('*')])).optional(),
+  replaces: z
+    .array(z.union([slug, z.literal('*')]))
+    .meta({ description: 'Rule ids this rule silences when it fires ("*" for all), so a clinician never gets two cards saying different things.' })
+    .optional(),
   /** "order": one card per order in scope; "patient": at most one card per request. */
-  scope: z.enum(['order', 'patient']),
+  scope: z.enum(['order', 'patient']).meta({ description: '"order": one card per order in scope; "patient": at most one card per request.' }),
   conditions: ConditionSchema,
 });
 export type RuleDefinition = z.infer<typeof RuleSchema>;
 
 export const RuleFileSchema = z.strictObject({
-  $schema: z.string().optional(),
-  services: z.array(z.string().min(1)).min(1),
+  $schema: schemaRef,
+  services: z.array(z.string().min(1)).min(1).meta({ description: 'The CDS service ids (GET /cds-services) this file decides for.' }),
   description: z.string().min(1),
   rules: z.array(RuleSchema).min(1),
 });
@@ -134,15 +149,15 @@ const ActionTemplateSchema = z.discriminatedUnion('type', [
 ]);
 
 export const CardTemplateSchema = z.strictObject({
-  $schema: z.string().optional(),
-  rule: slug,
+  $schema: schemaRef,
+  rule: slug.meta({ description: 'The id of the rule this card belongs to; the file is cards/<rule>.json.' }),
   indicator: z.enum(['info', 'warning', 'critical']),
-  summary: templateString,
+  summary: templateString.meta({ description: 'One sentence under 140 characters; {{placeholders}} are filled from the facts.' }),
   /** Markdown, one array element per line so the file stays readable. */
-  detail: z.array(z.string()).min(1),
-  source: z.strictObject({ label: z.string().min(1), url: z.url().optional() }),
+  detail: z.array(z.string()).min(1).meta({ description: 'GitHub-flavoured markdown, one array element per line; {{placeholders}} are filled from the facts.' }),
+  source: z.strictObject({ label: z.string().min(1), url: webUrl.optional() }),
   links: z
-    .array(z.strictObject({ label: z.string().min(1), url: z.url(), type: z.literal('absolute') }))
+    .array(z.strictObject({ label: z.string().min(1), url: webUrl, type: z.literal('absolute') }))
     .optional(),
   selectionBehavior: z.enum(['at-most-one', 'any']).optional(),
   suggestions: z

@@ -4,7 +4,7 @@ import type { ValueSetFile } from './schemas.js';
 export const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
 
 /** ICD-10-CM is written with and without the dot (M54.5 / M545); compare without it. */
-function normalise(system: string, code: string): string {
+export function normaliseCode(system: string, code: string): string {
   return system === ICD10CM ? code.replace(/\./g, '').toUpperCase() : code;
 }
 
@@ -25,7 +25,7 @@ export function compileValueSet(file: ValueSetFile): ValueSet {
   const exact = new Map<string, Set<string>>();
   const prefixes = new Map<string, string[]>();
   for (const entry of file.codes) {
-    const code = normalise(entry.system, entry.code);
+    const code = normaliseCode(entry.system, entry.code);
     if (entry.match === 'prefix') {
       prefixes.set(entry.system, [...(prefixes.get(entry.system) ?? []), code]);
     } else {
@@ -38,7 +38,7 @@ export function compileValueSet(file: ValueSetFile): ValueSet {
 
   const has = (coding: { system?: unknown; code?: unknown }): boolean => {
     if (typeof coding.system !== 'string' || typeof coding.code !== 'string') return false;
-    const code = normalise(coding.system, coding.code.trim());
+    const code = normaliseCode(coding.system, coding.code.trim());
     if (exact.get(coding.system)?.has(code)) return true;
     return (prefixes.get(coding.system) ?? []).some((p) => code.startsWith(p));
   };

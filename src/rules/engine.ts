@@ -9,7 +9,7 @@ export interface RuleSet {
   rules: RuleDefinition[];
   engine: Engine;
   /** Rule results by facts: the facts are a handful of plain values, so most requests repeat an earlier decision. */
-  decided: Map<string, string[]>;
+  decided: Map<string, readonly string[]>;
 }
 
 /** Enough for every combination a busy day brings; past it the map starts again rather than grow. */
@@ -40,12 +40,13 @@ export function compileRuleSet(file: string, content: RuleFile, cards: ReadonlyM
   return { file, services: content.services, rules: content.rules, engine, decided: new Map() };
 }
 
-export async function firedRuleIds(ruleSet: RuleSet, facts: EngineFacts): Promise<string[]> {
+export async function firedRuleIds(ruleSet: RuleSet, facts: EngineFacts): Promise<readonly string[]> {
   const key = JSON.stringify(facts);
   const known = ruleSet.decided.get(key);
   if (known) return known;
   const { events } = await ruleSet.engine.run({ ...facts });
-  const fired = events.map((e) => e.type);
+  // Frozen: the same array answers later requests, so no caller may change it.
+  const fired = Object.freeze(events.map((e) => e.type));
   if (ruleSet.decided.size >= DECIDED_MAX) ruleSet.decided.clear();
   ruleSet.decided.set(key, fired);
   return fired;
@@ -60,16 +61,18 @@ export interface Candidate {
 /**
  * Precedence, so a clinician never gets two cards that say different things: a rule silences the
  * rules it `replaces` for the same order, and a patient-scoped rule silences them for every order.
+ * Returns the candidates that silence `c` (the explain trace names them).
  */
-export function applyPrecedence(candidates: Candidate[]): Candidate[] {
+export function replacersOf(candidates: readonly Candidate[], c: Candidate): Candidate[] {
   return candidates.filter(
-    (c) =>
-      !candidates.some(
-        (d) =>
-          d !== c &&
-          d.rule.id !== c.rule.id &&
-          (d.rule.replaces ?? []).some((r) => r === c.rule.id || (r === '*' && !(c.rule.replaces ?? []).includes('*'))) &&
-          (d.rule.scope === 'patient' || d.orderReference === c.orderReference),
-      ),
+    (d) =>
+      d !== c &&
+      d.rule.id !== c.rule.id &&
+      (d.rule.replaces ?? []).some((r) => r === c.rule.id || (r === '*' && !(c.rule.replaces ?? []).includes('*'))) &&
+      (d.rule.scope === 'patient' || d.orderReference === c.orderReference),
   );
+}
+
+export function applyPrecedence(candidates: Candidate[]): Candidate[] {
+  return candidates.filter((c) => replacersOf(candidates, c).length === 0);
 }

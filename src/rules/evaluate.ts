@@ -13,6 +13,8 @@ export interface Evaluation {
   cards: Card[];
   firedRules: string[];
   facts: PatientFacts;
+  /** Every rule that fired, per order, before precedence: what the explain trace starts from. */
+  candidates: Candidate[];
 }
 
 export interface EvaluationInput {
@@ -54,5 +56,5 @@ export async function evaluate(knowledge: KnowledgeBase, input: EvaluationInput)
       (i) => offeredGuards.has(suggestionGuardId(c.rule.id, i)),
     );
   });
-  return { cards, firedRules: kept.map((c) => c.rule.id), facts };
+  return { cards, firedRules: kept.map((c) => c.rule.id), facts, candidates };
 }

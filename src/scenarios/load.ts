@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { explainIssues, formatPath } from '../knowledge/messages.js';
 import { projectRoot } from '../paths.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 
@@ -14,7 +15,7 @@ export function readScenario(file: string): Scenario {
   }
   const result = ScenarioSchema.safeParse(json);
   if (!result.success) {
-    throw new Error(`${file}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(`${file}: ${explainIssues(result.error.issues, json).map((i) => `${formatPath(i.path) || '(file)'}: ${i.message}`).join('; ')}`);
   }
   return result.data;
 }

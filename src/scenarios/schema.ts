@@ -8,10 +8,10 @@ const resource = z.looseObject({ resourceType: z.string().min(1), id: z.string()
 
 export const ScenarioSchema = z.strictObject({
   $schema: z.string().optional(),
-  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens, like the file name'),
   description: z.string().min(1),
   /** The request time the expectations hold at; the demo server shifts every date so they hold today too. */
-  now: z.iso.datetime({ offset: true }),
+  now: z.iso.datetime({ offset: true, error: 'use a date and time with its zone, for example "2026-11-23T10:00:00Z"' }).meta({ description: 'The request time the expectations hold at, e.g. "2026-11-23T10:00:00Z".' }),
   patient: resource.extend({ resourceType: z.literal('Patient') }),
   /** The patient's record: Conditions, Observations, MedicationRequests, Procedures, ImagingStudies, ServiceRequests. */
   resources: z.array(resource).default([]),
@@ -20,7 +20,9 @@ export const ScenarioSchema = z.strictObject({
   /** References of the orders the clinician selected (order-select); default: every draft order. */
   selections: z.array(z.string()).optional(),
   /** For each service: the rule ids of the cards it must return, in any order; [] means no card. */
-  expect: z.record(z.string(), z.array(z.string())),
+  expect: z.record(z.string(), z.array(z.string())).meta({
+    description: 'For each CDS service id (GET /cds-services), the rule ids of the cards it must return, in any order; [] means no card. `npx backpain-cds test` checks them.',
+  }),
 });
 
 export type Scenario = z.infer<typeof ScenarioSchema>;

@@ -32,8 +32,9 @@ export function daysAgo(n: number, now: Date = NOW): string {
 
 export const PATIENT_ID = 'p1';
 
-export function patient(birthDate: string | undefined = '1980-04-12', id: string = PATIENT_ID): Patient {
-  return { resourceType: 'Patient', id, ...(birthDate !== undefined ? { birthDate } : {}) };
+/** A Patient born 1980-04-12 (46 at NOW); null leaves birthDate out. */
+export function patient(birthDate: string | null = '1980-04-12', id: string = PATIENT_ID): Patient {
+  return { resourceType: 'Patient', id, ...(birthDate !== null ? { birthDate } : {}) };
 }
 
 export function concept(system: string, code: string, display?: string): CodeableConcept {
@@ -130,8 +131,8 @@ export function draftOrder(id: string, code: CodeableConcept = LUMBAR_MRI): Serv
   return { resourceType: 'ServiceRequest', id, status: 'draft', intent: 'order', code, subject: { reference: `Patient/${PATIENT_ID}` } };
 }
 
-/** With type undefined, a draftOrders Bundle as some EHRs send it: without the type R4 requires. */
 export function bundleOf(resources: ServiceRequest[], type: Bundle['type'] | undefined = 'collection'): Bundle {
+  // Without a type on purpose when asked: EHRs send draftOrders without Bundle.type (cds-hooks docs#659).
   return { resourceType: 'Bundle', ...(type ? { type } : {}), entry: resources.map((resource) => ({ resource })) } as Bundle;
 }
 

@@ -160,7 +160,7 @@ describe('SCOPiC', () => {
     const undecided = await cards('back-pain-stratified-care', { conditions: [sciatica(42)], observations: [medium(), ...scopicItems('s', daysAgo(2), { legPain: true, belowKnee: true, interference: true })] });
     expect(ids(undecided)).toEqual(['sciatica-criteria-missing']);
     expect(undecided[0]?.detail).toContain('Sensory deficit in the painful leg: Pin-prick testing');
-    expect(undecided[0]?.detail).toContain('urn:backpain-cds:finding|leg-sensory-deficit (valueBoolean)');
+    expect(undecided[0]?.detail).toContain('urn:backpain-cds:finding\\|leg-sensory-deficit (valueBoolean)');
   });
 
   test('high risk: 3 positive items is group 3; 2 positive and 1 negative is undecided; 2 negative is group 2', async () => {

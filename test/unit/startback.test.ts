@@ -160,8 +160,8 @@ describe('selectStartBack', () => {
     expect(selectStartBack(candidates, start, def.risk).result).toMatchObject({ total: 4, psychosocial: 3, risk: 'medium' });
   });
 
-  test('no usable result: each problem is named', () => {
-    const { result, problems } = selectStartBack(
+  test('no usable result: each problem is named, and counts as unscorable for the explain trace', () => {
+    const { result, problems, unscorable } = selectStartBack(
       [...fromObservations(startBackTotal('new', 5, daysAgo(2))), ...fromResponses(startBackResponse('q', [1], 'slightly', daysAgo(3), { skip: ['4'] }))],
       start,
       def.risk,
@@ -171,11 +171,13 @@ describe('selectStartBack', () => {
       `The STarT Back result of ${daysAgo(2)} (Observation/new) has a total of 5 but no psychosocial subscore, which is needed to tell medium from high risk.`,
       `The STarT Back result of ${daysAgo(3)} (QuestionnaireResponse/q) cannot be scored: item 4 is not answered.`,
     ]);
+    expect(unscorable).toEqual(problems);
   });
 
   test('a result from before the episode does not count, and the card can say so', () => {
-    const { result, problems } = selectStartBack(fromObservations(startBackTotal('t', 2, daysAgo(40))), start, def.risk);
+    const { result, problems, unscorable } = selectStartBack(fromObservations(startBackTotal('t', 2, daysAgo(40))), start, def.risk);
     expect(result).toBeUndefined();
+    expect(unscorable).toEqual([]);
     expect(problems).toEqual([`No STarT Back result is recorded since this episode started on ${daysAgo(30)} (the last one, on ${daysAgo(40)}, was before it).`]);
   });
 

@@ -1,0 +1,30 @@
+import { resolve } from 'node:path';
+import { formatProblem } from '../../knowledge/load.js';
+import { validateFiles } from '../../knowledge/validate.js';
+import { scenariosDir } from '../../scenarios/load.js';
+import type { CliIo } from '../io.js';
+import { knowledgeDirs, type KnowledgeOptions } from '../knowledge.js';
+
+export interface ValidateOptions extends KnowledgeOptions {
+  scenarios?: string;
+  json?: boolean;
+}
+
+export function validateCommand(options: ValidateOptions, io: CliIo): number {
+  const report = validateFiles({ ...knowledgeDirs(options), scenariosDir: resolve(options.scenarios ?? scenariosDir) });
+  if (options.json) {
+    io.out(JSON.stringify(report, null, 2));
+    return report.ok ? 0 : 1;
+  }
+  const { counts } = report;
+  const what = `${counts.ruleFiles} rule files (${counts.rules} rules), ${counts.valueSets} value sets, ${counts.cards} cards, ${counts.scenarios} scenarios`;
+  for (const p of report.problems) io.out(`${p.severity === 'error' ? 'ERROR  ' : 'warning'} ${formatProblem(p)}`);
+  const errors = report.problems.filter((p) => p.severity === 'error').length;
+  const warnings = report.problems.length - errors;
+  if (report.ok) {
+    io.out(`✔ ${what}: valid${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}. Rules version ${report.version}.`);
+  } else {
+    io.out(`✘ ${what}: ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}. The service keeps the last good files until these are fixed.`);
+  }
+  return report.ok ? 0 : 1;
+}

@@ -1,0 +1,85 @@
+/**
+ * `backpain-cds`: the informatician's command line. Every command has --help, --json for machines,
+ * and exits non-zero when something is wrong.
+ */
+import { Command, CommanderError } from 'commander';
+import { cardsCommand } from './commands/cards.js';
+import { explainCommand } from './commands/explain.js';
+import { schemasCommand } from './commands/schemas.js';
+import { testCommand } from './commands/test.js';
+import { validateCommand } from './commands/validate.js';
+import { CliError, type CliIo } from './io.js';
+
+const knowledgeOptions = (cmd: Command): Command =>
+  cmd
+    .option('--rules <dir>', 'rule and value set folder (default: RULES_DIR or rules/)')
+    .option('--cards <dir>', 'card template folder (default: CARDS_DIR or cards/)')
+    .option('--json', 'print JSON for machines instead of text');
+
+const callOptions = (cmd: Command): Command =>
+  cmd
+    .option('--service <id>', 'only this CDS service (default: the services the scenario has expectations for, or every service for the request\'s hook)')
+    .option('--now <iso date>', "request time (default: the scenario's own time, or now for a request file)");
+
+export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('backpain-cds')
+    .description('Check, test and explain the backpain-cds rules, value sets and cards.')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .exitOverride()
+    .showHelpAfterError('(add --help for the commands and options)')
+    .addHelpText('after', '\nStart with: backpain-cds validate, then backpain-cds test. Guide: docs/informatician-guide.md');
+
+  knowledgeOptions(program.command('validate'))
+    .description('check every rule, card, value set and scenario file, and how they refer to each other')
+    .option('--scenarios <dir>', 'scenario folder (default: test/scenarios/)')
+    .addHelpText('after', '\nExit code 0 when the files load (warnings allowed), 1 when the service would reject them.')
+    .action((options) => setExit(validateCommand(options, io)));
+
+  knowledgeOptions(program.command('test'))
+    .description('run scenario files through the service in process and compare the cards with what each expects')
+    .argument('[paths...]', 'scenario files or folders (default: test/scenarios/)')
+    .addHelpText('after', '\nExample: backpain-cds test test/scenarios/imaging-defer-acute-41-days.json\nExit code 1 when any scenario fails.')
+    .action(async (paths: string[], options) => setExit(await testCommand(paths, options, io)));
+
+  callOptions(knowledgeOptions(program.command('explain')))
+    .description('show why each rule fired or not: every condition, the fact\'s value and the FHIR resource it came from')
+    .argument('<file>', 'a scenario file, or a saved CDS Hooks request (JSON with "hook" and "context")')
+    .addHelpText('after', '\nExample: backpain-cds explain test/scenarios/imaging-repeat-replaces-defer.json')
+    .action(async (file: string, options) => setExit(await explainCommand(file, options, io)));
+
+  callOptions(knowledgeOptions(program.command('cards')))
+    .description('print the cards as a clinician would read them')
+    .argument('<file>', 'a scenario file, or a saved CDS Hooks request (JSON with "hook" and "context")')
+    .addHelpText('after', '\nExample: backpain-cds cards test/scenarios/imaging-defer-acute-41-days.json')
+    .action(async (file: string, options) => setExit(await cardsCommand(file, options, io)));
+
+  program
+    .command('schemas')
+    .description('write the JSON Schemas for editors (rules/schemas/) from the schemas the service checks files with')
+    .option('--check', 'only check that the checked-in schemas are up to date')
+    .option('--out <dir>', 'folder to write to (default: rules/schemas/)')
+    .option('--json', 'print JSON for machines instead of text')
+    .action((options) => setExit(schemasCommand(options, io)));
+
+  return program;
+}
+
+/** Runs the CLI on the given arguments (without node and the script) and returns the exit code. */
+export async function runCli(args: string[], io: CliIo): Promise<number> {
+  let code = 0;
+  const program = createProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CliError) {
+      io.err(`backpain-cds: ${err.message}`);
+      return 1;
+    }
+    io.err(`backpain-cds failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 2;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * `backpain-cds validate`: everything the service checks when it loads the files, plus what helps
+ * an informatician but does not stop the service: each file names its JSON Schema, and each
+ * scenario expects rule ids and services that exist.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { SERVICES } from '../hooks/services.js';
+import { projectRoot } from '../paths.js';
+import { readScenarioFiles } from '../scenarios/run.js';
+import { schemasDir } from './json-schemas.js';
+import { KnowledgeError, loadKnowledge, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
+
+export interface Finding extends Problem {
+  severity: 'error' | 'warning';
+}
+
+export interface ValidationReport {
+  ok: boolean;
+  /** The rule set's version when it loads. */
+  version?: string;
+  counts: { ruleFiles: number; rules: number; valueSets: number; cards: number; scenarios: number };
+  problems: Finding[];
+}
+
+export interface ValidateDirs extends KnowledgeDirs {
+  scenariosDir?: string;
+}
+
+/** Knowledge files are shown from the folder that holds rules/, as loading shows them; scenarios from the project. */
+let base = projectRoot;
+const show = (file: string): string => relative(file.startsWith(base) ? base : projectRoot, file) || file;
+
+function jsonFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
+}
+
+/** Each file should name its schema by a path relative to itself, so any editor finds it. */
+function schemaReferences(dirs: ValidateDirs): Finding[] {
+  const schemas = existsSync(join(dirs.rulesDir, 'schemas')) ? join(dirs.rulesDir, 'schemas') : schemasDir;
+  const findings = join(dirs.rulesDir, 'findings.json');
+  const instruments = join(dirs.rulesDir, 'instruments.json');
+  const groups: [string[], string][] = [
+    [jsonFiles(dirs.rulesDir).filter((f) => f !== findings && f !== instruments), 'rule-file.schema.json'],
+    [existsSync(findings) ? [findings] : [], 'findings.schema.json'],
+    [existsSync(instruments) ? [instruments] : [], 'instruments.schema.json'],
+    [jsonFiles(join(dirs.rulesDir, 'valuesets')), 'valueset.schema.json'],
+    [jsonFiles(dirs.cardsDir), 'card.schema.json'],
+    [dirs.scenariosDir ? jsonFiles(dirs.scenariosDir) : [], 'scenario.schema.json'],
+  ];
+  const out: Finding[] = [];
+  for (const [files, schema] of groups) {
+    for (const file of files) {
+      let json: unknown;
+      try {
+        json = JSON.parse(readFileSync(file, 'utf8'));
+      } catch {
+        continue; // loading reports unreadable files
+      }
+      const near = relative(dirname(file), join(schemas, schema));
+      const expected = near.startsWith('.') ? near : `./${near}`;
+      const actual = (json as { $schema?: unknown }).$schema;
+      // Any path that reaches an existing copy of the right schema will do (a copied folder keeps working).
+      const reached = typeof actual === 'string' ? resolve(dirname(file), actual) : undefined;
+      if (!reached || basename(reached) !== schema || !existsSync(reached)) {
+        out.push({
+          severity: 'warning',
+          file: show(file),
+          path: '$schema',
+          message: `${actual === undefined ? 'is missing' : `is ${JSON.stringify(actual)}`}: set "$schema": "${expected}" so your editor checks this file as you type`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Markup in card text: harmless once the EHR sanitises it, but it will not show as the author meant. */
+const MARKUP = /<\s*\/?\s*[a-z][^>]*>|javascript\s*:|\bon[a-z]+\s*=/i;
+
+function cardMarkup(cardsDir: string): Finding[] {
+  const out: Finding[] = [];
+  for (const file of jsonFiles(cardsDir)) {
+    let card: { rule?: unknown; summary?: unknown; detail?: unknown; suggestions?: { label?: unknown }[] };
+    try {
+      card = JSON.parse(readFileSync(file, 'utf8')) as typeof card;
+    } catch {
+      continue;
+    }
+    const texts: [string, unknown][] = [
+      ['summary', card.summary],
+      ...(Array.isArray(card.detail) ? card.detail.map((line, i): [string, unknown] => [`detail[${i}]`, line]) : []),
+      ...(Array.isArray(card.suggestions) ? card.suggestions.map((sug, i): [string, unknown] => [`suggestions[${i}].label`, sug?.label]) : []),
+    ];
+    for (const [path, text] of texts) {
+      const found = typeof text === 'string' ? MARKUP.exec(text) : null;
+      if (found) {
+        out.push({
+          severity: 'warning',
+          file: show(file),
+          ...(typeof card.rule === 'string' ? { rule: card.rule } : {}),
+          path,
+          message: `contains markup ${JSON.stringify(found[0])}: EHRs strip HTML and script links from cards, so write plain markdown instead`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function scenarioProblems(dir: string, kb: KnowledgeBase | undefined): { count: number; problems: Finding[] } {
+  const files = readScenarioFiles(dir);
+  const problems: Finding[] = [];
+  for (const f of files) {
+    if (f.error || !f.scenario) {
+      problems.push({ severity: 'error', file: show(f.file), path: '', message: `${(f.error ?? '').replace(`${f.file}: `, '')}` });
+      continue;
+    }
+    for (const [serviceId, expected] of Object.entries(f.scenario.expect)) {
+      const path = `expect.${serviceId}`;
+      if (!SERVICES.some((s) => s.id === serviceId)) {
+        problems.push({ severity: 'error', file: show(f.file), path, message: `"${serviceId}" is not a CDS service: fix the id (services: ${SERVICES.map((s) => s.id).join(', ')})` });
+        continue;
+      }
+      if (!kb) continue;
+      const ruleSet = kb.ruleSetFor(serviceId);
+      if (!ruleSet) {
+        problems.push({ severity: 'error', file: show(f.file), path, message: `no rule file serves "${serviceId}": add it to a rule file's "services", or remove this expectation` });
+        continue;
+      }
+      expected.forEach((rule, i) => {
+        if (!ruleSet.rules.some((r) => r.id === rule)) {
+          problems.push({ severity: 'error', file: show(f.file), rule, path: `${path}[${i}]`, message: `"${rule}" is not a rule of ${serviceId} (${ruleSet.file}): fix the rule id` });
+        }
+      });
+    }
+  }
+  return { count: files.length, problems };
+}
+
+function countRules(files: string[]): number {
+  return files.reduce((n, f) => {
+    try {
+      const rules = (JSON.parse(readFileSync(f, 'utf8')) as { rules?: unknown }).rules;
+      return n + (Array.isArray(rules) ? rules.length : 0);
+    } catch {
+      return n;
+    }
+  }, 0);
+}
+
+export function validateFiles(dirs: ValidateDirs): ValidationReport {
+  base = dirname(dirs.rulesDir);
+  let kb: KnowledgeBase | undefined;
+  const problems: Finding[] = [];
+  try {
+    kb = loadKnowledge(dirs);
+  } catch (err) {
+    if (!(err instanceof KnowledgeError)) throw err;
+    problems.push(...err.problems.map((p): Finding => ({ severity: 'error', ...p })));
+  }
+  const scenarios = dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioProblems(dirs.scenariosDir, kb) : { count: 0, problems: [] };
+  problems.push(...scenarios.problems, ...schemaReferences(dirs), ...cardMarkup(dirs.cardsDir));
+  const ruleFiles = jsonFiles(dirs.rulesDir).filter((f) => f !== join(dirs.rulesDir, 'findings.json') && f !== join(dirs.rulesDir, 'instruments.json'));
+  return {
+    ok: !problems.some((p) => p.severity === 'error'),
+    ...(kb ? { version: kb.version } : {}),
+    counts: {
+      ruleFiles: ruleFiles.length,
+      rules: countRules(ruleFiles),
+      valueSets: jsonFiles(join(dirs.rulesDir, 'valuesets')).length,
+      cards: jsonFiles(dirs.cardsDir).length,
+      scenarios: scenarios.count,
+    },
+    problems,
+  };
+}

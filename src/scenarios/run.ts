@@ -1,0 +1,61 @@
+/**
+ * Runs scenario patients and saved hook requests through the service's own pipeline, in process:
+ * the CLI (`test`, `explain`, `cards`) and the preview page use it. No server, no FHIR calls: a
+ * scenario request carries every prefetch key.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { answerHook, type HookAnswer } from '../hooks/answer.js';
+import { parseHookRequest } from '../hooks/request.js';
+import type { ServiceDefinition } from '../hooks/services.js';
+import type { KnowledgeBase } from '../knowledge/load.js';
+import { readScenario } from './load.js';
+import { scenarioRequest } from './requests.js';
+import type { Scenario } from './schema.js';
+
+/** Generous: only a request file without full prefetch reads from its fhirServer. */
+const DEADLINE_MS = 10_000;
+
+export async function runRequest(
+  knowledge: KnowledgeBase,
+  service: ServiceDefinition,
+  body: unknown,
+  now: Date,
+  explain = false,
+): Promise<HookAnswer> {
+  const parsed = parseHookRequest(service.hook, body);
+  if (!parsed.ok) throw new Error(`not a valid ${service.hook} request for ${service.id}: ${parsed.issues.map((i) => `${i.path || 'body'}: ${i.message}`).join('; ')}`);
+  return answerHook(service, parsed.request, { knowledge, now, deadline: () => AbortSignal.timeout(DEADLINE_MS), explain });
+}
+
+/** The scenario at its own `now`, with every prefetch key filled, as an EHR would send it. */
+export function runScenario(knowledge: KnowledgeBase, scenario: Scenario, service: ServiceDefinition, explain = false): Promise<HookAnswer> {
+  return runRequest(knowledge, service, scenarioRequest(scenario, service, { prefetch: 'all' }), new Date(scenario.now), explain);
+}
+
+export interface ScenarioFile {
+  file: string;
+  scenario?: Scenario;
+  /** Why the file could not be read as a scenario. */
+  error?: string;
+}
+
+/** Every scenario file in a folder; a broken one is reported, not fatal, so the others still run. */
+export function readScenarioFiles(dir: string): ScenarioFile[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const file = join(dir, f);
+      try {
+        return { file, scenario: readScenario(file) };
+      } catch (err) {
+        return { file, error: (err as Error).message };
+      }
+    });
+}
+
+/** Same rule ids, ignoring order: a scenario lists the cards it expects, not their order. */
+export function sameRules(expected: readonly string[], got: readonly string[]): boolean {
+  return JSON.stringify([...expected].sort()) === JSON.stringify([...got].sort());
+}

@@ -1,0 +1,162 @@
+/** The informatician's CLI: test, explain and cards on scenario and request files; help and exit codes. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../src/cli/program.js';
+import type { ExplainTrace } from '../../src/explain/trace.js';
+import { SERVICES } from '../../src/hooks/services.js';
+import { projectRoot } from '../../src/paths.js';
+import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
+import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { captureIo } from '../support/cli.js';
+
+const scenarioFile = (id: string): string => join(scenariosDir, `${id}.json`);
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'backpain-cli-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = captureIo();
+  const code = await runCli(args, io);
+  return { code, out: io.stdout(), err: io.stderr() };
+}
+
+describe('test', () => {
+  test('every scenario in test/scenarios passes, shown as a table', async () => {
+    const { code, out } = await run('test');
+    expect(out).toMatch(/^RESULT +SCENARIO +SERVICE +EXPECTED +GOT$/m);
+    expect(out).toMatch(/^pass +imaging-repeat-replaces-defer +back-pain-imaging-select +imaging-repeat +imaging-repeat$/m);
+    expect(out).toMatch(/\d+ scenario files, \d+ checks: \d+ passed, 0 failed/);
+    expect(code).toBe(0);
+  });
+
+  test('a scenario whose expectation the rules do not meet fails, with exit code 1', async () => {
+    const scenario = JSON.parse(readFileSync(scenarioFile('imaging-defer-acute-41-days'), 'utf8')) as { id: string; expect: Record<string, string[]> };
+    scenario.id = 'expects-the-wrong-card';
+    scenario.expect = { 'back-pain-imaging-select': ['imaging-repeat'] };
+    const file = join(tmp, 'wrong.json');
+    writeFileSync(file, JSON.stringify(scenario));
+    const { code, out } = await run('test', file, scenarioFile('imaging-defer-acute-41-days'));
+    expect(out).toMatch(/^FAIL +expects-the-wrong-card +back-pain-imaging-select +imaging-repeat +imaging-defer$/m);
+    expect(out).toMatch(/^pass +imaging-defer-acute-41-days/m);
+    expect(out).toMatch(/3 checks: 2 passed, 1 failed/);
+    expect(code).toBe(1);
+  });
+
+  test('--json reports each check for machines; a broken scenario file is a failure, not a crash', async () => {
+    const broken = join(tmp, 'broken.json');
+    writeFileSync(broken, JSON.stringify({ id: 'Broken', description: 'x', now: 'yesterday', patient: { resourceType: 'Patient', id: 'p' }, expect: {} }));
+    const { code, out } = await run('test', '--json', broken, scenarioFile('red-flag-blocks-repeat'));
+    const report = JSON.parse(out) as { ok: boolean; passed: number; failed: number; results: { scenario: string; pass: boolean; error?: string; got?: string[] }[] };
+    expect(report.ok).toBe(false);
+    expect(report.failed).toBe(1);
+    const error = report.results.find((r) => r.scenario.endsWith('broken.json'))?.error;
+    expect(error).toMatch(/id: use lower-case words joined by hyphens/);
+    expect(error).toMatch(/now: use a date and time with its zone/);
+    expect(report.results.filter((r) => r.scenario === 'red-flag-blocks-repeat').every((r) => r.pass && Array.isArray(r.got))).toBe(true);
+    expect(code).toBe(1);
+  });
+});
+
+describe('explain', () => {
+  test('every rule, fired or not, each condition with its value and the FHIR resource and date behind it', async () => {
+    const { code, out } = await run('explain', scenarioFile('imaging-repeat-replaces-defer'), '--service', 'back-pain-imaging-select');
+    expect(code).toBe(0);
+    expect(out).toMatch(/priorLumbarImagingDaysAgo = 300\n +from Procedure\/bp-repeat-early-mri-prior \(2026-01-27\)/);
+    expect(out).toMatch(/✘ cauda-equina-emergency.*\n +Did not fire: caudaEquinaSignCount is 0, rule needs > 0\./);
+    expect(out).toMatch(/✔ imaging-repeat.*\n +Fired: card shown for ServiceRequest\/bp-repeat-early-mri\./);
+    expect(out).toMatch(/⤳ imaging-defer.*\n +Fired: card replaced for ServiceRequest\/bp-repeat-early-mri by imaging-repeat/);
+    expect(out).toMatch(/✔ episodeDays is 15, rule needs < 42\n +from Condition\/bp-repeat-early-lbp \(2026-11-08\)/);
+    expect(out).toMatch(/Cards returned: imaging-repeat/);
+  });
+
+  test('an undated episode: the unknown fact and why it is unknown', async () => {
+    const { out } = await run('explain', scenarioFile('episode-undated-no-defer'), '--service', 'back-pain-imaging-sign');
+    expect(out).toMatch(/episodeDays = unknown/);
+    expect(out).toMatch(/✘ episodeDays is unknown, rule needs < 42/);
+    expect(out).toMatch(/Could not be decided from the record\n {2}- The episode's Condition \(Condition\/[^)]+\) has no full date/);
+  });
+
+  test('--json gives the same trace as ?explain=true, one per service the scenario expects', async () => {
+    const { out } = await run('explain', '--json', scenarioFile('cauda-equina-urinary-retention'));
+    const { traces } = JSON.parse(out) as { traces: ExplainTrace[] };
+    expect(traces.map((t) => t.service).sort()).toEqual(['back-pain-imaging-select', 'back-pain-imaging-sign']);
+    const trace = traces[0]!;
+    expect(trace.evaluated).toBe(true);
+    const signs = trace.facts?.find((f) => f.name === 'caudaEquinaSignCount');
+    expect(signs?.value).toBeGreaterThan(0);
+    expect(signs?.evidence?.[0]).toEqual(expect.objectContaining({ reference: expect.stringMatching(/^Condition\//), date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), label: expect.any(String) }));
+    const defer = trace.rules?.find((r) => r.id === 'imaging-defer');
+    expect(defer?.outcomes?.every((o) => !o.shown && o.replacedBy?.includes('cauda-equina-emergency'))).toBe(true);
+  });
+
+  test('a saved CDS Hooks request file is explained for every service of its hook', async () => {
+    const scenario = readScenario(scenarioFile('imaging-defer-acute-41-days'));
+    const sign = SERVICES.find((s) => s.id === 'back-pain-imaging-sign')!;
+    const file = join(tmp, 'request.json');
+    writeFileSync(file, JSON.stringify(scenarioRequest(scenario, sign, { prefetch: 'all' })));
+    const { code, out } = await run('explain', file, '--now', scenario.now);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Service back-pain-imaging-sign \(order-sign\) at 2026-11-23T10:00:00\.000Z/);
+    expect(out).toMatch(/✔ imaging-defer/);
+  });
+
+  test('a request with no lumbar order says the rules never ran, and why', async () => {
+    const { out } = await run('explain', scenarioFile('non-lumbar-knee-xray'), '--service', 'back-pain-imaging-select');
+    expect(out).toMatch(/No lumbar imaging order \(value set lumbar-imaging\) is selected, so the record was not read and no rule ran\./);
+  });
+});
+
+describe('cards', () => {
+  test('prints the cards as a clinician reads them', async () => {
+    const { code, out } = await run('cards', scenarioFile('imaging-defer-acute-41-days'), '--service', 'back-pain-imaging-select');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^back-pain-imaging-select \(order-select\): 1 card$/m);
+    expect(out).toMatch(/^\[WARNING\] Imaging is unlikely to help yet: back pain for 41 days/m);
+    expect(out).toMatch(/Suggestions \(choose at most one\):\n {4}1\. Remove the lumbar imaging order \(recommended\)\n {7}- delete ServiceRequest\/bp-defer-41-mri/);
+    expect(out).toMatch(/Links:\n {4}- NHS: back pain \(patient leaflet\) <https:\/\/www\.nhs\.uk\/conditions\/back-pain\/>/);
+    expect(out).toMatch(/Override reasons: Red flag found on examination;/);
+    expect(out).not.toMatch(/\*\*/);
+  });
+
+  test('--json is the response the EHR would get', async () => {
+    const { out } = await run('cards', '--json', scenarioFile('cauda-equina-urinary-retention'), '--service', 'back-pain-imaging-sign');
+    const { results } = JSON.parse(out) as { results: { service: string; response: { cards: { indicator: string; source: { topic: { code: string } } }[] } }[] };
+    expect(results).toHaveLength(1);
+    expect(results[0]?.response.cards.map((c) => [c.indicator, c.source.topic.code])).toEqual([['critical', 'cauda-equina-emergency']]);
+  });
+});
+
+describe('help and errors', () => {
+  test.each([[], ['validate'], ['test'], ['explain'], ['cards'], ['schemas']])('backpain-cds %s --help', async (...cmd) => {
+    const { code, out } = await run(...cmd, '--help');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Usage: backpain-cds/m);
+    if (cmd.length) expect(out).toMatch(/--json/);
+  });
+
+  test('an unknown command, a missing file and an unknown service exit non-zero with a reason', async () => {
+    expect((await run('validat')).code).not.toBe(0);
+    const missing = await run('explain', join(tmp, 'nope.json'));
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/nope\.json: not readable JSON/);
+    const service = await run('cards', scenarioFile('imaging-defer-acute-41-days'), '--service', 'no-such-service');
+    expect(service.code).toBe(1);
+    expect(service.err).toMatch(/--service "no-such-service" is not a service with rules loaded \(services: back-pain-imaging-select/);
+  });
+});
+
+describe('npx backpain-cds', () => {
+  test('the bin runs under plain node (no flags), building dist/ when needed, and --json stays clean', () => {
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const res = spawnSync(process.execPath, [join(projectRoot, 'bin/backpain-cds.js'), 'validate', '--json'], { cwd: projectRoot, env, encoding: 'utf8', timeout: 110_000 });
+    expect(res.status).toBe(0);
+    const report = JSON.parse(res.stdout) as { ok: boolean; version: string };
+    expect(report.ok).toBe(true);
+    expect(report.version).toMatch(/^[0-9a-f]{16}$/);
+  }, 120_000);
+});
