@@ -232,6 +232,12 @@ describe('chronic-pain-therapy-referral', () => {
   test('a score 89 days old counts; 91 days old does not (and is too recent to ask again)', async () => {
     expect(await chronic({ conditions: pain, observations: [gad7('g', 12, daysAgo(89))] })).toEqual(['chronic-pain-therapy-referral']);
     expect(await chronic({ conditions: pain, observations: [gad7('g', 12, daysAgo(91))] })).toEqual([]);
+    expect(await chronic({ conditions: pain, observations: [phq9('p', 10, daysAgo(89))] })).toEqual(['chronic-pain-therapy-referral']);
+    expect(await chronic({ conditions: pain, observations: [phq9('p', 10, daysAgo(91))] })).toEqual([]);
+  });
+
+  test('either score is enough: PHQ-9 below 10 with GAD-7 10 or more still refers', async () => {
+    expect(await chronic({ conditions: pain, observations: [phq9('p', 4, daysAgo(10)), gad7('g', 10, daysAgo(10))] })).toEqual(['chronic-pain-therapy-referral']);
   });
 
   test('the latest score decides: an older high PHQ-9 does not count once a newer one is below 10', async () => {
