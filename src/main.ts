@@ -4,10 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config.js';
 import { startFhirServer, type RunningFhirServer } from './fhir-server/server.js';
 import { readSyntheaArchive } from './fhir-server/load.js';
-import { createApp } from './http/app.js';
+import { createApp, protectionOf } from './http/app.js';
+import { shutDown } from './http/shutdown.js';
 import { KnowledgeError } from './knowledge/load.js';
 import { watchKnowledge } from './knowledge/watch.js';
 import { createLogger } from './log.js';
@@ -56,7 +58,8 @@ async function main(): Promise<void> {
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
-  const base = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
+  const port = (server.address() as AddressInfo).port;
+  const base = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
   const lines = [
     '',
     'backpain-cds is running',
@@ -76,12 +79,16 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(lines.join('\n') + '\n');
 
+  // SIGTERM (Kubernetes, docker stop): answer what is in flight, then exit.
+  const protection = protectionOf(app);
   const stop = (): void => {
     live.close();
-    server.close(() => {
-      void (fhir?.close() ?? Promise.resolve()).then(() => process.exit(0));
-    });
-    server.closeIdleConnections();
+    void shutDown({ server, drain: protection.drain, inFlight: protection.inFlight, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, logger })
+      .then(() => fhir?.close())
+      .finally(() => {
+        protection.close();
+        process.exit(0);
+      });
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

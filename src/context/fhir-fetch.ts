@@ -4,8 +4,9 @@
  */
 import { Client } from 'fhir-kit-client';
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
+import type { FetchSlots } from './fetch-slots.js';
 
-export type FetchFailure = 'timeout' | 'unreachable' | 'http-error' | 'not-fhir' | 'bad-paging';
+export type FetchFailure = 'timeout' | 'unreachable' | 'http-error' | 'not-fhir' | 'wrong-type' | 'bad-paging';
 
 export class FhirFetchError extends Error {
   constructor(
@@ -21,10 +22,24 @@ export class FhirFetchError extends Error {
 const MAX_PAGES = 100;
 
 export interface FhirReader {
-  /** A read answers the resource, or null when the server says 404; a search answers one Bundle with every page's entries. */
+  /** A read answers the resource, or null when the server says 404; a search answers one Bundle with every page's entries (a 404 is an error). */
   get(relativeUrl: string): Promise<FhirResource | null>;
   /** The rest of a paginated Bundle, starting at its next link. */
   remainingPages(bundle: Bundle): Promise<BundleEntry[]>;
+}
+
+/** Process-wide limits and observers shared by every request's reader. */
+export interface FetchPolicy {
+  slots?: FetchSlots;
+  /** Called once per HTTP read with its outcome (ok, not-found or the failure kind) and duration. */
+  observe?(outcome: 'ok' | 'not-found' | FetchFailure, seconds: number): void;
+}
+
+/** A search answers a Bundle; a read `Type/id` answers that Type. Anything else is a server error, not data. */
+export function expectedResourceType(relativeUrl: string): string {
+  const [path = ''] = relativeUrl.split('?');
+  const segments = path.split('/').filter(Boolean);
+  return relativeUrl.includes('?') || segments.length !== 2 ? 'Bundle' : (segments[0] ?? 'Bundle');
 }
 
 function isResource(value: unknown): value is FhirResource {
@@ -36,19 +51,34 @@ function nextLink(bundle: Bundle): string | undefined {
   return typeof link?.url === 'string' ? link.url : undefined;
 }
 
-export function createFhirReader(baseUrl: string, accessToken: string | undefined, signal: AbortSignal): FhirReader {
+export function createFhirReader(baseUrl: string, accessToken: string | undefined, signal: AbortSignal, policy: FetchPolicy = {}): FhirReader {
   const base = baseUrl.replace(/\/+$/, '');
   const client = new Client({ baseUrl: base, ...(accessToken ? { bearerToken: accessToken } : {}) });
+  const send = (url: string): Promise<unknown> => client.request(url, { options: { signal, headers: { accept: 'application/fhir+json' } } });
 
   async function request(url: string): Promise<FhirResource | null> {
+    const started = performance.now();
+    try {
+      const result = await readOnce(url);
+      policy.observe?.(result ? 'ok' : 'not-found', (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      if (err instanceof FhirFetchError) policy.observe?.(err.failure, (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+
+  async function readOnce(url: string): Promise<FhirResource | null> {
     let data: unknown;
     try {
-      data = await client.request(url, { options: { signal, headers: { accept: 'application/fhir+json' } } });
+      data = await (policy.slots ? policy.slots.run(() => send(url), signal) : send(url));
     } catch (err) {
       if (signal.aborted) throw new FhirFetchError('timeout');
       const status = (err as { response?: { status?: unknown } }).response?.status;
       if (typeof status === 'number') {
-        if (status === 404) return null;
+        // A read's 404 says the resource does not exist. A search's 404 says the server cannot run it
+        // (unknown type, wrong base): the data is unknown, not empty, so it must not read as "none".
+        if (status === 404 && !url.includes('?')) return null;
         // A 2xx whose body is not JSON comes back from fhir-kit-client as a response error too.
         throw new FhirFetchError(status < 300 ? 'not-fhir' : 'http-error', status);
       }
@@ -78,6 +108,7 @@ export function createFhirReader(baseUrl: string, accessToken: string | undefine
   return {
     async get(relativeUrl) {
       const result = await request(relativeUrl);
+      if (result && result.resourceType !== expectedResourceType(relativeUrl)) throw new FhirFetchError('wrong-type');
       if (result?.resourceType !== 'Bundle' || !nextLink(result)) return result;
       const rest = await remainingPages(result);
       return { ...result, entry: [...(result.entry ?? []), ...rest], link: (result.link ?? []).filter((l) => l.relation !== 'next') };

@@ -7,7 +7,7 @@ import type { PatientRecord } from '../facts/types.js';
 import type { HookRequest } from '../hooks/request.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import { HttpError, badRequest } from '../http/operation-outcome.js';
-import { createFhirReader, FhirFetchError, type FhirReader } from './fhir-fetch.js';
+import { createFhirReader, expectedResourceType, FhirFetchError, type FetchPolicy, type FhirReader } from './fhir-fetch.js';
 import { fillTemplate } from './tokens.js';
 
 export type ContextResult = { kind: 'record'; record: PatientRecord; fetchedKeys: string[] } | { kind: 'no-patient' };
@@ -78,12 +78,17 @@ export function groupRecord(patient: Patient, resources: FhirResource[]): Patien
   return record;
 }
 
-export async function resolvePatientContext(service: ServiceDefinition, request: HookRequest, deadline: () => AbortSignal): Promise<ContextResult> {
+export async function resolvePatientContext(
+  service: ServiceDefinition,
+  request: HookRequest,
+  deadline: () => AbortSignal,
+  policy?: FetchPolicy,
+): Promise<ContextResult> {
   const prefetch = request.prefetch ?? {};
   // The reader (and its deadline timer) exists only when something must be fetched.
   let reader: FhirReader | undefined;
   const readerFor = (): FhirReader | undefined => {
-    if (!reader && request.fhirServer) reader = createFhirReader(request.fhirServer, request.fhirAuthorization?.access_token, deadline());
+    if (!reader && request.fhirServer) reader = createFhirReader(request.fhirServer, request.fhirAuthorization?.access_token, deadline(), policy);
     return reader;
   };
   const fetchedKeys: string[] = [];
@@ -97,6 +102,8 @@ export async function resolvePatientContext(service: ServiceDefinition, request:
         fetchedKeys.push(key);
         return fetchKey(key, template, request, readerFor());
       }
+      const expected = expectedResourceType(template);
+      if (given.resourceType !== expected) throw badRequest(`prefetch "${key}" must be a ${expected}, null or an OperationOutcome`, `prefetch.${key}`);
       return hasNextPage(given) ? completePages(key, given, readerFor()) : given;
     }),
   );
@@ -105,7 +112,11 @@ export async function resolvePatientContext(service: ServiceDefinition, request:
   const patients = resources.filter((r): r is Patient => r.resourceType === 'Patient');
   const patient = patients.find((p) => p.id === request.context.patientId);
   if (!patient) {
-    if (patients.length) throw badRequest('the prefetched Patient is not context.patientId', 'prefetch.patient');
+    if (patients.length) {
+      // The EHR's own mistake in its prefetch is a bad request; a FHIR server answering for someone else is data that cannot be had.
+      if (fetchedKeys.includes('patient')) throw preconditionFailed('fhirServer answered a Patient that is not context.patientId');
+      throw badRequest('the prefetched Patient is not context.patientId', 'prefetch.patient');
+    }
     return { kind: 'no-patient' };
   }
   return { kind: 'record', record: groupRecord(patient, resources), fetchedKeys };

@@ -7,7 +7,7 @@ import type { FindingDefinition, FindingWindow } from '../knowledge/schemas.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { dayRange, isoDay } from './dates.js';
-import { asArray, conceptText, conceptWords, referenceTo } from './resources.js';
+import { asArray, conceptText, conceptWords, referenceTo, str } from './resources.js';
 import type { FindingHit, PatientRecord } from './types.js';
 
 export type ValueSetLookup = (id: string) => ValueSet;
@@ -53,7 +53,7 @@ function conditionHits(def: FindingDefinition, conditions: Condition[], today: n
 function celsius(obs: Observation): number | undefined {
   const q = obs.valueQuantity;
   if (!q || typeof q.value !== 'number') return undefined;
-  const unit = `${q.code ?? q.unit ?? ''}`;
+  const unit = str(q.code) ?? str(q.unit) ?? '';
   if (unit === '[degF]' || unit === '°F' || unit === 'degF') return ((q.value - 32) * 5) / 9;
   if (unit === 'Cel' || unit === '°C' || unit === 'C' || unit === 'degC') return q.value;
   return undefined;
@@ -87,11 +87,12 @@ function observationHits(def: FindingDefinition, observations: Observation[], to
   return hits;
 }
 
-const UNIT_DAYS: Record<string, number> = { d: 1, day: 1, days: 1, wk: 7, week: 7, weeks: 7, mo: 30, month: 30, months: 30, a: 365, year: 365 };
+// A Map, not an object: a unit of "constructor" must find nothing, not Object.prototype's function.
+const UNIT_DAYS = new Map(Object.entries({ d: 1, day: 1, days: 1, wk: 7, week: 7, weeks: 7, mo: 30, month: 30, months: 30, a: 365, year: 365 }));
 
 function durationDays(d: Duration | undefined): number | undefined {
-  if (!d || typeof d.value !== 'number' || d.value <= 0) return undefined;
-  const factor = UNIT_DAYS[`${d.code ?? d.unit ?? ''}`];
+  if (!d || typeof d.value !== 'number' || !Number.isFinite(d.value) || d.value <= 0) return undefined;
+  const factor = UNIT_DAYS.get(str(d.code) ?? str(d.unit) ?? '');
   return factor === undefined ? undefined : Math.round(d.value * factor);
 }
 
@@ -127,7 +128,7 @@ function medicationHits(def: FindingDefinition, requests: MedicationRequest[], t
   for (const req of requests) {
     if (typeof req.status === 'string' && NOT_TAKEN.has(req.status)) continue;
     const concept = req.medicationCodeableConcept;
-    const words = [conceptWords(concept), req.medicationReference?.display ?? '', ...asArray(req.dosageInstruction).map((d) => conceptWords(d?.route))].join(' ');
+    const words = [conceptWords(concept), str(req.medicationReference?.display) ?? '', ...asArray(req.dosageInstruction).map((d) => conceptWords(d?.route))].join(' ');
     // Inhaled and topical forms do not thin bones the way tablets do, even when the code matches.
     if (vs.excludesText(words)) continue;
     if (vs.match(concept) === undefined && !vs.matchesText(words)) continue;

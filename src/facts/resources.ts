@@ -4,22 +4,33 @@
  */
 import type { CodeableConcept, Coding, Reference, Resource } from 'fhir/r4.js';
 
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** A string field, or undefined for anything else: a record's values are never trusted to be the type FHIR says. */
+export function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
 export function referenceTo(resource: Resource): string {
-  return `${resource.resourceType}/${resource.id ?? 'unknown'}`;
+  const id = typeof resource.id === 'string' && FHIR_ID.test(resource.id) ? resource.id : 'unknown';
+  return `${resource.resourceType}/${id}`;
 }
 
 export function conceptText(concept: CodeableConcept | undefined, match?: Coding): string {
-  if (match?.display) return match.display;
-  if (concept && typeof concept.text === 'string' && concept.text) return concept.text;
-  const coding = concept && Array.isArray(concept.coding) ? concept.coding.find((c) => c && c.display) : undefined;
-  if (coding?.display) return coding.display;
-  if (match?.code) return `${match.code}`;
-  return 'unnamed';
+  const matched = str(match?.display);
+  if (matched) return matched;
+  if (concept && typeof concept === 'object') {
+    const text = str(concept.text);
+    if (text) return text;
+    const coding = Array.isArray(concept.coding) ? concept.coding.find((c) => c && typeof c === 'object' && str(c.display)) : undefined;
+    if (coding?.display) return coding.display;
+  }
+  return str(match?.code) ?? 'unnamed';
 }
 
 /** Every display and text in a concept, lower-cased, for medications recorded by name. */
 export function conceptWords(concept: CodeableConcept | undefined): string {
-  if (!concept) return '';
+  if (!concept || typeof concept !== 'object') return '';
   const parts = [typeof concept.text === 'string' ? concept.text : ''];
   for (const c of Array.isArray(concept.coding) ? concept.coding : []) {
     if (c && typeof c.display === 'string') parts.push(c.display);

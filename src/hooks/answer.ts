@@ -3,6 +3,7 @@
  * cards, and (only when asked) the explain trace. HTTP, the CLI and the preview page all call this,
  * so they cannot give different answers.
  */
+import type { FetchPolicy } from '../context/fhir-fetch.js';
 import { resolvePatientContext } from '../context/patient-context.js';
 import type { Card } from '../cards/types.js';
 import { explainEvaluation, notEvaluated, type ExplainTrace } from '../explain/trace.js';
@@ -20,6 +21,8 @@ export interface AnswerOptions {
   /** The signal every FHIR read of this request shares. */
   deadline: () => AbortSignal;
   explain?: boolean;
+  /** Process-wide limits and metrics for FHIR reads. */
+  fetchPolicy?: FetchPolicy;
 }
 
 export interface HookAnswer {
@@ -42,7 +45,7 @@ export async function answerHook(service: ServiceDefinition, request: HookReques
     }
   }
 
-  const context = await resolvePatientContext(service, request, options.deadline);
+  const context = await resolvePatientContext(service, request, options.deadline, options.fetchPolicy);
   if (context.kind === 'no-patient') {
     return skip(`Patient/${request.context.patientId} was not found (a 404 or a null Patient prefetch), so no rule ran.`);
   }

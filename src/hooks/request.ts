@@ -16,10 +16,13 @@ const id = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id');
 
 const resource = z.looseObject({ resourceType: z.string().min(1), id: z.string().optional() });
 
+// Suggestions delete draft orders by id and selections name them by id, so each needs a real one.
+const draftOrder = z.looseObject({ resourceType: z.string().min(1), id });
+
 const bundle = z.looseObject({
   resourceType: z.literal('Bundle'),
   type: z.string().optional(),
-  entry: z.array(z.looseObject({ resource: resource.optional() })).optional(),
+  entry: z.array(z.looseObject({ resource: draftOrder.optional() })).optional(),
 });
 
 const fhirAuthorization = z.looseObject({

@@ -1,26 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { corsOrigins, type Config } from '../config.js';
+import { corsOrigins, trustProxy, type Config } from '../config.js';
 import { SERVICES, type ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import type { KnowledgeStatus } from '../knowledge/watch.js';
 import type { Logger } from '../log.js';
 import { artifactsRouter } from './artifacts.js';
 import { previewRouter } from '../preview/router.js';
+import type { AuthLocals } from './auth/middleware.js';
+import type { ReplayStore } from './auth/replay-store.js';
 import { discoveryHandler } from './discovery.js';
 import { errorHandler, notFound } from './errors.js';
+import type { ReadinessCheck } from './health.js';
+import { protect, type Protection } from './protect.js';
 import { serviceCallHandler, type CallLog } from './service-call.js';
 import { statusHandler } from './status.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'CORS_ORIGINS' | 'BODY_LIMIT' | 'FETCH_DEADLINE_MS'> & Partial<Pick<Config, 'EXPLAIN' | 'PREVIEW'>>;
+  config: Config;
   knowledge(): KnowledgeBase;
   /** Hot reload state for GET /status, when the knowledge folders are watched. */
   knowledgeStatus?(): KnowledgeStatus;
   logger: Logger;
   /** The request time; tests inject a fixed one. */
   now?: () => Date;
+  /** Where used JWT ids are kept; one process's memory unless a shared store is given. */
+  replayStore?: ReplayStore;
+  /** Extra /readyz checks, e.g. that a database answers. */
+  readinessChecks?: readonly ReadinessCheck[];
+}
+
+const protections = new WeakMap<express.Express, Protection>();
+
+/** The app's shutdown and limit controls (graceful shutdown uses them). */
+export function protectionOf(app: express.Express): Protection {
+  const p = protections.get(app);
+  if (!p) throw new Error('not an app made by createApp');
+  return p;
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9\-_.]{1,64}$/;
@@ -40,6 +57,7 @@ function requestLog(logger: Logger) {
         route: req.route?.path ?? req.path.split('/').slice(0, 3).join('/'),
         ...(service ? { service } : {}),
         status: res.statusCode,
+        ...((res.locals as AuthLocals).caller ? { iss: (res.locals as AuthLocals).caller?.iss } : {}),
         ...(rules ? { rules } : {}),
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
       });
@@ -54,9 +72,14 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('trust proxy', trustProxy(deps.config));
   app.use(requestLog(deps.logger));
+  const protection = protect(app, { ...deps, offered });
+  protections.set(app, protection);
   // Browser EHRs and the public sandbox need CORS; a preflight carries no credentials and needs none.
-  app.use(cors({ origin: corsOrigins(deps.config as Config), methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }));
+  app.use(cors({ origin: corsOrigins(deps.config), methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }));
+  // Health, readiness and metrics; then JWT, rate limits and load shedding on everything under /cds-services.
+  protection.mount();
   app.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
 
   app.get('/cds-services', discoveryHandler(offered));
@@ -67,15 +90,14 @@ export function createApp(deps: AppDeps): express.Express {
       knowledge: deps.knowledge,
       deadlineMs: deps.config.FETCH_DEADLINE_MS,
       now,
-      explainAllowed: deps.config.EXPLAIN === true,
+      checkFhirServer: protection.checkFhirServer,
+      fetchPolicy: protection.fetchPolicy,
+      explainAllowed: deps.config.EXPLAIN,
     }),
   );
   app.use('/fhir-artifacts', artifactsRouter(deps.knowledge));
   app.get('/status', statusHandler(deps.knowledge, deps.knowledgeStatus));
-  if (deps.config.PREVIEW === true) app.use('/preview', previewRouter({ knowledge: deps.knowledge, services: offered }));
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', rules: deps.knowledge().version });
-  });
+  if (deps.config.PREVIEW) app.use('/preview', previewRouter({ knowledge: deps.knowledge, services: offered }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

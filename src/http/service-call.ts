@@ -1,5 +1,7 @@
 /** POST /cds-services/{id}: validate, gather the patient context, evaluate, answer. */
 import type { NextFunction, Request, Response } from 'express';
+import type { AllowlistVerdict } from '../context/fhir-server-allowlist.js';
+import type { FetchPolicy } from '../context/fhir-fetch.js';
 import { EXPLAIN_EXTENSION } from '../explain/extension.js';
 import { answerHook } from '../hooks/answer.js';
 import { parseHookRequest } from '../hooks/request.js';
@@ -15,7 +17,14 @@ export interface ServiceCallDeps {
   now(): Date;
   /** Configuration allows `?explain=true` to attach the decision trace (off in production). */
   explainAllowed?: boolean;
+  /** Whether the request's fhirServer may be called (the allowlist), and by which normalised base. */
+  checkFhirServer(url: string): AllowlistVerdict;
+  fetchPolicy?: FetchPolicy;
 }
+
+/** Why 400 and not 412: the request names a server this service will never call, whatever it needs. */
+const fhirServerRefused = (): HttpError =>
+  new HttpError(400, [{ code: 'security', diagnostics: 'fhirServer is not a FHIR server this service is configured to call', expression: 'fhirServer' }]);
 
 /** What the request log records about a call: ids only, never patient data. */
 export interface CallLog {
@@ -38,12 +47,20 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
     if (!parsed.ok) {
       return next(new HttpError(400, parsed.issues.map((i) => ({ code: 'invalid' as const, diagnostics: `${i.path || 'body'}: ${i.message}`, ...(i.path ? { expression: i.path } : {}) }))));
     }
-    const answer = await answerHook(service, parsed.request, {
+    const request = parsed.request;
+    // Checked before anything else, so a refused server is never contacted, whatever the request needs.
+    if (request.fhirServer !== undefined) {
+      const verdict = deps.checkFhirServer(request.fhirServer);
+      if (!verdict.ok) return next(fhirServerRefused());
+      request.fhirServer = verdict.base;
+    }
+    const answer = await answerHook(service, request, {
       knowledge: deps.knowledge(),
       now: deps.now(),
       // One deadline for the whole request, counted from its arrival, shared by every fetch.
       deadline: () => AbortSignal.timeout(Math.max(1, deps.deadlineMs - (Date.now() - started))),
       explain: deps.explainAllowed === true && req.query.explain === 'true',
+      ...(deps.fetchPolicy ? { fetchPolicy: deps.fetchPolicy } : {}),
     });
     log.rules = answer.firedRules;
     res.json({ cards: stripEmpty(answer.cards), ...(answer.trace ? { extension: { [EXPLAIN_EXTENSION]: answer.trace } } : {}) });

@@ -6,6 +6,7 @@
 import { watch, readdirSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import { metrics } from '../metrics.js';
 import { KnowledgeError, formatProblem, loadKnowledge, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
 
 export interface KnowledgeStatus {
@@ -65,6 +66,7 @@ export function watchKnowledge(dirs: KnowledgeDirs, logger: Logger): LiveKnowled
       const problems = problemsOf(err);
       lastError = { at, problems };
       lastReload = { at, outcome: 'rejected' };
+      metrics.reloadErrors.inc();
       logger.warn('knowledge reload rejected; the last good rule set stays live', { version: live.version, problems: problems.map(formatProblem) });
     }
     syncWatchers();

@@ -25,7 +25,8 @@ if (mode === 'fhir') {
   await fhir.load(readScenarios().map((s) => scenarioBundle(s, shiftToToday(s, today))));
   ready(fhir.port);
 } else if (mode === 'service') {
-  const config = loadConfig({ LOG_LEVEL: 'silent' });
+  // The benchmark is one client at full speed on loopback: no rate limit, any loopback FHIR port.
+  const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', FHIR_SERVER_ALLOWLIST: 'http://127.0.0.1:*/fhir' });
   const knowledge = loadKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR });
   const app = createApp({ config, knowledge: () => knowledge, logger: createLogger('warn') });
   const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));

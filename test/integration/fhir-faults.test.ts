@@ -20,9 +20,11 @@ const everything = [scenario.patient, ...scenario.resources];
 let service: RunningService;
 
 beforeAll(async () => {
-  service = await startService({ FETCH_DEADLINE_MS: String(DEADLINE) });
+  service = await startService({ FETCH_DEADLINE_MS: String(DEADLINE), FHIR_SERVER_ALLOWLIST: BASE });
   nock.disableNetConnect();
   nock.enableNetConnect(/^(127\.0\.0\.1|localhost)(:\d+)?$/);
+  // The first request pays for JIT compilation; the timed tests measure the service, not that.
+  await post(`${service.url}/cds-services/${select.id}`, requestMissing());
 });
 afterEach(() => nock.cleanAll());
 afterAll(async () => {
@@ -58,13 +60,44 @@ test.each([
   ['a 500', 500, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] }, /HTTP 500/],
   ['a 401', 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] }, /HTTP 401/],
   ['an HTML error page', 502, '<html><body>Bad gateway</body></html>', /HTTP 502/],
+  ['a 403', 403, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden' }] }, /HTTP 403/],
+  ['a 404 for a search (the server cannot run it: unknown, not "no data")', 404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] }, /HTTP 404/],
+  ['an HTML error page with status 200', 200, '<!doctype html><html><body><h1>Service unavailable</h1></body></html>', /not-fhir/],
   ['a 200 that is not JSON', 200, 'this is not json', /not-fhir/],
   ['JSON that is not FHIR', 200, { hello: 'world' }, /not-fhir/],
-])('%s from the FHIR server for required data: 412', async (_name, status, body, message) => {
+  ['an OperationOutcome with status 200 instead of the searchset', 200, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'too-costly' }] }, /wrong-type/],
+  ['another resource type instead of the searchset', 200, { resourceType: 'Patient', id: 'x' }, /wrong-type/],
+])('%s from the FHIR server for required data: 412 in time', async (_name, status, body, message) => {
   nock(BASE).get('/Condition').query(true).reply(status, body as nock.Body);
   const res = await timed(requestMissing('conditions'));
   expect(res.status).toBe(412);
+  assertOperationOutcome(res.body);
   expect(JSON.stringify(res.body)).toMatch(message);
+  expect(res.ms).toBeLessThan(DEADLINE + 100);
+});
+
+test('a huge Bundle (5,000 entries, paged in two) that arrives in time: cards, within the deadline plus 100 ms', async () => {
+  const conditions = (searchInMemory(everything, `Condition?patient=${scenario.patient.id}`) as unknown as { entry: { resource: Record<string, unknown> }[] }).entry;
+  const filler = Array.from({ length: 2500 }, (_, i) => ({
+    resource: { resourceType: 'Condition', id: `filler-${i}`, subject: { reference: `Patient/${scenario.patient.id}` }, code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003', display: 'Hypertension' }] }, recordedDate: '2019-01-01' },
+  }));
+  const next = `${BASE}/Condition?patient=${scenario.patient.id}&page=2`;
+  nock(BASE).get('/Condition').query({ patient: scenario.patient.id }).reply(200, { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: next }], entry: filler });
+  nock(BASE).get('/Condition').query({ patient: scenario.patient.id, page: '2' }).reply(200, { resourceType: 'Bundle', type: 'searchset', entry: [...filler, ...conditions] });
+  const res = await timed(requestMissing('conditions'));
+  expect(res.status).toBe(200);
+  assertCdsResponse(res.body);
+  expect(ruleIds(res.body as never)).toEqual(['imaging-defer']);
+  expect(res.ms).toBeLessThan(DEADLINE + 100);
+});
+
+test('a FHIR server that trickles a huge Bundle past the deadline: 412 in time', async () => {
+  const big = JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: Array.from({ length: 20000 }, (_, i) => ({ resource: { resourceType: 'Condition', id: `c${i}` } })) });
+  nock(BASE).get('/Condition').query(true).delay({ head: 0, body: DEADLINE + 300 } as never).reply(200, big);
+  const res = await timed(requestMissing('conditions'));
+  expect(res.status).toBe(412);
+  expect(JSON.stringify(res.body)).toMatch(/timeout/);
+  expect(res.ms).toBeLessThan(DEADLINE + 100);
 });
 
 test('an unreachable FHIR server: 412', async () => {

@@ -1,9 +1,11 @@
 /** Starts the real service (and, when asked, the real FHIR server) on loopback ports for a test file. */
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
-import { createApp } from '../../src/http/app.js';
+import { createApp, protectionOf, type AppDeps } from '../../src/http/app.js';
+import type { Protection } from '../../src/http/protect.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import { createLogger } from '../../src/log.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
@@ -14,10 +16,17 @@ export interface RunningService {
   url: string;
   logs: string[];
   setNow(now: Date): void;
+  /** The express app itself, for in-process injection (light-my-request) without sockets. */
+  app: Express;
+  /** The app's limits and shutdown controls. */
+  protection: Protection;
   close(): Promise<void>;
 }
 
-export async function startService(env: Record<string, string> = {}): Promise<RunningService> {
+/** The demo profile, allowing FHIR servers on loopback at any port (tests start them on port 0). */
+export const TEST_ENV: Record<string, string> = { FHIR_SERVER_ALLOWLIST: 'http://127.0.0.1:*/fhir' };
+
+export async function startService(env: Record<string, string> = {}, deps: Partial<Pick<AppDeps, 'replayStore' | 'readinessChecks'>> = {}): Promise<RunningService> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -26,8 +35,8 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
     },
   });
   let now = new Date('2026-11-23T10:00:00Z');
-  const config = loadConfig({ ...env });
-  const app = createApp({ config, knowledge: () => knowledge, logger: createLogger('info', sink), now: () => now });
+  const config = loadConfig({ ...TEST_ENV, ...env });
+  const app = createApp({ config, knowledge: () => knowledge, logger: createLogger('info', sink), now: () => now, ...deps });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -37,8 +46,11 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
     setNow: (n) => {
       now = n;
     },
+    app,
+    protection: protectionOf(app),
     close: () =>
       new Promise<void>((resolve) => {
+        protectionOf(app).close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

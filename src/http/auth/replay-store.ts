@@ -1,0 +1,43 @@
+/**
+ * JWT ids already used. A token may be used once: `claim` answers true the first time an (iss, jti)
+ * pair is seen and false after that, until the token has expired (then it is refused as expired
+ * anyway, so the pair can be forgotten).
+ *
+ * Replicas behind a load balancer must share one store, or a token replayed to another replica
+ * passes. A PostgreSQL store is a small adapter over one table with a primary key on (iss, jti):
+ *   INSERT INTO jwt_replay (iss, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+ * returning true when a row was inserted, plus a periodic DELETE of expired rows.
+ */
+export interface ReplayStore {
+  claim(jti: string, iss: string, expiresAt: Date): Promise<boolean>;
+}
+
+/** One process's memory: right for one replica and for tests. */
+export class MemoryReplayStore implements ReplayStore {
+  private readonly seen = new Map<string, number>();
+  private nextSweep = 0;
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  async claim(jti: string, iss: string, expiresAt: Date): Promise<boolean> {
+    const now = this.clock();
+    this.sweep(now);
+    // iss is an allowlisted value without NUL, so the first NUL splits the pair unambiguously.
+    const key = `${iss}\u0000${jti}`;
+    const expires = this.seen.get(key);
+    if (expires !== undefined && expires > now) return false;
+    this.seen.set(key, expiresAt.getTime());
+    return true;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /** At most once a minute, drop every expired entry, so memory follows the live tokens only. */
+  private sweep(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + 60_000;
+    for (const [key, expires] of this.seen) if (expires <= now) this.seen.delete(key);
+  }
+}

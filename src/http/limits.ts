@@ -1,0 +1,139 @@
+/**
+ * Protection against too much work: per-client rate limits (429) and load shedding (503 with
+ * Retry-After) when too many requests are in flight or the event loop lags. Shedding early keeps
+ * the answers that are given fast, instead of every answer arriving after the EHR gave up.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import { metrics } from '../metrics.js';
+import type { AuthLocals } from './auth/middleware.js';
+import { HttpError } from './operation-outcome.js';
+
+const MINUTE_MS = 60_000;
+
+const tooMany = (retryAfterSeconds: number): HttpError =>
+  new HttpError(429, [{ code: 'throttled', diagnostics: 'too many requests; slow down' }], { 'Retry-After': String(retryAfterSeconds) });
+
+function retryAfter(req: Request): number {
+  const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+  return resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : 60;
+}
+
+/** The client: the JWT issuer when the caller is authenticated (one EHR, many addresses), else the address. */
+function clientKey(req: Request, res: Response): string {
+  const caller = (res.locals as AuthLocals).caller;
+  return caller ? `iss:${caller.iss}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+}
+
+/** Requests per minute per client; 0 turns it off. */
+export function clientRateLimit(perMinute: number): RateLimitRequestHandler | undefined {
+  if (perMinute <= 0) return undefined;
+  return rateLimit({
+    windowMs: MINUTE_MS,
+    limit: perMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    keyGenerator: clientKey,
+    handler: (req, _res, next) => {
+      metrics.rejected.inc({ reason: 'rate-limit' });
+      next(tooMany(retryAfter(req)));
+    },
+    // Our keyGenerator is deliberate; express-rate-limit's start-up checks would only warn on stderr.
+    validate: false,
+  });
+}
+
+/**
+ * Failed authentications per minute per address; 0 turns it off. Only 401s count, so a busy
+ * trusted EHR is never slowed by this, while guessing tokens quickly is.
+ */
+export function authFailureLimit(perMinute: number): RateLimitRequestHandler | undefined {
+  if (perMinute <= 0) return undefined;
+  return rateLimit({
+    windowMs: MINUTE_MS,
+    limit: perMinute,
+    standardHeaders: false,
+    legacyHeaders: false,
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+    skipSuccessfulRequests: true,
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    handler: (req, _res, next) => {
+      metrics.rejected.inc({ reason: 'auth-rate-limit' });
+      next(tooMany(retryAfter(req)));
+    },
+    validate: false,
+  });
+}
+
+export interface OverloadOptions {
+  /** Requests answered at once; 0 = no limit. */
+  maxInFlight: number;
+  /** Smoothed event-loop lag past which new requests are shed; 0 = never. */
+  maxEventLoopLagMs: number;
+}
+
+export interface OverloadGuard {
+  middleware(req: Request, res: Response, next: NextFunction): void;
+  /** Starts refusing everything (graceful shutdown). */
+  drain(): void;
+  readonly inFlight: number;
+  readonly eventLoopLagMs: number;
+  stop(): void;
+}
+
+const SAMPLE_MS = 50;
+
+export function overloadGuard(options: OverloadOptions): OverloadGuard {
+  let inFlight = 0;
+  let draining = false;
+  let lag = 0;
+  // A timer that should fire every SAMPLE_MS; how late it fires is the loop's lag. Smoothed so one
+  // slow tick does not shed, while lag that persists for a few ticks does.
+  let expected = Date.now() + SAMPLE_MS;
+  const timer =
+    options.maxEventLoopLagMs > 0
+      ? setInterval(() => {
+          const now = Date.now();
+          const late = Math.max(0, now - expected);
+          expected = now + SAMPLE_MS;
+          lag = lag * 0.6 + late * 0.4;
+        }, SAMPLE_MS).unref()
+      : undefined;
+
+  const shed = (reason: string, next: NextFunction): void => {
+    metrics.rejected.inc({ reason });
+    next(new HttpError(503, [{ code: 'transient', diagnostics: 'the service is busy; retry shortly' }], { 'Retry-After': '1' }));
+  };
+
+  return {
+    middleware(_req, res, next) {
+      if (draining) return shed('shutting-down', next);
+      if (options.maxInFlight > 0 && inFlight >= options.maxInFlight) return shed('in-flight', next);
+      if (options.maxEventLoopLagMs > 0 && lag > options.maxEventLoopLagMs) return shed('event-loop-lag', next);
+      inFlight++;
+      metrics.inFlight.inc();
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        inFlight--;
+        metrics.inFlight.dec();
+      };
+      res.once('finish', finish);
+      res.once('close', finish);
+      next();
+    },
+    drain() {
+      draining = true;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    get eventLoopLagMs() {
+      return lag;
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+    },
+  };
+}

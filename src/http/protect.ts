@@ -1,0 +1,110 @@
+/**
+ * Everything that guards the service, built from the configuration in one place: security
+ * headers, health/readiness/metrics, JWT client trust, rate limits, load shedding, the FHIR server
+ * allowlist and the cap on concurrent FHIR reads.
+ */
+import express from 'express';
+import helmet from 'helmet';
+import type { Config } from '../config.js';
+import { createFetchSlots } from '../context/fetch-slots.js';
+import type { FetchPolicy } from '../context/fhir-fetch.js';
+import { checkFhirServer, parseAllowlist, type AllowlistVerdict } from '../context/fhir-server-allowlist.js';
+import type { ServiceDefinition } from '../hooks/services.js';
+import type { KnowledgeBase } from '../knowledge/load.js';
+import type { Logger } from '../log.js';
+import { metrics } from '../metrics.js';
+import { createJwtVerifier } from './auth/jwt-verifier.js';
+import { jwtAuth } from './auth/middleware.js';
+import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
+import { healthRoutes, type ReadinessCheck } from './health.js';
+import { authFailureLimit, clientRateLimit, overloadGuard } from './limits.js';
+import { countRequests, metricsEndpoint } from './metrics.js';
+
+export interface ProtectDeps {
+  config: Config;
+  knowledge(): KnowledgeBase;
+  offered(): ServiceDefinition[];
+  logger: Logger;
+  replayStore?: ReplayStore;
+  readinessChecks?: readonly ReadinessCheck[];
+}
+
+export interface Protection {
+  /** Adds the middleware and the operational routes to the app, before the CDS routes. */
+  mount(): void;
+  checkFhirServer(url: string): AllowlistVerdict;
+  fetchPolicy: FetchPolicy;
+  /** Graceful shutdown: readiness off, new requests shed. */
+  drain(): void;
+  inFlight(): number;
+  /** Stops the event-loop sampler. */
+  close(): void;
+}
+
+/** A JSON API needs no scripts, styles or frames: forbid them all, so a reflected value can do nothing. */
+const apiCsp = helmet.contentSecurityPolicy({ useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } });
+
+export function protect(app: express.Express, deps: ProtectDeps): Protection {
+  const { config, logger } = deps;
+  const allowlist = parseAllowlist(config.FHIR_SERVER_ALLOWLIST);
+  const guard = overloadGuard({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS });
+  let draining = false;
+  const slots = createFetchSlots(config.FHIR_MAX_CONCURRENT_FETCHES, (waiting) => metrics.fhirFetchQueued.set(waiting));
+  const fetchPolicy: FetchPolicy = {
+    slots,
+    observe(outcome, seconds) {
+      metrics.fhirFetchDuration.observe({ outcome }, seconds);
+      if (outcome !== 'ok' && outcome !== 'not-found') metrics.fhirFetchErrors.inc({ failure: outcome });
+    },
+  };
+
+  if (!config.JWT_REQUIRED) logger.warn('JWT client authentication is off: any caller can use the CDS services (demo profile)', { profile: config.BACKPAIN_PROFILE });
+  const auth =
+    config.JWT_REQUIRED && config.PUBLIC_BASE_URL
+      ? jwtAuth({
+          verifier: createJwtVerifier({
+            issuers: config.JWT_ISSUERS,
+            replayStore: deps.replayStore ?? new MemoryReplayStore(),
+            clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+            maxLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
+            jwks: { cacheMaxAgeMs: config.JWKS_CACHE_MAX_AGE_MS, cooldownMs: config.JWKS_COOLDOWN_MS, timeoutMs: config.JWKS_TIMEOUT_MS },
+          }),
+          publicBaseUrl: config.PUBLIC_BASE_URL,
+          logger,
+        })
+      : undefined;
+  if (config.JWT_REQUIRED && !auth) throw new Error('JWT_REQUIRED needs PUBLIC_BASE_URL'); // loadConfig already refuses this
+
+  return {
+    mount() {
+      app.use(countRequests);
+      app.use((_req, res, next) => {
+        if (draining) res.set('Connection', 'close');
+        next();
+      });
+      // Pages served by other modules set their own CSP; the API sets the strictest one below.
+      app.use(helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } }));
+      app.use(
+        healthRoutes({
+          knowledge: deps.knowledge,
+          rulesLoaded: () => deps.offered().length > 0,
+          checks: deps.readinessChecks ?? [],
+          draining: () => draining,
+          logger,
+        }),
+      );
+      app.get('/metrics', apiCsp, metricsEndpoint);
+      // Discovery, every service and every service's feedback endpoint, matched by path prefix.
+      const chain = [apiCsp, guard.middleware, authFailureLimit(config.AUTH_FAILURES_PER_MINUTE), auth, clientRateLimit(config.RATE_LIMIT_PER_MINUTE)];
+      app.use('/cds-services', ...chain.filter((m): m is NonNullable<typeof m> => m !== undefined));
+    },
+    checkFhirServer: (url) => checkFhirServer(url, allowlist, config.FHIR_HTTPS_ONLY),
+    fetchPolicy,
+    drain() {
+      draining = true;
+      guard.drain();
+    },
+    inFlight: () => guard.inFlight,
+    close: () => guard.stop(),
+  };
+}
