@@ -26,6 +26,7 @@ async function main(): Promise<void> {
 
   let fhir: RunningFhirServer | undefined;
   let example: string | undefined;
+  let patientViewExample: string | undefined;
   if (config.DEMO_FHIR) {
     fhir = await startFhirServer({ port: config.FHIR_PORT, host: config.HOST });
     const today = new Date();
@@ -37,6 +38,11 @@ async function main(): Promise<void> {
     if (sample && service) {
       const request = scenarioRequest(shiftScenario(sample, shiftToToday(sample, today)), service, { prefetch: 'none', fhirServer: fhir.url });
       example = JSON.stringify(request);
+    }
+    const fastTrack = scenarios.find((s) => s.id === 'sciatica-fast-track-medium-4-items-42-days');
+    const stratified = SERVICES.find((s) => s.id === 'back-pain-stratified-care');
+    if (fastTrack && stratified) {
+      patientViewExample = JSON.stringify(scenarioRequest(shiftScenario(fastTrack, shiftToToday(fastTrack, today)), stratified, { prefetch: 'none', fhirServer: fhir.url }));
     }
     if (config.DEMO_SYNTHEA && existsSync(config.SYNTHEA_ARCHIVE)) {
       const running = fhir;
@@ -58,12 +64,16 @@ async function main(): Promise<void> {
     '',
     'backpain-cds is running',
     `  CDS Hooks discovery: ${base}/cds-services`,
+    `  FHIR artefacts:      ${base}/fhir-artifacts  (STarT Back and SCOPiC Questionnaires, finding CodeSystem, ValueSets)`,
     ...(fhir ? [`  demo FHIR R4 server: ${fhir.url}  (load your own patients: POST a batch or transaction Bundle to ${fhir.url})`] : []),
     `  rules version:       ${live.current().version} (watching ${config.RULES_DIR} and ${config.CARDS_DIR}; GET ${base}/status)`,
     ...(config.PREVIEW ? [`  card preview:        ${base}/preview/`] : []),
     ...(config.EXPLAIN ? [`  explain:             add ?explain=true to a service URL for the decision trace`] : []),
     ...(example
       ? ['', 'Try it (returns an imaging-defer card):', `  curl -s -X POST ${base}/cds-services/back-pain-imaging-select -H 'Content-Type: application/json' -d '${example}'`]
+      : []),
+    ...(patientViewExample
+      ? ['', 'Try a patient-view service (returns a sciatica-fast-track card):', `  curl -s -X POST ${base}/cds-services/back-pain-stratified-care -H 'Content-Type: application/json' -d '${patientViewExample}'`]
       : []),
     '',
   ];
