@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const demo = config.DEMO_FHIR ? await startDemo(config, logger) : undefined;
   const fhir = demo?.fhir;
   const example = demo?.example;
+  const patientViewExample = demo?.patientViewExample;
 
   const app = createApp({ config, knowledge: live.current, knowledgeStatus: live.status, logger });
   const server: Server = await new Promise((resolve) => {
@@ -33,12 +34,16 @@ async function main(): Promise<void> {
     '',
     'backpain-cds is running',
     `  CDS Hooks discovery: ${base}/cds-services`,
+    `  FHIR artefacts:      ${base}/fhir-artifacts  (STarT Back and SCOPiC Questionnaires, finding CodeSystem, ValueSets)`,
     ...(fhir ? [`  demo FHIR R4 server: ${fhir.url}  (load your own patients: POST a batch or transaction Bundle to ${fhir.url})`] : []),
     `  rules version:       ${live.current().version} (watching ${config.RULES_DIR} and ${config.CARDS_DIR}; GET ${base}/status)`,
     ...(config.PREVIEW ? [`  card preview:        ${base}/preview/`] : []),
     ...(config.EXPLAIN ? [`  explain:             add ?explain=true to a service URL for the decision trace`] : []),
     ...(example
       ? ['', 'Try it (returns an imaging-defer card):', `  curl -s -X POST ${base}/cds-services/back-pain-imaging-select -H 'Content-Type: application/json' -d '${example}'`]
+      : []),
+    ...(patientViewExample
+      ? ['', 'Try a patient-view service (returns a sciatica-fast-track card):', `  curl -s -X POST ${base}/cds-services/back-pain-stratified-care -H 'Content-Type: application/json' -d '${patientViewExample}'`]
       : []),
     '',
   ];

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CardTemplate, RuleDefinition } from '../knowledge/schemas.js';
-import { escapeMarkdown, fill, type CardScope } from './variables.js';
+import { escapeMarkdown, fill, listValue, type CardScope } from './variables.js';
 import type { Card, Action, Suggestion } from './types.js';
 
 export const RULE_SYSTEM = 'urn:backpain-cds:rule';
@@ -15,7 +15,7 @@ function shorten(summary: string): string {
 }
 
 function fillDeep(value: unknown, scope: CardScope): unknown {
-  if (typeof value === 'string') return fill(value, scope);
+  if (typeof value === 'string') return listValue(value, scope) ?? fill(value, scope);
   if (Array.isArray(value)) return value.map((v) => fillDeep(v, scope));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillDeep(v, scope)]));
@@ -23,8 +23,9 @@ function fillDeep(value: unknown, scope: CardScope): unknown {
   return value;
 }
 
-export function renderCard(rule: RuleDefinition, template: CardTemplate, scope: CardScope): Card {
-  const suggestions: Suggestion[] | undefined = template.suggestions?.map((s) => ({
+/** `offered(i)` says whether suggestion i passes its offerWhen conditions; suggestions without offerWhen are always offered. */
+export function renderCard(rule: RuleDefinition, template: CardTemplate, scope: CardScope, offered: (index: number) => boolean = () => true): Card {
+  const suggestions: Suggestion[] | undefined = template.suggestions?.flatMap((s, i) => (s.offerWhen && !offered(i) ? [] : [s])).map((s) => ({
     label: fill(s.label, scope),
     uuid: randomUUID(),
     ...(s.isRecommended !== undefined ? { isRecommended: s.isRecommended } : {}),

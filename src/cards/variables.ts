@@ -3,11 +3,16 @@
  * facts, so templates stay plain text and an unknown name is caught when the files are loaded.
  */
 import type { DraftOrder, FindingHit, PatientFacts } from '../facts/types.js';
+import { dayRange, isoDay } from '../facts/dates.js';
+import type { InstrumentsFile } from '../knowledge/schemas.js';
+import { CARE_VARIABLES, LIST_VARIABLES } from './care-variables.js';
 
 export interface CardScope {
   facts: PatientFacts;
   userReference: string;
   order?: DraftOrder;
+  /** STarT Back and SCOPiC definitions, for variables that show items or sessions. */
+  instruments?: InstrumentsFile;
 }
 
 /** Markdown this module built itself from escaped record text, so it is not escaped again. */
@@ -39,9 +44,52 @@ const VARIABLES: Record<string, Variable> = {
   'priorImaging.reference': (s) => s.facts.priorLumbarImaging?.reference,
   'priorImaging.date': (s) => s.facts.priorLumbarImaging?.date,
   'priorImaging.daysAgo': (s) => s.facts.priorLumbarImaging?.daysAgo.toString(),
+  ...CARE_VARIABLES,
 };
 
-export const CARD_VARIABLE_NAMES: readonly string[] = Object.keys(VARIABLES);
+/** Dates a number of days on, written in the card file so the number stays data: {{today.plus.28.days}}, {{episode.start.plus.42.days}}. */
+const DATE_OFFSET = /^(today|episode\.start)\.plus\.(\d{1,4})\.days$/;
+
+function dateOffset(name: string): Variable | undefined {
+  const m = DATE_OFFSET.exec(name);
+  if (!m) return undefined;
+  const days = Number(m[2]);
+  return (s) => {
+    const from = m[1] === 'today' ? s.facts.today : s.facts.episode?.start;
+    const day = dayRange(from)?.earliest;
+    return day === undefined ? undefined : isoDay(day + days);
+  };
+}
+
+function variable(name: string): Variable | undefined {
+  return VARIABLES[name] ?? dateOffset(name);
+}
+
+export function isListVariable(name: string): boolean {
+  return Object.hasOwn(LIST_VARIABLES, name);
+}
+
+export function isCardVariable(name: string): boolean {
+  return variable(name) !== undefined || isListVariable(name);
+}
+
+/** Every variable name, for error messages and editors. */
+export const CARD_VARIABLE_NAMES: readonly string[] = [
+  ...Object.keys(VARIABLES),
+  ...Object.keys(LIST_VARIABLES),
+  'today.plus.<n>.days',
+  'episode.start.plus.<n>.days',
+];
+
+/** A string that is exactly one list placeholder becomes that list (of References); anything else is not a list. */
+export function listValue(text: string, scope: CardScope): unknown[] | undefined {
+  const m = /^\{\{\s*([A-Za-z0-9_.]+)\s*\}\}$/.exec(text);
+  const name = m?.[1];
+  if (name === undefined || !isListVariable(name)) return undefined;
+  const value = LIST_VARIABLES[name]?.(scope);
+  if (value === undefined) throw new MissingVariableError(name);
+  return value;
+}
 
 export const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g;
 
@@ -85,7 +133,8 @@ export function fill(text: string, scope: CardScope, escape: (v: string) => stri
       out += piece;
       continue;
     }
-    const value = VARIABLES[piece]?.(scope);
+    if (isListVariable(piece)) throw new Error(`card variable "${piece}" is a list: use it as the whole value of a field, not inside text`);
+    const value = variable(piece)?.(scope);
     if (value === undefined) throw new MissingVariableError(piece);
     out += value instanceof Markdown ? value.text : escape(value);
   }

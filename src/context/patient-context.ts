@@ -61,7 +61,7 @@ function belongsTo(resource: FhirResource, patientId: string): boolean {
 }
 
 export function groupRecord(patient: Patient, resources: FhirResource[]): PatientRecord {
-  const record: PatientRecord = { patient, conditions: [], observations: [], medicationRequests: [], procedures: [], imagingStudies: [], serviceRequests: [] };
+  const record: PatientRecord = { patient, conditions: [], observations: [], medicationRequests: [], procedures: [], imagingStudies: [], serviceRequests: [], questionnaireResponses: [] };
   for (const r of resources) {
     if (!belongsTo(r, patient.id ?? '')) continue;
     switch (r.resourceType) {
@@ -71,6 +71,7 @@ export function groupRecord(patient: Patient, resources: FhirResource[]): Patien
       case 'Procedure': record.procedures.push(r); break;
       case 'ImagingStudy': record.imagingStudies.push(r); break;
       case 'ServiceRequest': record.serviceRequests.push(r); break;
+      case 'QuestionnaireResponse': record.questionnaireResponses.push(r); break;
       default: break;
     }
   }

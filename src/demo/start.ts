@@ -13,17 +13,20 @@ import { startDemoFhir } from './fhir.js';
 
 export interface Demo {
   fhir: RunningFhirServer;
-  /** A hook request (JSON) for the start-up banner's curl line. */
+  /** Hook requests (JSON) for the start-up banner's curl lines: order-select, and a patient-view one. */
   example?: string;
+  patientViewExample?: string;
 }
 
 export async function startDemo(config: Config, logger: Logger): Promise<Demo> {
   const today = new Date();
   const fhir = await startDemoFhir(config, logger, today);
-  const service = SERVICES.find((s) => s.id === 'back-pain-imaging-select');
-  const sample = readScenario(`${scenariosDir}/imaging-defer-acute-41-days.json`);
-  const example = service
-    ? JSON.stringify(scenarioRequest(shiftScenario(sample, shiftToToday(sample, today)), service, { prefetch: 'none', fhirServer: fhir.url }))
-    : undefined;
-  return { fhir, ...(example ? { example } : {}) };
+  const request = (scenarioId: string, serviceId: string): string | undefined => {
+    const service = SERVICES.find((s) => s.id === serviceId);
+    const sample = readScenario(`${scenariosDir}/${scenarioId}.json`);
+    return service ? JSON.stringify(scenarioRequest(shiftScenario(sample, shiftToToday(sample, today)), service, { prefetch: 'none', fhirServer: fhir.url })) : undefined;
+  };
+  const example = request('imaging-defer-acute-41-days', 'back-pain-imaging-select');
+  const patientViewExample = request('sciatica-fast-track-medium-4-items-42-days', 'back-pain-stratified-care');
+  return { fhir, ...(example ? { example } : {}), ...(patientViewExample ? { patientViewExample } : {}) };
 }

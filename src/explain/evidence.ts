@@ -4,6 +4,7 @@
  * rule engine sees without an entry here has no explanation, and a test fails.
  */
 import type { Evidence, PatientFacts, PatientRecord } from '../facts/types.js';
+import { CARE_FACT_EVIDENCE } from './care-evidence.js';
 
 export interface EvidenceItem extends Evidence {
   /** What the resource shows, when the fact is a count of findings (the red flag's name). */
@@ -52,6 +53,7 @@ export const FACT_EVIDENCE: Readonly<Record<string, EvidenceOf>> = {
           note: `newest lumbar imaging, ${f.priorLumbarImaging.daysAgo} days before ${f.today}`,
         }
       : { evidence: [], note: 'Unknown: no completed lumbar imaging Procedure or ImagingStudy (value set lumbar-imaging) is in the record.' },
+  ...CARE_FACT_EVIDENCE,
 };
 
 export function evidenceFor(fact: string, facts: PatientFacts, record: PatientRecord): FactEvidence {

@@ -1,4 +1,5 @@
-import type { FindingsFile } from '../knowledge/schemas.js';
+import type { FindingsFile, InstrumentsFile } from '../knowledge/schemas.js';
+import { buildCareFacts, careEngineFacts, careUnknowns } from './care-facts.js';
 import { ageInYears, dayOf, isoDay } from './dates.js';
 import { findEpisode } from './episode.js';
 import { findingHits, type ValueSetLookup } from './findings.js';
@@ -9,6 +10,7 @@ import type { PatientFacts, PatientRecord } from './types.js';
 export interface FactsKnowledge {
   valueSet: ValueSetLookup;
   findings: FindingsFile;
+  instruments: InstrumentsFile;
 }
 
 /** From a patient's record to the plain facts the rules and cards use. Pure: the same record and time give the same facts. */
@@ -26,6 +28,8 @@ export function buildPatientFacts(record: PatientRecord, now: Date, knowledge: F
   const redFlags = knowledge.findings.redFlags.flatMap((def) => findingHits(def, record, today, knowledge.valueSet));
   const caudaEquinaSigns = findingHits(knowledge.findings.caudaEquina, record, today, knowledge.valueSet);
   const imaging = priorLumbarImaging(record.procedures, record.imagingStudies, today, knowledge.valueSet('lumbar-imaging'));
+  const care = buildCareFacts(record, today, episode, knowledge);
+  unknowns.push(...careUnknowns(care));
 
   return {
     today: isoDay(today),
@@ -36,6 +40,7 @@ export function buildPatientFacts(record: PatientRecord, now: Date, knowledge: F
     redFlagsChecked: knowledge.findings.redFlags.map((d) => d.label),
     caudaEquinaSigns,
     ...(imaging ? { priorLumbarImaging: imaging } : {}),
+    care,
     unknowns,
   };
 }
@@ -53,6 +58,7 @@ export function engineFacts(facts: PatientFacts): Record<string, string | number
     redFlagCount: facts.redFlags.length,
     caudaEquinaSignCount: facts.caudaEquinaSigns.length,
     priorLumbarImagingDaysAgo: facts.priorLumbarImaging?.daysAgo ?? null,
+    ...careEngineFacts(facts.care, facts.episode),
   };
 }
 

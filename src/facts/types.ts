@@ -5,8 +5,10 @@ import type {
   Observation,
   Patient,
   Procedure,
+  QuestionnaireResponse,
   ServiceRequest,
 } from 'fhir/r4.js';
+import type { CareFacts } from './care-types.js';
 
 /** What the context stage hands to the facts stage: the patient's record, grouped by type. */
 export interface PatientRecord {
@@ -17,6 +19,7 @@ export interface PatientRecord {
   procedures: Procedure[];
   imagingStudies: ImagingStudy[];
   serviceRequests: ServiceRequest[];
+  questionnaireResponses: QuestionnaireResponse[];
 }
 
 /** One fact's proof: the resource it came from and its date, so a card can name it. */
@@ -60,6 +63,8 @@ export interface PatientFacts {
   redFlagsChecked: string[];
   caudaEquinaSigns: FindingHit[];
   priorLumbarImaging?: ImagingEvidence;
+  /** Stratified care and chronic pain facts (STarT Back, SCOPiC, mood scores, referrals). */
+  care?: CareFacts;
   /** Why some rule inputs are unknown, for the explain trace and the log. */
   unknowns: string[];
 }

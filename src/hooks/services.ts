@@ -22,6 +22,39 @@ const IMAGING_PREFETCH = {
   imagingStudies: 'ImagingStudy?patient={{context.patientId}}',
 };
 
+/**
+ * Observation codes each patient-view service reads. They must cover the codes of the value sets and
+ * instruments the facts use (a test checks this), so a search by code fetches everything needed.
+ */
+const STRATIFIED_CARE_OBSERVATIONS = [
+  'http://loinc.org|8310-5',
+  'http://loinc.org|91351-7',
+  'urn:backpain-cds:finding|startback-psychosocial',
+  'urn:backpain-cds:finding|leg-pain-nrs',
+  'urn:backpain-cds:finding|pain-below-knee',
+  'urn:backpain-cds:finding|activity-interference-nrs',
+  'urn:backpain-cds:finding|leg-sensory-deficit',
+];
+const MOOD_OBSERVATIONS = ['http://loinc.org|44261-6', 'http://loinc.org|70274-6'];
+
+const STRATIFIED_CARE_PREFETCH = {
+  patient: 'Patient/{{context.patientId}}',
+  conditions: 'Condition?patient={{context.patientId}}',
+  medications: 'MedicationRequest?patient={{context.patientId}}',
+  procedures: 'Procedure?patient={{context.patientId}}',
+  imagingStudies: 'ImagingStudy?patient={{context.patientId}}',
+  observations: `Observation?patient={{context.patientId}}&code=${STRATIFIED_CARE_OBSERVATIONS.join(',')}`,
+  questionnaireResponses: 'QuestionnaireResponse?patient={{context.patientId}}',
+  serviceRequests: 'ServiceRequest?patient={{context.patientId}}',
+};
+
+const CHRONIC_PAIN_PREFETCH = {
+  patient: 'Patient/{{context.patientId}}',
+  conditions: 'Condition?patient={{context.patientId}}',
+  observations: `Observation?patient={{context.patientId}}&code=${MOOD_OBSERVATIONS.join(',')}`,
+  serviceRequests: 'ServiceRequest?patient={{context.patientId}}',
+};
+
 const IMAGING_USAGE =
   'Reads the patient (birth date), Conditions (back pain episode, red flags, cauda equina signs), body temperature Observations, MedicationRequests (systemic steroids), Procedures and ImagingStudies (prior lumbar imaging). Provide every prefetch key, or fhirServer and fhirAuthorization so the service can fetch what is missing.';
 
@@ -45,5 +78,27 @@ export const SERVICES: readonly ServiceDefinition[] = [
     usageRequirements: IMAGING_USAGE,
     prefetch: IMAGING_PREFETCH,
     evaluates: 'lumbar-imaging-orders',
+  },
+  {
+    id: 'back-pain-stratified-care',
+    hook: 'patient-view',
+    title: 'Stratified care for back pain and sciatica (STarT Back, SCOPiC)',
+    description:
+      'When the chart of an adult with an open back pain or sciatica episode is opened: reviews red flags and cauda equina signs, asks for STarT Back when it is missing, and matches care to the STarT Back risk group, or for sciatica to the SCOPiC group (fast-track to MRI and a spinal specialist), with one-click referrals.',
+    usageRequirements:
+      'Reads the patient (birth date), Conditions (episode, red flags, cauda equina signs), Observations (body temperature, STarT Back total and psychosocial subscore, the 4 SCOPiC items), STarT Back QuestionnaireResponses, MedicationRequests (systemic steroids), ServiceRequests (referrals already made), Procedures and ImagingStudies (lumbar MRI done). Provide every prefetch key, or fhirServer and fhirAuthorization so the service can fetch what is missing.',
+    prefetch: STRATIFIED_CARE_PREFETCH,
+    evaluates: 'patient',
+  },
+  {
+    id: 'chronic-pain-therapy-referral',
+    hook: 'patient-view',
+    title: 'Talking therapy for chronic widespread pain with distress',
+    description:
+      'When the chart of an adult with fibromyalgia or chronic pain is opened: offers a one-click referral to telephone CBT (and group exercise) when the latest PHQ-9 or GAD-7 shows distress, or asks for PHQ-9 and GAD-7 when none is recorded in the last year.',
+    usageRequirements:
+      'Reads the patient (birth date), Conditions (chronic pain), PHQ-9 and GAD-7 total Observations, and ServiceRequests (talking therapy and exercise referrals already made). Provide every prefetch key, or fhirServer and fhirAuthorization so the service can fetch what is missing.',
+    prefetch: CHRONIC_PAIN_PREFETCH,
+    evaluates: 'patient',
   },
 ];

@@ -6,6 +6,7 @@ import { SERVICES, type ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import type { KnowledgeStatus } from '../knowledge/watch.js';
 import type { Logger } from '../log.js';
+import { artifactsRouter } from './artifacts.js';
 import { previewRouter } from '../preview/router.js';
 import type { AuthLocals } from './auth/middleware.js';
 import type { ReplayStore } from './auth/replay-store.js';
@@ -94,6 +95,7 @@ export function createApp(deps: AppDeps): express.Express {
       explainAllowed: deps.config.EXPLAIN,
     }),
   );
+  app.use('/fhir-artifacts', artifactsRouter(deps.knowledge));
   app.get('/status', statusHandler(deps.knowledge, deps.knowledgeStatus));
   if (deps.config.PREVIEW) app.use('/preview', previewRouter({ knowledge: deps.knowledge, services: offered }));
   app.use(notFound);

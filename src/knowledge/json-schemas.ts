@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { rulesDir } from '../paths.js';
 import { ScenarioSchema } from '../scenarios/schema.js';
-import { CardTemplateSchema, FindingsFileSchema, RuleFileSchema, ValueSetFileSchema } from './schemas.js';
+import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, RuleFileSchema, ValueSetFileSchema } from './schemas.js';
 
 export const schemasDir = join(rulesDir, 'schemas');
 
@@ -28,6 +28,11 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
     title: 'backpain-cds red flags and cauda equina signs',
     description: 'rules/findings.json: each finding, its value set and its look-back window.',
   },
+  'instruments.schema.json': {
+    schema: InstrumentsFileSchema,
+    title: 'backpain-cds STarT Back and SCOPiC instruments',
+    description: 'rules/instruments.json: the STarT Back and SCOPiC items, answer codes, scoring and cut-offs; the published Questionnaires and finding CodeSystem are made from it.',
+  },
   'valueset.schema.json': {
     schema: ValueSetFileSchema,
     title: 'backpain-cds value set',
@@ -46,7 +51,7 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
 };
 
 /** Which schema a file in the knowledge folders must name in "$schema". */
-export function schemaNameFor(kind: 'rule-file' | 'findings' | 'valueset' | 'card' | 'scenario'): string {
+export function schemaNameFor(kind: 'rule-file' | 'findings' | 'instruments' | 'valueset' | 'card' | 'scenario'): string {
   return `${kind}.schema.json`;
 }
 

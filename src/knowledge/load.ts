@@ -6,20 +6,24 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { z } from 'zod';
-import { CARD_VARIABLE_NAMES, placeholdersIn } from '../cards/variables.js';
+import { CARD_VARIABLE_NAMES, isCardVariable, placeholdersIn } from '../cards/variables.js';
+import { CARE_VALUE_SETS } from '../facts/care-facts.js';
 import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
 import { SERVICES } from '../hooks/services.js';
 import { compileRuleSet, type RuleSet } from '../rules/engine.js';
 import {
   CardTemplateSchema,
   FindingsFileSchema,
+  InstrumentsFileSchema,
   RuleFileSchema,
   ValueSetFileSchema,
   type CardTemplate,
   type FindingsFile,
+  type InstrumentsFile,
   type RuleDefinition,
   type ValueSetFile,
 } from './schemas.js';
+import { checkCardTemplate, checkInstruments } from './care-checks.js';
 import { explainIssues, formatPath } from './messages.js';
 import { unguardedPlaceholders } from './placeholder-guards.js';
 import { compileValueSet, normaliseCode, type ValueSet } from './valuesets.js';
@@ -49,6 +53,8 @@ export interface KnowledgeBase {
   valueSets: ReadonlyMap<string, ValueSet>;
   valueSet(id: string): ValueSet;
   findings: FindingsFile;
+  /** STarT Back and SCOPiC: items, answer codes, scoring and cut-offs (rules/instruments.json). */
+  instruments: InstrumentsFile;
   ruleSets: readonly RuleSet[];
   ruleSetFor(serviceId: string): RuleSet | undefined;
   cards: ReadonlyMap<string, CardTemplate>;
@@ -151,7 +157,15 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       problems.push({ file, ...(rule ? { rule } : {}), path, message: `value set "${id}" does not exist in rules/valuesets/ (add rules/valuesets/${id}.json or fix the name)` });
     }
   };
-  for (const id of ['back-pain', 'sciatica', 'lumbar-imaging']) needValueSet('rules/valuesets', id, id);
+  for (const id of ['back-pain', 'sciatica', 'lumbar-imaging', ...Object.values(CARE_VALUE_SETS)]) needValueSet('rules/valuesets', id, id);
+
+  // STarT Back and SCOPiC instruments
+  const instrumentsPath = join(dirs.rulesDir, 'instruments.json');
+  const instruments = parse(instrumentsPath, InstrumentsFileSchema);
+  if (instruments) {
+    needValueSet(show(instrumentsPath), 'startBack.totalValueSet', instruments.startBack.totalValueSet);
+    problems.push(...checkInstruments(show(instrumentsPath), instruments));
+  }
 
   // Red flags and cauda equina
   const findingsPath = join(dirs.rulesDir, 'findings.json');
@@ -178,8 +192,9 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       problems.push({ file: f, rule: card.rule, path: 'selectionBehavior', message: 'cards with suggestions need selectionBehavior ("at-most-one" or "any")' });
     }
     const text = JSON.stringify({ ...card, $schema: undefined });
+    problems.push(...checkCardTemplate(f, card, ENGINE_FACT_NAMES));
     for (const name of new Set(placeholdersIn(text))) {
-      if (!CARD_VARIABLE_NAMES.includes(name)) {
+      if (!isCardVariable(name)) {
         problems.push({ file: f, rule: card.rule, path: 'placeholders', message: `{{${name}}} is not a card variable: fix the name or remove it (known: ${CARD_VARIABLE_NAMES.join(', ')})` });
       }
     }
@@ -191,10 +206,11 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
 
   // Rule files
   const ruleSets: RuleSet[] = [];
+  // A rule id names one card, so the same rule (cauda-equina-emergency) may serve several rule files; within a file it must be unique.
   const ruleIds = new Map<string, RuleDefinition>();
   const ruleFiles = new Map<string, string>();
   for (const file of jsonFiles(dirs.rulesDir)) {
-    if (file === findingsPath) continue;
+    if (file === findingsPath || file === instrumentsPath) continue;
     const content = parse(file, RuleFileSchema);
     if (!content) continue;
     const f = show(file);
@@ -207,7 +223,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     const patientOnly = content.services.every((id) => SERVICES.find((s) => s.id === id)?.evaluates === 'patient');
     content.rules.forEach((rule, i) => {
       const at = `rules[${i}]`;
-      if (ruleIds.has(rule.id)) problems.push({ file: f, rule: rule.id, path: `${at}.id`, message: `rule id "${rule.id}" is already used in ${ruleFiles.get(rule.id)}: rename one of them` });
+      if (content.rules.findIndex((r) => r.id === rule.id) !== i) problems.push({ file: f, rule: rule.id, path: `${at}.id`, message: `rule id "${rule.id}" is used twice in this file: rename one of them` });
       ruleIds.set(rule.id, rule);
       ruleFiles.set(rule.id, f);
       // A card file that is there but broken is reported already; "add it" would mislead.
@@ -250,7 +266,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       }
     });
     try {
-      ruleSets.push(compileRuleSet(f, content));
+      ruleSets.push(compileRuleSet(f, content, cards));
     } catch (err) {
       problems.push({ file: f, path: 'rules', message: `json-rules-engine refused the rules: ${(err as Error).message}` });
     }
@@ -266,7 +282,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     }
   }
 
-  if (problems.length || !findings) throw new KnowledgeError(problems);
+  if (problems.length || !findings || !instruments) throw new KnowledgeError(problems);
   return {
     version: hash.digest('hex').slice(0, 16),
     loadedAt: new Date().toISOString(),
@@ -277,6 +293,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       return vs;
     },
     findings,
+    instruments,
     ruleSets,
     ruleSetFor: (serviceId) => services.get(serviceId),
     cards,

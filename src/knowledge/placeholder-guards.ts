@@ -18,6 +18,21 @@ const positive = (fact: string) => (l: Leaf) =>
   typeof l.value === 'number' &&
   ((l.operator === 'greaterThan' && l.value >= 0) || (l.operator === 'greaterThanInclusive' && l.value >= 1) || (l.operator === 'equal' && l.value >= 1));
 
+/** A usable STarT Back result: only for a dated episode (selectStartBack ties results to its start). */
+const startBackKnown = (l: Leaf): boolean =>
+  l.fact === 'startbackRisk' &&
+  ((l.operator === 'equal' && typeof l.value === 'string') || (l.operator === 'notEqual' && l.value === null) || (l.operator === 'in' && Array.isArray(l.value) && l.value.length > 0 && !l.value.includes(null)));
+
+/** A decided SCOPiC group, which needs a usable STarT Back result; `groups` limits which ones. */
+const scopicIn =
+  (groups: number[]) =>
+  (l: Leaf): boolean => {
+    if (l.fact !== 'scopicGroup') return false;
+    if (l.operator === 'equal') return typeof l.value === 'number' && groups.includes(l.value);
+    if (l.operator === 'in') return Array.isArray(l.value) && l.value.length > 0 && l.value.every((v) => typeof v === 'number' && groups.includes(v));
+    return false;
+  };
+
 interface Guard {
   /** Placeholder names this guard covers (a trailing "." covers a family). */
   names: string[];
@@ -28,8 +43,8 @@ interface Guard {
 
 const GUARDS: Guard[] = [
   {
-    names: ['episode.days', 'episode.weeks'],
-    holds: [known('episodeDays')],
+    names: ['episode.days', 'episode.weeks', 'episode.start.plus.'],
+    holds: [known('episodeDays'), startBackKnown, scopicIn([1, 2, 3])],
     needs: 'a dated back pain episode',
     add: '{"fact": "episodeDays", "operator": "lessThan", "value": 42} (or another comparison on episodeDays)',
   },
@@ -44,6 +59,25 @@ const GUARDS: Guard[] = [
     holds: [known('priorLumbarImagingDaysAgo')],
     needs: 'prior lumbar imaging',
     add: '{"fact": "priorLumbarImagingDaysAgo", "operator": "lessThanInclusive", "value": 365}',
+  },
+  {
+    names: ['startback.result', 'startback.risk', 'startback.date', 'startback.evidence', 'stratification.evidence'],
+    holds: [startBackKnown, scopicIn([1, 2, 3])],
+    needs: 'a usable STarT Back result',
+    add: '{"fact": "startbackRisk", "operator": "notEqual", "value": null}',
+  },
+  { names: ['scopic.group'], holds: [scopicIn([1, 2, 3])], needs: 'a SCOPiC group', add: '{"fact": "scopicGroup", "operator": "in", "value": [1, 2, 3]}' },
+  {
+    names: ['scopic.sessions'],
+    holds: [scopicIn([1, 2])],
+    needs: 'SCOPiC group 1 or 2 (the groups offered physiotherapy sessions)',
+    add: '{"fact": "scopicGroup", "operator": "in", "value": [1, 2]}',
+  },
+  {
+    names: ['chronicPain.'],
+    holds: [(l) => l.fact === 'chronicPainCondition' && l.operator === 'equal' && l.value === true],
+    needs: 'an active chronic pain condition',
+    add: '{"fact": "chronicPainCondition", "operator": "equal", "value": true}',
   },
   { names: ['redFlags.found'], holds: [positive('redFlagCount')], needs: 'at least one red flag', add: '{"fact": "redFlagCount", "operator": "greaterThan", "value": 0}' },
   {

@@ -165,6 +165,8 @@ export const CardTemplateSchema = z.strictObject({
       z.strictObject({
         label: templateString,
         isRecommended: z.boolean().optional(),
+        /** Offer this suggestion only when these conditions hold (same form as a rule's conditions), e.g. no exercise referral already. */
+        offerWhen: ConditionSchema.optional(),
         actions: z.array(ActionTemplateSchema).min(1),
       }),
     )
@@ -174,3 +176,67 @@ export const CardTemplateSchema = z.strictObject({
     .optional(),
 });
 export type CardTemplate = z.infer<typeof CardTemplateSchema>;
+
+const findingCode = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens');
+
+const StartBackItemSchema = z.discriminatedUnion('type', [
+  z.strictObject({ linkId: z.string().min(1), text: z.string().min(1), type: z.literal('boolean'), psychosocial: z.boolean() }),
+  z.strictObject({
+    linkId: z.string().min(1),
+    text: z.string().min(1),
+    type: z.literal('choice'),
+    psychosocial: z.boolean(),
+    /** Answer codes in urn:backpain-cds:finding and the score each adds. */
+    answers: z.array(z.strictObject({ code: findingCode, display: z.string().min(1), score: z.int().min(0) })).min(2),
+  }),
+]);
+
+const ScopicItemSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    code: findingCode,
+    display: z.string().min(1),
+    question: z.string().min(1),
+    type: z.literal('integer'),
+    minValue: z.int(),
+    maxValue: z.int(),
+    /** Positive when the value is above this. */
+    positiveAbove: z.int(),
+  }),
+  z.strictObject({ code: findingCode, display: z.string().min(1), question: z.string().min(1), type: z.literal('boolean') }),
+]);
+
+/**
+ * rules/instruments.json: the STarT Back and SCOPiC instruments (items, answer codes, scoring and
+ * cut-offs). The scoring code and the published Questionnaires and CodeSystem are both made from it.
+ */
+export const InstrumentsFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  findingSystem: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
+  startBack: z.strictObject({
+    questionnaire: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
+    /** Value set of the total score Observation codes (LOINC 91351-7). */
+    totalValueSet: slug,
+    psychosocialCode: z.strictObject({ code: findingCode, display: z.string().min(1) }),
+    items: z.array(StartBackItemSchema).min(1),
+    risk: z.strictObject({
+      /** Low risk: total at most this. */
+      lowMaxTotal: z.int().min(0),
+      /** High risk: psychosocial subscore at least this; otherwise medium. */
+      highMinPsychosocial: z.int().min(0),
+    }),
+  }),
+  scopic: z.strictObject({
+    questionnaire: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
+    items: z.array(ScopicItemSchema).min(1),
+    /** Per STarT Back risk group (medium, high): how many positive items make group 3, how many negative make group 2. */
+    groups: z.strictObject({
+      medium: z.strictObject({ group3MinPositive: z.int().min(1), group2MinNegative: z.int().min(1) }),
+      high: z.strictObject({ group3MinPositive: z.int().min(1), group2MinNegative: z.int().min(1) }),
+    }),
+    /** Physiotherapy sessions offered to groups 1 and 2. */
+    physioSessions: z.strictObject({ group1: z.int().min(1), group2: z.int().min(1) }),
+  }),
+});
+export type InstrumentsFile = z.infer<typeof InstrumentsFileSchema>;
+export type StartBackDefinition = InstrumentsFile['startBack'];
+export type ScopicDefinition = InstrumentsFile['scopic'];

@@ -40,9 +40,11 @@ function jsonFiles(dir: string): string[] {
 function schemaReferences(dirs: ValidateDirs): Finding[] {
   const schemas = existsSync(join(dirs.rulesDir, 'schemas')) ? join(dirs.rulesDir, 'schemas') : schemasDir;
   const findings = join(dirs.rulesDir, 'findings.json');
+  const instruments = join(dirs.rulesDir, 'instruments.json');
   const groups: [string[], string][] = [
-    [jsonFiles(dirs.rulesDir).filter((f) => f !== findings), 'rule-file.schema.json'],
+    [jsonFiles(dirs.rulesDir).filter((f) => f !== findings && f !== instruments), 'rule-file.schema.json'],
     [existsSync(findings) ? [findings] : [], 'findings.schema.json'],
+    [existsSync(instruments) ? [instruments] : [], 'instruments.schema.json'],
     [jsonFiles(join(dirs.rulesDir, 'valuesets')), 'valueset.schema.json'],
     [jsonFiles(dirs.cardsDir), 'card.schema.json'],
     [dirs.scenariosDir ? jsonFiles(dirs.scenariosDir) : [], 'scenario.schema.json'],
@@ -160,7 +162,7 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
   }
   const scenarios = dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioProblems(dirs.scenariosDir, kb) : { count: 0, problems: [] };
   problems.push(...scenarios.problems, ...schemaReferences(dirs), ...cardMarkup(dirs.cardsDir));
-  const ruleFiles = jsonFiles(dirs.rulesDir).filter((f) => f !== join(dirs.rulesDir, 'findings.json'));
+  const ruleFiles = jsonFiles(dirs.rulesDir).filter((f) => f !== join(dirs.rulesDir, 'findings.json') && f !== join(dirs.rulesDir, 'instruments.json'));
   return {
     ok: !problems.some((p) => p.severity === 'error'),
     ...(kb ? { version: kb.version } : {}),

@@ -1,5 +1,5 @@
 import { Engine } from 'json-rules-engine';
-import type { RuleDefinition, RuleFile } from '../knowledge/schemas.js';
+import type { CardTemplate, RuleDefinition, RuleFile } from '../knowledge/schemas.js';
 
 export type EngineFacts = Record<string, string | number | boolean | null>;
 
@@ -15,11 +15,27 @@ export interface RuleSet {
 /** Enough for every combination a busy day brings; past it the map starts again rather than grow. */
 const DECIDED_MAX = 10_000;
 
-/** One json-rules-engine Engine per rule file, built at load: a run gets its own almanac, so requests can share it. */
-export function compileRuleSet(file: string, content: RuleFile): RuleSet {
+/** The engine event of a card suggestion's offerWhen conditions: "<rule id>#<suggestion index>" (rule ids have no "#"). */
+export function suggestionGuardId(ruleId: string, index: number): string {
+  return `${ruleId}#${index}`;
+}
+
+/**
+ * One json-rules-engine Engine per rule file, built at load: a run gets its own almanac, so requests
+ * can share it. The offerWhen conditions of the rules' card suggestions run in the same engine, so
+ * one run decides both which cards fire and which of their suggestions are offered.
+ */
+export function compileRuleSet(file: string, content: RuleFile, cards: ReadonlyMap<string, CardTemplate> = new Map()): RuleSet {
   const engine = new Engine([], { allowUndefinedFacts: false, replaceFactsInEventParams: false });
   for (const rule of content.rules) {
     engine.addRule({ name: rule.id, conditions: rule.conditions as never, event: { type: rule.id } });
+    cards.get(rule.id)?.suggestions?.forEach((s, i) => {
+      if (!s.offerWhen) return;
+      const id = suggestionGuardId(rule.id, i);
+      // json-rules-engine wants an all/any/not at the top.
+      const conditions = 'fact' in s.offerWhen ? { all: [s.offerWhen] } : s.offerWhen;
+      engine.addRule({ name: id, conditions: conditions as never, event: { type: id } });
+    });
   }
   return { file, services: content.services, rules: content.rules, engine, decided: new Map() };
 }

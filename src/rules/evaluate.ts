@@ -7,7 +7,7 @@ import type { Card } from '../cards/types.js';
 import { buildPatientFacts, engineFacts } from '../facts/patient-facts.js';
 import type { DraftOrder, PatientFacts, PatientRecord } from '../facts/types.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
-import { applyPrecedence, firedRuleIds, type Candidate } from './engine.js';
+import { applyPrecedence, firedRuleIds, suggestionGuardId, type Candidate } from './engine.js';
 
 export interface Evaluation {
   cards: Card[];
@@ -34,7 +34,9 @@ export async function evaluate(knowledge: KnowledgeBase, input: EvaluationInput)
 
   // Facts are about the patient, so one run decides for every order; order-scoped rules then give one card per order.
   const candidates: Candidate[] = [];
-  for (const id of await firedRuleIds(ruleSet, engineFacts(facts))) {
+  const fired = await firedRuleIds(ruleSet, engineFacts(facts));
+  const offeredGuards = new Set(fired.filter((id) => id.includes('#')));
+  for (const id of fired) {
     const rule = byId.get(id);
     if (!rule) continue;
     if (rule.scope === 'patient' || !input.orders) candidates.push({ rule });
@@ -47,7 +49,12 @@ export async function evaluate(knowledge: KnowledgeBase, input: EvaluationInput)
     const template = knowledge.cards.get(c.rule.id);
     if (!template) throw new Error(`no card template for rule ${c.rule.id}`);
     const order = c.orderReference ? orders.get(c.orderReference) : undefined;
-    return renderCard(c.rule, template, { facts, userReference: input.userReference, ...(order ? { order } : {}) });
+    return renderCard(
+      c.rule,
+      template,
+      { facts, userReference: input.userReference, instruments: knowledge.instruments, ...(order ? { order } : {}) },
+      (i) => offeredGuards.has(suggestionGuardId(c.rule.id, i)),
+    );
   });
   return { cards, firedRules: kept.map((c) => c.rule.id), facts, candidates };
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: order-select with full prefetch, order-select on the fetch path (the service
- * reads the demo FHIR server), and a bare express endpoint parsing the same body, all in one run.
+ * reads the demo FHIR server), and a bare express endpoint parsing the same body, all in one run;
+ * then the patient-view stratified care service (sciatica fast-track card) on both paths.
  * Prints req/s, p50 and p99 and the ratios; writes bench-results/bench.json.
  */
 import autocannon from 'autocannon';
@@ -88,6 +89,22 @@ async function main(): Promise<void> {
   rows.push(await run('order-select, full prefetch', service, full, { connections: 16, rate: 200 }));
   rows.push(await run('order-select, fetch path', service, fetchPath, { connections: 16 }));
   rows.push(await run('order-select, fetch path', service, fetchPath, { connections: 4, rate: 20 }));
+
+  const stratified = SERVICES.find((s) => s.id === 'back-pain-stratified-care');
+  if (!stratified) throw new Error('no back-pain-stratified-care service');
+  const rawPv = readScenario(join(scenariosDir, 'sciatica-fast-track-medium-4-items-42-days.json'));
+  const pv = shiftScenario(rawPv, shiftToToday(rawPv, new Date()));
+  const pvFull = JSON.stringify(scenarioRequest(pv, stratified, { prefetch: 'all' }));
+  const pvFetch = JSON.stringify(scenarioRequest(pv, stratified, { prefetch: 'none', fhirServer: `http://127.0.0.1:${fhirPort}/fhir` }));
+  const pvUrl = `http://127.0.0.1:${servicePort}/cds-services/back-pain-stratified-care`;
+  for (const body of [pvFull, pvFetch]) {
+    const res = await fetch(pvUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const json = (await res.json()) as { cards?: unknown[] };
+    if (res.status !== 200 || json.cards?.length !== 1) throw new Error(`patient-view warm-up failed: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
+  }
+  rows.push(await run('stratified care, full prefetch', pvUrl, pvFull, { connections: 16 }));
+  rows.push(await run('stratified care, full prefetch', pvUrl, pvFull, { connections: 16, rate: 200 }));
+  rows.push(await run('stratified care, fetch path', pvUrl, pvFetch, { connections: 4, rate: 20 }));
 
   const [bareRow, fullSat, fullSteady, fetchSat, fetchSteady] = rows as [Row, Row, Row, Row, Row];
   const targets = {

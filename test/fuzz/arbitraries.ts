@@ -86,8 +86,14 @@ const date = maybe(
   ),
 );
 
-const code = fc.constantFrom('M54.50', 'M5450', 'M54.16', 'M51.26', 'C50.9', 'Z85.3', 'R50.9', 'G83.4', 'R33.9', 'S32.0', 'Z79.52', '72148', '72100', '8310-5', '279039007', '23056005', '449813001', 'x');
-const coding = fc.record({ system: maybe(fc.constantFrom(ICD, SNOMED, CPT, LOINC)), code: maybe(code), display: maybe(text) }, { requiredKeys: [] });
+const FINDING = 'urn:backpain-cds:finding';
+const code = fc.constantFrom(
+  'M54.50', 'M5450', 'M54.16', 'M51.26', 'C50.9', 'Z85.3', 'R50.9', 'G83.4', 'R33.9', 'S32.0', 'Z79.52', '72148', '72100', '8310-5', '279039007', '23056005', '449813001', 'x',
+  // What the patient-view services read: STarT Back, SCOPiC, PHQ-9, GAD-7, chronic pain, referrals.
+  '91351-7', 'startback-psychosocial', 'leg-pain-nrs', 'pain-below-knee', 'activity-interference-nrs', 'leg-sensory-deficit', 'very-much', 'slightly',
+  '44261-6', '70274-6', '95417003', 'M79.7', '308447003', '228557008', '229065009', '308481009', '394451000119106',
+);
+const coding = fc.record({ system: maybe(fc.constantFrom(ICD, SNOMED, CPT, LOINC, FINDING)), code: maybe(code), display: maybe(text) }, { requiredKeys: [] });
 const concept = maybe(fc.record({ coding: maybe(fc.array(maybe(coding), { maxLength: 3 })), text: maybe(text) }, { requiredKeys: [] }));
 const period = maybe(fc.record({ start: date, end: date }, { requiredKeys: [] }));
 const quantity = maybe(fc.record({ value: maybe(fc.double({ noNaN: true })), unit: maybe(fc.constantFrom('Cel', '[degF]', '°F', 'd', 'wk', 'mo', 'a', 'x')), code: maybe(fc.constantFrom('Cel', '[degF]', 'd', 'wk')) }, { requiredKeys: [] }));
@@ -121,6 +127,26 @@ const resourceFields = {
   procedureCode: maybe(fc.array(concept, { maxLength: 3 })),
   started: date,
   component: maybe(fc.array(maybe(fc.record({ code: concept, valueInteger: maybe(fc.integer()) })), { maxLength: 2 })),
+  valueBoolean: maybe(fc.boolean()),
+  occurrenceDateTime: date,
+  occurrencePeriod: period,
+  questionnaire: maybe(fc.constantFrom('urn:backpain-cds:questionnaire:start-back', 'urn:backpain-cds:questionnaire:start-back|1', 'urn:other')),
+  authored: date,
+  item: maybe(
+    fc.array(
+      maybe(
+        fc.record(
+          {
+            linkId: maybe(fc.constantFrom('1', '2', '5', '8', '9', 'x')),
+            answer: maybe(fc.array(maybe(fc.record({ valueBoolean: maybe(fc.boolean()), valueCoding: maybe(coding) }, { requiredKeys: [] })), { maxLength: 2 })),
+            item: maybe(fc.constant([{ linkId: '3', answer: [{ valueBoolean: true }] }])),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+      { maxLength: 9 },
+    ),
+  ),
 };
 
 const RESOURCE_TYPES = ['Condition', 'Observation', 'MedicationRequest', 'Procedure', 'ImagingStudy', 'ServiceRequest', 'Patient', 'QuestionnaireResponse', 'Bundle', 'OperationOutcome'];
@@ -128,7 +154,14 @@ const RESOURCE_TYPES = ['Condition', 'Observation', 'MedicationRequest', 'Proced
 export const resource = fc.record({ resourceType: maybe(fc.constantFrom(...RESOURCE_TYPES)), ...resourceFields }, { requiredKeys: ['resourceType'] });
 
 export const patient = fc.record(
-  { resourceType: fc.constant('Patient'), id: fc.constant(PATIENT_ID), birthDate: date, name: maybe(fc.array(fc.record({ family: maybe(text) }), { maxLength: 2 })) },
+  {
+    resourceType: fc.constant('Patient'),
+    id: fc.constant(PATIENT_ID),
+    birthDate: date,
+    name: maybe(fc.array(fc.record({ family: maybe(text) }), { maxLength: 2 })),
+    deceasedBoolean: maybe(fc.boolean()),
+    deceasedDateTime: date,
+  },
   { requiredKeys: ['resourceType', 'id'] },
 );
 
@@ -189,12 +222,43 @@ export const recordRequest = fc
     },
   }));
 
+const PATIENT_VIEW = SERVICES.filter((s) => s.hook === 'patient-view');
+
+/** A patient-view request with a generated record behind every prefetch key of its service. */
+export const patientViewRequest = fc
+  .record({
+    service: fc.constantFrom(...PATIENT_VIEW),
+    patient: fc.oneof({ weight: 6, arbitrary: patient }, { weight: 1, arbitrary: fc.constant(null) }),
+    values: fc.array(prefetchValue, { minLength: 8, maxLength: 8 }),
+    missing: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+  })
+  .map(({ service, patient: p, values, missing }) => ({
+    service: service.id,
+    body: {
+      hook: 'patient-view',
+      hookInstance: '0b1b8d3e-0d8a-4f59-9a1f-4b0a5a0b9b12',
+      context: { userId: 'Practitioner/fuzz', patientId: PATIENT_ID },
+      // A key left out would be fetched, and these requests name no fhirServer: that path is the FHIR case's.
+      prefetch: Object.fromEntries(Object.keys(service.prefetch).map((key, i) => [key, key === 'patient' ? p : missing[i] ? null : values[i]])),
+    },
+  }));
+
 /** Real scenario requests: everything valid, the starting point for single-field mutations. */
 function validRequests(): { service: string; body: unknown; paths: (string | number)[][] }[] {
   const out: { service: string; body: unknown; paths: (string | number)[][] }[] = [];
-  const scenarios = readScenarios().slice(0, 6);
+  const all = readScenarios();
+  const scenarios = all.slice(0, 6);
   for (const scenario of scenarios) {
     for (const service of IMAGING) {
+      const body = scenarioRequest(scenario, service as ServiceDefinition, { prefetch: 'all' });
+      out.push({ service: service.id, body, paths: pathsOf(body) });
+    }
+  }
+  // Patient-view patients with STarT Back answers, SCOPiC items, mood scores and referrals to break.
+  for (const id of ['sciatica-fast-track-high-3-positive', 'chronic-pain-and-back-pain-both-services', 'chronic-pain-referral-without-group-exercise']) {
+    const scenario = all.find((s) => s.id === id);
+    for (const service of PATIENT_VIEW) {
+      if (!scenario) continue;
       const body = scenarioRequest(scenario, service as ServiceDefinition, { prefetch: 'all' });
       out.push({ service: service.id, body, paths: pathsOf(body) });
     }
@@ -253,7 +317,7 @@ function polluted(json: string, at: number, payload: string): string {
   return `${json.slice(0, i)}${payload}${json.slice(i)}`;
 }
 
-export const services = IMAGING.map((s) => s.id);
+export const services = [...IMAGING, ...PATIENT_VIEW].map((s) => s.id);
 
 /** Every kind of hook request body, with the service it is posted to. */
 export const hookRequest: fc.Arbitrary<{ service: string; body: FuzzBody }> = fc.oneof(
@@ -267,4 +331,5 @@ export const hookRequest: fc.Arbitrary<{ service: string; body: FuzzBody }> = fc
       .map(({ req, at, payload }) => ({ service: req.service, body: { kind: 'prototype pollution keys', text: polluted(expand(JSON.stringify(req.body)), at, payload) } })),
   },
   { weight: 5, arbitrary: recordRequest.map(({ service, body }) => ({ service, body: { kind: 'generated FHIR record', text: expand(JSON.stringify(body)) } })) },
+  { weight: 4, arbitrary: patientViewRequest.map(({ service, body }) => ({ service, body: { kind: 'generated patient-view record', text: expand(JSON.stringify(body)) } })) },
 );

@@ -37,7 +37,7 @@ function assertNoPollution(): void {
   if (({} as Record<string, unknown>).polluted !== undefined) throw new Error('Object.prototype.polluted is set');
 }
 
-/** One FHIR answer: mostly a Bundle (so about half the time all five searches succeed and the record is evaluated), else anything. */
+/** One FHIR answer: mostly a Bundle (so often all the searches succeed and the record is evaluated), else anything. */
 const fhirAnswer = fc.oneof(
   { weight: 40, arbitrary: bundle.map((v) => ({ status: 200, body: JSON.stringify(v) })) },
   { weight: 1, arbitrary: prefetchValue.map((v) => ({ status: 200, body: JSON.stringify(v) })) },
@@ -46,7 +46,7 @@ const fhirAnswer = fc.oneof(
   { weight: 1, arbitrary: anyJson.map((v) => ({ status: 200, body: JSON.stringify(v) })) },
   { weight: 1, arbitrary: fc.constantFrom('', 'not json', '{"resourceType":', '\u0000').map((body) => ({ status: 200, body })) },
 );
-const SEARCH_TYPES = ['Condition', 'Observation', 'MedicationRequest', 'Procedure', 'ImagingStudy'];
+const SEARCH_TYPES = ['Condition', 'Observation', 'MedicationRequest', 'Procedure', 'ImagingStudy', 'QuestionnaireResponse', 'ServiceRequest'];
 
 /** What the fake FHIR server answers for each resource type, set per generated case. */
 let answers: Record<string, { status: number; body: string }> = {};
@@ -98,14 +98,14 @@ async function send(transport: Transport, serviceId: string, body: FuzzBody, exp
 const fhirCase = fc.record({
   patientAnswer: fc.oneof({ weight: 4, arbitrary: patient.map((p) => ({ status: 200, body: JSON.stringify(p) })) }, { weight: 1, arbitrary: fhirAnswer }),
   searches: fc.tuple(...SEARCH_TYPES.map(() => fhirAnswer)),
-  service: fc.constantFrom('back-pain-imaging-select', 'back-pain-imaging-sign'),
+  service: fc.constantFrom('back-pain-imaging-select', 'back-pain-imaging-sign', 'back-pain-stratified-care', 'chronic-pain-therapy-referral'),
 });
 
 type FhirCase = typeof fhirCase extends fc.Arbitrary<infer T> ? T : never;
 
 async function sendFhirCase(transport: Transport, c: FhirCase): Promise<void> {
   answers = { Patient: c.patientAnswer, ...Object.fromEntries(SEARCH_TYPES.map((t, i) => [t, c.searches[i]!])) };
-  const hook = c.service === 'back-pain-imaging-select' ? 'order-select' : 'order-sign';
+  const hook = c.service === 'back-pain-imaging-select' ? 'order-select' : c.service === 'back-pain-imaging-sign' ? 'order-sign' : 'patient-view';
   const body = {
     hook,
     hookInstance: '5f0c1a52-7d1b-4b0e-9a53-2f9f5d0c1b11',
@@ -114,11 +114,15 @@ async function sendFhirCase(transport: Transport, c: FhirCase): Promise<void> {
     context: {
       userId: 'Practitioner/fuzz',
       patientId: PATIENT_ID,
-      draftOrders: {
-        resourceType: 'Bundle',
-        type: 'collection',
-        entry: [{ resource: { resourceType: 'ServiceRequest', id: 'o1', status: 'draft', intent: 'order', code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '72148' }] } } }],
-      },
+      ...(hook === 'patient-view'
+        ? {}
+        : {
+            draftOrders: {
+              resourceType: 'Bundle',
+              type: 'collection',
+              entry: [{ resource: { resourceType: 'ServiceRequest', id: 'o1', status: 'draft', intent: 'order', code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '72148' }] } } }],
+            },
+          }),
       ...(hook === 'order-select' ? { selections: ['ServiceRequest/o1'] } : {}),
     },
   };

@@ -145,6 +145,7 @@ export function record(parts: Partial<PatientRecord> = {}): PatientRecord {
     procedures: [],
     imagingStudies: [],
     serviceRequests: [],
+    questionnaireResponses: [],
     ...parts,
   };
 }

@@ -28,6 +28,28 @@ beforeAll(() => {
 });
 
 const factsOf = (r: PatientRecord): PatientFacts => buildPatientFacts(r, NOW, kb);
+
+/** The patient-view facts of a record with none of their inputs (test/unit/care-rules.test.ts covers them). */
+const NOTHING_FOR_CARE = {
+  deceased: false,
+  startbackRisk: null,
+  startbackTotal: null,
+  startbackPsychosocial: null,
+  scopicGroup: null,
+  physioReferralInPlace: null,
+  fastTrackInPlace: null,
+  chronicPainCondition: false,
+  phq9Score: null,
+  phq9DaysAgo: null,
+  gad7Score: null,
+  gad7DaysAgo: null,
+  moodScoreDaysAgo: null,
+  therapyReferralDaysAgo: null,
+  therapyReferralOpen: false,
+  exerciseReferralDaysAgo: null,
+  exerciseReferralOpen: false,
+};
+const CARE_FACT_NAMES = Object.keys(NOTHING_FOR_CARE);
 const withConditions = (...conditions: Condition[]): PatientFacts => factsOf(record({ conditions }));
 const redFlagIds = (facts: PatientFacts): string[] => facts.redFlags.map((h) => h.findingId);
 const conditionFlags = (...conditions: Condition[]): string[] => redFlagIds(withConditions(...conditions));
@@ -84,6 +106,13 @@ describe('patient facts basics', () => {
       redFlags: [],
       redFlagsChecked: expect.any(Array),
       caudaEquinaSigns: [],
+      care: {
+        deceased: false,
+        startBackProblems: [],
+        startBackUnscorable: [],
+        referrals: { physiotherapy: [], psychologicalTherapy: [], exercise: [], spinalSpecialist: [], lumbarMri: [] },
+        chronicPain: [],
+      },
       unknowns: [],
     });
   });
@@ -99,6 +128,7 @@ describe('engineFacts', () => {
       'redFlagCount',
       'caudaEquinaSignCount',
       'priorLumbarImagingDaysAgo',
+      ...CARE_FACT_NAMES,
     ]);
   });
 
@@ -111,6 +141,9 @@ describe('engineFacts', () => {
       redFlagCount: 0,
       caudaEquinaSignCount: 0,
       priorLumbarImagingDaysAgo: null,
+      ...NOTHING_FOR_CARE,
+      physioReferralInPlace: false,
+      fastTrackInPlace: false,
     });
   });
 
@@ -123,6 +156,7 @@ describe('engineFacts', () => {
       redFlagCount: 0,
       caudaEquinaSignCount: 0,
       priorLumbarImagingDaysAgo: null,
+      ...NOTHING_FOR_CARE,
     });
   });
 

@@ -1,0 +1,46 @@
+/** Defensive readers for Observation values and dates: a malformed value reads as "no value". */
+import type { Observation, ObservationComponent } from 'fhir/r4.js';
+import { dayRange } from './dates.js';
+
+const NOT_A_RESULT = new Set(['entered-in-error', 'cancelled', 'registered']);
+
+/** Entered-in-error, cancelled and not-yet-available results never count. */
+export function observationCounts(obs: Observation): boolean {
+  return !(typeof obs.status === 'string' && NOT_A_RESULT.has(obs.status));
+}
+
+export function observationDate(obs: Observation): string | undefined {
+  const candidates = [obs.effectiveDateTime, obs.effectivePeriod?.start, obs.effectiveInstant, obs.issued];
+  return candidates.find((v): v is string => typeof v === 'string' && v.length > 0);
+}
+
+/**
+ * The day a result stands for: the latest day a partial date can mean, as for red flags. Future
+ * dates are not results yet, so they read as undated.
+ */
+export function resultDay(value: string | undefined, today: number): number | undefined {
+  const range = dayRange(value);
+  if (!range) return undefined;
+  const day = Math.min(range.latest, today);
+  return range.earliest > today ? undefined : day;
+}
+
+/** A whole number from valueInteger, or from valueQuantity when it is a whole number (PHQ-9 is often sent as a Quantity). */
+export function integerValue(source: Observation | ObservationComponent): number | undefined {
+  if (typeof source.valueInteger === 'number' && Number.isInteger(source.valueInteger)) return source.valueInteger;
+  const q = source.valueQuantity?.value;
+  return typeof q === 'number' && Number.isInteger(q) ? q : undefined;
+}
+
+export function booleanValue(source: Observation | ObservationComponent): boolean | undefined {
+  return typeof source.valueBoolean === 'boolean' ? source.valueBoolean : undefined;
+}
+
+/** True when two dateTimes name the same moment (offsets may differ) or are the same string. */
+export function sameMoment(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (a === b) return true;
+  const x = Date.parse(a);
+  const y = Date.parse(b);
+  return a.includes('T') && b.includes('T') && !Number.isNaN(x) && x === y;
+}

@@ -1,0 +1,155 @@
+/**
+ * The FHIR R4 resources the service publishes, made from the same files the rules use: the STarT
+ * Back and SCOPiC Questionnaires and the urn:backpain-cds:finding CodeSystem (rules/instruments.json),
+ * and one ValueSet per code list in rules/valuesets/. Pure.
+ */
+import type { CodeSystem, Questionnaire, QuestionnaireItem, ValueSet, ValueSetComposeInclude } from 'fhir/r4.js';
+import type { InstrumentsFile, ValueSetFile } from './schemas.js';
+
+export type Artifact = Questionnaire | CodeSystem | ValueSet;
+
+export const VALUE_SET_URL_PREFIX = 'urn:backpain-cds:valueset:';
+
+/** FHIR's name is a computer-friendly identifier (que-0, vsd-0): "red-flag-hiv" → "RedFlagHiv". */
+function machineName(id: string): string {
+  return id
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]?.toUpperCase() + w.slice(1))
+    .join('');
+}
+
+const ORDINAL_VALUE = 'http://hl7.org/fhir/StructureDefinition/ordinalValue';
+const MIN_VALUE = 'http://hl7.org/fhir/StructureDefinition/minValue';
+const MAX_VALUE = 'http://hl7.org/fhir/StructureDefinition/maxValue';
+
+export function startBackQuestionnaire(instruments: InstrumentsFile): Questionnaire {
+  const { startBack, findingSystem } = instruments;
+  const q = startBack.questionnaire;
+  return {
+    resourceType: 'Questionnaire',
+    id: q.id,
+    url: q.url,
+    name: machineName(q.id),
+    title: q.title,
+    status: 'active',
+    subjectType: ['Patient'],
+    description: q.description,
+    item: startBack.items.map((item): QuestionnaireItem => {
+      // R4 allows answerOption only on choice items (que-5): items 1-8 are booleans, true = agree.
+      if (item.type === 'boolean') return { linkId: item.linkId, text: item.text, type: 'boolean', required: true };
+      return {
+        linkId: item.linkId,
+        text: item.text,
+        type: 'choice',
+        required: true,
+        answerOption: item.answers.map((a) => ({
+          extension: [{ url: ORDINAL_VALUE, valueDecimal: a.score }],
+          valueCoding: { system: findingSystem.url, code: a.code, display: a.display },
+        })),
+      };
+    }),
+  };
+}
+
+export function scopicQuestionnaire(instruments: InstrumentsFile): Questionnaire {
+  const { scopic, findingSystem } = instruments;
+  const q = scopic.questionnaire;
+  return {
+    resourceType: 'Questionnaire',
+    id: q.id,
+    url: q.url,
+    name: machineName(q.id),
+    title: q.title,
+    status: 'active',
+    subjectType: ['Patient'],
+    description: q.description,
+    item: scopic.items.map(
+      (item): QuestionnaireItem => ({
+        linkId: item.code,
+        // The item code is the Observation code the service reads, so answers can be extracted as Observations.
+        code: [{ system: findingSystem.url, code: item.code, display: item.display }],
+        text: item.question,
+        type: item.type,
+        required: true,
+        ...(item.type === 'integer'
+          ? { extension: [{ url: MIN_VALUE, valueInteger: item.minValue }, { url: MAX_VALUE, valueInteger: item.maxValue }] }
+          : {}),
+      }),
+    ),
+  };
+}
+
+export function findingCodeSystem(instruments: InstrumentsFile): CodeSystem {
+  const { findingSystem, startBack, scopic } = instruments;
+  const concept = [
+    { code: startBack.psychosocialCode.code, display: startBack.psychosocialCode.display, definition: 'Sum of STarT Back items 5 to 9 (0 to 5).' },
+    ...startBack.items.flatMap((item) =>
+      item.type === 'choice'
+        ? item.answers.map((a) => ({ code: a.code, display: a.display, definition: `Answer to STarT Back item ${item.linkId} ("${item.text}"); scores ${a.score}.` }))
+        : [],
+    ),
+    ...scopic.items.map((item) => ({
+      code: item.code,
+      display: item.display,
+      definition: `${item.question} ${item.type === 'integer' ? `valueInteger ${item.minValue} to ${item.maxValue}; positive above ${item.positiveAbove}.` : 'valueBoolean; positive when true.'}`,
+    })),
+  ];
+  return {
+    resourceType: 'CodeSystem',
+    id: findingSystem.id,
+    url: findingSystem.url,
+    name: machineName(findingSystem.id),
+    title: findingSystem.title,
+    status: 'active',
+    description: findingSystem.description,
+    caseSensitive: true,
+    content: 'complete',
+    count: concept.length,
+    concept,
+  };
+}
+
+/**
+ * Exact codes are listed by system; a prefix family (ICD-10-CM "M54.5" and its children) is an
+ * is-a filter in its own include, because filters in one include must all hold.
+ */
+export function valueSetResource(file: ValueSetFile): ValueSet {
+  const include: ValueSetComposeInclude[] = [];
+  const bySystem = new Map<string, ValueSetComposeInclude>();
+  for (const c of file.codes) {
+    if (c.match === 'prefix') {
+      include.push({ system: c.system, filter: [{ property: 'concept', op: 'is-a', value: c.code }] });
+      continue;
+    }
+    let entry = bySystem.get(c.system);
+    if (!entry) {
+      entry = { system: c.system, concept: [] };
+      bySystem.set(c.system, entry);
+      include.push(entry);
+    }
+    entry.concept?.push({ code: c.code, ...(c.display ? { display: c.display } : {}) });
+  }
+  const words = file.textIncludes?.length
+    ? ` Medications recorded by name also match when their text contains ${file.textIncludes.join(', ')}${file.textExcludes?.length ? `, unless it contains ${file.textExcludes.join(', ')}` : ''}.`
+    : '';
+  return {
+    resourceType: 'ValueSet',
+    id: file.id,
+    url: `${VALUE_SET_URL_PREFIX}${file.id}`,
+    name: machineName(file.id),
+    title: file.title,
+    status: 'active',
+    description: `${file.description}${words}`,
+    compose: { include },
+  };
+}
+
+export function fhirArtifacts(knowledge: { instruments: InstrumentsFile; valueSets: ReadonlyMap<string, { file: ValueSetFile }> }): Artifact[] {
+  return [
+    startBackQuestionnaire(knowledge.instruments),
+    scopicQuestionnaire(knowledge.instruments),
+    findingCodeSystem(knowledge.instruments),
+    ...[...knowledge.valueSets.values()].map((vs) => valueSetResource(vs.file)).sort((a, b) => (a.id ?? '').localeCompare(b.id ?? '')),
+  ];
+}
