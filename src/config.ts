@@ -22,6 +22,12 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
   RULES_DIR: z.string().default(rulesDir),
   CARDS_DIR: z.string().default(cardsDir),
+  // Feedback store (docs/feedback.md): PostgreSQL when DATABASE_URL is set, else PGlite under DATA_DIR.
+  DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional()),
+  DATA_DIR: z.string().min(1).default(resolve(projectRoot, 'data')),
+  FEEDBACK_STORE_COMMENTS: bool.default(false),
+  FEEDBACK_HMAC_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
+  FEEDBACK_RETENTION_DAYS: z.coerce.number().int().min(0).default(730),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

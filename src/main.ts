@@ -1,12 +1,14 @@
 /**
  * `npm start`: the CDS service with its embedded defaults, plus the demo FHIR server seeded with
- * the scenario patients (dates moved to today) and, in the background, the Synthea sample.
+ * the scenario patients (dates moved to today) and, in the background, the Synthea sample, and the
+ * feedback store (PGlite under ./data unless DATABASE_URL names a PostgreSQL server).
  */
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.js';
 import { startFhirServer, type RunningFhirServer } from './fhir-server/server.js';
 import { readSyntheaArchive } from './fhir-server/load.js';
+import { startFeedback } from './feedback/index.js';
 import { createApp } from './http/app.js';
 import { KnowledgeError, loadKnowledge } from './knowledge/load.js';
 import { createLogger } from './log.js';
@@ -44,7 +46,8 @@ async function main(): Promise<void> {
     }
   }
 
-  const app = createApp({ config, knowledge: () => knowledge, logger });
+  const feedback = await startFeedback({ config, logger, knowledge: () => knowledge });
+  const app = createApp({ config, knowledge: () => knowledge, logger, onCards: feedback.onCards, routes: feedback.routes });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
@@ -54,6 +57,9 @@ async function main(): Promise<void> {
     'backpain-cds is running',
     `  CDS Hooks discovery: ${base}/cds-services`,
     ...(fhir ? [`  demo FHIR R4 server: ${fhir.url}  (load your own patients: POST a batch or transaction Bundle to ${fhir.url})`] : []),
+    `  card feedback:       POST ${base}/cds-services/{id}/feedback`,
+    `  feedback analytics:  ${base}/analytics  (also .json and .csv)`,
+    `  feedback store:      ${feedback.location}`,
     `  rules version:       ${knowledge.version}`,
     ...(example
       ? ['', 'Try it (returns an imaging-defer card):', `  curl -s -X POST ${base}/cds-services/back-pain-imaging-select -H 'Content-Type: application/json' -d '${example}'`]
@@ -63,8 +69,13 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 
   const stop = (): void => {
+    // In-flight requests finish first, then the card log is written out and the store closed.
     server.close(() => {
-      void (fhir?.close() ?? Promise.resolve()).then(() => process.exit(0));
+      void feedback
+        .close()
+        .catch((err: Error) => logger.error('feedback store did not close cleanly', { error: err.name, message: err.message }))
+        .then(() => fhir?.close())
+        .then(() => process.exit(0));
     });
     server.closeIdleConnections();
   };

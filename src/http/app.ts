@@ -7,7 +7,7 @@ import type { KnowledgeBase } from '../knowledge/load.js';
 import type { Logger } from '../log.js';
 import { discoveryHandler } from './discovery.js';
 import { errorHandler, notFound } from './errors.js';
-import { serviceCallHandler, type CallLog } from './service-call.js';
+import { serviceCallHandler, type CallLog, type ServiceCallDeps } from './service-call.js';
 
 export interface AppDeps {
   config: Pick<Config, 'CORS_ORIGINS' | 'BODY_LIMIT' | 'FETCH_DEADLINE_MS'>;
@@ -15,6 +15,10 @@ export interface AppDeps {
   logger: Logger;
   /** The request time; tests inject a fixed one. */
   now?: () => Date;
+  /** The card log (src/feedback): told of every card response after it is sent. */
+  onCards?: ServiceCallDeps['onCards'];
+  /** More routes, after the CDS Hooks ones: the feedback endpoint and the analytics pages (src/feedback). */
+  routes?: express.Router;
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9\-_.]{1,64}$/;
@@ -61,8 +65,10 @@ export function createApp(deps: AppDeps): express.Express {
       knowledge: deps.knowledge,
       deadlineMs: deps.config.FETCH_DEADLINE_MS,
       now,
+      ...(deps.onCards ? { onCards: deps.onCards } : {}),
     }),
   );
+  if (deps.routes) app.use(deps.routes);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', rules: deps.knowledge().version });
   });

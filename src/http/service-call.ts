@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { resolvePatientContext } from '../context/patient-context.js';
 import { lumbarImagingOrders } from '../facts/imaging.js';
 import { parseHookRequest } from '../hooks/request.js';
+import type { Card } from '../cards/types.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import { evaluate } from '../rules/evaluate.js';
@@ -14,6 +15,8 @@ export interface ServiceCallDeps {
   knowledge(): KnowledgeBase;
   deadlineMs: number;
   now(): Date;
+  /** Told of every card response once it is sent (the card log); must return at once and never throw. */
+  onCards?(serviceId: string, hookInstance: string, cards: readonly Card[], rulesVersion: string): void;
 }
 
 /** What the request log records about a call: ids only, never patient data. */
@@ -69,5 +72,6 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
     });
     log.rules = result.firedRules;
     res.json({ cards: stripEmpty(result.cards) });
+    if (result.cards.length) deps.onCards?.(service.id, request.hookInstance, result.cards, knowledge.version);
   };
 }
