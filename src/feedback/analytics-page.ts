@@ -56,7 +56,7 @@ function ruleChart(rules: readonly RuleAnalytics[]): string {
   });
   const height = shown.length * rowH + 30;
   return `<svg class="chart" role="img" aria-label="Response to each rule's cards" viewBox="0 0 ${labelW + barW + rateW} ${height}" width="${labelW + barW + rateW}" height="${height}">
-<text x="${labelW}" y="14" class="axis">cards shown, by response</text><text x="${labelW + barW + rateW - 4}" y="14" text-anchor="end" class="axis">accepted</text>
+<text x="${labelW}" y="14" class="axis">cards shown, by response</text><text x="${labelW + barW + rateW - 4}" y="14" text-anchor="end" class="axis">acceptance rate</text>
 ${rows.join('\n')}</svg>`;
 }
 

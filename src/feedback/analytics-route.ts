@@ -31,8 +31,12 @@ export function analyticsLabels(knowledge: KnowledgeBase, services: AnalyticsRou
     rules: knowledge.ruleSets.flatMap((set) => set.rules.map((r) => ({ id: r.id, title: r.title, services: set.services }))),
     services,
     suggestionLabel: (ruleId, position) => knowledge.cards.get(ruleId)?.suggestions?.[position - 1]?.label,
-    reasonDisplay: (ruleId, system, code) =>
-      system === OVERRIDE_REASON_SYSTEM ? knowledge.cards.get(ruleId)?.overrideReasons?.find((r) => r.code === code)?.display : undefined,
+    // Our own reason codes read as the card files word them; a rule's own wording first.
+    reasonDisplay: (ruleId, system, code) => {
+      if (system !== OVERRIDE_REASON_SYSTEM) return undefined;
+      const templates = [knowledge.cards.get(ruleId), ...knowledge.cards.values()];
+      return templates.map((t) => t?.overrideReasons?.find((r) => r.code === code)?.display).find((d) => d !== undefined);
+    },
   };
 }
 
