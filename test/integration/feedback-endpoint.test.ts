@@ -15,6 +15,7 @@ import { post } from '../support/harness.js';
 import { card, SELECT, SIGN } from '../support/feedback-seed.js';
 import { startFeedbackService, type FeedbackService } from '../support/feedback-service.js';
 import { assertCdsResponse, assertOperationOutcome } from '../support/spec.js';
+import { aDate } from '../support/matchers.js';
 import { createTestStore, storeKinds, TEST_HMAC_SECRET, type TestStore } from '../support/stores.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
@@ -93,7 +94,7 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
           rules_version: expect.stringMatching(/^[0-9a-f]{16}$/),
           hook_instance_hash: hash,
           suggestion_uuids: c.suggestions?.map((s) => s.uuid),
-          issued_at: expect.any(Date),
+          issued_at: aDate,
         })),
     );
   });

@@ -17,6 +17,7 @@ import { SERVICES } from '../../src/hooks/services.js';
 import { createLogger } from '../../src/log.js';
 import { knowledge } from '../support/harness.js';
 import { accepted, card, overridden, REASONS, seedKnownWeeks, SELECT, SIGN } from '../support/feedback-seed.js';
+import { aDate } from '../support/matchers.js';
 import { createTestStore, storeKinds, type TestStore } from '../support/stores.js';
 
 function captureLogger(): { logs: string[]; logger: ReturnType<typeof createLogger> } {
@@ -227,7 +228,7 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
         rules_version: 'rules-v7',
         hook_instance_hash: 'hash-of-36',
         suggestion_uuids: [cards[1]?.suggestions?.[0]?.uuid],
-        issued_at: expect.any(Date),
+        issued_at: aDate,
       });
       await log.close();
     });
