@@ -4,15 +4,21 @@
  * analytics numbers for a hand-counted data set.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Card } from '../../src/cards/types.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import type { Database, Queryable } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { MIGRATIONS } from '../../src/db/migrations.js';
 import { loadAnalytics } from '../../src/feedback/analytics.js';
 import { analyticsLabels } from '../../src/feedback/analytics-route.js';
 import { CardLog } from '../../src/feedback/card-log.js';
-import { ROWS_PER_STATEMENT, saveFeedback, writeCards, type CardLogRow } from '../../src/feedback/store.js';
+import { secretFromFile } from '../../src/feedback/hook-instance-hash.js';
+import { startFeedback } from '../../src/feedback/index.js';
+import { ROWS_PER_STATEMENT, purgeBefore, saveFeedback, writeCards, type CardLogRow } from '../../src/feedback/store.js';
 import { SERVICES } from '../../src/hooks/services.js';
 import { createLogger } from '../../src/log.js';
 import { knowledge } from '../support/harness.js';
@@ -176,6 +182,17 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
         { service_id: SELECT, user_comment: null },
         { service_id: SIGN, user_comment: 'talked it through' },
       ]);
+    });
+
+    test('retention deletes cards issued and feedback received before the cutoff, nothing newer', async () => {
+      const old = card(SELECT, 'imaging-defer', '2024-01-10T10:00:00Z', 1);
+      const recent = card(SELECT, 'imaging-defer', '2026-11-10T10:00:00Z', 1);
+      await writeCards(db, [old, recent]);
+      await saveFeedback(db, SELECT, [overridden(old.cardUuid, '2024-01-10T10:01:00Z'), overridden(recent.cardUuid, '2026-11-10T10:01:00Z')], { storeComments: false });
+      await db.query("UPDATE feedback SET received_at = '2024-01-10T10:02:00Z' WHERE card_uuid = $1", [old.cardUuid]);
+      expect(await purgeBefore(db, new Date('2025-01-01T00:00:00Z'))).toEqual({ cards: 1, feedback: 1 });
+      expect((await db.query<{ card_uuid: string }>('SELECT card_uuid FROM card_log')).map((r) => r.card_uuid)).toEqual([recent.cardUuid]);
+      expect((await db.query<{ card_uuid: string }>('SELECT card_uuid FROM feedback')).map((r) => r.card_uuid)).toEqual([recent.cardUuid]);
     });
 
     test('a crash in the middle of a batch leaves nothing of it', async () => {
@@ -345,5 +362,37 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
       // Rules of the service with no cards yet are listed with zeros, so silence is visible.
       expect(oneWeek.rules.find((r) => r.ruleId === 'cauda-equina-emergency')).toMatchObject({ cardsShown: 0, acceptanceRate: null });
     });
+  });
+});
+
+describe('configuration of the store', () => {
+  test('the embedded store keeps its hookInstance key in a private file, made once and reused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backpain-key-'));
+    try {
+      const file = join(dir, 'sub', 'hook-instance-hmac.key');
+      const first = secretFromFile(file);
+      expect(first).toMatch(/^[0-9a-f]{64}$/);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(secretFromFile(file)).toBe(first);
+      writeFileSync(file, 'short');
+      expect(() => secretFromFile(file)).toThrow('shorter than 32 characters');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('PostgreSQL without FEEDBACK_HMAC_SECRET stops start-up with a message naming it, before connecting', async () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://user:secret-password@127.0.0.1:1/none' });
+    const { logger } = captureLogger();
+    await expect(startFeedback({ config, logger, knowledge: () => knowledge })).rejects.toThrow(ConfigError);
+    await expect(startFeedback({ config, logger, knowledge: () => knowledge })).rejects.toThrow(/FEEDBACK_HMAC_SECRET: is required with DATABASE_URL/);
+  });
+
+  test('a wrong DATABASE_URL or short secret is refused by name, without echoing the value', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://user:pw-1234@db/x' })).toThrow(/DATABASE_URL: must start with postgres:\/\//);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://user:pw-1234@db/x' })).not.toThrow(/pw-1234/);
+    expect(() => loadConfig({ FEEDBACK_HMAC_SECRET: 'too-short-1234' })).toThrow(/FEEDBACK_HMAC_SECRET: must be at least 32 characters/);
+    expect(loadConfig({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
+    expect(loadConfig({}).FEEDBACK_STORE_COMMENTS).toBe(false);
   });
 });
