@@ -134,14 +134,22 @@ test('the page shows the same numbers as /analytics.json, in tables and charts',
   expect(a.totals.weekly).toHaveLength(8);
 
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const blocked: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+  });
   const res = await page.goto(`${svc.url}/analytics?${query}`);
   expect(res?.status()).toBe(200);
+  expect(res?.headers()['content-security-policy']).toContain("default-src 'none'");
   expect(await page.title()).toBe('Card feedback: backpain-cds');
   await expectPageMatches(page, a);
   // An EHR-sent display is text, not markup.
   expect(await page.locator('td.reasons b', { hasText: 'reason' }).count()).toBe(0);
   expect(await page.locator('td.reasons span', { hasText: 'Other <b>reason</b>' }).count()).toBeGreaterThan(0);
   expect(await page.locator('svg[role="img"]').count()).toBe(2);
+  // The strict policy blocks nothing the page needs: its styles apply (tiles are laid out as boxes).
+  expect(blocked).toEqual([]);
+  expect(await page.evaluate("getComputedStyle(document.querySelector('.tile')).borderTopStyle")).toBe('solid');
   mkdirSync('test-results', { recursive: true });
   await page.screenshot({ path: 'test-results/analytics-page.png', fullPage: true });
   await page.close();
