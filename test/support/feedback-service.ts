@@ -37,7 +37,8 @@ export async function startFeedbackService(store: TestStore, options: FeedbackSe
     },
   });
   const logger = createLogger('info', sink);
-  const config = loadConfig({ ...store.env, ...options.env });
+  // Hook calls in these tests fetch from the real FHIR server on a loopback port.
+  const config = loadConfig({ FHIR_SERVER_ALLOWLIST: 'http://127.0.0.1:*/fhir', ...store.env, ...options.env });
   const feedback = await startFeedback({
     config,
     logger,
