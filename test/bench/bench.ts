@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: order-select with full prefetch, order-select on the fetch path (the service
- * reads the demo FHIR server), and a bare express endpoint parsing the same body, all in one run;
- * then the patient-view stratified care service (sciatica fast-track card) on both paths.
+ * reads the demo FHIR server), a bare express endpoint parsing the same body, the patient-view
+ * stratified care service (sciatica fast-track card) on both paths, and order-select with the card
+ * log writing to PGlite (its cost, and whether every card was logged), all in one run.
  * Prints req/s, p50 and p99 and the ratios; writes bench-results/bench.json.
  */
 import autocannon from 'autocannon';
@@ -40,6 +41,7 @@ interface Row {
   p99: number;
   errors: number;
   non2xx: number;
+  ok: number;
 }
 
 async function run(name: string, url: string, body: string, options: { connections: number; rate?: number }): Promise<Row> {
@@ -61,11 +63,12 @@ async function run(name: string, url: string, body: string, options: { connectio
     p99: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    ok: result['2xx'],
   };
 }
 
 async function main(): Promise<void> {
-  const [fhirPort, servicePort, barePort] = await Promise.all([start('fhir'), start('service'), start('bare')]);
+  const [fhirPort, servicePort, barePort, cardLogPort] = await Promise.all([start('fhir'), start('service'), start('bare'), start('service-card-log')]);
   const select = SERVICES.find((s) => s.id === 'back-pain-imaging-select');
   if (!select) throw new Error('no order-select service');
   const raw = readScenario(join(scenariosDir, 'imaging-defer-acute-41-days.json'));
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
   const fetchPath = JSON.stringify(scenarioRequest(scenario, select, { prefetch: 'none', fhirServer: `http://127.0.0.1:${fhirPort}/fhir` }));
   const service = `http://127.0.0.1:${servicePort}/cds-services/back-pain-imaging-select`;
   const bare = `http://127.0.0.1:${barePort}/cds-services/back-pain-imaging-select`;
+  const withCardLog = `http://127.0.0.1:${cardLogPort}/cds-services/back-pain-imaging-select`;
 
   // Check the service really answers with a card before measuring it.
   for (const body of [full, fetchPath]) {
@@ -107,6 +111,17 @@ async function main(): Promise<void> {
   rows.push(await run('stratified care, fetch path', pvUrl, pvFetch, { connections: 4, rate: 20 }));
 
   const [bareRow, fullSat, fullSteady, fetchSat, fetchSteady] = rows as [Row, Row, Row, Row, Row];
+  // The card log (PGlite) must cost the hook nothing visible and lose no card.
+  const cardsLogged = async (): Promise<number> => {
+    await new Promise((r) => setTimeout(r, 2000));
+    return ((await (await fetch(`http://127.0.0.1:${cardLogPort}/analytics.json`)).json()) as { totals: { cardsShown: number } }).totals.cardsShown;
+  };
+  await run('warm-up', withCardLog, full, { connections: 8 });
+  const before = await cardsLogged();
+  const logSat = await run('full prefetch + card log (PGlite)', withCardLog, full, { connections: 16 });
+  const logSteady = await run('full prefetch + card log (PGlite)', withCardLog, full, { connections: 16, rate: 200 });
+  rows.push(logSat, logSteady);
+  const logged = (await cardsLogged()) - before;
   const targets = {
     fullPrefetchVsBare: { value: fullSat.reqPerSec / bareRow.reqPerSec, target: '>= 0.60' , ok: fullSat.reqPerSec / bareRow.reqPerSec >= 0.6 },
     fullPrefetchP99At200: { value: fullSteady.p99, target: '< 10 ms', ok: fullSteady.p99 < 10 },
@@ -120,6 +135,8 @@ async function main(): Promise<void> {
     `fetch path / bare express throughput:    ${((fetchSat.reqPerSec / bareRow.reqPerSec) * 100).toFixed(0)}%`,
     `p99 at 200 req/s, full prefetch:         ${fullSteady.p99} ms (target < 10 ms) ${targets.fullPrefetchP99At200.ok ? 'OK' : 'MISSED'}`,
     `p99 at 20 req/s, fetch path:             ${fetchSteady.p99} ms (target < 50 ms) ${targets.fetchPathP99At20.ok ? 'OK' : 'MISSED'}`,
+    `card log on / off throughput:            ${((logSat.reqPerSec / fullSat.reqPerSec) * 100).toFixed(0)}%; p99 at 200 req/s ${logSteady.p99} ms vs ${fullSteady.p99} ms`,
+    `cards logged / 2xx counted:              ${logged} / ${logSat.ok + logSteady.ok} (one card a response; requests still in flight when a run ends add a few)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   const out = join(projectRoot, 'bench-results');

@@ -4,9 +4,13 @@
  * and `fhir` (the demo FHIR server with the scenario patients).
  */
 import express from 'express';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { startFhirServer } from '../../src/fhir-server/server.js';
+import { startFeedback } from '../../src/feedback/index.js';
 import { createApp } from '../../src/http/app.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import { createLogger } from '../../src/log.js';
@@ -30,6 +34,16 @@ if (mode === 'fhir') {
   const knowledge = loadKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR });
   const app = createApp({ config, knowledge: () => knowledge, logger: createLogger('warn') });
   const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
+} else if (mode === 'service-card-log') {
+  // The same app with the feedback loop wired as main.ts wires it, on a fresh PGlite store.
+  const dataDir = mkdtempSync(join(tmpdir(), 'backpain-bench-'));
+  process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir });
+  const knowledge = loadKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR });
+  const logger = createLogger('warn');
+  const feedback = await startFeedback({ config, logger, knowledge: () => knowledge });
+  const app = createApp({ config, knowledge: () => knowledge, logger, onCards: feedback.onCards, routes: feedback.routes });
+  const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
 } else if (mode === 'bare') {
   const app = express();
   app.use(express.json({ limit: '1mb' }));
@@ -38,7 +52,7 @@ if (mode === 'fhir') {
   });
   const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
 } else {
-  process.stderr.write('usage: servers.js fhir|service|bare\n');
+  process.stderr.write('usage: servers.js fhir|service|service-card-log|bare\n');
   process.exit(2);
 }
 
