@@ -90,6 +90,12 @@ const Schema = z.object({
   // Informatician tools; unset, they follow DEMO_FHIR, so a production configuration (DEMO_FHIR=false) has them off.
   EXPLAIN: bool.optional(),
   PREVIEW: bool.optional(),
+  // Feedback store (docs/feedback.md): PostgreSQL when DATABASE_URL is set, else PGlite under DATA_DIR.
+  DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional()),
+  DATA_DIR: z.string().min(1).default(resolve(projectRoot, 'data')),
+  FEEDBACK_STORE_COMMENTS: bool.default(false),
+  FEEDBACK_HMAC_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
+  FEEDBACK_RETENTION_DAYS: z.coerce.number().int().min(0).default(730),
 });
 
 type ParsedConfig = z.infer<typeof Schema>;

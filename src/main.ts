@@ -1,7 +1,8 @@
 /**
  * `npm start`: the CDS service with its embedded defaults, plus (demo profile) the demo FHIR server
- * seeded with the scenario patients and, in the background, the Synthea sample. The production
- * entry point too (docker/Dockerfile): the demo modules are imported only when DEMO_FHIR is on.
+ * seeded with the scenario patients and, in the background, the Synthea sample, and the feedback
+ * store (PGlite under ./data unless DATABASE_URL names a PostgreSQL server). The production entry
+ * point too (docker/Dockerfile): the demo modules are imported only when DEMO_FHIR is on.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import { createApp, protectionOf } from './http/app.js';
 import { shutDown } from './http/shutdown.js';
 import { KnowledgeError } from './knowledge/load.js';
 import { watchKnowledge } from './knowledge/watch.js';
+import { startFeedback } from './feedback/index.js';
 import { createLogger, type Logger } from './log.js';
 
 async function main(): Promise<void> {
@@ -24,7 +26,8 @@ async function main(): Promise<void> {
   const example = demo?.example;
   const patientViewExample = demo?.patientViewExample;
 
-  const app = createApp({ config, knowledge: live.current, knowledgeStatus: live.status, logger });
+  const feedback = await startFeedback({ config, logger, knowledge: live.current });
+  const app = createApp({ config, knowledge: live.current, knowledgeStatus: live.status, logger, onCards: feedback.onCards, routes: feedback.routes });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
@@ -36,6 +39,9 @@ async function main(): Promise<void> {
     `  CDS Hooks discovery: ${base}/cds-services`,
     `  FHIR artefacts:      ${base}/fhir-artifacts  (STarT Back and SCOPiC Questionnaires, finding CodeSystem, ValueSets)`,
     ...(fhir ? [`  demo FHIR R4 server: ${fhir.url}  (load your own patients: POST a batch or transaction Bundle to ${fhir.url})`] : []),
+    `  card feedback:       POST ${base}/cds-services/{id}/feedback`,
+    `  feedback analytics:  ${base}/analytics  (also .json and .csv)`,
+    `  feedback store:      ${feedback.location}`,
     `  rules version:       ${live.current().version} (watching ${config.RULES_DIR} and ${config.CARDS_DIR}; GET ${base}/status)`,
     ...(config.PREVIEW ? [`  card preview:        ${base}/preview/`] : []),
     ...(config.EXPLAIN ? [`  explain:             add ?explain=true to a service URL for the decision trace`] : []),
@@ -53,7 +59,10 @@ async function main(): Promise<void> {
   const protection = protectionOf(app);
   const stop = (): void => {
     live.close();
+    // In-flight requests finish first, then the card log is written out and the store closed.
     void shutDown({ server, drain: protection.drain, inFlight: protection.inFlight, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, logger })
+      .then(() => feedback.close())
+      .catch((err: Error) => logger.error('shutdown did not finish cleanly', { error: err.name, message: err.message }))
       .then(() => fhir?.close())
       .finally(() => {
         protection.close();

@@ -14,7 +14,7 @@ import { discoveryHandler } from './discovery.js';
 import { errorHandler, notFound } from './errors.js';
 import type { ReadinessCheck } from './health.js';
 import { protect, type Protection } from './protect.js';
-import { serviceCallHandler, type CallLog } from './service-call.js';
+import { serviceCallHandler, type CallLog, type ServiceCallDeps } from './service-call.js';
 import { statusHandler } from './status.js';
 
 export interface AppDeps {
@@ -29,6 +29,10 @@ export interface AppDeps {
   replayStore?: ReplayStore;
   /** Extra /readyz checks, e.g. that a database answers. */
   readinessChecks?: readonly ReadinessCheck[];
+  /** The card log (src/feedback): told of every card response after it is sent. */
+  onCards?: ServiceCallDeps['onCards'];
+  /** More routes, after the CDS Hooks ones: the feedback endpoint and the analytics pages (src/feedback). */
+  routes?: express.Router;
 }
 
 const protections = new WeakMap<express.Express, Protection>();
@@ -93,8 +97,10 @@ export function createApp(deps: AppDeps): express.Express {
       checkFhirServer: protection.checkFhirServer,
       fetchPolicy: protection.fetchPolicy,
       explainAllowed: deps.config.EXPLAIN,
+      ...(deps.onCards ? { onCards: deps.onCards } : {}),
     }),
   );
+  if (deps.routes) app.use(deps.routes);
   app.use('/fhir-artifacts', artifactsRouter(deps.knowledge));
   app.get('/status', statusHandler(deps.knowledge, deps.knowledgeStatus));
   if (deps.config.PREVIEW) app.use('/preview', previewRouter({ knowledge: deps.knowledge, services: offered }));

@@ -5,6 +5,7 @@ import type { FetchPolicy } from '../context/fhir-fetch.js';
 import { EXPLAIN_EXTENSION } from '../explain/extension.js';
 import { answerHook } from '../hooks/answer.js';
 import { parseHookRequest } from '../hooks/request.js';
+import type { Card } from '../cards/types.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import { HttpError } from './operation-outcome.js';
@@ -20,6 +21,8 @@ export interface ServiceCallDeps {
   /** Whether the request's fhirServer may be called (the allowlist), and by which normalised base. */
   checkFhirServer(url: string): AllowlistVerdict;
   fetchPolicy?: FetchPolicy;
+  /** Told of every card response once it is sent (the card log); must return at once and never throw. */
+  onCards?(serviceId: string, hookInstance: string, cards: readonly Card[], rulesVersion: string): void;
 }
 
 /** Why 400 and not 412: the request names a server this service will never call, whatever it needs. */
@@ -54,8 +57,9 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
       if (!verdict.ok) return next(fhirServerRefused());
       request.fhirServer = verdict.base;
     }
+    const knowledge = deps.knowledge();
     const answer = await answerHook(service, request, {
-      knowledge: deps.knowledge(),
+      knowledge,
       now: deps.now(),
       // One deadline for the whole request, counted from its arrival, shared by every fetch.
       deadline: () => AbortSignal.timeout(Math.max(1, deps.deadlineMs - (Date.now() - started))),
@@ -64,5 +68,6 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
     });
     log.rules = answer.firedRules;
     res.json({ cards: stripEmpty(answer.cards), ...(answer.trace ? { extension: { [EXPLAIN_EXTENSION]: answer.trace } } : {}) });
+    if (answer.cards.length) deps.onCards?.(service.id, request.hookInstance, answer.cards, knowledge.version);
   };
 }

@@ -10,6 +10,8 @@ export interface PacedResult {
   rate: number;
   sent: number;
   completed: number;
+  /** 2xx answers, the unmeasured warm-up included (what the service did in all). */
+  okTotal: number;
   /** Completed per second of the measured window. */
   reqPerSec: number;
   p50: number;
@@ -49,6 +51,7 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
   let errors = 0;
   let non2xx = 0;
   let outstanding = 0;
+  let okTotal = 0;
   const start = performance.now();
   const measureFrom = start + warmup;
   const end = measureFrom + seconds * 1000;
@@ -59,6 +62,7 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
     outstanding++;
     const done = (ok: boolean, status?: number): void => {
       outstanding--;
+      if (ok && status !== undefined && status >= 200 && status < 300) okTotal++;
       if (!measured) return;
       if (!ok) errors++;
       else if (status === undefined || status < 200 || status >= 300) non2xx++;
@@ -100,6 +104,7 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
     rate,
     sent,
     completed: latencies.length,
+    okTotal,
     reqPerSec: Math.round(latencies.length / seconds),
     p50: round(percentile(sorted, 50)),
     p90: round(percentile(sorted, 90)),

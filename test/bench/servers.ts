@@ -1,12 +1,17 @@
 /**
  * Processes the benchmark runs besides the service's own entry point (dist/src/main.js):
  *   bare               express parsing the same body and answering {"cards":[]}: the ceiling
+ *   no-card-log        the service app as main.ts builds it, without the feedback store, to price the card log
  *   cluster <n> <main> node's cluster module sharing one port among n copies of the service
  * Each prints "ready <port>" when it listens.
  */
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { loadConfig } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
+import { loadKnowledge } from '../../src/knowledge/load.js';
+import { createLogger } from '../../src/log.js';
 
 const [mode, arg, main] = process.argv.slice(2);
 
@@ -20,6 +25,12 @@ if (mode === 'bare') {
   app.post('/cds-services/:id', (_req, res) => {
     res.json({ cards: [] });
   });
+  const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
+} else if (mode === 'no-card-log') {
+  const config = loadConfig();
+  const knowledge = loadKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR });
+  const app = createApp({ config, knowledge: () => knowledge, logger: createLogger(config.LOG_LEVEL) });
   const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
 } else if (mode === 'cluster' && main) {
@@ -45,6 +56,6 @@ if (mode === 'bare') {
     });
   }
 } else {
-  process.stderr.write('usage: servers.js bare | servers.js cluster <n> <path to dist/src/main.js>\n');
+  process.stderr.write('usage: servers.js bare | servers.js no-card-log | servers.js cluster <n> <path to dist/src/main.js>\n');
   process.exit(2);
 }

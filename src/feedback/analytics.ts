@@ -1,0 +1,265 @@
+/**
+ * How clinicians respond to each rule's cards: shown, accepted, overridden, no response, acceptance
+ * rate, accepted suggestions, top override reasons and a weekly trend, per rule and per service.
+ * A card counts once, by its latest feedback; the acceptance rate is accepted / (accepted +
+ * overridden), so cards nobody answered do not dilute it (they are counted as "no response").
+ * Feedback for a card uuid that is not in the card log is counted apart, as unknown.
+ */
+import type { Database } from '../db/database.js';
+
+export interface AnalyticsFilter {
+  /** First and last day (UTC, YYYY-MM-DD) on which cards were issued, both included. */
+  from: string;
+  to: string;
+  serviceId?: string;
+}
+
+export interface Counts {
+  cardsShown: number;
+  accepted: number;
+  overridden: number;
+  noResponse: number;
+  /** accepted / (accepted + overridden), 0 to 1; null when no card was answered. */
+  acceptanceRate: number | null;
+  /** Suggestions accepted, over all cards (a card may have more than one accepted). */
+  acceptedSuggestions: number;
+}
+
+export interface WeekCounts extends Omit<Counts, 'acceptedSuggestions'> {
+  /** Monday (UTC) that starts the week. */
+  weekStart: string;
+}
+
+export interface OverrideReasonCount {
+  /** Absent when the clinician overrode without picking a reason. */
+  system?: string;
+  code?: string;
+  display: string;
+  count: number;
+}
+
+export interface SuggestionCount {
+  /** 1-based position of the suggestion on the card. */
+  position: number;
+  label: string;
+  accepted: number;
+}
+
+export interface RuleAnalytics extends Counts {
+  ruleId: string;
+  title: string;
+  suggestions: SuggestionCount[];
+  topOverrideReasons: OverrideReasonCount[];
+  weekly: WeekCounts[];
+}
+
+export interface ServiceAnalytics extends Counts {
+  serviceId: string;
+  title: string;
+  topOverrideReasons: OverrideReasonCount[];
+  weekly: WeekCounts[];
+}
+
+export interface Analytics {
+  filter: { from: string; to: string; service?: string };
+  generatedAt: string;
+  totals: Counts & { weekly: WeekCounts[] };
+  rules: RuleAnalytics[];
+  services: ServiceAnalytics[];
+  /** Feedback (outcome time in the range) for cards this service has no record of issuing. */
+  unknownFeedback: { items: number; cards: number };
+}
+
+/** Names for ids, from the live rule and card files; an id that is no longer there shows as itself. */
+export interface AnalyticsLabels {
+  rules: readonly { id: string; title: string; services: readonly string[] }[];
+  services: readonly { id: string; title: string }[];
+  suggestionLabel(ruleId: string, position: number): string | undefined;
+  reasonDisplay(ruleId: string, system: string, code: string): string | undefined;
+}
+
+export const TOP_REASONS = 5;
+const DAY_MS = 86_400_000;
+
+/** The cards issued in the range and, for each, its latest feedback from the same service. */
+const SCOPE = `
+  WITH cards AS (
+    SELECT card_uuid, service_id, rule_id, issued_at, suggestion_uuids
+    FROM card_log
+    WHERE issued_at >= $1 AND issued_at < $2 AND ($3::text IS NULL OR service_id = $3)
+  ), latest AS (
+    SELECT DISTINCT ON (f.service_id, f.card_uuid)
+      f.service_id, f.card_uuid, f.outcome, f.accepted_suggestions, f.override_system, f.override_code, f.override_display
+    FROM feedback f JOIN cards c ON c.card_uuid = f.card_uuid AND c.service_id = f.service_id
+    ORDER BY f.service_id, f.card_uuid, f.outcome_at DESC, f.id DESC
+  )`;
+
+const BY_WEEK = `${SCOPE}
+  SELECT c.service_id, c.rule_id,
+    to_char(date_trunc('week', c.issued_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS week,
+    count(*)::int AS shown,
+    (count(*) FILTER (WHERE l.outcome = 'accepted'))::int AS accepted,
+    (count(*) FILTER (WHERE l.outcome = 'overridden'))::int AS overridden
+  FROM cards c LEFT JOIN latest l ON l.card_uuid = c.card_uuid AND l.service_id = c.service_id
+  GROUP BY 1, 2, 3`;
+
+const SUGGESTIONS = `${SCOPE}
+  SELECT c.service_id, c.rule_id, s.position::int AS position, count(*)::int AS accepted
+  FROM cards c
+  JOIN latest l ON l.card_uuid = c.card_uuid AND l.service_id = c.service_id AND l.outcome = 'accepted'
+  CROSS JOIN LATERAL unnest(c.suggestion_uuids) WITH ORDINALITY AS s(uuid, position)
+  WHERE s.uuid = ANY (l.accepted_suggestions)
+  GROUP BY 1, 2, 3`;
+
+const REASONS = `${SCOPE}
+  SELECT c.service_id, c.rule_id, l.override_system AS system, l.override_code AS code,
+    max(l.override_display) AS display, count(*)::int AS count
+  FROM cards c
+  JOIN latest l ON l.card_uuid = c.card_uuid AND l.service_id = c.service_id AND l.outcome = 'overridden'
+  GROUP BY 1, 2, 3, 4`;
+
+const UNKNOWN = `
+  SELECT count(*)::int AS items, count(DISTINCT f.service_id || ' ' || f.card_uuid)::int AS cards
+  FROM feedback f
+  WHERE f.outcome_at >= $1 AND f.outcome_at < $2 AND ($3::text IS NULL OR f.service_id = $3)
+    AND NOT EXISTS (SELECT 1 FROM card_log c WHERE c.card_uuid = f.card_uuid AND c.service_id = f.service_id)`;
+
+interface WeekRow extends Record<string, unknown> {
+  service_id: string;
+  rule_id: string;
+  week: string;
+  shown: number;
+  accepted: number;
+  overridden: number;
+}
+interface SuggestionRow extends Record<string, unknown> {
+  service_id: string;
+  rule_id: string;
+  position: number;
+  accepted: number;
+}
+interface ReasonRow extends Record<string, unknown> {
+  service_id: string;
+  rule_id: string;
+  system: string | null;
+  code: string | null;
+  display: string | null;
+  count: number;
+}
+
+function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Mondays (UTC) of every week that overlaps the range. */
+export function weeksOf(from: string, to: string): string[] {
+  const start = Date.parse(`${from}T00:00:00Z`);
+  const monday = start - ((new Date(start).getUTCDay() + 6) % 7) * DAY_MS;
+  const end = Date.parse(`${to}T00:00:00Z`);
+  const weeks: string[] = [];
+  for (let t = monday; t <= end; t += 7 * DAY_MS) weeks.push(isoDay(t));
+  return weeks;
+}
+
+function rate(accepted: number, overridden: number): number | null {
+  const answered = accepted + overridden;
+  return answered === 0 ? null : Math.round((accepted / answered) * 1000) / 1000;
+}
+
+function counts(shown: number, accepted: number, overridden: number, acceptedSuggestions: number): Counts {
+  return { cardsShown: shown, accepted, overridden, noResponse: shown - accepted - overridden, acceptanceRate: rate(accepted, overridden), acceptedSuggestions };
+}
+
+function sum<T>(rows: readonly T[], value: (r: T) => number): number {
+  return rows.reduce((n, r) => n + value(r), 0);
+}
+
+function weekly(rows: readonly WeekRow[], weeks: readonly string[]): WeekCounts[] {
+  return weeks.map((weekStart) => {
+    const inWeek = rows.filter((r) => r.week === weekStart);
+    const { acceptedSuggestions: _unused, ...c } = counts(sum(inWeek, (r) => r.shown), sum(inWeek, (r) => r.accepted), sum(inWeek, (r) => r.overridden), 0);
+    return { weekStart, ...c };
+  });
+}
+
+function topReasons(rows: readonly ReasonRow[], labels: AnalyticsLabels): OverrideReasonCount[] {
+  const merged = new Map<string, OverrideReasonCount>();
+  for (const r of rows) {
+    const key = r.code === null ? '' : `${r.system ?? ''}|${r.code}`;
+    const known = merged.get(key);
+    if (known) {
+      known.count += r.count;
+      continue;
+    }
+    const display =
+      r.code === null ? 'No reason given' : ((r.system !== null ? labels.reasonDisplay(r.rule_id, r.system, r.code) : undefined) ?? r.display ?? r.code);
+    merged.set(key, { ...(r.system !== null ? { system: r.system } : {}), ...(r.code !== null ? { code: r.code } : {}), display, count: r.count });
+  }
+  return [...merged.values()].sort((a, b) => b.count - a.count || a.display.localeCompare(b.display)).slice(0, TOP_REASONS);
+}
+
+/** Next day after `to`, as the exclusive end of the range. */
+function rangeOf(filter: AnalyticsFilter): [string, string] {
+  return [`${filter.from}T00:00:00Z`, `${isoDay(Date.parse(`${filter.to}T00:00:00Z`) + DAY_MS)}T00:00:00Z`];
+}
+
+export async function loadAnalytics(db: Database, filter: AnalyticsFilter, labels: AnalyticsLabels, now: Date = new Date()): Promise<Analytics> {
+  const [start, end] = rangeOf(filter);
+  const params = [start, end, filter.serviceId ?? null];
+  const [weekRows, suggestionRows, reasonRows, unknownRows] = await Promise.all([
+    db.query<WeekRow>(BY_WEEK, params),
+    db.query<SuggestionRow>(SUGGESTIONS, params),
+    db.query<ReasonRow>(REASONS, params),
+    db.query<{ items: number; cards: number }>(UNKNOWN, params),
+  ]);
+  const weeks = weeksOf(filter.from, filter.to);
+  const inService = (id: string): boolean => !filter.serviceId || id === filter.serviceId;
+
+  const ruleIds = new Set(labels.rules.filter((r) => r.services.some(inService)).map((r) => r.id));
+  for (const r of weekRows) ruleIds.add(r.rule_id);
+  const rules: RuleAnalytics[] = [...ruleIds].map((ruleId) => {
+    const w = weekRows.filter((r) => r.rule_id === ruleId);
+    const s = suggestionRows.filter((r) => r.rule_id === ruleId);
+    const positions = [...new Set(s.map((r) => r.position))].sort((a, b) => a - b);
+    return {
+      ruleId,
+      title: labels.rules.find((r) => r.id === ruleId)?.title ?? ruleId,
+      ...counts(sum(w, (r) => r.shown), sum(w, (r) => r.accepted), sum(w, (r) => r.overridden), sum(s, (r) => r.accepted)),
+      suggestions: positions.map((position) => ({
+        position,
+        label: labels.suggestionLabel(ruleId, position) ?? `Suggestion ${position}`,
+        accepted: sum(s.filter((r) => r.position === position), (r) => r.accepted),
+      })),
+      topOverrideReasons: topReasons(reasonRows.filter((r) => r.rule_id === ruleId), labels),
+      weekly: weekly(w, weeks),
+    };
+  });
+  rules.sort((a, b) => b.cardsShown - a.cardsShown || a.ruleId.localeCompare(b.ruleId));
+
+  const serviceIds = new Set(labels.services.map((s) => s.id).filter(inService));
+  for (const r of weekRows) serviceIds.add(r.service_id);
+  const services: ServiceAnalytics[] = [...serviceIds].map((serviceId) => {
+    const w = weekRows.filter((r) => r.service_id === serviceId);
+    const s = suggestionRows.filter((r) => r.service_id === serviceId);
+    return {
+      serviceId,
+      title: labels.services.find((x) => x.id === serviceId)?.title ?? serviceId,
+      ...counts(sum(w, (r) => r.shown), sum(w, (r) => r.accepted), sum(w, (r) => r.overridden), sum(s, (r) => r.accepted)),
+      topOverrideReasons: topReasons(reasonRows.filter((r) => r.service_id === serviceId), labels),
+      weekly: weekly(w, weeks),
+    };
+  });
+
+  const unknown = unknownRows[0] ?? { items: 0, cards: 0 };
+  return {
+    filter: { from: filter.from, to: filter.to, ...(filter.serviceId ? { service: filter.serviceId } : {}) },
+    generatedAt: now.toISOString(),
+    totals: {
+      ...counts(sum(weekRows, (r) => r.shown), sum(weekRows, (r) => r.accepted), sum(weekRows, (r) => r.overridden), sum(suggestionRows, (r) => r.accepted)),
+      weekly: weekly(weekRows, weeks),
+    },
+    rules,
+    services,
+    unknownFeedback: { items: unknown.items, cards: unknown.cards },
+  };
+}
