@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { Demo } from './demo/start.js';
 import { createApp, protectionOf } from './http/app.js';
+import { DatabaseReplayStore } from './http/auth/database-replay-store.js';
 import { shutDown } from './http/shutdown.js';
 import { KnowledgeError } from './knowledge/load.js';
 import { watchKnowledge } from './knowledge/watch.js';
@@ -27,7 +28,9 @@ async function main(): Promise<void> {
   const patientViewExample = demo?.patientViewExample;
 
   const feedback = await startFeedback({ config, logger, knowledge: live.current });
-  const app = createApp({ config, knowledge: live.current, knowledgeStatus: live.status, logger, onCards: feedback.onCards, routes: feedback.routes });
+  // Used JWT ids live in the same database, so a token replayed to another replica is refused too.
+  const replayStore = new DatabaseReplayStore(feedback.db);
+  const app = createApp({ config, knowledge: live.current, knowledgeStatus: live.status, logger, onCards: feedback.onCards, routes: feedback.routes, replayStore });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
     live.close();
     // In-flight requests finish first, then the card log is written out and the store closed.
     void shutDown({ server, drain: protection.drain, inFlight: protection.inFlight, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, logger })
+      .then(() => replayStore.settled())
       .then(() => feedback.close())
       .catch((err: Error) => logger.error('shutdown did not finish cleanly', { error: err.name, message: err.message }))
       .then(() => fhir?.close())
