@@ -19,6 +19,7 @@ import { projectRoot } from '../../src/paths.js';
 import { shiftScenario, shiftToToday } from '../../src/scenarios/bundle.js';
 import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
 import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { WORKLOADS } from '../../scripts/workloads.js';
 import { paced } from './paced.js';
 import { sample, startProcess, type ProcessSample, type Running } from './processes.js';
 
@@ -31,14 +32,6 @@ const logDir = join(out, 'logs');
 const dist = join(projectRoot, 'dist');
 const mainJs = join(dist, 'src/main.js');
 const running: Running[] = [];
-
-/** One scenario per service whose answer is a card, so the whole pipeline runs. */
-const WORKLOADS: Record<string, string> = {
-  'back-pain-imaging-select': 'imaging-defer-acute-41-days',
-  'back-pain-imaging-sign': 'imaging-defer-acute-41-days',
-  'back-pain-stratified-care': 'sciatica-fast-track-medium-4-items-42-days',
-  'chronic-pain-therapy-referral': 'chronic-pain-phq9-10-referral',
-};
 
 interface Row {
   name: string;
