@@ -4,7 +4,7 @@
  * the answers that are given fast, instead of every answer arriving after the EHR gave up.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import { metrics } from '../metrics.js';
 import type { AuthLocals } from './auth/middleware.js';
 import { HttpError } from './operation-outcome.js';
@@ -44,25 +44,32 @@ export function clientRateLimit(perMinute: number): RateLimitRequestHandler | un
 }
 
 /**
- * Failed authentications per minute per address; 0 turns it off. Only 401s count, so a busy
- * trusted EHR is never slowed by this, while guessing tokens quickly is.
+ * Failed authentications per minute per address; 0 turns it off. Only 401s count, and only once
+ * they have happened: a busy trusted EHR with many requests in flight is never slowed by this,
+ * while guessing tokens quickly is. (express-rate-limit's skipSuccessfulRequests counts every
+ * request until it succeeds, so concurrent good requests would be refused.)
  */
-export function authFailureLimit(perMinute: number): RateLimitRequestHandler | undefined {
+export function authFailureLimit(perMinute: number): ((req: Request, res: Response, next: NextFunction) => void) | undefined {
   if (perMinute <= 0) return undefined;
-  return rateLimit({
-    windowMs: MINUTE_MS,
-    limit: perMinute,
-    standardHeaders: false,
-    legacyHeaders: false,
-    keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-    handler: (req, _res, next) => {
-      metrics.rejected.inc({ reason: 'auth-rate-limit' });
-      next(tooMany(retryAfter(req)));
-    },
-    validate: false,
-  });
+  const failures = new MemoryStore();
+  failures.init({ windowMs: MINUTE_MS } as Parameters<MemoryStore['init']>[0]);
+  return (req, res, next) => {
+    const key = ipKeyGenerator(req.ip ?? 'unknown');
+    failures
+      .get(key)
+      .then((info) => {
+        if (info && info.totalHits >= perMinute) {
+          metrics.rejected.inc({ reason: 'auth-rate-limit' });
+          const seconds = info.resetTime ? Math.max(1, Math.ceil((info.resetTime.getTime() - Date.now()) / 1000)) : 60;
+          return next(tooMany(seconds));
+        }
+        res.on('finish', () => {
+          if (res.statusCode === 401) void failures.increment(key);
+        });
+        next();
+      })
+      .catch(next);
+  };
 }
 
 export interface OverloadOptions {
