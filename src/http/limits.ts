@@ -4,7 +4,7 @@
  * the answers that are given fast, instead of every answer arriving after the EHR gave up.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { ipKeyGenerator, MemoryStore, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import { metrics } from '../metrics.js';
 import type { AuthLocals } from './auth/middleware.js';
 import { HttpError } from './operation-outcome.js';
@@ -51,24 +51,28 @@ export function clientRateLimit(perMinute: number): RateLimitRequestHandler | un
  */
 export function authFailureLimit(perMinute: number): ((req: Request, res: Response, next: NextFunction) => void) | undefined {
   if (perMinute <= 0) return undefined;
-  const failures = new MemoryStore();
-  failures.init({ windowMs: MINUTE_MS } as Parameters<MemoryStore['init']>[0]);
+  // Fixed one-minute windows per address; a window is forgotten when it is over.
+  const failures = new Map<string, { count: number; resetAt: number }>();
+  setInterval(() => {
+    const now = Date.now();
+    for (const [key, w] of failures) if (w.resetAt <= now) failures.delete(key);
+  }, MINUTE_MS).unref();
   return (req, res, next) => {
     const key = ipKeyGenerator(req.ip ?? 'unknown');
-    failures
-      .get(key)
-      .then((info) => {
-        if (info && info.totalHits >= perMinute) {
-          metrics.rejected.inc({ reason: 'auth-rate-limit' });
-          const seconds = info.resetTime ? Math.max(1, Math.ceil((info.resetTime.getTime() - Date.now()) / 1000)) : 60;
-          return next(tooMany(seconds));
-        }
-        res.on('finish', () => {
-          if (res.statusCode === 401) void failures.increment(key);
-        });
-        next();
-      })
-      .catch(next);
+    const now = Date.now();
+    const window = failures.get(key);
+    if (window && window.resetAt > now && window.count >= perMinute) {
+      metrics.rejected.inc({ reason: 'auth-rate-limit' });
+      return next(tooMany(Math.max(1, Math.ceil((window.resetAt - now) / 1000))));
+    }
+    res.once('finish', () => {
+      if (res.statusCode !== 401) return;
+      const at = Date.now();
+      const w = failures.get(key);
+      if (!w || w.resetAt <= at) failures.set(key, { count: 1, resetAt: at + MINUTE_MS });
+      else w.count++;
+    });
+    next();
   };
 }
 
