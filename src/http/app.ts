@@ -53,6 +53,8 @@ function requestLog(logger: Logger) {
     const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.locals.requestId = requestId;
     res.set('X-Request-Id', requestId);
+    // The line is only built when it will be written (LOG_LEVEL may be warn or silent).
+    if (!logger.isInfoEnabled()) return next();
     res.on('finish', () => {
       const { service, rules } = res.locals as CallLog;
       logger.info('request', {

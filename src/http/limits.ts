@@ -44,25 +44,36 @@ export function clientRateLimit(perMinute: number): RateLimitRequestHandler | un
 }
 
 /**
- * Failed authentications per minute per address; 0 turns it off. Only 401s count, so a busy
- * trusted EHR is never slowed by this, while guessing tokens quickly is.
+ * Failed authentications per minute per address; 0 turns it off. Only 401s count, and only once
+ * they have happened: a busy trusted EHR with many requests in flight is never slowed by this,
+ * while guessing tokens quickly is. (express-rate-limit's skipSuccessfulRequests counts every
+ * request until it succeeds, so concurrent good requests would be refused.)
  */
-export function authFailureLimit(perMinute: number): RateLimitRequestHandler | undefined {
+export function authFailureLimit(perMinute: number): ((req: Request, res: Response, next: NextFunction) => void) | undefined {
   if (perMinute <= 0) return undefined;
-  return rateLimit({
-    windowMs: MINUTE_MS,
-    limit: perMinute,
-    standardHeaders: false,
-    legacyHeaders: false,
-    keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-    handler: (req, _res, next) => {
+  // Fixed one-minute windows per address; a window is forgotten when it is over.
+  const failures = new Map<string, { count: number; resetAt: number }>();
+  setInterval(() => {
+    const now = Date.now();
+    for (const [key, w] of failures) if (w.resetAt <= now) failures.delete(key);
+  }, MINUTE_MS).unref();
+  return (req, res, next) => {
+    const key = ipKeyGenerator(req.ip ?? 'unknown');
+    const now = Date.now();
+    const window = failures.get(key);
+    if (window && window.resetAt > now && window.count >= perMinute) {
       metrics.rejected.inc({ reason: 'auth-rate-limit' });
-      next(tooMany(retryAfter(req)));
-    },
-    validate: false,
-  });
+      return next(tooMany(Math.max(1, Math.ceil((window.resetAt - now) / 1000))));
+    }
+    res.once('finish', () => {
+      if (res.statusCode !== 401) return;
+      const at = Date.now();
+      const w = failures.get(key);
+      if (!w || w.resetAt <= at) failures.set(key, { count: 1, resetAt: at + MINUTE_MS });
+      else w.count++;
+    });
+    next();
+  };
 }
 
 export interface OverloadOptions {

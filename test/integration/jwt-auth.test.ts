@@ -260,6 +260,22 @@ test('too many failed authentications from one address: 429', async () => {
   }
 });
 
+test('many concurrent good requests from one address are never counted as failed authentications', async () => {
+  const strict = await startService({
+    JWT_REQUIRED: 'true',
+    PUBLIC_BASE_URL: PUBLIC,
+    JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwksUrl: `${jwks.url}/jwks.json` }]),
+    AUTH_FAILURES_PER_MINUTE: '3',
+  });
+  try {
+    const tokens = await Promise.all(Array.from({ length: 40 }, () => token({ aud: `${PUBLIC}/cds-services` })));
+    const statuses = await Promise.all(tokens.map(async (t) => (await fetch(`${strict.url}/cds-services`, { headers: { authorization: `Bearer ${t}` } })).status));
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  } finally {
+    await strict.close();
+  }
+});
+
 test('the log names iss, kid and jti of refused tokens, and never a token', async () => {
   const t = await token({ kid: 'logged-kid', jti: 'logged-jti' });
   await call(t);
