@@ -14,12 +14,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import pg from 'pg';
 import { SERVICES } from '../src/hooks/services.js';
 import { cardsDir, rulesDir } from '../src/paths.js';
 import { shiftScenario, shiftToToday } from '../src/scenarios/bundle.js';
 import { readScenario, scenariosDir } from '../src/scenarios/load.js';
 import { scenarioRequest } from '../src/scenarios/requests.js';
+import { temporarySchema } from './pg-schema.js';
 import { startReplicas, type ReplicaSet } from './replica-set.js';
 import { WORKLOADS } from './workloads.js';
 
@@ -78,22 +78,6 @@ interface Card {
   overrideReasons?: { system: string; code: string }[];
 }
 
-function withSchema(url: string, schema: string): string {
-  const u = new URL(url);
-  u.searchParams.set('options', `-c search_path=${schema}`);
-  return u.toString();
-}
-
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, limitMs: number): Promise<{ value: T; ms: number }> {
   const started = Date.now();
   for (;;) {
@@ -106,7 +90,6 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, limitMs
 export async function runReplicaCheck(options: ReplicaCheckOptions): Promise<ReplicaReport> {
   const count = options.count ?? 3;
   const log = options.log ?? (() => undefined);
-  const schema = `replicas_${randomBytes(6).toString('hex')}`;
   const knowledge = mkdtempSync(join(tmpdir(), 'backpain-replicas-'));
   cpSync(rulesDir, join(knowledge, 'rules'), { recursive: true });
   cpSync(cardsDir, join(knowledge, 'cards'), { recursive: true });
@@ -114,10 +97,10 @@ export async function runReplicaCheck(options: ReplicaCheckOptions): Promise<Rep
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'replicas-1', alg: 'ES384', use: 'sig' };
   const token = (path: string): Promise<string> => mint(privateKey, `${PUBLIC}${path}`);
 
-  await admin(options.databaseUrl, `CREATE SCHEMA ${schema}`);
+  const schema = await temporarySchema(options.databaseUrl, 'replicas');
   let set: ReplicaSet | undefined;
   try {
-    log(`starting ${count} replicas on schema ${schema}`);
+    log(`starting ${count} replicas on schema ${schema.name}`);
     set = await startReplicas({
       count,
       main: options.main,
@@ -127,7 +110,7 @@ export async function runReplicaCheck(options: ReplicaCheckOptions): Promise<Rep
         DEMO_FHIR: 'false',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'info',
-        DATABASE_URL: withSchema(options.databaseUrl, schema),
+        DATABASE_URL: schema.url,
         FEEDBACK_HMAC_SECRET: HMAC,
         DATA_DIR: join(knowledge, 'data'),
         JWT_REQUIRED: 'true',
@@ -240,7 +223,7 @@ export async function runReplicaCheck(options: ReplicaCheckOptions): Promise<Rep
     };
   } finally {
     set?.kill();
-    await admin(options.databaseUrl, `DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await schema.drop().catch(() => undefined);
     rmSync(knowledge, { recursive: true, force: true });
   }
 }

@@ -19,6 +19,7 @@ import { projectRoot } from '../../src/paths.js';
 import { shiftScenario, shiftToToday } from '../../src/scenarios/bundle.js';
 import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
 import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { temporarySchema, type TemporarySchema } from '../../scripts/pg-schema.js';
 import { WORKLOADS } from '../../scripts/workloads.js';
 import { paced } from './paced.js';
 import { sample, startProcess, type ProcessSample, type Running } from './processes.js';
@@ -32,6 +33,9 @@ const logDir = join(out, 'logs');
 const dist = join(projectRoot, 'dist');
 const mainJs = join(dist, 'src/main.js');
 const running: Running[] = [];
+/** PostgreSQL, as replicas run in production (a fresh schema, dropped after); else PGlite per process. */
+const DATABASE = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+let schema: TemporarySchema | undefined;
 
 interface Row {
   name: string;
@@ -84,7 +88,7 @@ function serviceEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS
     FHIR_SERVER_ALLOWLIST: 'http://127.0.0.1:*/fhir',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     DATA_DIR: dataDir,
-    ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL, FEEDBACK_HMAC_SECRET: 'bench-only-hmac-secret-0123456789abcdef' } : {}),
+    ...(schema ? { DATABASE_URL: schema.url, FEEDBACK_HMAC_SECRET: 'bench-only-hmac-secret-0123456789abcdef' } : {}),
     ...extra,
   };
 }
@@ -152,6 +156,7 @@ const cpu = (rows: ProcessSample[], name: string): number => rows.filter((p) => 
 async function main(): Promise<void> {
   mkdirSync(logDir, { recursive: true });
   const data = mkdtempSync(join(tmpdir(), 'backpain-bench-'));
+  if (DATABASE) schema = await temporarySchema(DATABASE, 'bench');
   try {
     const [fhir, bare, service, noCardLog] = await Promise.all([
       startProcess('fhir', ['--experimental-websocket', join(dist, 'src/demo/fhir-main.js')], {
@@ -171,7 +176,9 @@ async function main(): Promise<void> {
     let served = 0;
     const cardsBefore = await cardsLogged(serviceBase);
     for (const w of loads) served += (await check(serviceBase, w)) * w.expected.length;
-    process.stdout.write(`bench: ${loads.length} services, ${SECONDS} s per run, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}\n`);
+    process.stdout.write(
+      `bench: ${loads.length} services, ${SECONDS} s per run, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}, store ${schema ? 'PostgreSQL' : 'PGlite (set BENCH_DATABASE_URL for PostgreSQL, as in production)'}\n`,
+    );
 
     // Warm the JIT on every workload (and the baseline) before anything is measured.
     await warm(bareUrl, loads[0]?.full ?? '{}');
@@ -207,6 +214,12 @@ async function main(): Promise<void> {
     await warm(selectUrl(`http://127.0.0.1:${noCardLog.ready}`), select.full);
     const off = log(await saturate('order-select full prefetch, card log off', 'card-log', selectUrl(`http://127.0.0.1:${noCardLog.ready}`), select.full, [noCardLog]));
     const offSteady = log(await steady('order-select full prefetch, card log off', 'card-log', selectUrl(`http://127.0.0.1:${noCardLog.ready}`), select.full, STEADY_RATE, [noCardLog]));
+    // Memory: the same saturation with V8's old generation capped, to show what the heap, not live data, costs.
+    const capped = await startProcess('service-heap-128', ['--max-old-space-size=128', ...serviceFlags(), mainJs], { env: serviceEnv(join(data, 'capped')), logDir, ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\// });
+    running.push(capped);
+    const cappedBase = `http://127.0.0.1:${capped.ready}`;
+    await warm(selectUrl(cappedBase), select.full);
+    log(await saturate('order-select full prefetch, --max-old-space-size=128', 'memory', selectUrl(cappedBase), select.full, [capped]));
     const onSteady = rows.find((r) => r.target === 'back-pain-imaging-select' && r.name.endsWith('full prefetch') && r.load.includes('steady')) as Row;
     const pair = await startProcess('cluster-2', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'cluster', '2', mainJs], { env: serviceEnv(join(data, 'cluster')), logDir, ready: /ready (\d+)/ });
     running.push(pair);
@@ -273,15 +286,16 @@ async function main(): Promise<void> {
       serviceLogLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
       serviceLogBytes: logBytes,
       serviceNodeFlags: serviceFlags(),
-      store: process.env.BENCH_DATABASE_URL ? 'postgres' : 'pglite',
+      store: schema ? 'postgres' : 'pglite',
       rows,
       targets,
     };
     writeFileSync(join(out, 'bench.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(out, 'bench.md'), `# Benchmark ${result.date}\n\nnode ${result.node}, ${result.cores} cores (${result.cpu}), ${SECONDS} s per run, service logs at ${result.serviceLogLevel} (${logBytes} bytes)\n\n${table}\n`);
+    writeFileSync(join(out, 'bench.md'), `# Benchmark ${result.date}\n\nnode ${result.node}, ${result.cores} cores (${result.cpu}), ${SECONDS} s per run, store ${result.store}, service logs at ${result.serviceLogLevel} (${logBytes} bytes)\n\n${table}\n`);
     process.stdout.write(`\nWrote ${join('bench-results', 'bench.json')} and bench.md; service logs in bench-results/logs/.\n`);
   } finally {
     await Promise.all(running.map((r) => r.stop()));
+    await schema?.drop();
     rmSync(data, { recursive: true, force: true });
   }
 }
