@@ -23,18 +23,15 @@ const ORDINAL_VALUE = 'http://hl7.org/fhir/StructureDefinition/ordinalValue';
 const MIN_VALUE = 'http://hl7.org/fhir/StructureDefinition/minValue';
 const MAX_VALUE = 'http://hl7.org/fhir/StructureDefinition/maxValue';
 
+/** What every published Questionnaire says about itself, from its entry in rules/instruments.json. */
+function questionnaireHeader(q: { id: string; url: string; title: string; description: string }): Questionnaire {
+  return { resourceType: 'Questionnaire', id: q.id, url: q.url, name: machineName(q.id), title: q.title, status: 'active', subjectType: ['Patient'], description: q.description };
+}
+
 export function startBackQuestionnaire(instruments: InstrumentsFile): Questionnaire {
   const { startBack, findingSystem } = instruments;
-  const q = startBack.questionnaire;
   return {
-    resourceType: 'Questionnaire',
-    id: q.id,
-    url: q.url,
-    name: machineName(q.id),
-    title: q.title,
-    status: 'active',
-    subjectType: ['Patient'],
-    description: q.description,
+    ...questionnaireHeader(startBack.questionnaire),
     item: startBack.items.map((item): QuestionnaireItem => {
       // R4 allows answerOption only on choice items (que-5): items 1-8 are booleans, true = agree.
       if (item.type === 'boolean') return { linkId: item.linkId, text: item.text, type: 'boolean', required: true };
@@ -54,16 +51,8 @@ export function startBackQuestionnaire(instruments: InstrumentsFile): Questionna
 
 export function scopicQuestionnaire(instruments: InstrumentsFile): Questionnaire {
   const { scopic, findingSystem } = instruments;
-  const q = scopic.questionnaire;
   return {
-    resourceType: 'Questionnaire',
-    id: q.id,
-    url: q.url,
-    name: machineName(q.id),
-    title: q.title,
-    status: 'active',
-    subjectType: ['Patient'],
-    description: q.description,
+    ...questionnaireHeader(scopic.questionnaire),
     item: scopic.items.map(
       (item): QuestionnaireItem => ({
         linkId: item.code,

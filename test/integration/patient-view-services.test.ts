@@ -4,16 +4,15 @@
  * cards suggest checked as complete R4 referrals.
  */
 import type { ServiceRequest } from 'fhir/r4.js';
-import type { Card } from '../../src/cards/types.js';
 import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
 import { SERVICES } from '../../src/hooks/services.js';
 import { scenarioBundle } from '../../src/scenarios/bundle.js';
 import { readScenarios } from '../../src/scenarios/load.js';
-import { DEMO_USER, scenarioRequest } from '../../src/scenarios/requests.js';
+import { DEMO_USER } from '../../src/scenarios/requests.js';
 import type { Scenario } from '../../src/scenarios/schema.js';
-import { knowledge, post, startService, type RunningService } from '../support/harness.js';
+import { expectSameCardsEveryWay, type CardsBody } from '../support/every-way.js';
+import { knowledge, startService, type RunningService } from '../support/harness.js';
 import { r4Errors } from '../support/r4.js';
-import { assertCdsResponse, ruleIds } from '../support/spec.js';
 
 const scenarios = readScenarios();
 const patientView = SERVICES.filter((s) => s.hook === 'patient-view');
@@ -34,11 +33,6 @@ afterAll(async () => {
   await fhir?.close();
 });
 
-type CardsBody = { cards: Card[] };
-
-function content(body: CardsBody): string {
-  return JSON.stringify(body).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'uuid');
-}
 
 /** A suggested referral must be one the patient does not already have: same code, open, or authored in the last year. */
 function alreadyHas(scenario: Scenario, suggested: ServiceRequest): string | undefined {
@@ -122,24 +116,7 @@ describe('discovery', () => {
 describe.each(scenarios.filter((s) => patientView.some((p) => s.expect[p.id] !== undefined)).map((s) => [s.id, s] as const))('scenario %s', (_id, scenario) => {
   const cases = patientView.filter((s) => scenario.expect[s.id] !== undefined);
   test.each(cases.map((s) => [s.id, s] as const))('%s: same cards with full, partial and no prefetch', async (_sid, svc) => {
-    service.setNow(new Date(scenario.now));
-    const keys = Object.keys(svc.prefetch);
-    const modes = {
-      full: scenarioRequest(scenario, svc, { prefetch: 'all' }),
-      partial: scenarioRequest(scenario, svc, { prefetch: keys.filter((_, i) => i % 2 === 1), fhirServer: fhir.url, accessToken: TOKEN }),
-      fetched: scenarioRequest(scenario, svc, { prefetch: 'none', fhirServer: fhir.url, accessToken: TOKEN }),
-    };
-    const answers: Record<string, CardsBody> = {};
-    for (const [mode, request] of Object.entries(modes)) {
-      const res = await post(`${service.url}/cds-services/${svc.id}`, request);
-      expect({ mode, status: res.status }).toEqual({ mode, status: 200 });
-      assertCdsResponse(res.body);
-      answers[mode] = res.body as CardsBody;
-      expect({ mode, rules: ruleIds(res.body as CardsBody) }).toEqual({ mode, rules: [...(scenario.expect[svc.id] ?? [])].sort() });
-    }
-    expect(content(answers.partial as CardsBody)).toBe(content(answers.full as CardsBody));
-    expect(content(answers.fetched as CardsBody)).toBe(content(answers.full as CardsBody));
-    checkSuggestions(scenario, answers.full as CardsBody);
+    checkSuggestions(scenario, await expectSameCardsEveryWay(scenario, svc, { service, fhirUrl: fhir.url, token: TOKEN, partialHalf: 1 }));
   });
 });
 
