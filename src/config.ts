@@ -107,7 +107,8 @@ const PROFILE_DEFAULTS: Record<Profile, Record<string, unknown>> = {
   production: { JWT_REQUIRED: true, FHIR_HTTPS_ONLY: true, DEMO_FHIR: false, DEMO_SYNTHEA: false, FHIR_SERVER_ALLOWLIST: [] },
 };
 
-const SETTINGS = new Set(Object.keys(Schema.shape));
+/** Every setting name (environment variable or CONFIG_FILE key). */
+export const SETTINGS: ReadonlySet<string> = new Set(Object.keys(Schema.shape));
 
 export class ConfigError extends Error {}
 

@@ -1,24 +1,20 @@
 /**
- * `npm start`: the CDS service with its embedded defaults, plus the demo FHIR server seeded with
- * the scenario patients (dates moved to today) and, in the background, the Synthea sample, and the
- * feedback store (PGlite under ./data unless DATABASE_URL names a PostgreSQL server).
+ * `npm start`: the CDS service with its embedded defaults, plus (demo profile) the demo FHIR server
+ * seeded with the scenario patients and, in the background, the Synthea sample, and the feedback
+ * store (PGlite under ./data unless DATABASE_URL names a PostgreSQL server). The production entry
+ * point too (docker/Dockerfile): the demo modules are imported only when DEMO_FHIR is on.
  */
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig } from './config.js';
-import { startFhirServer, type RunningFhirServer } from './fhir-server/server.js';
-import { readSyntheaArchive } from './fhir-server/load.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import type { Demo } from './demo/start.js';
 import { createApp, protectionOf } from './http/app.js';
+import { DatabaseReplayStore } from './http/auth/database-replay-store.js';
 import { shutDown } from './http/shutdown.js';
 import { KnowledgeError } from './knowledge/load.js';
 import { watchKnowledge } from './knowledge/watch.js';
 import { startFeedback } from './feedback/index.js';
-import { createLogger } from './log.js';
-import { scenarioBundle, shiftScenario, shiftToToday } from './scenarios/bundle.js';
-import { readScenarios } from './scenarios/load.js';
-import { scenarioRequest } from './scenarios/requests.js';
-import { SERVICES } from './hooks/services.js';
+import { createLogger, type Logger } from './log.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -26,38 +22,15 @@ async function main(): Promise<void> {
   // Hot reload: edits to rules/ and cards/ go live without a restart; a broken edit is rejected and logged.
   const live = watchKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR }, logger);
 
-  let fhir: RunningFhirServer | undefined;
-  let example: string | undefined;
-  let patientViewExample: string | undefined;
-  if (config.DEMO_FHIR) {
-    fhir = await startFhirServer({ port: config.FHIR_PORT, host: config.HOST });
-    const today = new Date();
-    const scenarios = readScenarios();
-    await fhir.load(scenarios.map((s) => scenarioBundle(s, shiftToToday(s, today))));
-    logger.info('demo FHIR server seeded', { scenarios: scenarios.length });
-    const sample = scenarios.find((s) => s.id === 'imaging-defer-acute-41-days');
-    const service = SERVICES.find((s) => s.id === 'back-pain-imaging-select');
-    if (sample && service) {
-      const request = scenarioRequest(shiftScenario(sample, shiftToToday(sample, today)), service, { prefetch: 'none', fhirServer: fhir.url });
-      example = JSON.stringify(request);
-    }
-    const fastTrack = scenarios.find((s) => s.id === 'sciatica-fast-track-medium-4-items-42-days');
-    const stratified = SERVICES.find((s) => s.id === 'back-pain-stratified-care');
-    if (fastTrack && stratified) {
-      patientViewExample = JSON.stringify(scenarioRequest(shiftScenario(fastTrack, shiftToToday(fastTrack, today)), stratified, { prefetch: 'none', fhirServer: fhir.url }));
-    }
-    if (config.DEMO_SYNTHEA && existsSync(config.SYNTHEA_ARCHIVE)) {
-      const running = fhir;
-      // Synthea's 69,000 resources take seconds to load; the service is useful before that.
-      void running
-        .load(readSyntheaArchive(config.SYNTHEA_ARCHIVE))
-        .then((s) => logger.info('demo FHIR server loaded the Synthea sample', { bundles: s.bundles, entries: s.entries }))
-        .catch((err: Error) => logger.error('Synthea sample not loaded', { error: err.name, message: err.message }));
-    }
-  }
+  const demo = config.DEMO_FHIR ? await startDemo(config, logger) : undefined;
+  const fhir = demo?.fhir;
+  const example = demo?.example;
+  const patientViewExample = demo?.patientViewExample;
 
   const feedback = await startFeedback({ config, logger, knowledge: live.current });
-  const app = createApp({ config, knowledge: live.current, knowledgeStatus: live.status, logger, onCards: feedback.onCards, routes: feedback.routes });
+  // Used JWT ids live in the same database, so a token replayed to another replica is refused too.
+  const replayStore = new DatabaseReplayStore(feedback.db);
+  const app = createApp({ config, knowledge: live.current, knowledgeStatus: live.status, logger, onCards: feedback.onCards, routes: feedback.routes, replayStore });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
@@ -91,6 +64,7 @@ async function main(): Promise<void> {
     live.close();
     // In-flight requests finish first, then the card log is written out and the store closed.
     void shutDown({ server, drain: protection.drain, inFlight: protection.inFlight, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, logger })
+      .then(() => replayStore.settled())
       .then(() => feedback.close())
       .catch((err: Error) => logger.error('shutdown did not finish cleanly', { error: err.name, message: err.message }))
       .then(() => fhir?.close())
@@ -101,6 +75,24 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** The demo's packages (@medplum/*) are not in the production image, and need --experimental-websocket on Node 20. */
+async function startDemo(config: Config, logger: Logger): Promise<Demo> {
+  let demo: typeof import('./demo/start.js');
+  try {
+    demo = await import('./demo/start.js');
+  } catch (err) {
+    const message = err instanceof Error ? err.message : '';
+    const why = /WebSocket is not defined/.test(message)
+      ? 'run node with --experimental-websocket (npm start does)'
+      : /@medplum\//.test(message) && (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND'
+        ? 'its packages (@medplum/*) are not installed (the production image leaves them out)'
+        : undefined;
+    if (!why) throw err;
+    throw new ConfigError(`Invalid configuration:\n  DEMO_FHIR: the demo FHIR server cannot start: ${why}. Set DEMO_FHIR=false to run without it.`);
+  }
+  return demo.startDemo(config, logger);
 }
 
 main().catch((err: unknown) => {

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { cardsCommand } from './commands/cards.js';
 import { explainCommand } from './commands/explain.js';
+import { k8sKnowledgeCommand } from './commands/k8s-knowledge.js';
 import { schemasCommand } from './commands/schemas.js';
 import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
@@ -60,6 +61,13 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--out <dir>', 'folder to write to (default: rules/schemas/)')
     .option('--json', 'print JSON for machines instead of text')
     .action((options) => setExit(schemasCommand(options, io)));
+
+  knowledgeOptions(program.command('k8s-knowledge'))
+    .description('write the rule, value set and card files into the Kubernetes ConfigMap (docker/k8s/knowledge-configmap.yaml) and the Deployment\'s volume items')
+    .option('--check', 'only check that the manifests hold the current files')
+    .option('--dir <dir>', 'the manifests folder (default: docker/k8s/)')
+    .addHelpText('after', '\nThen: kubectl apply -k docker/k8s. Every pod hot-reloads the new files within about a minute.')
+    .action((options) => setExit(k8sKnowledgeCommand(options, io)));
 
   return program;
 }

@@ -46,4 +46,18 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX feedback_received_at ON feedback (received_at)',
     ],
   },
+  {
+    id: 3,
+    name: 'jwt replay',
+    statements: [
+      // Used JWT ids, shared by every replica (src/http/auth/database-replay-store.ts); rows of expired tokens are deleted.
+      `CREATE TABLE jwt_replay (
+        iss text NOT NULL,
+        jti text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (iss, jti)
+      )`,
+      'CREATE INDEX jwt_replay_expires_at ON jwt_replay (expires_at)',
+    ],
+  },
 ];

@@ -3,7 +3,7 @@
  * base when the files change. A request keeps the knowledge base it started with, so a swap never
  * fails one in flight. A change that does not load is rejected and logged; the last good set stays.
  */
-import { watch, readdirSync, type FSWatcher } from 'node:fs';
+import { watch, readdirSync, realpathSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
@@ -47,7 +47,8 @@ export function watchKnowledge(dirs: KnowledgeDirs, logger: Logger): LiveKnowled
   let live = loadKnowledge(dirs);
   let lastReload: KnowledgeStatus['lastReload'];
   let lastError: KnowledgeStatus['lastError'];
-  const watchers = new Map<string, FSWatcher>();
+  /** By folder path; `real` is where the path led when the watch began. */
+  const watchers = new Map<string, { watcher: FSWatcher; real: string }>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
@@ -80,25 +81,34 @@ export function watchKnowledge(dirs: KnowledgeDirs, logger: Logger): LiveKnowled
   }
 
   // One non-recursive watcher per folder: recursive fs.watch on Linux is new in Node 20 and misses folders made later.
+  // A watch follows the folder it found, not the path: when the path now leads elsewhere (a symlink
+  // swapped, as Kubernetes does when a mounted ConfigMap changes), the folder is watched again.
   function syncWatchers(): void {
     if (closed) return;
-    const wanted = new Set([...foldersUnder(dirs.rulesDir), ...foldersUnder(dirs.cardsDir)]);
+    const wanted = new Map<string, string>();
+    for (const dir of [...foldersUnder(dirs.rulesDir), ...foldersUnder(dirs.cardsDir)]) {
+      try {
+        wanted.set(dir, realpathSync(dir));
+      } catch {
+        // Gone between listing and resolving: the next change lists the folders again.
+      }
+    }
     for (const [dir, w] of watchers) {
-      if (!wanted.has(dir)) {
-        w.close();
+      if (wanted.get(dir) !== w.real) {
+        w.watcher.close();
         watchers.delete(dir);
       }
     }
-    for (const dir of wanted) {
+    for (const [dir, real] of wanted) {
       if (watchers.has(dir)) continue;
       try {
         const w = watch(dir, { persistent: false }, changed);
         w.on('error', () => {
           w.close();
-          watchers.delete(dir);
+          if (watchers.get(dir)?.watcher === w) watchers.delete(dir);
           changed();
         });
-        watchers.set(dir, w);
+        watchers.set(dir, { watcher: w, real });
       } catch (err) {
         logger.warn('cannot watch a knowledge folder; changes there need a restart', { dir, message: (err as Error).message });
       }
@@ -119,7 +129,7 @@ export function watchKnowledge(dirs: KnowledgeDirs, logger: Logger): LiveKnowled
     close() {
       closed = true;
       clearTimeout(timer);
-      for (const w of watchers.values()) w.close();
+      for (const w of watchers.values()) w.watcher.close();
       watchers.clear();
     },
   };
