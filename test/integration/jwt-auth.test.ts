@@ -50,6 +50,10 @@ afterAll(async () => {
   await evil.close();
 });
 
+/** Another service with JWT required and one trusted issuer, for tests that need their own settings. */
+const jwtService = (jwksPath: string, extra: Record<string, string>): Promise<RunningService> =>
+  startService({ JWT_REQUIRED: 'true', PUBLIC_BASE_URL: PUBLIC, JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwksUrl: `${jwks.url}/${jwksPath}` }]), ...extra });
+
 const body = (): Record<string, unknown> => scenarioRequest(scenario, select, { prefetch: 'all' });
 
 async function call(token: string | undefined, path = `/cds-services/${SELECT}`, init: RequestInit = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
@@ -209,12 +213,7 @@ test('unknown kids refresh the JWKS at most once per cooldown', async () => {
 });
 
 test('a rotated key is found by refetching the JWKS once the cooldown has passed', async () => {
-  const fresh = await startService({
-    JWT_REQUIRED: 'true',
-    PUBLIC_BASE_URL: PUBLIC,
-    JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwksUrl: `${jwks.url}/rotating.json` }]),
-    JWKS_COOLDOWN_MS: '0',
-  });
+  const fresh = await jwtService('rotating.json', { JWKS_COOLDOWN_MS: '0' });
   try {
     jwks.keys = [es.publicJwk];
     const first = await fetch(`${fresh.url}/cds-services`, { headers: { authorization: `Bearer ${await mintToken({ key: es, iss: ISS, aud: `${PUBLIC}/cds-services` })}` } });
@@ -245,12 +244,7 @@ test('failures are counted by reason in /metrics', async () => {
 });
 
 test('too many failed authentications from one address: 429', async () => {
-  const strict = await startService({
-    JWT_REQUIRED: 'true',
-    PUBLIC_BASE_URL: PUBLIC,
-    JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwksUrl: `${jwks.url}/jwks.json` }]),
-    AUTH_FAILURES_PER_MINUTE: '3',
-  });
+  const strict = await jwtService('jwks.json', { AUTH_FAILURES_PER_MINUTE: '3' });
   try {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await fetch(`${strict.url}/cds-services`)).status);
@@ -261,12 +255,7 @@ test('too many failed authentications from one address: 429', async () => {
 });
 
 test('many concurrent good requests from one address are never counted as failed authentications', async () => {
-  const strict = await startService({
-    JWT_REQUIRED: 'true',
-    PUBLIC_BASE_URL: PUBLIC,
-    JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwksUrl: `${jwks.url}/jwks.json` }]),
-    AUTH_FAILURES_PER_MINUTE: '3',
-  });
+  const strict = await jwtService('jwks.json', { AUTH_FAILURES_PER_MINUTE: '3' });
   try {
     const tokens = await Promise.all(Array.from({ length: 40 }, () => token({ aud: `${PUBLIC}/cds-services` })));
     const statuses = await Promise.all(tokens.map(async (t) => (await fetch(`${strict.url}/cds-services`, { headers: { authorization: `Bearer ${t}` } })).status));
