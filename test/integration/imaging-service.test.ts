@@ -2,30 +2,26 @@
  * The lumbar imaging services end to end: the real service over HTTP, the real FHIR server over
  * HTTP, every scenario patient through full, partial and no prefetch.
  */
-import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
+import type { RunningFhirServer } from '../../src/fhir-server/server.js';
 import { SERVICES } from '../../src/hooks/services.js';
-import { scenarioBundle } from '../../src/scenarios/bundle.js';
 import { readScenarios } from '../../src/scenarios/load.js';
-import { expectSameCardsEveryWay } from '../support/every-way.js';
-import { startService, type RunningService } from '../support/harness.js';
+import { expectSameCardsEveryWay, startScenarioWorld, type ScenarioWorld } from '../support/every-way.js';
+import type { RunningService } from '../support/harness.js';
 
 const scenarios = readScenarios();
 const imagingServices = SERVICES.filter((s) => s.hook === 'order-select' || s.hook === 'order-sign');
 const TOKEN = 'test-bearer-token-9f2c';
 
+let world: ScenarioWorld;
 let fhir: RunningFhirServer;
 let service: RunningService;
 
 beforeAll(async () => {
-  fhir = await startFhirServer({ port: 0 });
-  await fhir.load(scenarios.map((s) => scenarioBundle(s)));
-  service = await startService();
+  world = await startScenarioWorld(scenarios);
+  ({ fhir, service } = world);
 });
 
-afterAll(async () => {
-  await service?.close();
-  await fhir?.close();
-});
+afterAll(() => world?.close());
 
 describe('discovery', () => {
   test('lists the imaging services with 2.0 prefetch tokens only', async () => {

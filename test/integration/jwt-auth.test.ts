@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
 import { SERVICES } from '../../src/hooks/services.js';
 import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
 import { scenarioRequest } from '../../src/scenarios/requests.js';
-import { startService, type RunningService } from '../support/harness.js';
+import { readResponse, startService, type RunningService } from '../support/harness.js';
 import { mintToken, startJwksServer, testKey, unsignedToken, type JwksServer, type TestKey } from '../support/jwt.js';
 import { assertCdsResponse, assertOperationOutcome } from '../support/spec.js';
 
@@ -64,14 +64,7 @@ async function call(token: string | undefined, path = `/cds-services/${SELECT}`,
     ...(method === 'POST' ? { body: JSON.stringify(body()) } : {}),
     ...init,
   });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // keep text
-  }
-  return { status: res.status, body: parsed, headers: res.headers };
+  return readResponse(res);
 }
 
 const token = (o: Partial<Parameters<typeof mintToken>[0]> = {}): Promise<string> => mintToken({ key: es, iss: ISS, aud: selectAud, ...o });

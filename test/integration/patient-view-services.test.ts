@@ -4,14 +4,13 @@
  * cards suggest checked as complete R4 referrals.
  */
 import type { ServiceRequest } from 'fhir/r4.js';
-import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
+import type { RunningFhirServer } from '../../src/fhir-server/server.js';
 import { SERVICES } from '../../src/hooks/services.js';
-import { scenarioBundle } from '../../src/scenarios/bundle.js';
 import { readScenarios } from '../../src/scenarios/load.js';
 import { DEMO_USER } from '../../src/scenarios/requests.js';
 import type { Scenario } from '../../src/scenarios/schema.js';
-import { expectSameCardsEveryWay, type CardsBody } from '../support/every-way.js';
-import { knowledge, startService, type RunningService } from '../support/harness.js';
+import { expectSameCardsEveryWay, startScenarioWorld, type CardsBody, type ScenarioWorld } from '../support/every-way.js';
+import { knowledge, type RunningService } from '../support/harness.js';
 import { r4Errors } from '../support/r4.js';
 
 const scenarios = readScenarios();
@@ -19,19 +18,16 @@ const patientView = SERVICES.filter((s) => s.hook === 'patient-view');
 const TOKEN = 'test-bearer-token-5d1e';
 const DAY_MS = 86_400_000;
 
+let world: ScenarioWorld;
 let fhir: RunningFhirServer;
 let service: RunningService;
 
 beforeAll(async () => {
-  fhir = await startFhirServer({ port: 0 });
-  await fhir.load(scenarios.map((s) => scenarioBundle(s)));
-  service = await startService();
+  world = await startScenarioWorld(scenarios);
+  ({ fhir, service } = world);
 });
 
-afterAll(async () => {
-  await service?.close();
-  await fhir?.close();
-});
+afterAll(() => world?.close());
 
 
 /** A suggested referral must be one the patient does not already have: same code, open, or authored in the last year. */

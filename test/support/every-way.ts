@@ -4,10 +4,12 @@
  * expected rule ids, and all three saying the same thing.
  */
 import type { Card } from '../../src/cards/types.js';
+import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
+import { scenarioBundle } from '../../src/scenarios/bundle.js';
 import type { ServiceDefinition } from '../../src/hooks/services.js';
 import { scenarioRequest } from '../../src/scenarios/requests.js';
 import type { Scenario } from '../../src/scenarios/schema.js';
-import { post, type RunningService } from './harness.js';
+import { post, startService, type RunningService } from './harness.js';
 import { assertCdsResponse, ruleIds } from './spec.js';
 
 export type CardsBody = { cards: Card[] };
@@ -46,4 +48,25 @@ export async function expectSameCardsEveryWay(scenario: Scenario, svc: ServiceDe
   expect(content(answers.partial as CardsBody)).toBe(content(full));
   expect(content(answers.fetched as CardsBody)).toBe(content(full));
   return full;
+}
+
+export interface ScenarioWorld {
+  fhir: RunningFhirServer;
+  service: RunningService;
+  close(): Promise<void>;
+}
+
+/** The real FHIR server loaded with every scenario patient (dates as written), and the service beside it. */
+export async function startScenarioWorld(scenarios: readonly Scenario[]): Promise<ScenarioWorld> {
+  const fhir = await startFhirServer({ port: 0 });
+  await fhir.load(scenarios.map((s) => scenarioBundle(s)));
+  const service = await startService();
+  return {
+    fhir,
+    service,
+    async close() {
+      await service.close();
+      await fhir.close();
+    },
+  };
 }

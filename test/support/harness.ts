@@ -63,12 +63,17 @@ export async function post(url: string, body: unknown, headers: Record<string, s
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+  return readResponse(res);
+}
+
+/** Status, headers and body; a body that is not JSON stays text so the assertion shows it. */
+export async function readResponse(res: Response): Promise<{ status: number; body: unknown; headers: Headers }> {
   const text = await res.text();
   let parsed: unknown = text;
   try {
     parsed = JSON.parse(text);
   } catch {
-    // Leave non-JSON bodies as text so the assertion shows them.
+    // Not JSON: keep the text.
   }
   return { status: res.status, body: parsed, headers: res.headers };
 }
