@@ -14,13 +14,34 @@ function shorten(summary: string): string {
   return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), 1))}…`;
 }
 
+/**
+ * Fills a suggested resource. CDS Hooks and FHIR both forbid null and empty arrays, so a null in the
+ * template, or a list variable with nothing in it, leaves its field out instead.
+ */
 function fillDeep(value: unknown, scope: CardScope): unknown {
-  if (typeof value === 'string') return listValue(value, scope) ?? fill(value, scope);
-  if (Array.isArray(value)) return value.map((v) => fillDeep(v, scope));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillDeep(v, scope)]));
+  if (typeof value === 'string') {
+    // A list's items come from the record: they are data, never filled as templates.
+    const list = listValue(value, scope);
+    if (list === undefined) return fill(value, scope);
+    return list.length ? list : undefined;
   }
-  return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const v of value) {
+      const filled = fillDeep(v, scope);
+      if (filled !== undefined) out.push(filled);
+    }
+    return out.length ? out : undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const filled = fillDeep(v, scope);
+      if (filled !== undefined) out[k] = filled;
+    }
+    return out;
+  }
+  return value ?? undefined;
 }
 
 /** `offered(i)` says whether suggestion i passes its offerWhen conditions; suggestions without offerWhen are always offered. */

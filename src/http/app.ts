@@ -6,6 +6,7 @@ import { SERVICES, type ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import type { KnowledgeStatus } from '../knowledge/watch.js';
 import type { Logger } from '../log.js';
+import { afterResponse } from './after-response.js';
 import { artifactsRouter } from './artifacts.js';
 import { previewRouter } from '../preview/router.js';
 import type { AuthLocals } from './auth/middleware.js';
@@ -55,7 +56,8 @@ function requestLog(logger: Logger) {
     res.set('X-Request-Id', requestId);
     // The line is only built when it will be written (LOG_LEVEL may be warn or silent).
     if (!logger.isInfoEnabled()) return next();
-    res.on('finish', () => {
+    afterResponse(res, () => {
+      if (!res.writableFinished) return;
       const { service, rules } = res.locals as CallLog;
       logger.info('request', {
         requestId,

@@ -6,6 +6,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import { metrics } from '../metrics.js';
+import { afterResponse } from './after-response.js';
 import type { AuthLocals } from './auth/middleware.js';
 import { HttpError } from './operation-outcome.js';
 
@@ -65,8 +66,8 @@ export function authFailureLimit(perMinute: number): ((req: Request, res: Respon
       metrics.rejected.inc({ reason: 'auth-rate-limit' });
       return next(tooMany(Math.max(1, Math.ceil((window.resetAt - now) / 1000))));
     }
-    res.once('finish', () => {
-      if (res.statusCode !== 401) return;
+    afterResponse(res, () => {
+      if (!res.writableFinished || res.statusCode !== 401) return;
       const at = Date.now();
       const w = failures.get(key);
       if (!w || w.resetAt <= at) failures.set(key, { count: 1, resetAt: at + MINUTE_MS });
@@ -123,15 +124,10 @@ export function overloadGuard(options: OverloadOptions): OverloadGuard {
       if (options.maxEventLoopLagMs > 0 && lag > options.maxEventLoopLagMs) return shed('event-loop-lag', next);
       inFlight++;
       metrics.inFlight.inc();
-      let done = false;
-      const finish = (): void => {
-        if (done) return;
-        done = true;
+      afterResponse(res, () => {
         inFlight--;
         metrics.inFlight.dec();
-      };
-      res.once('finish', finish);
-      res.once('close', finish);
+      });
       next();
     },
     drain() {

@@ -1,6 +1,7 @@
 /** Counts every answer by route, service and status, and serves the registry at GET /metrics. */
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { metrics } from '../metrics.js';
+import { afterResponse } from './after-response.js';
 import type { CallLog } from './service-call.js';
 
 /** Routes as patterns, so a metric never has one series per path someone typed. */
@@ -12,9 +13,10 @@ function routeOf(path: string): string {
   return 'other';
 }
 
-export function countRequests(req: Request, res: Response, next: NextFunction): void {
+export function countRequests(req: Request, res: Response): void {
   const started = process.hrtime.bigint();
-  res.once('finish', () => {
+  afterResponse(res, () => {
+    if (!res.writableFinished) return;
     const { service, rules } = res.locals as CallLog;
     const route = routeOf(req.path);
     const labels = { route, service: service ?? '' };
@@ -22,7 +24,6 @@ export function countRequests(req: Request, res: Response, next: NextFunction): 
     metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     if (service && res.statusCode === 200) for (const rule of rules ?? []) metrics.cards.inc({ service, rule });
   });
-  next();
 }
 
 export async function metricsEndpoint(_req: Request, res: Response): Promise<void> {

@@ -16,9 +16,11 @@ import { metrics } from '../metrics.js';
 import { createJwtVerifier } from './auth/jwt-verifier.js';
 import { jwtAuth } from './auth/middleware.js';
 import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
+import { chain } from './chain.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
 import { authFailureLimit, clientRateLimit, overloadGuard } from './limits.js';
 import { countRequests, metricsEndpoint } from './metrics.js';
+import { headersOf, setHeaders, staticHeaders } from './security-headers.js';
 
 export interface ProtectDeps {
   config: Config;
@@ -41,8 +43,10 @@ export interface Protection {
   close(): void;
 }
 
+// Pages served by other modules set their own CSP; the API sets the strictest one.
+const SECURITY_HEADERS = headersOf(helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } }));
 /** A JSON API needs no scripts, styles or frames: forbid them all, so a reflected value can do nothing. */
-const apiCsp = helmet.contentSecurityPolicy({ useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } });
+const apiCsp = staticHeaders(headersOf(helmet.contentSecurityPolicy({ useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } })));
 
 export function protect(app: express.Express, deps: ProtectDeps): Protection {
   const { config, logger } = deps;
@@ -77,13 +81,12 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
 
   return {
     mount() {
-      app.use(countRequests);
-      app.use((_req, res, next) => {
-        if (draining) res.set('Connection', 'close');
+      app.use((req, res, next) => {
+        countRequests(req, res);
+        if (draining) res.setHeader('Connection', 'close');
+        setHeaders(res, SECURITY_HEADERS);
         next();
       });
-      // Pages served by other modules set their own CSP; the API sets the strictest one below.
-      app.use(helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } }));
       app.use(
         healthRoutes({
           knowledge: deps.knowledge,
@@ -95,8 +98,8 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
       );
       app.get('/metrics', apiCsp, metricsEndpoint);
       // Discovery, every service and every service's feedback endpoint, matched by path prefix.
-      const chain = [apiCsp, guard.middleware, authFailureLimit(config.AUTH_FAILURES_PER_MINUTE), auth, clientRateLimit(config.RATE_LIMIT_PER_MINUTE)];
-      app.use('/cds-services', ...chain.filter((m): m is NonNullable<typeof m> => m !== undefined));
+      const guards = [apiCsp, guard.middleware, authFailureLimit(config.AUTH_FAILURES_PER_MINUTE), auth, clientRateLimit(config.RATE_LIMIT_PER_MINUTE)];
+      app.use('/cds-services', chain(...guards.filter((m): m is NonNullable<typeof m> => m !== undefined)));
     },
     checkFhirServer: (url) => checkFhirServer(url, allowlist, config.FHIR_HTTPS_ONLY),
     fetchPolicy,

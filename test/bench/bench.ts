@@ -158,7 +158,7 @@ async function main(): Promise<void> {
   const data = mkdtempSync(join(tmpdir(), 'backpain-bench-'));
   if (DATABASE) schema = await temporarySchema(DATABASE, 'bench');
   try {
-    const [fhir, bare, service, noCardLog] = await Promise.all([
+    const [fhir, bare, service, noCardLog, pipelineOnly] = await Promise.all([
       startProcess('fhir', ['--experimental-websocket', join(dist, 'src/demo/fhir-main.js')], {
         env: { PATH: process.env.PATH ?? '', FHIR_PORT: '0', HOST: '127.0.0.1', DEMO_SYNTHEA: 'false', LOG_LEVEL: 'warn' },
         logDir,
@@ -167,8 +167,9 @@ async function main(): Promise<void> {
       startProcess('bare', [join(dist, 'test/bench/servers.js'), 'bare'], { env: { PATH: process.env.PATH ?? '' }, logDir, ready: /ready (\d+)/ }),
       startProcess('service', [...serviceFlags(), mainJs], { env: serviceEnv(join(data, 'single')), logDir, ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\// }),
       startProcess('no-card-log', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'no-card-log'], { env: serviceEnv(join(data, 'none')), logDir, ready: /ready (\d+)/ }),
+      startProcess('pipeline-only', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'pipeline-only'], { env: serviceEnv(join(data, 'pipeline')), logDir, ready: /ready (\d+)/ }),
     ]);
-    running.push(fhir, bare, service, noCardLog);
+    running.push(fhir, bare, service, noCardLog, pipelineOnly);
     const serviceBase = `http://127.0.0.1:${service.ready}`;
     const bareUrl = `http://127.0.0.1:${bare.ready}/cds-services/back-pain-imaging-select`;
     const loads = workloads(fhir.ready);
@@ -214,6 +215,9 @@ async function main(): Promise<void> {
     await warm(selectUrl(`http://127.0.0.1:${noCardLog.ready}`), select.full);
     const off = log(await saturate('order-select full prefetch, card log off', 'card-log', selectUrl(`http://127.0.0.1:${noCardLog.ready}`), select.full, [noCardLog]));
     const offSteady = log(await steady('order-select full prefetch, card log off', 'card-log', selectUrl(`http://127.0.0.1:${noCardLog.ready}`), select.full, STEADY_RATE, [noCardLog]));
+    // The floor: the hook handler alone behind express's body parser, so the cost of the production stack shows apart from the hook's own.
+    await warm(selectUrl(`http://127.0.0.1:${pipelineOnly.ready}`), select.full);
+    const floor = log(await saturate('order-select full prefetch, hook handler alone', 'floor', selectUrl(`http://127.0.0.1:${pipelineOnly.ready}`), select.full, [pipelineOnly]));
     // Memory: the same saturation with V8's old generation capped, to show what the heap, not live data, costs.
     const capped = await startProcess('service-heap-128', ['--max-old-space-size=128', ...serviceFlags(), mainJs], { env: serviceEnv(join(data, 'capped')), logDir, ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\// });
     running.push(capped);
@@ -249,6 +253,7 @@ async function main(): Promise<void> {
       // A request still in flight when autocannon stops is answered (and logged) but not counted: a few extra are fine, a missing one is not.
       cardLog: { logged, answered: served, lost: Math.max(0, served - logged), ok: logged >= served },
       cardLogCost: { onReqPerSec: one.reqPerSec, offReqPerSec: off.reqPerSec, onP99AtSteady: onSteady.p99, offP99AtSteady: offSteady.p99 },
+      handlerAloneVsBare: Math.round((floor.reqPerSec / bareRate) * 100) / 100,
     };
 
     const table = [
@@ -272,6 +277,7 @@ async function main(): Promise<void> {
       `| largest service process RSS under load | ${maxRss} MB | < 200 MB | ${targets.rssPerProcess.ok ? 'yes' : 'NO'} |`,
       `| cards logged / cards answered (single process, whole run) | ${logged} / ${served} | none lost | ${targets.cardLog.ok ? 'yes' : 'NO'} |`,
       `| card log on / off (order-select full prefetch, saturation; p99 at ${STEADY_RATE} req/s) | ${one.reqPerSec} / ${off.reqPerSec} req/s; ${onSteady.p99} / ${offSteady.p99} ms | (information) | |`,
+      `| hook handler alone (express + body parser + the hook, no production stack) / bare express | ${Math.round(targets.handlerAloneVsBare * 100)}% | (information: the floor under the 60% goal) | |`,
     ].join('\n');
     process.stdout.write(`\n${table}\n`);
     const logBytes = readFileSync(service.logFile).length;

@@ -2,6 +2,8 @@
  * Processes the benchmark runs besides the service's own entry point (dist/src/main.js):
  *   bare               express parsing the same body and answering {"cards":[]}: the ceiling
  *   no-card-log        the service app as main.ts builds it, without the feedback store, to price the card log
+ *   pipeline-only      express, its JSON body parser and the service's own hook handler, nothing else: no
+ *                      security headers, guards, logs, metrics or card log. The floor under the service.
  *   cluster <n> <main> node's cluster module sharing one port among n copies of the service
  * Each prints "ready <port>" when it listens.
  */
@@ -9,7 +11,10 @@ import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { loadConfig } from '../../src/config.js';
+import { checkFhirServer, parseAllowlist } from '../../src/context/fhir-server-allowlist.js';
+import { SERVICES } from '../../src/hooks/services.js';
 import { createApp } from '../../src/http/app.js';
+import { serviceCallHandler } from '../../src/http/service-call.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import { createLogger } from '../../src/log.js';
 
@@ -31,6 +36,23 @@ if (mode === 'bare') {
   const config = loadConfig();
   const knowledge = loadKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR });
   const app = createApp({ config, knowledge: () => knowledge, logger: createLogger(config.LOG_LEVEL) });
+  const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
+} else if (mode === 'pipeline-only') {
+  const config = loadConfig();
+  const knowledge = loadKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR });
+  const app = express();
+  app.use(express.json({ limit: config.BODY_LIMIT }));
+  app.post(
+    '/cds-services/:id',
+    serviceCallHandler({
+      findService: (id) => SERVICES.find((s) => s.id === id),
+      knowledge: () => knowledge,
+      deadlineMs: config.FETCH_DEADLINE_MS,
+      now: () => new Date(),
+      checkFhirServer: (url) => checkFhirServer(url, parseAllowlist(config.FHIR_SERVER_ALLOWLIST), config.FHIR_HTTPS_ONLY),
+    }),
+  );
   const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
 } else if (mode === 'cluster' && main) {
@@ -56,6 +78,6 @@ if (mode === 'bare') {
     });
   }
 } else {
-  process.stderr.write('usage: servers.js bare | servers.js no-card-log | servers.js cluster <n> <path to dist/src/main.js>\n');
+  process.stderr.write('usage: servers.js bare | servers.js no-card-log | servers.js pipeline-only | servers.js cluster <n> <path to dist/src/main.js>\n');
   process.exit(2);
 }

@@ -270,6 +270,27 @@ describe('renderCard', () => {
     });
   });
 
+  test('a suggested resource loses nulls and empty lists (mood.evidence with no PHQ-9 or GAD-7), keeps everything else', () => {
+    const { rule, template } = ruleAndTemplate('imaging-defer');
+    const withEmpties: CardTemplate = {
+      ...template,
+      suggestions: [
+        {
+          label: 'Refer',
+          actions: [
+            {
+              type: 'create',
+              description: 'Create',
+              resource: { resourceType: 'ServiceRequest', status: 'draft', note: null, supportingInfo: '{{mood.evidence}}', category: [], code: { text: 'x', coding: [null] } },
+            },
+          ],
+        },
+      ],
+    } as unknown as CardTemplate;
+    const card = renderCard(rule, withEmpties, scope());
+    expect(card.suggestions?.[0]?.actions[0]?.resource).toEqual({ resourceType: 'ServiceRequest', status: 'draft', code: { text: 'x' } });
+  });
+
   test('rendering imaging-defer without an order throws MissingVariableError for order.display', () => {
     const { rule, template } = ruleAndTemplate('imaging-defer');
     const { order: _none, ...noOrder } = scope();

@@ -1,5 +1,4 @@
 import { cardText } from '../../cards/text.js';
-import { stripEmpty } from '../../http/spec-json.js';
 import type { CliIo } from '../io.js';
 import { callsFor, runCall, type CallOptions } from '../inputs.js';
 import { loadForCli, type KnowledgeOptions } from '../knowledge.js';
@@ -17,7 +16,7 @@ export async function cardsCommand(file: string, options: CardsOptions, io: CliI
   }
   if (options.json) {
     // Exactly what the EHR would receive from each service.
-    io.out(JSON.stringify({ results: results.map((r) => ({ service: r.service.id, response: { cards: stripEmpty(r.cards) } })) }, null, 2));
+    io.out(JSON.stringify({ results: results.map((r) => ({ service: r.service.id, response: { cards: r.cards } })) }, null, 2));
     return 0;
   }
   const blocks = results.map((r) => {
