@@ -20,6 +20,7 @@ import { shiftScenario, shiftToToday } from '../../src/scenarios/bundle.js';
 import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
 import { scenarioRequest } from '../../src/scenarios/requests.js';
 import { temporarySchema, type TemporarySchema } from '../../scripts/pg-schema.js';
+import { readDockerfile, stageEnv } from '../support/dockerfile.js';
 import { WORKLOADS } from '../../scripts/workloads.js';
 import { paced } from './paced.js';
 import { sample, startProcess, type ProcessSample, type Running } from './processes.js';
@@ -74,9 +75,13 @@ async function steady(name: string, target: string, url: string, body: string, r
   return { name, target, load: `${rate} req/s steady`, reqPerSec: r.reqPerSec, p50: r.p50, p99: r.p99, errors: r.errors, non2xx: r.non2xx, ok: r.okTotal, processes: sampler.stop() };
 }
 
+/** The container image's heap settings (docker/Dockerfile), so the service's memory is measured as deployed. */
+const IMAGE_NODE_OPTIONS = stageEnv(readDockerfile(join(projectRoot, 'docker/Dockerfile')).stage('runtime')).NODE_OPTIONS ?? '';
+
 function serviceEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '',
+    NODE_OPTIONS: IMAGE_NODE_OPTIONS,
     // The production request path without JWT (a token may be used once, and a load generator replays one).
     BACKPAIN_PROFILE: 'demo',
     DEMO_FHIR: 'false',
@@ -167,7 +172,7 @@ async function main(): Promise<void> {
       startProcess('bare', [join(dist, 'test/bench/servers.js'), 'bare'], { env: { PATH: process.env.PATH ?? '' }, logDir, ready: /ready (\d+)/ }),
       startProcess('service', [...serviceFlags(), mainJs], { env: serviceEnv(join(data, 'single')), logDir, ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\// }),
       startProcess('no-card-log', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'no-card-log'], { env: serviceEnv(join(data, 'none')), logDir, ready: /ready (\d+)/ }),
-      startProcess('pipeline-only', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'pipeline-only'], { env: serviceEnv(join(data, 'pipeline')), logDir, ready: /ready (\d+)/ }),
+      startProcess('handler-alone', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'handler-alone'], { env: serviceEnv(join(data, 'pipeline')), logDir, ready: /ready (\d+)/ }),
     ]);
     running.push(fhir, bare, service, noCardLog, pipelineOnly);
     const serviceBase = `http://127.0.0.1:${service.ready}`;
@@ -218,12 +223,12 @@ async function main(): Promise<void> {
     // The floor: the hook handler alone behind express's body parser, so the cost of the production stack shows apart from the hook's own.
     await warm(selectUrl(`http://127.0.0.1:${pipelineOnly.ready}`), select.full);
     const floor = log(await saturate('order-select full prefetch, hook handler alone', 'floor', selectUrl(`http://127.0.0.1:${pipelineOnly.ready}`), select.full, [pipelineOnly]));
-    // Memory: the same saturation with V8's old generation capped, to show what the heap, not live data, costs.
-    const capped = await startProcess('service-heap-128', ['--max-old-space-size=128', ...serviceFlags(), mainJs], { env: serviceEnv(join(data, 'capped')), logDir, ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\// });
-    running.push(capped);
-    const cappedBase = `http://127.0.0.1:${capped.ready}`;
-    await warm(selectUrl(cappedBase), select.full);
-    log(await saturate('order-select full prefetch, --max-old-space-size=128', 'memory', selectUrl(cappedBase), select.full, [capped]));
+    // Memory: the same saturation with Node's own heap sizing instead of the image's, to show what the image's setting trades.
+    const unsized = await startProcess('service-heap-unsized', [...serviceFlags(), mainJs], { env: serviceEnv(join(data, 'unsized'), { NODE_OPTIONS: '' }), logDir, ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\// });
+    running.push(unsized);
+    const unsizedBase = `http://127.0.0.1:${unsized.ready}`;
+    await warm(selectUrl(unsizedBase), select.full);
+    const heapUnsized = log(await saturate("order-select full prefetch, Node's default heap (no NODE_OPTIONS)", 'memory', selectUrl(unsizedBase), select.full, [unsized]));
     const onSteady = rows.find((r) => r.target === 'back-pain-imaging-select' && r.name.endsWith('full prefetch') && r.load.includes('steady')) as Row;
     const pair = await startProcess('cluster-2', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'cluster', '2', mainJs], { env: serviceEnv(join(data, 'cluster')), logDir, ready: /ready (\d+)/ });
     running.push(pair);
@@ -277,6 +282,7 @@ async function main(): Promise<void> {
       `| largest service process RSS under load | ${maxRss} MB | < 200 MB | ${targets.rssPerProcess.ok ? 'yes' : 'NO'} |`,
       `| cards logged / cards answered (single process, whole run) | ${logged} / ${served} | none lost | ${targets.cardLog.ok ? 'yes' : 'NO'} |`,
       `| card log on / off (order-select full prefetch, saturation; p99 at ${STEADY_RATE} req/s) | ${one.reqPerSec} / ${off.reqPerSec} req/s; ${onSteady.p99} / ${offSteady.p99} ms | (information) | |`,
+      `| the image's heap setting (${IMAGE_NODE_OPTIONS || 'none'}) against Node's default: order-select saturation, largest RSS | ${one.reqPerSec} / ${heapUnsized.reqPerSec} req/s; ${Math.max(...mb(one.processes, 'service'))} / ${Math.max(...mb(heapUnsized.processes, 'service-heap-unsized'))} MB | (information) | |`,
       `| hook handler alone (express + body parser + the hook, no production stack) / bare express | ${Math.round(targets.handlerAloneVsBare * 100)}% | (information: the floor under the 60% goal) | |`,
     ].join('\n');
     process.stdout.write(`\n${table}\n`);
@@ -292,12 +298,13 @@ async function main(): Promise<void> {
       serviceLogLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
       serviceLogBytes: logBytes,
       serviceNodeFlags: serviceFlags(),
+      serviceNodeOptions: IMAGE_NODE_OPTIONS,
       store: schema ? 'postgres' : 'pglite',
       rows,
       targets,
     };
     writeFileSync(join(out, 'bench.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(out, 'bench.md'), `# Benchmark ${result.date}\n\nnode ${result.node}, ${result.cores} cores (${result.cpu}), ${SECONDS} s per run, store ${result.store}, service logs at ${result.serviceLogLevel} (${logBytes} bytes)\n\n${table}\n`);
+    writeFileSync(join(out, 'bench.md'), `# Benchmark ${result.date}\n\nnode ${result.node}, ${result.cores} cores (${result.cpu}), ${SECONDS} s per run, store ${result.store}, service logs at ${result.serviceLogLevel} (${logBytes} bytes), service NODE_OPTIONS from the image: ${IMAGE_NODE_OPTIONS || 'none'}\n\n${table}\n`);
     process.stdout.write(`\nWrote ${join('bench-results', 'bench.json')} and bench.md; service logs in bench-results/logs/.\n`);
   } finally {
     await Promise.all(running.map((r) => r.stop()));

@@ -2,7 +2,7 @@
  * Processes the benchmark runs besides the service's own entry point (dist/src/main.js):
  *   bare               express parsing the same body and answering {"cards":[]}: the ceiling
  *   no-card-log        the service app as main.ts builds it, without the feedback store, to price the card log
- *   pipeline-only      express, its JSON body parser and the service's own hook handler, nothing else: no
+ *   handler-alone      express, its JSON body parser and the service's own hook handler, nothing else: no
  *                      security headers, guards, logs, metrics or card log. The floor under the service.
  *   cluster <n> <main> node's cluster module sharing one port among n copies of the service
  * Each prints "ready <port>" when it listens.
@@ -38,7 +38,7 @@ if (mode === 'bare') {
   const app = createApp({ config, knowledge: () => knowledge, logger: createLogger(config.LOG_LEVEL) });
   const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
-} else if (mode === 'pipeline-only') {
+} else if (mode === 'handler-alone') {
   const config = loadConfig();
   const knowledge = loadKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR });
   const app = express();
@@ -78,6 +78,6 @@ if (mode === 'bare') {
     });
   }
 } else {
-  process.stderr.write('usage: servers.js bare | servers.js no-card-log | servers.js pipeline-only | servers.js cluster <n> <path to dist/src/main.js>\n');
+  process.stderr.write('usage: servers.js bare | servers.js no-card-log | servers.js handler-alone | servers.js cluster <n> <path to dist/src/main.js>\n');
   process.exit(2);
 }

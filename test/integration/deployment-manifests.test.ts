@@ -4,6 +4,7 @@
  * value the service refuses fails here, not at 3 a.m.), ports agree with PORT, probes and health
  * checks call endpoints the real app answers, and the knowledge ConfigMap holds today's files.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -209,12 +210,13 @@ interface ComposeService {
   ports?: string[];
   profiles?: string[];
   read_only?: boolean;
-  deploy?: { replicas?: number };
+  deploy?: { replicas?: number; resources?: { limits?: { memory?: string } } };
   depends_on?: Record<string, { condition: string }>;
 }
 
+const compose = parseYaml(readFileSync(join(dockerDir, 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+
 describe('Compose (docker/compose.yaml)', () => {
-  const compose = parseYaml(readFileSync(join(dockerDir, 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
   const cds = compose.services.cds as ComposeService;
   const production = { POSTGRES_PASSWORD: 'a-password', FEEDBACK_HMAC_SECRET: 'x'.repeat(32), PUBLIC_BASE_URL: 'https://cds.example.org', JWT_ISSUERS: k8sEnv.JWT_ISSUERS as string };
   const envWith = (vars: Record<string, string>): Record<string, string> =>
@@ -271,13 +273,29 @@ describe('Dockerfile (docker/Dockerfile)', () => {
   const dockerfile = readDockerfile(join(dockerDir, 'Dockerfile'));
   const runtime = dockerfile.stage('runtime');
 
-  test('ENV holds settings only (and NODE_ENV), and with the secrets added the configuration loads in the production profile', () => {
+  test("ENV holds settings only (and Node's NODE_ENV and NODE_OPTIONS), and with the secrets added the configuration loads in the production profile", () => {
     const env = stageEnv(runtime);
-    for (const name of Object.keys(env)) expect(SETTINGS.has(name) || name === 'NODE_ENV' ? name : `${name} is not a setting`).toBe(name);
+    for (const name of Object.keys(env)) expect(SETTINGS.has(name) || name === 'NODE_ENV' || name === 'NODE_OPTIONS' ? name : `${name} is not a setting`).toBe(name);
     const config = loadConfig({ ...env, PUBLIC_BASE_URL: 'https://cds.example.org', JWT_ISSUERS: k8sEnv.JWT_ISSUERS as string });
     expect(config.BACKPAIN_PROFILE).toBe('production');
     expect(String(config.PORT)).toBe(only(runtime, 'EXPOSE').args);
     expect(config.HOST).toBe('0.0.0.0');
+  });
+
+  test("the heap NODE_OPTIONS allows (old generation and three semi-spaces) leaves room in the pod's and compose's memory limit", () => {
+    const options = stageEnv(runtime).NODE_OPTIONS ?? '';
+    const old = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+    const semi = Number(/--max-semi-space-size=(\d+)/.exec(options)?.[1]);
+    expect(old).toBeGreaterThan(0);
+    expect(semi).toBeGreaterThan(0);
+    const heap = old + 3 * semi;
+    // Code, buffers outside the heap and the database driver need the rest; a third of the limit is a fair margin.
+    expect(heap).toBeLessThanOrEqual(memoryMi(container.resources.limits.memory) * (2 / 3));
+    expect(heap).toBeLessThanOrEqual(Number.parseFloat(String((compose.services.cds as ComposeService).deploy?.resources?.limits?.memory)) * (2 / 3));
+    // Node accepts every option (a typo in NODE_OPTIONS stops the container before it logs anything).
+    const run = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit >> 20))'], { env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: options }, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(Number(run.stdout)).toBe(heap);
   });
 
   test('the HEALTHCHECK calls an endpoint the service answers', async () => {
