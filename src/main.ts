@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { Demo } from './demo/start.js';
 import { createApp, protectionOf } from './http/app.js';
+import { listen } from './http/listen.js';
 import { DatabaseReplayStore } from './http/auth/database-replay-store.js';
 import { shutDown } from './http/shutdown.js';
 import { KnowledgeError } from './knowledge/load.js';
@@ -31,9 +32,7 @@ async function main(): Promise<void> {
   // Used JWT ids live in the same database, so a token replayed to another replica is refused too.
   const replayStore = new DatabaseReplayStore(feedback.db);
   const app = createApp({ config, knowledge: live.current, knowledgeStatus: live.status, logger, onCards: feedback.onCards, routes: feedback.routes, replayStore });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
-  });
+  const server: Server = await listen(app, config.PORT, config.HOST);
   const port = (server.address() as AddressInfo).port;
   const base = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
   const lines = [

@@ -1,12 +1,13 @@
-import { createServer, request, type RequestListener, type Server } from 'node:http';
+import { Agent, createServer, request, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { afterResponse } from '../../src/http/after-response.js';
 import { chain } from '../../src/http/chain.js';
+import { listen } from '../../src/http/listen.js';
 import { headersOf } from '../../src/http/security-headers.js';
 
-async function listen(app: RequestListener): Promise<{ url: string; server: Server }> {
+async function serve(app: RequestListener): Promise<{ url: string; server: Server }> {
   const server = createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
@@ -35,7 +36,7 @@ describe('chain', () => {
     app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
       res.status(418).json({ error: err.message });
     });
-    const started = await listen(app);
+    const started = await serve(app);
     servers.push(started.server);
     const res = await fetch(started.url);
     return { status: res.status, body: await res.text() };
@@ -73,7 +74,7 @@ describe('afterResponse', () => {
     const warnings: unknown[][] = [];
     const emitWarning = process.emitWarning;
     process.emitWarning = ((...args: unknown[]) => void warnings.push(args)) as typeof process.emitWarning;
-    const { url, server } = await listen((_req, res) => {
+    const { url, server } = await serve((_req, res) => {
       afterResponse(res, () => calls.push(`first ${res.writableFinished}`));
       afterResponse(res, () => {
         throw new Error('broken callback');
@@ -97,7 +98,7 @@ describe('afterResponse', () => {
     const seen: boolean[] = [];
     let done: () => void = () => undefined;
     const ran = new Promise<void>((r) => (done = r));
-    const { url, server } = await listen((_req, res) => {
+    const { url, server } = await serve((_req, res) => {
       afterResponse(res, () => {
         seen.push(res.writableFinished);
         done();
@@ -129,5 +130,42 @@ describe('headersOf', () => {
 
   test('refuses a middleware that does not call next at once, since it cannot be flattened', () => {
     expect(() => headersOf((_req, _res, next) => void setTimeout(next, 1))).toThrow(/did not call next\(\) synchronously/);
+  });
+});
+
+describe('listen', () => {
+  test('an idle kept-alive connection is still open after Node’s default 5 s, so a load balancer reusing it gets an answer', async () => {
+    const app = express();
+    app.get('/', (_req, res) => void res.send('ok'));
+    const server = await listen(app, 0, '127.0.0.1');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (): Promise<{ body: string; reused: boolean }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/', agent }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ body, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      expect(await get()).toEqual({ body: 'ok', reused: false });
+      await new Promise((r) => setTimeout(r, 5_500));
+      expect(await get()).toEqual({ body: 'ok', reused: true });
+    } finally {
+      agent.destroy();
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 15_000);
+
+  test('a port already in use is an error, not a server that never listens', async () => {
+    const first = await listen(express(), 0, '127.0.0.1');
+    try {
+      await expect(listen(express(), (first.address() as AddressInfo).port, '127.0.0.1')).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      first.close();
+    }
   });
 });
