@@ -46,21 +46,30 @@ function valuesList(rows: number, width: number): string {
   return Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
 }
 
-async function insertCards(tx: Queryable, rows: readonly CardLogRow[]): Promise<void> {
-  const params = rows.flatMap((r) => [r.cardUuid, r.serviceId, r.ruleId, r.rulesVersion, r.hookInstanceHash, r.suggestionUuids, r.issuedAt.toISOString()]);
-  await tx.query(
-    `INSERT INTO card_log (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at)
-     VALUES ${valuesList(rows.length, 7)} ON CONFLICT (card_uuid) DO NOTHING`,
-    params,
-  );
-}
+/**
+ * One statement for the whole batch, a column an array: the same SQL text whatever the batch size,
+ * seven parameters instead of seven a row, and atomic without a transaction. Half the CPU per card
+ * of a VALUES list, which the card log pays on the request thread (docs/feedback.md).
+ */
+const INSERT_CARDS = `INSERT INTO card_log (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at)
+  SELECT card_uuid, service_id, rule_id, rules_version, hook_instance_hash, string_to_array(suggestion_uuids, ','), issued_at
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+    AS batch (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at)
+  ON CONFLICT (card_uuid) DO NOTHING`;
 
-/** Writes a batch of cards in one transaction; a card already logged is left as it is. */
+/** Writes a batch of cards, all or none; a card already logged is left as it is. */
 export async function writeCards(db: Database, rows: readonly CardLogRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await db.transaction(async (tx) => {
-    for (const part of chunks(rows, ROWS_PER_STATEMENT)) await insertCards(tx, part);
-  });
+  await db.query(INSERT_CARDS, [
+    rows.map((r) => r.cardUuid),
+    rows.map((r) => r.serviceId),
+    rows.map((r) => r.ruleId),
+    rows.map((r) => r.rulesVersion),
+    rows.map((r) => r.hookInstanceHash),
+    // uuids hold no commas, so a comma-joined list splits back exactly (an empty one to '{}').
+    rows.map((r) => r.suggestionUuids.join(',')),
+    rows.map((r) => r.issuedAt.toISOString()),
+  ]);
 }
 
 /**
