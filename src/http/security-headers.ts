@@ -8,7 +8,7 @@ import type { NextFunction, Request, Response } from 'express';
 type Middleware = (req: Request, res: Response, next: (err?: unknown) => void) => void;
 
 /** The headers a header-only middleware (like helmet's) sets, found by running it once against a recorder. */
-export function headersOf(...middlewares: Middleware[]): [string, string][] {
+export function headersOf(middleware: Middleware): [string, string][] {
   const headers = new Map<string, string>();
   const recorder = {
     setHeader(name: string, value: string | number | readonly string[]) {
@@ -20,15 +20,13 @@ export function headersOf(...middlewares: Middleware[]): [string, string][] {
     },
     getHeader: (name: string) => headers.get(name),
   };
-  for (const m of middlewares) {
-    let called = false;
-    m({ method: 'GET', headers: {} } as Request, recorder as unknown as Response, (err?: unknown) => {
-      if (err) throw err instanceof Error ? err : new Error(String(err));
-      called = true;
-    });
-    // A middleware that answers or waits cannot be flattened into static headers.
-    if (!called) throw new Error('a security-header middleware did not call next() synchronously');
-  }
+  let called = false;
+  middleware({ method: 'GET', headers: {} } as Request, recorder as unknown as Response, (err?: unknown) => {
+    if (err) throw err instanceof Error ? err : new Error(String(err));
+    called = true;
+  });
+  // A middleware that answers or waits cannot be flattened into static headers.
+  if (!called) throw new Error('a security-header middleware did not call next() synchronously');
   return [...headers];
 }
 

@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   const data = mkdtempSync(join(tmpdir(), 'backpain-bench-'));
   if (DATABASE) schema = await temporarySchema(DATABASE, 'bench');
   try {
-    const [fhir, bare, service, noCardLog, pipelineOnly] = await Promise.all([
+    const [fhir, bare, service, noCardLog, handlerAlone] = await Promise.all([
       startProcess('fhir', ['--experimental-websocket', join(dist, 'src/demo/fhir-main.js')], {
         env: { PATH: process.env.PATH ?? '', FHIR_PORT: '0', HOST: '127.0.0.1', DEMO_SYNTHEA: 'false', LOG_LEVEL: 'warn' },
         logDir,
@@ -172,9 +172,9 @@ async function main(): Promise<void> {
       startProcess('bare', [join(dist, 'test/bench/servers.js'), 'bare'], { env: { PATH: process.env.PATH ?? '' }, logDir, ready: /ready (\d+)/ }),
       startProcess('service', [...serviceFlags(), mainJs], { env: serviceEnv(join(data, 'single')), logDir, ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\// }),
       startProcess('no-card-log', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'no-card-log'], { env: serviceEnv(join(data, 'none')), logDir, ready: /ready (\d+)/ }),
-      startProcess('handler-alone', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'handler-alone'], { env: serviceEnv(join(data, 'pipeline')), logDir, ready: /ready (\d+)/ }),
+      startProcess('handler-alone', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'handler-alone'], { env: serviceEnv(join(data, 'handler-alone')), logDir, ready: /ready (\d+)/ }),
     ]);
-    running.push(fhir, bare, service, noCardLog, pipelineOnly);
+    running.push(fhir, bare, service, noCardLog, handlerAlone);
     const serviceBase = `http://127.0.0.1:${service.ready}`;
     const bareUrl = `http://127.0.0.1:${bare.ready}/cds-services/back-pain-imaging-select`;
     const loads = workloads(fhir.ready);
@@ -221,8 +221,8 @@ async function main(): Promise<void> {
     const off = log(await saturate('order-select full prefetch, card log off', 'card-log', selectUrl(`http://127.0.0.1:${noCardLog.ready}`), select.full, [noCardLog]));
     const offSteady = log(await steady('order-select full prefetch, card log off', 'card-log', selectUrl(`http://127.0.0.1:${noCardLog.ready}`), select.full, STEADY_RATE, [noCardLog]));
     // The floor: the hook handler alone behind express's body parser, so the cost of the production stack shows apart from the hook's own.
-    await warm(selectUrl(`http://127.0.0.1:${pipelineOnly.ready}`), select.full);
-    const floor = log(await saturate('order-select full prefetch, hook handler alone', 'floor', selectUrl(`http://127.0.0.1:${pipelineOnly.ready}`), select.full, [pipelineOnly]));
+    await warm(selectUrl(`http://127.0.0.1:${handlerAlone.ready}`), select.full);
+    const floor = log(await saturate('order-select full prefetch, hook handler alone', 'floor', selectUrl(`http://127.0.0.1:${handlerAlone.ready}`), select.full, [handlerAlone]));
     // Memory: the same saturation with Node's own heap sizing instead of the image's, to show what the image's setting trades.
     const unsized = await startProcess('service-heap-unsized', [...serviceFlags(), mainJs], { env: serviceEnv(join(data, 'unsized'), { NODE_OPTIONS: '' }), logDir, ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\// });
     running.push(unsized);

@@ -24,23 +24,28 @@ function ready(port: number): void {
   process.stdout.write(`ready ${port}\n`);
 }
 
+/** Listens on a free loopback port, says so, and exits on a signal. */
+function serve(app: express.Express): void {
+  const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
+}
+
 if (mode === 'bare') {
   const app = express();
   app.use(express.json({ limit: '1mb' }));
   app.post('/cds-services/:id', (_req, res) => {
     res.json({ cards: [] });
   });
-  const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
+  serve(app);
 } else if (mode === 'no-card-log') {
   const config = loadConfig();
   const knowledge = loadKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR });
   const app = createApp({ config, knowledge: () => knowledge, logger: createLogger(config.LOG_LEVEL) });
-  const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
+  serve(app);
 } else if (mode === 'handler-alone') {
   const config = loadConfig();
   const knowledge = loadKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR });
+  const allowlist = parseAllowlist(config.FHIR_SERVER_ALLOWLIST);
   const app = express();
   app.use(express.json({ limit: config.BODY_LIMIT }));
   app.post(
@@ -50,11 +55,10 @@ if (mode === 'bare') {
       knowledge: () => knowledge,
       deadlineMs: config.FETCH_DEADLINE_MS,
       now: () => new Date(),
-      checkFhirServer: (url) => checkFhirServer(url, parseAllowlist(config.FHIR_SERVER_ALLOWLIST), config.FHIR_HTTPS_ONLY),
+      checkFhirServer: (url) => checkFhirServer(url, allowlist, config.FHIR_HTTPS_ONLY),
     }),
   );
-  const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
+  serve(app);
 } else if (mode === 'cluster' && main) {
   // The primary only accepts connections and hands them to the workers in turn (round robin).
   const count = Number(arg);
