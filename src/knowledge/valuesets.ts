@@ -1,11 +1,12 @@
 import type { CodeableConcept, Coding } from 'fhir/r4.js';
+import { canonicalSystem, ICD10, ICD10CM, isIcd10 } from './code-systems.js';
 import type { ValueSetFile } from './schemas.js';
 
-export const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
+export { ICD10CM };
 
-/** ICD-10-CM is written with and without the dot (M54.5 / M545); compare without it. */
+/** ICD-10 is written with and without the dot (M54.5 / M545); compare without it. */
 export function normaliseCode(system: string, code: string): string {
-  return system === ICD10CM ? code.replace(/\./g, '').toUpperCase() : code;
+  return isIcd10(system) ? code.replace(/\./g, '').toUpperCase() : code;
 }
 
 export interface ValueSet {
@@ -25,22 +26,29 @@ export function compileValueSet(file: ValueSetFile): ValueSet {
   const exact = new Map<string, Set<string>>();
   const prefixes = new Map<string, string[]>();
   for (const entry of file.codes) {
-    const code = normaliseCode(entry.system, entry.code);
+    const system = canonicalSystem(entry.system) ?? entry.system;
+    const code = normaliseCode(system, entry.code);
     if (entry.match === 'prefix') {
-      prefixes.set(entry.system, [...(prefixes.get(entry.system) ?? []), code]);
+      prefixes.set(system, [...(prefixes.get(system) ?? []), code]);
     } else {
-      if (!exact.has(entry.system)) exact.set(entry.system, new Set());
-      exact.get(entry.system)?.add(code);
+      if (!exact.has(system)) exact.set(system, new Set());
+      exact.get(system)?.add(code);
     }
   }
+  // WHO ICD-10 codes are read against the ICD-10-CM ranges too: the categories are the same.
+  const icdExact = new Set([...(exact.get(ICD10CM) ?? []), ...(exact.get(ICD10) ?? [])]);
+  const icdPrefixes = [...(prefixes.get(ICD10CM) ?? []), ...(prefixes.get(ICD10) ?? [])];
   const includes = (file.textIncludes ?? []).map((w) => w.toLowerCase());
   const excludes = (file.textExcludes ?? []).map((w) => w.toLowerCase());
 
   const has = (coding: { system?: unknown; code?: unknown }): boolean => {
-    if (typeof coding.system !== 'string' || typeof coding.code !== 'string') return false;
-    const code = normaliseCode(coding.system, coding.code.trim());
-    if (exact.get(coding.system)?.has(code)) return true;
-    return (prefixes.get(coding.system) ?? []).some((p) => code.startsWith(p));
+    if (typeof coding.code !== 'string') return false;
+    const system = canonicalSystem(coding.system);
+    if (system === undefined) return false;
+    const code = normaliseCode(system, coding.code.trim());
+    if (system === ICD10) return icdExact.has(code) || icdPrefixes.some((p) => code.startsWith(p));
+    if (exact.get(system)?.has(code)) return true;
+    return (prefixes.get(system) ?? []).some((p) => code.startsWith(p));
   };
 
   return {

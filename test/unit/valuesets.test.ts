@@ -47,9 +47,9 @@ describe('compileValueSet', () => {
     expect(icd(' M54.50 ')).toBe(true);
   });
 
-  test('the system must match: M54.5 under SNOMED or WHO ICD-10 is not in the set', () => {
+  test('the system must match: M54.5 under SNOMED or no system is not in the set; WHO ICD-10 shares the ranges', () => {
     expect(vs.has({ system: SNOMED, code: 'M54.5' })).toBe(false);
-    expect(vs.has({ system: WHO_ICD10, code: 'M54.5' })).toBe(false);
+    expect(vs.has({ system: WHO_ICD10, code: 'M54.5' })).toBe(true);
     expect(vs.has({ code: 'M54.5' })).toBe(false);
   });
 
@@ -323,5 +323,41 @@ describe('ValueSetFile type', () => {
   test('compileValueSet keeps the file it was compiled from', () => {
     const file: ValueSetFile = { id: 'x', title: 'X', description: 'd', codes: [{ system: SNOMED, code: '1' }] };
     expect(compileValueSet(file).file).toBe(file);
+  });
+});
+
+describe('code systems in their other spellings', () => {
+  const vs = compileValueSet({
+    id: 'oid-set',
+    title: 'OID set',
+    description: 'For unit tests',
+    codes: [
+      { system: SNOMED, code: '363346000' },
+      { system: ICD10, code: 'C', match: 'prefix' },
+      { system: RXNORM, code: '312617' },
+      { system: LOINC, code: '8331-1' },
+      { system: CPT, code: '72148' },
+    ],
+  });
+
+  test.each([
+    ['urn:oid:2.16.840.1.113883.6.96', '363346000'],
+    ['urn:oid:2.16.840.1.113883.6.90', 'C61'],
+    ['urn:oid:2.16.840.1.113883.6.88', '312617'],
+    ['urn:oid:2.16.840.1.113883.6.1', '8331-1'],
+    ['urn:oid:2.16.840.1.113883.6.12', '72148'],
+    ['http://snomed.info/sct/', '363346000'],
+    [WHO_ICD10, 'C61'],
+    ['urn:oid:2.16.840.1.113883.6.3', 'C50.9'],
+  ])('a coding in %s with code %s matches the set written with the FHIR URI', (system, code) => {
+    expect(vs.has({ system, code })).toBe(true);
+  });
+
+  test.each([
+    ['http://snomed.info/sctt', '363346000'],
+    ['urn:oid:2.16.840.1.113883.6.97', '363346000'],
+    [undefined, '363346000'],
+  ])('an unknown system %s never matches', (system, code) => {
+    expect(vs.has({ system, code })).toBe(false);
   });
 });
