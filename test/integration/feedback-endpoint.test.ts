@@ -17,6 +17,7 @@ import { startFeedbackService, type FeedbackService } from '../support/feedback-
 import { assertCdsResponse, assertOperationOutcome } from '../support/spec.js';
 import { aDate } from '../support/matchers.js';
 import { createTestStore, storeKinds, TEST_HMAC_SECRET, type TestStore } from '../support/stores.js';
+import { eventually } from '../support/eventually.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
 type CardsBody = { cards: { uuid: string; source: { topic?: { code: string } }; suggestions?: { uuid: string }[] }[] };
@@ -319,8 +320,7 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     expect((await fetch(`${down.url}/analytics.json`)).status).toBe(503);
     expect((await fetch(`${down.url}/analytics`)).status).toBe(503);
 
-    await new Promise((r) => setTimeout(r, 300));
-    expect(down.feedback.cardLog.stats().writeFailures).toBeGreaterThan(0);
+    await eventually(() => down.feedback.cardLog.stats().writeFailures > 0);
     expect(down.feedback.cardLog.stats().queued).toBe(body.cards.length);
     const logs = down.logs.join('');
     expect(logs).toContain('card log: write failed, will retry');
