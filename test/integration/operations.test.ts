@@ -6,6 +6,7 @@ import { SERVICES } from '../../src/hooks/services.js';
 import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
 import { scenarioRequest } from '../../src/scenarios/requests.js';
 import { timerLagProbe } from '../../src/http/limits.js';
+import { eventually } from '../support/eventually.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { mintToken, startJwksServer, testKey } from '../support/jwt.js';
 import { assertCdsResponse, assertOperationOutcome } from '../support/spec.js';
@@ -85,10 +86,11 @@ test('per-client rate limit by JWT issuer: two EHRs behind one address each get 
 });
 
 test('too many requests in flight: 503 with Retry-After, and the one in flight is still answered', async () => {
-  const slow = await stub(500);
-  const s = await service({ MAX_IN_FLIGHT: '1', FETCH_DEADLINE_MS: '3000' });
+  // The first request waits on a FHIR server far longer than any machine needs to send the second.
+  const slow = await stub(4000);
+  const s = await service({ MAX_IN_FLIGHT: '1', FETCH_DEADLINE_MS: '15000' });
   const first = post(callUrl(s), fetching(`${slow.url}/fhir`));
-  while (slow.hits === 0) await new Promise((r) => setTimeout(r, 5));
+  await eventually(() => slow.hits > 0, 'the first request reaching the FHIR server');
   const second = await post(callUrl(s), full());
   expect(second.status).toBe(503);
   expect(second.headers.get('retry-after')).toBe('1');

@@ -6,6 +6,7 @@ import { afterResponse } from '../../src/http/after-response.js';
 import { chain } from '../../src/http/chain.js';
 import { listen } from '../../src/http/listen.js';
 import { headersOf } from '../../src/http/security-headers.js';
+import { eventually } from '../support/eventually.js';
 
 async function serve(app: RequestListener): Promise<{ url: string; server: Server }> {
   const server = createServer(app);
@@ -84,7 +85,7 @@ describe('afterResponse', () => {
     });
     try {
       expect(await (await fetch(url)).text()).toBe('ok');
-      await new Promise((r) => setTimeout(r, 20));
+      await eventually(() => calls.length === 2 && warnings.length === 1, 'the callbacks');
       expect(calls).toEqual(['first true', 'third']);
       expect(warnings).toEqual([['after-response callback failed: broken callback', 'AfterResponseWarning']]);
     } finally {
