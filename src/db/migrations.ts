@@ -60,4 +60,12 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX jwt_replay_expires_at ON jwt_replay (expires_at)',
     ],
   },
+  {
+    id: 4,
+    name: 'silent cards',
+    statements: [
+      // Would-be cards of rules in silent mode: logged so their firing rate can be judged, never sent to the EHR.
+      'ALTER TABLE card_log ADD COLUMN silent boolean NOT NULL DEFAULT false',
+    ],
+  },
 ];

@@ -45,7 +45,8 @@ export function traceText(trace: ExplainTrace): string {
   out.push('', 'Rules');
   for (const r of trace.rules ?? []) {
     const replaced = r.fired && (r.outcomes ?? []).every((o) => !o.shown);
-    out.push(`  ${r.fired ? (replaced ? '⤳' : '✔') : '✘'} ${r.id}: ${r.title}`);
+    const silent = r.fired && (r.outcomes ?? []).some((o) => o.silent);
+    out.push(`  ${r.fired ? (silent ? '◌' : replaced ? '⤳' : '✔') : '✘'} ${r.id}: ${r.title}${r.mode === 'silent' ? ' [silent mode]' : ''}`);
     out.push(`      ${r.why}`);
     out.push(...conditionLines(r.conditions, facts, '      '));
   }

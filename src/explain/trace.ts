@@ -33,12 +33,16 @@ export interface CardOutcome {
   shown: boolean;
   /** The rules whose card replaces this one (their `replaces` names this rule). */
   replacedBy?: string[];
+  /** A silent rule's would-be card: logged, not returned to the EHR. */
+  silent?: true;
 }
 
 export interface RuleTrace {
   id: string;
   title: string;
   scope: RuleDefinition['scope'];
+  /** Present only for a rule in silent mode (evaluated and logged, never returned). */
+  mode?: 'silent';
   fired: boolean;
   /** One plain sentence: fired and shown, replaced by which rule, or which conditions failed. */
   why: string;
@@ -138,6 +142,7 @@ function why(fired: boolean, conditions: ConditionTrace, outcomes: CardOutcome[]
   }
   const parts = (outcomes ?? []).map((o) => {
     const about = o.order ? ` for ${o.order}` : '';
+    if (o.silent) return `silent mode, card logged${about} but not returned to the EHR`;
     return o.shown ? `card shown${about}` : `card replaced${about} by ${(o.replacedBy ?? []).join(', ')} (its "replaces" names this rule)`;
   });
   return `Fired: ${parts.join('; ')}.`;
@@ -178,13 +183,31 @@ export async function explainEvaluation(input: TraceInput): Promise<ExplainTrace
     const conditions = engineConditions ? toTrace(engineConditions) : toTrace(rule.conditions as EngineCondition);
     const mine = input.candidates.filter((c) => c.rule.id === rule.id);
     const fired = mine.length > 0;
+    const silent = rule.mode === 'silent';
+    // Silent rules never silence a live card; a silent rule's card is judged against every rule, as if live.
+    const rivals = silent ? input.candidates : input.candidates.filter((c) => c.rule.mode !== 'silent');
     const outcomes = fired
       ? mine.map((c): CardOutcome => {
-          const replacers = [...new Set(replacersOf(input.candidates, c).map((d) => d.rule.id))];
-          return { ...(c.orderReference ? { order: c.orderReference } : {}), shown: replacers.length === 0, ...(replacers.length ? { replacedBy: replacers } : {}) };
+          const replacers = [...new Set(replacersOf(rivals, c).map((d) => d.rule.id))];
+          const logged = silent && replacers.length === 0;
+          return {
+            ...(c.orderReference ? { order: c.orderReference } : {}),
+            shown: replacers.length === 0 && !silent,
+            ...(replacers.length ? { replacedBy: replacers } : {}),
+            ...(logged ? { silent: true as const } : {}),
+          };
         })
       : undefined;
-    return { id: rule.id, title: rule.title, scope: rule.scope, fired, why: why(fired, conditions, outcomes), conditions, ...(outcomes ? { outcomes } : {}) };
+    return {
+      id: rule.id,
+      title: rule.title,
+      scope: rule.scope,
+      ...(silent ? { mode: 'silent' as const } : {}),
+      fired,
+      why: why(fired, conditions, outcomes),
+      conditions,
+      ...(outcomes ? { outcomes } : {}),
+    };
   });
 
   return {

@@ -3,7 +3,7 @@
  * charts. Every number on it comes from the same `Analytics` object that /analytics.json returns,
  * and each number carries a data-field attribute so a test can check the two agree.
  */
-import type { Analytics, Counts, OverrideReasonCount, RuleAnalytics, WeekCounts } from './analytics.js';
+import type { Analytics, Counts, OverrideReasonCount, RuleAnalytics, VersionAnalytics, WeekCounts } from './analytics.js';
 
 const COLOURS = { accepted: '#2166ac', overridden: '#e08214', noResponse: '#bfc5cc' } as const;
 const LEGEND: readonly [keyof typeof COLOURS, string][] = [
@@ -89,14 +89,26 @@ function weeklyChart(weeks: readonly WeekCounts[]): string {
 ${cols.join('\n')}</svg>`;
 }
 
+/** A rate from fewer than the minimum responses is greyed and says so, so nobody acts on 2 of 3. */
+function rateCell(c: Pick<Counts, 'acceptanceRate' | 'responses' | 'tooFewToJudge'>): string {
+  if (!c.tooFewToJudge || c.acceptanceRate === null) return `<td data-field="acceptanceRate">${percent(c.acceptanceRate)}</td>`;
+  return `<td data-field="acceptanceRate" class="too-few" data-too-few title="From ${c.responses} responses: too few to judge">${percent(c.acceptanceRate)}</td>`;
+}
+
+function responsesCell(c: Pick<Counts, 'responses' | 'tooFewToJudge'>): string {
+  return `<td data-field="responses">${c.responses}${c.tooFewToJudge && c.responses > 0 ? '<br><small class="too-few-note">too few to judge</small>' : ''}</td>`;
+}
+
 function cells(c: Counts): string {
   return [
     `<td data-field="cardsShown">${c.cardsShown}</td>`,
     `<td data-field="accepted">${c.accepted}</td>`,
     `<td data-field="overridden">${c.overridden}</td>`,
     `<td data-field="noResponse">${c.noResponse}</td>`,
-    `<td data-field="acceptanceRate">${percent(c.acceptanceRate)}</td>`,
+    rateCell(c),
+    responsesCell(c),
     `<td data-field="acceptedSuggestions">${c.acceptedSuggestions}</td>`,
+    `<td data-field="silentCards">${c.silentCards}</td>`,
   ].join('');
 }
 
@@ -105,14 +117,16 @@ function reasons(list: readonly OverrideReasonCount[]): string {
   return `<td class="reasons"><ol>${list.map((r) => `<li data-reason="${esc(r.code ?? '')}"><span>${esc(r.display)}</span> <b data-field="count">${r.count}</b></li>`).join('')}</ol></td>`;
 }
 
-const HEAD = '<tr><th scope="col">{first}</th><th scope="col">Cards shown</th><th scope="col">Accepted</th><th scope="col">Overridden</th><th scope="col">No response</th><th scope="col">Acceptance rate</th><th scope="col">Accepted suggestions</th><th scope="col">Top override reasons</th></tr>';
+const HEAD =
+  '<tr><th scope="col">{first}</th><th scope="col">Cards shown</th><th scope="col">Accepted</th><th scope="col">Overridden</th><th scope="col">No response</th><th scope="col">Acceptance rate</th><th scope="col">Responses</th><th scope="col">Accepted suggestions</th><th scope="col">Silent (not shown)</th><th scope="col">Top override reasons</th></tr>';
 
 function ruleTable(a: Analytics): string {
   const rows = a.rules.map((r) => {
     const suggestions = r.suggestions.length
       ? `<ul class="suggestions">${r.suggestions.map((s) => `<li data-suggestion="${s.position}">${esc(s.label)}: <b data-field="accepted">${s.accepted}</b></li>`).join('')}</ul>`
       : '';
-    return `<tr data-rule="${esc(r.ruleId)}"><th scope="row"><code>${esc(r.ruleId)}</code><br><span class="title">${esc(r.title)}</span>${suggestions}</th>${cells(r)}${reasons(r.topOverrideReasons)}</tr>`;
+    const mode = r.mode === 'silent' ? ' <span class="mode" data-mode="silent">silent mode</span>' : '';
+    return `<tr data-rule="${esc(r.ruleId)}"><th scope="row"><code>${esc(r.ruleId)}</code>${mode}<br><span class="title">${esc(r.title)}</span>${suggestions}</th>${cells(r)}${reasons(r.topOverrideReasons)}</tr>`;
   });
   return `<table>${HEAD.replace('{first}', 'Rule')}${rows.join('\n')}
 <tr data-total class="total"><th scope="row">All rules</th>${cells(a.totals)}<td></td></tr></table>`;
@@ -125,6 +139,37 @@ function serviceTable(a: Analytics): string {
   return `<table>${HEAD.replace('{first}', 'Service')}${rows.join('\n')}</table>`;
 }
 
+/**
+ * Firing rates side by side: how often each live rule's cards are shown and how often each silent
+ * rule would have shown one, on the same traffic. This is what decides when a silent rule goes live.
+ */
+function firingTable(a: Analytics): string {
+  const rows = a.rules.filter((r) => r.mode === 'silent' || r.silentCards > 0 || r.cardsShown > 0);
+  if (rows.length === 0) return '<p class="empty">No rule fired in this period.</p>';
+  const body = rows.map(
+    (r) =>
+      `<tr data-firing="${esc(r.ruleId)}"><th scope="row"><code>${esc(r.ruleId)}</code></th><td data-field="mode">${r.mode}</td><td data-field="cardsShown">${r.cardsShown}</td><td data-field="cardsPerWeek">${r.cardsPerWeek}</td><td data-field="silentCards">${r.silentCards}</td><td data-field="silentCardsPerWeek">${r.silentCardsPerWeek}</td></tr>`,
+  );
+  return `<table><tr><th scope="col">Rule</th><th scope="col">Mode now</th><th scope="col">Cards shown</th><th scope="col">Shown per week</th><th scope="col">Silent cards (logged, not shown)</th><th scope="col">Silent per week</th></tr>${body.join('')}</table>`;
+}
+
+function versionLink(a: Analytics, version: string): string {
+  const q = new URLSearchParams({ from: a.filter.from, to: a.filter.to, ...(a.filter.service ? { service: a.filter.service } : {}), version });
+  return `/analytics?${q.toString()}`;
+}
+
+function versionTable(a: Analytics): string {
+  if (a.versions.length === 0) return '<p class="empty">No cards were issued in this period.</p>';
+  const rows = a.versions.map((v: VersionAnalytics) => {
+    const rules = v.rules
+      .map((r) => `<tr data-version-rule="${esc(v.rulesVersion)} ${esc(r.ruleId)}" class="sub"><th scope="row"><code>${esc(r.ruleId)}</code></th>${cells(r)}<td></td></tr>`)
+      .join('');
+    const when = `${esc(v.firstIssued.slice(0, 10))} to ${esc(v.lastIssued.slice(0, 10))}`;
+    return `<tr data-version="${esc(v.rulesVersion)}" class="version"><th scope="row"><a href="${esc(versionLink(a, v.rulesVersion))}"><code>${esc(v.rulesVersion)}</code></a><br><span class="title">cards ${when}</span></th>${cells(v)}<td></td></tr>${rules}`;
+  });
+  return `<table>${HEAD.replace('{first}', 'Rules version').replace('<th scope="col">Top override reasons</th>', '<th></th>')}${rows.join('\n')}</table>`;
+}
+
 function weekTable(weeks: readonly WeekCounts[]): string {
   const rows = weeks.map(
     (w) =>
@@ -134,8 +179,18 @@ function weekTable(weeks: readonly WeekCounts[]): string {
 }
 
 function query(a: Analytics): string {
-  const q = new URLSearchParams({ from: a.filter.from, to: a.filter.to, ...(a.filter.service ? { service: a.filter.service } : {}) });
+  const q = new URLSearchParams({
+    from: a.filter.from,
+    to: a.filter.to,
+    ...(a.filter.service ? { service: a.filter.service } : {}),
+    ...(a.filter.rulesVersion ? { version: a.filter.rulesVersion } : {}),
+  });
   return q.toString();
+}
+
+function versionOptions(a: Analytics): string {
+  const versions = [...new Set([...a.versionsInPeriod, ...(a.filter.rulesVersion ? [a.filter.rulesVersion] : [])])];
+  return [`<option value="">All versions</option>`, ...versions.map((v) => `<option value="${esc(v)}"${v === a.filter.rulesVersion ? ' selected' : ''}>${esc(v)}</option>`)].join('');
 }
 
 function form(a: Analytics, services: readonly { id: string; title: string }[]): string {
@@ -144,6 +199,7 @@ function form(a: Analytics, services: readonly { id: string; title: string }[]):
 <label>From <input type="date" name="from" value="${a.filter.from}" required></label>
 <label>To <input type="date" name="to" value="${a.filter.to}" required></label>
 <label>Service <select name="service">${options.join('')}</select></label>
+<label>Rules version <select name="version">${versionOptions(a)}</select></label>
 <button type="submit">Show</button>
 <span class="downloads"><a href="/analytics.csv?${esc(query(a))}" download>Download CSV</a> · <a href="/analytics.json?${esc(query(a))}">JSON</a></span>
 </form>`;
@@ -163,7 +219,8 @@ th[scope=row],th:first-child{text-align:left}td.reasons{text-align:left;font-siz
 tr.total th,tr.total td{font-weight:bold;border-top:2px solid #9aa4ae}
 .legend span{margin-right:14px;font-size:.9em}.legend i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px}
 svg.chart{max-width:100%;height:auto;font-size:12px}svg .n{fill:#1d2329}svg .rate{font-weight:bold}svg .axis,svg .small{fill:#4a5560;font-size:11px}svg .base{stroke:#9aa4ae}
-.empty,.note{color:#4a5560}.error{background:#fde8e8;border:1px solid #e0a0a0;padding:8px 12px;border-radius:6px}
+.empty,.note{color:#4a5560}td.too-few{color:#8a949e;font-style:italic}.too-few-note{color:#8a949e;font-weight:normal}
+.mode{font-size:.75em;background:#ece6f5;color:#4b2a7a;border-radius:4px;padding:1px 5px;font-weight:normal}tr.sub th{padding-left:24px;font-weight:normal}tr.version th,tr.version td{border-top:2px solid #d5dbe1}.error{background:#fde8e8;border:1px solid #e0a0a0;padding:8px 12px;border-radius:6px}
 `;
 
 export function renderAnalyticsPage(a: Analytics, services: readonly { id: string; title: string }[]): string {
@@ -178,8 +235,8 @@ export function renderAnalyticsPage(a: Analytics, services: readonly { id: strin
 <body>
 <h1>How clinicians respond to the cards</h1>
 ${form(a, services)}
-<p class="period">Cards issued ${esc(shortDate(a.filter.from, true))} to ${esc(shortDate(a.filter.to, true))} (UTC days), ${a.filter.service ? `service <code>${esc(a.filter.service)}</code>` : 'all services'}. Acceptance rate = accepted ÷ (accepted + overridden); each card counts once, by its latest response.</p>
-<div class="tiles">${tile('cardsShown', 'cards shown', String(t.cardsShown))}${tile('accepted', 'accepted', String(t.accepted))}${tile('overridden', 'overridden', String(t.overridden))}${tile('noResponse', 'no response', String(t.noResponse))}${tile('acceptanceRate', 'acceptance rate', percent(t.acceptanceRate))}${tile('acceptedSuggestions', 'suggestions accepted', String(t.acceptedSuggestions))}</div>
+<p class="period">Cards issued ${esc(shortDate(a.filter.from, true))} to ${esc(shortDate(a.filter.to, true))} (UTC days), ${a.filter.service ? `service <code>${esc(a.filter.service)}</code>` : 'all services'}${a.filter.rulesVersion ? `, rules version <code>${esc(a.filter.rulesVersion)}</code>` : ', all rules versions'}. Acceptance rate = accepted ÷ (accepted + overridden); each card counts once, by its latest response. A rate from fewer than ${a.minResponsesToJudge} responses is greyed: too few to judge.</p>
+<div class="tiles">${tile('cardsShown', 'cards shown', String(t.cardsShown))}${tile('accepted', 'accepted', String(t.accepted))}${tile('overridden', 'overridden', String(t.overridden))}${tile('noResponse', 'no response', String(t.noResponse))}${tile('acceptanceRate', 'acceptance rate', percent(t.acceptanceRate))}${tile('acceptedSuggestions', 'suggestions accepted', String(t.acceptedSuggestions))}${tile('silentCards', 'silent cards (not shown)', String(t.silentCards))}</div>
 <h2>By rule</h2>
 ${legend()}
 ${ruleChart(a.rules)}
@@ -190,6 +247,12 @@ ${weeklyChart(t.weekly)}
 ${weekTable(t.weekly)}
 <h2>By service</h2>
 ${serviceTable(a)}
+<h2>Firing rates: live and silent rules</h2>
+<p class="note">A rule in silent mode runs on every request; its cards are logged but never shown. Compare how often it would fire with the live rules before switching it on.</p>
+${firingTable(a)}
+<h2>By rules version</h2>
+<p class="note">Each edit of the rule, value set or card files makes a new rules version. Pick one to see only its cards.</p>
+${versionTable(a)}
 ${unknown}
 <p class="note">Generated ${esc(a.generatedAt)}. The card log holds ids only: no patient, clinician or token.</p>
 </body></html>`;

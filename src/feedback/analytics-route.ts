@@ -1,4 +1,4 @@
-/** GET /analytics (HTML), /analytics.json and /analytics.csv, with ?from=&to=&service= filters. */
+/** GET /analytics (HTML), /analytics.json and /analytics.csv, with ?from=&to=&service=&version= filters. */
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { OVERRIDE_REASON_SYSTEM } from '../cards/render.js';
@@ -29,7 +29,7 @@ const day = z.iso.date({ error: 'must be a date like 2026-01-31' });
 
 export function analyticsLabels(knowledge: KnowledgeBase, services: AnalyticsRouteDeps['services']): AnalyticsLabels {
   return {
-    rules: knowledge.ruleSets.flatMap((set) => set.rules.map((r) => ({ id: r.id, title: r.title, services: set.services }))),
+    rules: knowledge.ruleSets.flatMap((set) => set.rules.map((r) => ({ id: r.id, title: r.title, services: set.services, mode: r.mode }))),
     services,
     suggestionLabel: (ruleId, position) => knowledge.cards.get(ruleId)?.suggestions?.[position - 1]?.label,
     // Our own reason codes read as the card files word them; a rule's own wording first.
@@ -49,6 +49,10 @@ function filterFrom(query: Request['query'], today: Date, serviceIds: readonly s
       .string()
       .optional()
       .refine((s) => !s || serviceIds.includes(s), { message: `must be one of ${serviceIds.join(', ')}` }),
+    version: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{0,64}$/, 'must be a rules version as GET /status shows it, e.g. 74b5335200ddf1b6')
+      .optional(),
   });
   const parsed = schema.safeParse(query);
   if (!parsed.success) {
@@ -62,7 +66,7 @@ function filterFrom(query: Request['query'], today: Date, serviceIds: readonly s
   const days = (Date.parse(to) - Date.parse(from)) / DAY_MS;
   if (days < 0) throw new HttpError(400, [{ code: 'invalid', diagnostics: `from (${from}) is after to (${to})`, expression: 'from' }]);
   if (days > MAX_DAYS) throw new HttpError(400, [{ code: 'invalid', diagnostics: 'the period may be at most 3 years', expression: 'from' }]);
-  return { from, to, ...(parsed.data.service ? { serviceId: parsed.data.service } : {}) };
+  return { from, to, ...(parsed.data.service ? { serviceId: parsed.data.service } : {}), ...(parsed.data.version ? { rulesVersion: parsed.data.version } : {}) };
 }
 
 type Format = 'html' | 'json' | 'csv';
@@ -105,7 +109,7 @@ export function analyticsRouter(deps: AnalyticsRouteDeps): express.Router {
     else if (format === 'csv') {
       res
         .type('text/csv; charset=utf-8')
-        .set('Content-Disposition', `attachment; filename="card-feedback-${filter.from}-to-${filter.to}${filter.serviceId ? `-${filter.serviceId}` : ''}.csv"`)
+        .set('Content-Disposition', `attachment; filename="card-feedback-${filter.from}-to-${filter.to}${filter.serviceId ? `-${filter.serviceId}` : ''}${filter.rulesVersion ? `-${filter.rulesVersion}` : ''}.csv"`)
         .send(renderAnalyticsCsv(analytics));
     } else res.type('html').send(renderAnalyticsPage(analytics, deps.services));
   };

@@ -4,6 +4,8 @@
  * A card counts once, by its latest feedback; the acceptance rate is accepted / (accepted +
  * overridden), so cards nobody answered do not dilute it (they are counted as "no response").
  * Feedback for a card uuid that is not in the card log is counted apart, as unknown.
+ * Would-be cards of rules in silent mode are counted apart (never shown, so never answered), and every
+ * number can be narrowed to one rules version and compared across versions.
  */
 import type { Database } from '../db/database.js';
 
@@ -12,7 +14,12 @@ export interface AnalyticsFilter {
   from: string;
   to: string;
   serviceId?: string;
+  /** Only cards issued under this rules version (the fingerprint GET /status shows). */
+  rulesVersion?: string;
 }
+
+/** An acceptance rate from fewer answered cards than this is marked too few to judge. */
+export const MIN_RESPONSES_TO_JUDGE = 10;
 
 export interface Counts {
   cardsShown: number;
@@ -21,6 +28,12 @@ export interface Counts {
   noResponse: number;
   /** accepted / (accepted + overridden), 0 to 1; null when no card was answered. */
   acceptanceRate: number | null;
+  /** accepted + overridden: the cards the acceptance rate is computed from. */
+  responses: number;
+  /** Fewer than MIN_RESPONSES_TO_JUDGE responses: the rate is shown but too few to judge. */
+  tooFewToJudge: boolean;
+  /** Would-be cards of rules in silent mode: logged, never shown, so not in the other counts. */
+  silentCards: number;
   /** Suggestions accepted, over all cards (a card may have more than one accepted). */
   acceptedSuggestions: number;
 }
@@ -48,6 +61,11 @@ export interface SuggestionCount {
 export interface RuleAnalytics extends Counts {
   ruleId: string;
   title: string;
+  /** The rule's mode in the live rule files now ("live" for a rule that is no longer there). */
+  mode: 'live' | 'silent';
+  /** Firing rate: cards shown, and silent would-be cards, per 7 days of the period. */
+  cardsPerWeek: number;
+  silentCardsPerWeek: number;
   suggestions: SuggestionCount[];
   topOverrideReasons: OverrideReasonCount[];
   weekly: WeekCounts[];
@@ -60,19 +78,33 @@ export interface ServiceAnalytics extends Counts {
   weekly: WeekCounts[];
 }
 
+/** One rules version's numbers in the period, so a change can be compared with the one before. */
+export interface VersionAnalytics extends Counts {
+  rulesVersion: string;
+  /** First and last card issued under this version in the period (ISO timestamps). */
+  firstIssued: string;
+  lastIssued: string;
+  rules: (Counts & { ruleId: string })[];
+}
+
 export interface Analytics {
-  filter: { from: string; to: string; service?: string };
+  filter: { from: string; to: string; service?: string; rulesVersion?: string };
   generatedAt: string;
   totals: Counts & { weekly: WeekCounts[] };
   rules: RuleAnalytics[];
   services: ServiceAnalytics[];
+  /** Per rules version, newest first (the version filter narrows it to one). */
+  versions: VersionAnalytics[];
+  /** Every rules version with cards in the period and service, whatever the version filter: the filter's choices. */
+  versionsInPeriod: string[];
+  minResponsesToJudge: number;
   /** Feedback (outcome time in the range) for cards this service has no record of issuing. */
   unknownFeedback: { items: number; cards: number };
 }
 
 /** Names for ids, from the live rule and card files; an id that is no longer there shows as itself. */
 export interface AnalyticsLabels {
-  rules: readonly { id: string; title: string; services: readonly string[] }[];
+  rules: readonly { id: string; title: string; services: readonly string[]; mode?: 'live' | 'silent' }[];
   services: readonly { id: string; title: string }[];
   suggestionLabel(ruleId: string, position: number): string | undefined;
   reasonDisplay(ruleId: string, system: string, code: string): string | undefined;
@@ -81,12 +113,12 @@ export interface AnalyticsLabels {
 export const TOP_REASONS = 5;
 const DAY_MS = 86_400_000;
 
-/** The cards issued in the range and, for each, its latest feedback from the same service. */
+/** The cards issued in the range (live and silent) and, for each, its latest feedback from the same service. */
 const SCOPE = `
   WITH cards AS (
-    SELECT card_uuid, service_id, rule_id, issued_at, suggestion_uuids
+    SELECT card_uuid, service_id, rule_id, rules_version, issued_at, suggestion_uuids, silent
     FROM card_log
-    WHERE issued_at >= $1 AND issued_at < $2 AND ($3::text IS NULL OR service_id = $3)
+    WHERE issued_at >= $1 AND issued_at < $2 AND ($3::text IS NULL OR service_id = $3) AND ($4::text IS NULL OR rules_version = $4)
   ), latest AS (
     SELECT DISTINCT ON (f.service_id, f.card_uuid)
       f.service_id, f.card_uuid, f.outcome, f.accepted_suggestions, f.override_system, f.override_code, f.override_display
@@ -94,19 +126,30 @@ const SCOPE = `
     ORDER BY f.service_id, f.card_uuid, f.outcome_at DESC, f.id DESC
   )`;
 
+/** The one grouping every count is summed from: service, rule, week and rules version. */
 const BY_WEEK = `${SCOPE}
   SELECT c.service_id, c.rule_id,
     to_char(date_trunc('week', c.issued_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS week,
-    count(*)::int AS shown,
-    (count(*) FILTER (WHERE l.outcome = 'accepted'))::int AS accepted,
-    (count(*) FILTER (WHERE l.outcome = 'overridden'))::int AS overridden
+    c.rules_version,
+    (count(*) FILTER (WHERE NOT c.silent))::int AS shown,
+    (count(*) FILTER (WHERE c.silent))::int AS silent,
+    (count(*) FILTER (WHERE NOT c.silent AND l.outcome = 'accepted'))::int AS accepted,
+    (count(*) FILTER (WHERE NOT c.silent AND l.outcome = 'overridden'))::int AS overridden,
+    min(c.issued_at) AS first_issued,
+    max(c.issued_at) AS last_issued
   FROM cards c LEFT JOIN latest l ON l.card_uuid = c.card_uuid AND l.service_id = c.service_id
-  GROUP BY 1, 2, 3`;
+  GROUP BY 1, 2, 3, 4`;
+
+const VERSIONS = `
+  SELECT rules_version, min(issued_at) AS first_issued
+  FROM card_log
+  WHERE issued_at >= $1 AND issued_at < $2 AND ($3::text IS NULL OR service_id = $3)
+  GROUP BY 1 ORDER BY 2 DESC, 1`;
 
 const SUGGESTIONS = `${SCOPE}
   SELECT c.service_id, c.rule_id, s.position::int AS position, count(*)::int AS accepted
   FROM cards c
-  JOIN latest l ON l.card_uuid = c.card_uuid AND l.service_id = c.service_id AND l.outcome = 'accepted'
+  JOIN latest l ON l.card_uuid = c.card_uuid AND l.service_id = c.service_id AND l.outcome = 'accepted' AND NOT c.silent
   CROSS JOIN LATERAL unnest(c.suggestion_uuids) WITH ORDINALITY AS s(uuid, position)
   WHERE s.uuid = ANY (l.accepted_suggestions)
   GROUP BY 1, 2, 3`;
@@ -115,7 +158,7 @@ const REASONS = `${SCOPE}
   SELECT c.service_id, c.rule_id, l.override_system AS system, l.override_code AS code,
     max(l.override_display) AS display, count(*)::int AS count
   FROM cards c
-  JOIN latest l ON l.card_uuid = c.card_uuid AND l.service_id = c.service_id AND l.outcome = 'overridden'
+  JOIN latest l ON l.card_uuid = c.card_uuid AND l.service_id = c.service_id AND l.outcome = 'overridden' AND NOT c.silent
   GROUP BY 1, 2, 3, 4`;
 
 const UNKNOWN = `
@@ -128,9 +171,13 @@ interface WeekRow extends Record<string, unknown> {
   service_id: string;
   rule_id: string;
   week: string;
+  rules_version: string;
   shown: number;
+  silent: number;
   accepted: number;
   overridden: number;
+  first_issued: Date | string;
+  last_issued: Date | string;
 }
 interface SuggestionRow extends Record<string, unknown> {
   service_id: string;
@@ -166,8 +213,50 @@ function rate(accepted: number, overridden: number): number | null {
   return answered === 0 ? null : Math.round((accepted / answered) * 1000) / 1000;
 }
 
-function counts(shown: number, accepted: number, overridden: number, acceptedSuggestions: number): Counts {
-  return { cardsShown: shown, accepted, overridden, noResponse: shown - accepted - overridden, acceptanceRate: rate(accepted, overridden), acceptedSuggestions };
+function counts(shown: number, accepted: number, overridden: number, acceptedSuggestions: number, silentCards = 0): Counts {
+  const responses = accepted + overridden;
+  return {
+    cardsShown: shown,
+    accepted,
+    overridden,
+    noResponse: shown - accepted - overridden,
+    acceptanceRate: rate(accepted, overridden),
+    responses,
+    tooFewToJudge: responses < MIN_RESPONSES_TO_JUDGE,
+    acceptedSuggestions,
+    silentCards,
+  };
+}
+
+/** Counts of week rows (suggestions come from their own query). */
+function countsOf(rows: readonly WeekRow[], acceptedSuggestions = 0): Counts {
+  return counts(sum(rows, (r) => r.shown), sum(rows, (r) => r.accepted), sum(rows, (r) => r.overridden), acceptedSuggestions, sum(rows, (r) => r.silent));
+}
+
+function iso(value: Date | string): string {
+  return new Date(value).toISOString();
+}
+
+/** Cards per 7 days of the period, to one decimal. */
+function perWeek(n: number, filter: AnalyticsFilter): number {
+  const days = (Date.parse(`${filter.to}T00:00:00Z`) - Date.parse(`${filter.from}T00:00:00Z`)) / DAY_MS + 1;
+  return Math.round((n / days) * 7 * 10) / 10;
+}
+
+function versions(rows: readonly WeekRow[], order: readonly string[]): VersionAnalytics[] {
+  return order
+    .filter((v) => rows.some((r) => r.rules_version === v))
+    .map((rulesVersion) => {
+      const mine = rows.filter((r) => r.rules_version === rulesVersion);
+      const ruleIds = [...new Set(mine.map((r) => r.rule_id))].sort();
+      return {
+        rulesVersion,
+        firstIssued: mine.map((r) => iso(r.first_issued)).sort()[0] ?? '',
+        lastIssued: mine.map((r) => iso(r.last_issued)).sort().at(-1) ?? '',
+        ...countsOf(mine),
+        rules: ruleIds.map((ruleId) => ({ ruleId, ...countsOf(mine.filter((r) => r.rule_id === ruleId)) })),
+      };
+    });
 }
 
 function sum<T>(rows: readonly T[], value: (r: T) => number): number {
@@ -177,7 +266,7 @@ function sum<T>(rows: readonly T[], value: (r: T) => number): number {
 function weekly(rows: readonly WeekRow[], weeks: readonly string[]): WeekCounts[] {
   return weeks.map((weekStart) => {
     const inWeek = rows.filter((r) => r.week === weekStart);
-    const { acceptedSuggestions: _unused, ...c } = counts(sum(inWeek, (r) => r.shown), sum(inWeek, (r) => r.accepted), sum(inWeek, (r) => r.overridden), 0);
+    const { acceptedSuggestions: _unused, ...c } = countsOf(inWeek);
     return { weekStart, ...c };
   });
 }
@@ -205,12 +294,15 @@ function rangeOf(filter: AnalyticsFilter): [string, string] {
 
 export async function loadAnalytics(db: Database, filter: AnalyticsFilter, labels: AnalyticsLabels, now: Date = new Date()): Promise<Analytics> {
   const [start, end] = rangeOf(filter);
-  const params = [start, end, filter.serviceId ?? null];
-  const [weekRows, suggestionRows, reasonRows, unknownRows] = await Promise.all([
+  const inPeriod = [start, end, filter.serviceId ?? null];
+  const params = [...inPeriod, filter.rulesVersion ?? null];
+  const [weekRows, suggestionRows, reasonRows, unknownRows, versionRows] = await Promise.all([
     db.query<WeekRow>(BY_WEEK, params),
     db.query<SuggestionRow>(SUGGESTIONS, params),
     db.query<ReasonRow>(REASONS, params),
-    db.query<{ items: number; cards: number }>(UNKNOWN, params),
+    // Feedback for a card never logged has no rules version, so the version filter cannot narrow it.
+    db.query<{ items: number; cards: number }>(UNKNOWN, inPeriod),
+    db.query<{ rules_version: string }>(VERSIONS, inPeriod),
   ]);
   const weeks = weeksOf(filter.from, filter.to);
   const inService = (id: string): boolean => !filter.serviceId || id === filter.serviceId;
@@ -221,10 +313,15 @@ export async function loadAnalytics(db: Database, filter: AnalyticsFilter, label
     const w = weekRows.filter((r) => r.rule_id === ruleId);
     const s = suggestionRows.filter((r) => r.rule_id === ruleId);
     const positions = [...new Set(s.map((r) => r.position))].sort((a, b) => a - b);
+    const label = labels.rules.find((r) => r.id === ruleId);
+    const c = countsOf(w, sum(s, (r) => r.accepted));
     return {
       ruleId,
-      title: labels.rules.find((r) => r.id === ruleId)?.title ?? ruleId,
-      ...counts(sum(w, (r) => r.shown), sum(w, (r) => r.accepted), sum(w, (r) => r.overridden), sum(s, (r) => r.accepted)),
+      title: label?.title ?? ruleId,
+      mode: label?.mode ?? 'live',
+      ...c,
+      cardsPerWeek: perWeek(c.cardsShown, filter),
+      silentCardsPerWeek: perWeek(c.silentCards, filter),
       suggestions: positions.map((position) => ({
         position,
         label: labels.suggestionLabel(ruleId, position) ?? `Suggestion ${position}`,
@@ -234,7 +331,7 @@ export async function loadAnalytics(db: Database, filter: AnalyticsFilter, label
       weekly: weekly(w, weeks),
     };
   });
-  rules.sort((a, b) => b.cardsShown - a.cardsShown || a.ruleId.localeCompare(b.ruleId));
+  rules.sort((a, b) => b.cardsShown - a.cardsShown || b.silentCards - a.silentCards || a.ruleId.localeCompare(b.ruleId));
 
   const serviceIds = new Set(labels.services.map((s) => s.id).filter(inService));
   for (const r of weekRows) serviceIds.add(r.service_id);
@@ -244,7 +341,7 @@ export async function loadAnalytics(db: Database, filter: AnalyticsFilter, label
     return {
       serviceId,
       title: labels.services.find((x) => x.id === serviceId)?.title ?? serviceId,
-      ...counts(sum(w, (r) => r.shown), sum(w, (r) => r.accepted), sum(w, (r) => r.overridden), sum(s, (r) => r.accepted)),
+      ...countsOf(w, sum(s, (r) => r.accepted)),
       topOverrideReasons: topReasons(reasonRows.filter((r) => r.service_id === serviceId), labels),
       weekly: weekly(w, weeks),
     };
@@ -252,14 +349,17 @@ export async function loadAnalytics(db: Database, filter: AnalyticsFilter, label
 
   const unknown = unknownRows[0] ?? { items: 0, cards: 0 };
   return {
-    filter: { from: filter.from, to: filter.to, ...(filter.serviceId ? { service: filter.serviceId } : {}) },
+    filter: { from: filter.from, to: filter.to, ...(filter.serviceId ? { service: filter.serviceId } : {}), ...(filter.rulesVersion ? { rulesVersion: filter.rulesVersion } : {}) },
     generatedAt: now.toISOString(),
     totals: {
-      ...counts(sum(weekRows, (r) => r.shown), sum(weekRows, (r) => r.accepted), sum(weekRows, (r) => r.overridden), sum(suggestionRows, (r) => r.accepted)),
+      ...countsOf(weekRows, sum(suggestionRows, (r) => r.accepted)),
       weekly: weekly(weekRows, weeks),
     },
     rules,
     services,
+    versions: versions(weekRows, versionRows.map((r) => r.rules_version)),
+    versionsInPeriod: versionRows.map((r) => r.rules_version),
+    minResponsesToJudge: MIN_RESPONSES_TO_JUDGE,
     unknownFeedback: { items: unknown.items, cards: unknown.cards },
   };
 }

@@ -35,7 +35,7 @@ export interface CardLogStats {
 }
 
 /** The service call's hook: every card response, after it is sent. */
-export type OnCards = (serviceId: string, hookInstance: string, cards: readonly Card[], rulesVersion: string) => void;
+export type OnCards = (serviceId: string, hookInstance: string, cards: readonly Card[], rulesVersion: string, silentCards?: readonly Card[]) => void;
 
 /** Logs about drops at most this often, so an outage does not flood the log. */
 const DROP_LOG_INTERVAL_MS = 10_000;
@@ -65,16 +65,18 @@ export class CardLog {
   }
 
   /** Never throws and never waits: the hook response must not depend on the log. */
-  readonly record: OnCards = (serviceId, hookInstance, cards, rulesVersion) => {
-    if (cards.length === 0) return;
+  readonly record: OnCards = (serviceId, hookInstance, cards, rulesVersion, silentCards = []) => {
+    const total = cards.length + silentCards.length;
+    if (total === 0) return;
     try {
-      if (this.closed || this.queue.length + cards.length > this.capacity) {
-        this.drop(cards.length, this.closed ? 'the card log is closed' : 'the card log queue is full');
+      if (this.closed || this.queue.length + total > this.capacity) {
+        this.drop(total, this.closed ? 'the card log is closed' : 'the card log queue is full');
         return;
       }
       const issuedAt = this.clock();
       const hookInstanceHash = this.options.hashHookInstance(hookInstance);
-      for (const card of cards) {
+      const all = [...cards.map((card) => ({ card, silent: false })), ...silentCards.map((card) => ({ card, silent: true }))];
+      for (const { card, silent } of all) {
         this.queue.push({
           cardUuid: card.uuid,
           serviceId,
@@ -83,11 +85,12 @@ export class CardLog {
           hookInstanceHash,
           suggestionUuids: (card.suggestions ?? []).map((s) => s.uuid),
           issuedAt,
+          silent,
         });
       }
       this.schedule(this.queue.length >= this.batchSize ? 0 : this.flushDelayMs);
     } catch (err) {
-      this.drop(cards.length, `cards could not be queued: ${(err as Error).message}`);
+      this.drop(total, `cards could not be queued: ${(err as Error).message}`);
     }
   };
 

@@ -13,6 +13,8 @@ export interface CardLogRow {
   hookInstanceHash: string;
   suggestionUuids: string[];
   issuedAt: Date;
+  /** A silent rule's would-be card: logged for its firing rate, never sent to the EHR. */
+  silent?: boolean;
 }
 
 export interface OverrideReasonCoding {
@@ -48,13 +50,13 @@ function valuesList(rows: number, width: number): string {
 
 /**
  * One statement for the whole batch, a column an array: the same SQL text whatever the batch size,
- * seven parameters instead of seven a row, and atomic without a transaction. Half the CPU per card
+ * eight parameters instead of eight a row, and atomic without a transaction. Half the CPU per card
  * of a VALUES list, which the card log pays on the request thread (docs/feedback.md).
  */
-const INSERT_CARDS = `INSERT INTO card_log (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at)
-  SELECT card_uuid, service_id, rule_id, rules_version, hook_instance_hash, string_to_array(suggestion_uuids, ','), issued_at
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-    AS batch (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at)
+const INSERT_CARDS = `INSERT INTO card_log (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at, silent)
+  SELECT card_uuid, service_id, rule_id, rules_version, hook_instance_hash, string_to_array(suggestion_uuids, ','), issued_at, silent
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[])
+    AS batch (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at, silent)
   ON CONFLICT (card_uuid) DO NOTHING`;
 
 /** Writes a batch of cards, all or none; a card already logged is left as it is. */
@@ -69,6 +71,7 @@ export async function writeCards(db: Database, rows: readonly CardLogRow[]): Pro
     // uuids hold no commas, so a comma-joined list splits back exactly (an empty one to '{}').
     rows.map((r) => r.suggestionUuids.join(',')),
     rows.map((r) => r.issuedAt.toISOString()),
+    rows.map((r) => r.silent === true),
   ]);
 }
 

@@ -28,6 +28,8 @@ export interface AnswerOptions {
 export interface HookAnswer {
   cards: Card[];
   firedRules: string[];
+  /** Would-be cards of silent rules: for the card log only, never sent to the EHR. */
+  silentCards?: Card[];
   trace?: ExplainTrace;
 }
 
@@ -56,7 +58,7 @@ export async function answerHook(service: ServiceDefinition, request: HookReques
     userReference: request.context.userId,
     now,
   });
-  const answer: HookAnswer = { cards: result.cards, firedRules: result.firedRules };
+  const answer: HookAnswer = { cards: result.cards, firedRules: result.firedRules, ...(result.silentCards.length ? { silentCards: result.silentCards } : {}) };
   if (options.explain) {
     const ruleSet = knowledge.ruleSetFor(service.id);
     if (ruleSet) {

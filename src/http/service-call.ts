@@ -21,7 +21,7 @@ export interface ServiceCallDeps {
   checkFhirServer(url: string): AllowlistVerdict;
   fetchPolicy?: FetchPolicy;
   /** Told of every card response once it is sent (the card log); must return at once and never throw. */
-  onCards?(serviceId: string, hookInstance: string, cards: readonly Card[], rulesVersion: string): void;
+  onCards?(serviceId: string, hookInstance: string, cards: readonly Card[], rulesVersion: string, silentCards?: readonly Card[]): void;
 }
 
 /** Why 400 and not 412: the request names a server this service will never call, whatever it needs. */
@@ -71,6 +71,6 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
-    if (answer.cards.length) deps.onCards?.(service.id, request.hookInstance, answer.cards, knowledge.version);
+    if (answer.cards.length || answer.silentCards?.length) deps.onCards?.(service.id, request.hookInstance, answer.cards, knowledge.version, answer.silentCards);
   };
 }

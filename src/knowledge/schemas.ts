@@ -114,6 +114,15 @@ export const ConditionSchema: z.ZodType<ConditionNode> = z.lazy(() =>
   description: 'A json-rules-engine condition: {"all": [...]}, {"any": [...]}, {"not": {...}} or {"fact", "operator", "value"}. An unknown fact value (null) makes numeric comparisons false, so the rule does not fire.',
 });
 
+/**
+ * Silent mode is how CDS go-lives are run: a silent rule is evaluated and its would-be cards are
+ * logged (marked silent) but never returned, so firing rates can be checked on real traffic first.
+ */
+export const RuleModeSchema = z.enum(['live', 'silent']).meta({
+  description: '"silent": the rule is evaluated and its would-be cards go to the card log marked silent, but nothing is returned to the EHR (analytics shows their firing rate). "live" (the default): cards are returned.',
+});
+export type RuleMode = z.infer<typeof RuleModeSchema>;
+
 export const RuleSchema = z.strictObject({
   id: slug.meta({ description: 'The rule id: the card template is cards/<id>.json and cards carry it as source.topic.code.' }),
   title: z.string().min(1),
@@ -125,6 +134,7 @@ export const RuleSchema = z.strictObject({
     .optional(),
   /** "order": one card per order in scope; "patient": at most one card per request. */
   scope: z.enum(['order', 'patient']).meta({ description: '"order": one card per order in scope; "patient": at most one card per request.' }),
+  mode: RuleModeSchema.optional(),
   conditions: ConditionSchema,
 });
 export type RuleDefinition = z.infer<typeof RuleSchema>;
@@ -133,6 +143,8 @@ export const RuleFileSchema = z.strictObject({
   $schema: schemaRef,
   services: z.array(z.string().min(1)).min(1).meta({ description: 'The CDS service ids (GET /cds-services) this file decides for.' }),
   description: z.string().min(1),
+  /** The mode of every rule in the file that does not set its own. */
+  mode: RuleModeSchema.optional(),
   rules: z.array(RuleSchema).min(1),
 });
 export type RuleFile = z.infer<typeof RuleFileSchema>;

@@ -1,12 +1,15 @@
 import { Engine } from 'json-rules-engine';
-import type { CardTemplate, RuleDefinition, RuleFile } from '../knowledge/schemas.js';
+import type { CardTemplate, RuleDefinition, RuleFile, RuleMode } from '../knowledge/schemas.js';
 
 export type EngineFacts = Record<string, string | number | boolean | null>;
+
+/** A rule with its mode settled: its own, else its file's, else live. */
+export type CompiledRule = RuleDefinition & { mode: RuleMode };
 
 export interface RuleSet {
   file: string;
   services: string[];
-  rules: RuleDefinition[];
+  rules: CompiledRule[];
   engine: Engine;
   /** Rule results by facts: the facts are a handful of plain values, so most requests repeat an earlier decision. */
   decided: Map<string, readonly string[]>;
@@ -37,7 +40,8 @@ export function compileRuleSet(file: string, content: RuleFile, cards: ReadonlyM
       engine.addRule({ name: id, conditions: conditions as never, event: { type: id } });
     });
   }
-  return { file, services: content.services, rules: content.rules, engine, decided: new Map() };
+  const rules = content.rules.map((r): CompiledRule => ({ ...r, mode: r.mode ?? content.mode ?? 'live' }));
+  return { file, services: content.services, rules, engine, decided: new Map() };
 }
 
 export async function firedRuleIds(ruleSet: RuleSet, facts: EngineFacts): Promise<readonly string[]> {
@@ -53,7 +57,7 @@ export async function firedRuleIds(ruleSet: RuleSet, facts: EngineFacts): Promis
 }
 
 export interface Candidate {
-  rule: RuleDefinition;
+  rule: CompiledRule;
   /** The order a card is about; absent for patient-scoped rules. */
   orderReference?: string;
 }
@@ -75,4 +79,16 @@ export function replacersOf(candidates: readonly Candidate[], c: Candidate): Can
 
 export function applyPrecedence(candidates: Candidate[]): Candidate[] {
   return candidates.filter((c) => replacersOf(candidates, c).length === 0);
+}
+
+/**
+ * Which cards go to the EHR and which are only logged as silent. A silent rule must not change what
+ * the EHR gets, so live cards are decided among live rules alone; a silent rule's would-be card is
+ * what it would give if it were switched on (precedence over every rule that fired).
+ */
+export function splitByMode(candidates: Candidate[]): { live: Candidate[]; silent: Candidate[] } {
+  return {
+    live: applyPrecedence(candidates.filter((c) => c.rule.mode === 'live')),
+    silent: applyPrecedence(candidates).filter((c) => c.rule.mode === 'silent'),
+  };
 }

@@ -7,11 +7,14 @@ import type { Card } from '../cards/types.js';
 import { buildPatientFacts, engineFacts } from '../facts/patient-facts.js';
 import type { DraftOrder, PatientFacts, PatientRecord } from '../facts/types.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
-import { applyPrecedence, firedRuleIds, suggestionGuardId, type Candidate } from './engine.js';
+import { firedRuleIds, splitByMode, suggestionGuardId, type Candidate } from './engine.js';
 
 export interface Evaluation {
   cards: Card[];
   firedRules: string[];
+  /** Would-be cards of rules in silent mode: logged, never returned to the EHR. */
+  silentCards: Card[];
+  silentRules: string[];
   facts: PatientFacts;
   /** Every rule that fired, per order, before precedence: what the explain trace starts from. */
   candidates: Candidate[];
@@ -44,8 +47,8 @@ export async function evaluate(knowledge: KnowledgeBase, input: EvaluationInput)
   }
 
   const orders = new Map((input.orders ?? []).map((o) => [o.reference, o]));
-  const kept = applyPrecedence(candidates);
-  const cards = kept.map((c) => {
+  const { live, silent } = splitByMode(candidates);
+  const render = (c: Candidate): Card => {
     const template = knowledge.cards.get(c.rule.id);
     if (!template) throw new Error(`no card template for rule ${c.rule.id}`);
     const order = c.orderReference ? orders.get(c.orderReference) : undefined;
@@ -55,6 +58,13 @@ export async function evaluate(knowledge: KnowledgeBase, input: EvaluationInput)
       { facts, userReference: input.userReference, instruments: knowledge.instruments, ...(order ? { order } : {}) },
       (i) => offeredGuards.has(suggestionGuardId(c.rule.id, i)),
     );
-  });
-  return { cards, firedRules: kept.map((c) => c.rule.id), facts, candidates };
+  };
+  return {
+    cards: live.map(render),
+    firedRules: live.map((c) => c.rule.id),
+    silentCards: silent.map(render),
+    silentRules: silent.map((c) => c.rule.id),
+    facts,
+    candidates,
+  };
 }

@@ -25,6 +25,7 @@ type Analytics = {
   totals: { cardsShown: number; accepted: number; overridden: number; noResponse: number; acceptedSuggestions: number };
   rules: { ruleId: string; title: string; cardsShown: number; accepted: number; overridden: number; topOverrideReasons: { code?: string; display: string; count: number }[] }[];
   unknownFeedback: { items: number; cards: number };
+  versions: { rulesVersion: string; cardsShown: number; accepted: number; overridden: number; tooFewToJudge: boolean }[];
 };
 
 const scenarios = readScenarios();
@@ -126,6 +127,7 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
           hook_instance_hash: hash,
           suggestion_uuids: c.suggestions?.map((s) => s.uuid),
           issued_at: aDate,
+          silent: false,
         })),
     );
   });
@@ -244,8 +246,16 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="card-feedback-.*\.csv"/);
     const rows = parseCsv(await csv.text());
-    expect(rows[0]).toEqual(['level', 'id', 'title', 'cards_shown', 'accepted', 'overridden', 'no_response', 'acceptance_rate', 'accepted_suggestions', 'top_override_reasons']);
-    expect(new Set(rows.map((r) => r.length))).toEqual(new Set([10]));
+    expect(rows[0]).toEqual([
+      'level', 'id', 'title', 'cards_shown', 'accepted', 'overridden', 'no_response', 'acceptance_rate', 'accepted_suggestions', 'top_override_reasons',
+      'responses', 'too_few_to_judge', 'silent_cards', 'mode', 'rules_version',
+    ]);
+    expect(new Set(rows.map((r) => r.length))).toEqual(new Set([15]));
+    for (const v of json.versions) {
+      const row = rows.find((r) => r[0] === 'version' && r[1] === v.rulesVersion);
+      expect({ version: v.rulesVersion, numbers: row?.slice(3, 6).map(Number), judge: row?.[11] }).toEqual({ version: v.rulesVersion, numbers: [v.cardsShown, v.accepted, v.overridden], judge: v.tooFewToJudge ? 'yes' : 'no' });
+    }
+    expect((await fetch(`${svc.url}/analytics.json?version=${encodeURIComponent('<script>')}`)).status).toBe(400);
     const total = rows.find((r) => r[0] === 'total');
     expect(total?.slice(3, 7).map(Number)).toEqual([json.totals.cardsShown, json.totals.accepted, json.totals.overridden, json.totals.noResponse]);
     for (const rule of json.rules) {

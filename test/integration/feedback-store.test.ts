@@ -247,6 +247,7 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
         hook_instance_hash: 'hash-of-36',
         suggestion_uuids: [cards[1]?.suggestions?.[0]?.uuid],
         issued_at: aDate,
+        silent: false,
       });
       await log.close();
     });
@@ -320,10 +321,11 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
       const a = await loadAnalytics(db, { from: '2026-11-02', to: '2026-11-22' }, labels, new Date('2026-11-23T12:00:00Z'));
       expect(a.filter).toEqual({ from: '2026-11-02', to: '2026-11-22' });
       expect(a.totals).toMatchObject({ cardsShown: 7, accepted: 2, overridden: 3, noResponse: 2, acceptanceRate: 0.4, acceptedSuggestions: 2 });
+      const few = { tooFewToJudge: true, silentCards: 0 };
       expect(a.totals.weekly).toEqual([
-        { weekStart: '2026-11-02', cardsShown: 2, accepted: 2, overridden: 0, noResponse: 0, acceptanceRate: 1 },
-        { weekStart: '2026-11-09', cardsShown: 2, accepted: 0, overridden: 1, noResponse: 1, acceptanceRate: 0 },
-        { weekStart: '2026-11-16', cardsShown: 3, accepted: 0, overridden: 2, noResponse: 1, acceptanceRate: 0 },
+        { weekStart: '2026-11-02', cardsShown: 2, accepted: 2, overridden: 0, noResponse: 0, acceptanceRate: 1, responses: 2, ...few },
+        { weekStart: '2026-11-09', cardsShown: 2, accepted: 0, overridden: 1, noResponse: 1, acceptanceRate: 0, responses: 1, ...few },
+        { weekStart: '2026-11-16', cardsShown: 3, accepted: 0, overridden: 2, noResponse: 1, acceptanceRate: 0, responses: 2, ...few },
       ]);
       // Rules with cards come first, by cards shown; every other live rule follows with zeros.
       expect(a.rules.slice(0, 3).map((r) => r.ruleId)).toEqual(['imaging-defer', 'cauda-equina-emergency', 'imaging-repeat']);
@@ -363,6 +365,56 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
       expect(oneWeek.totals.weekly.map((w) => w.weekStart)).toEqual(['2026-11-09']);
       // Rules of the service with no cards yet are listed with zeros, so silence is visible.
       expect(oneWeek.rules.find((r) => r.ruleId === 'cauda-equina-emergency')).toMatchObject({ cardsShown: 0, acceptanceRate: null });
+    });
+
+    test('silent cards are counted apart, per rule, per week and per version, and never as shown', async () => {
+      const silentDefer = { ...card(SELECT, 'imaging-defer', '2026-11-05T09:00:00Z', 2), silent: true };
+      const silentRepeat = { ...card(SIGN, 'imaging-repeat', '2026-11-12T09:00:00Z', 1), silent: true };
+      await writeCards(db, [silentDefer, silentRepeat]);
+      try {
+        const a = await loadAnalytics(db, { from: '2026-11-02', to: '2026-11-22' }, labels);
+        // The live numbers are those of the test above.
+        expect(a.totals).toMatchObject({ cardsShown: 7, accepted: 2, overridden: 3, noResponse: 2, silentCards: 2 });
+        expect(a.rules.find((r) => r.ruleId === 'imaging-defer')).toMatchObject({ cardsShown: 5, silentCards: 1, mode: 'live', cardsPerWeek: 1.7, silentCardsPerWeek: 0.3 });
+        expect(a.rules.find((r) => r.ruleId === 'imaging-repeat')).toMatchObject({ cardsShown: 1, silentCards: 1 });
+        expect(a.totals.weekly.map((w) => [w.weekStart, w.cardsShown, w.silentCards])).toEqual([
+          ['2026-11-02', 2, 1],
+          ['2026-11-09', 2, 1],
+          ['2026-11-16', 3, 0],
+        ]);
+        expect(a.services.find((s) => s.serviceId === SIGN)).toMatchObject({ cardsShown: 2, silentCards: 1 });
+      } finally {
+        await db.query('DELETE FROM card_log WHERE card_uuid = ANY ($1)', [[silentDefer.cardUuid, silentRepeat.cardUuid]]);
+      }
+    });
+
+    test('by rules version: a filter, a comparison newest first, and rates from fewer than 10 responses marked too few to judge', async () => {
+      // Version "v2" from 2026-11-16: 12 imaging-defer cards, 9 accepted, 3 overridden (12 responses: enough to judge).
+      const v2 = Array.from({ length: 12 }, (_, i) => ({ ...card(SELECT, 'imaging-defer', `2026-11-${String(16 + (i % 5)).padStart(2, '0')}T10:00:00Z`, 1), rulesVersion: 'v2' }));
+      await writeCards(db, v2);
+      await saveFeedback(db, SELECT, v2.map((c, i) => (i < 9 ? accepted(c, [1], '2026-11-21T10:00:00Z') : overridden(c.cardUuid, '2026-11-21T10:00:00Z'))), { storeComments: false });
+      try {
+        const all = await loadAnalytics(db, { from: '2026-11-02', to: '2026-11-22' }, labels);
+        expect(all.versionsInPeriod).toEqual(['v2', 'test-rules']);
+        expect(all.versions.map((v) => [v.rulesVersion, v.cardsShown, v.accepted, v.overridden, v.acceptanceRate, v.responses, v.tooFewToJudge])).toEqual([
+          ['v2', 12, 9, 3, 0.75, 12, false],
+          ['test-rules', 7, 2, 3, 0.4, 5, true],
+        ]);
+        expect(all.versions[0]).toMatchObject({ firstIssued: '2026-11-16T10:00:00.000Z', lastIssued: '2026-11-20T10:00:00.000Z' });
+        expect(all.versions[0]?.rules.map((r) => [r.ruleId, r.cardsShown, r.tooFewToJudge])).toEqual([['imaging-defer', 12, false]]);
+        expect(all.versions[1]?.rules.map((r) => r.ruleId)).toEqual(['cauda-equina-emergency', 'imaging-defer', 'imaging-repeat']);
+
+        const onlyV2 = await loadAnalytics(db, { from: '2026-11-02', to: '2026-11-22', rulesVersion: 'v2' }, labels);
+        expect(onlyV2.filter).toEqual({ from: '2026-11-02', to: '2026-11-22', rulesVersion: 'v2' });
+        expect(onlyV2.totals).toMatchObject({ cardsShown: 12, accepted: 9, overridden: 3, acceptanceRate: 0.75, tooFewToJudge: false });
+        expect(onlyV2.versions.map((v) => v.rulesVersion)).toEqual(['v2']);
+        // The choices stay: the filter's menu still offers every version in the period.
+        expect(onlyV2.versionsInPeriod).toEqual(['v2', 'test-rules']);
+        expect(onlyV2.rules.find((r) => r.ruleId === 'imaging-repeat')).toMatchObject({ cardsShown: 0, tooFewToJudge: true });
+      } finally {
+        await db.query('DELETE FROM feedback WHERE card_uuid = ANY ($1)', [v2.map((c) => c.cardUuid)]);
+        await db.query('DELETE FROM card_log WHERE card_uuid = ANY ($1)', [v2.map((c) => c.cardUuid)]);
+      }
     });
   });
 });

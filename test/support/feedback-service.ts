@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
 import { startFeedback, type Feedback, type FeedbackOptions } from '../../src/feedback/index.js';
 import { createApp } from '../../src/http/app.js';
+import type { KnowledgeBase } from '../../src/knowledge/load.js';
 import { createLogger } from '../../src/log.js';
 import { knowledge, TEST_ENV } from './harness.js';
 import type { TestStore } from './stores.js';
@@ -26,6 +27,8 @@ export interface FeedbackServiceOptions {
   cardLog?: FeedbackOptions['cardLog'];
   /** Share one log across restarts. */
   logs?: string[];
+  /** The rule and card files to serve (default: the project's own). */
+  knowledge?: () => KnowledgeBase;
 }
 
 export async function startFeedbackService(store: TestStore, options: FeedbackServiceOptions = {}): Promise<FeedbackService> {
@@ -42,12 +45,12 @@ export async function startFeedbackService(store: TestStore, options: FeedbackSe
   const feedback = await startFeedback({
     config,
     logger,
-    knowledge: () => knowledge,
+    knowledge: options.knowledge ?? (() => knowledge),
     ...(options.db ? { db: options.db } : {}),
     ...(options.cardLog ? { cardLog: options.cardLog } : {}),
   });
   let now = new Date('2026-11-23T10:00:00Z');
-  const app = createApp({ config, knowledge: () => knowledge, logger, now: () => now, onCards: feedback.onCards, routes: feedback.routes });
+  const app = createApp({ config, knowledge: options.knowledge ?? (() => knowledge), logger, now: () => now, onCards: feedback.onCards, routes: feedback.routes });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -4,7 +4,8 @@ import type { DraftOrder } from '../../src/facts/types.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/load.js';
 import type { RuleDefinition } from '../../src/knowledge/schemas.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
-import { applyPrecedence, firedRuleIds, type Candidate, type EngineFacts, type RuleSet } from '../../src/rules/engine.js';
+import { copyKnowledge } from '../support/knowledge-copy.js';
+import { applyPrecedence, firedRuleIds, splitByMode, type Candidate, type CompiledRule, type EngineFacts, type RuleSet } from '../../src/rules/engine.js';
 import { evaluate } from '../../src/rules/evaluate.js';
 import {
   CPT,
@@ -144,15 +145,16 @@ describe('firedRuleIds on the imaging rule file', () => {
 });
 
 describe('applyPrecedence with synthetic rules', () => {
-  const rule = (id: string, scope: RuleDefinition['scope'], replaces?: string[]): RuleDefinition => ({
+  const rule = (id: string, scope: RuleDefinition['scope'], replaces?: string[], mode: CompiledRule['mode'] = 'live'): CompiledRule => ({
     id,
     title: id,
     description: id,
     scope,
+    mode,
     conditions: { all: [{ fact: 'ageYears', operator: 'greaterThan', value: 0 }] },
     ...(replaces ? { replaces } : {}),
   });
-  const at = (r: RuleDefinition, order?: string): Candidate => (order ? { rule: r, orderReference: order } : { rule: r });
+  const at = (r: CompiledRule, order?: string): Candidate => (order ? { rule: r, orderReference: order } : { rule: r });
   const show = (cs: Candidate[]): string[] => cs.map((c) => `${c.rule.id}@${c.orderReference ?? 'patient'}`);
 
   const defer = rule('defer', 'order');
@@ -207,6 +209,21 @@ describe('applyPrecedence with synthetic rules', () => {
   test('a replaced rule that is not among the candidates changes nothing', () => {
     expect(show(applyPrecedence([at(repeat, 'o1'), at(repeat, 'o2')]))).toEqual(['repeat@o1', 'repeat@o2']);
   });
+
+  test('silent mode: a silent rule never changes the live cards, and its would-be card is what it would give if live', () => {
+    const silentRepeat = rule('repeat', 'order', ['defer'], 'silent');
+    const silentEmergency = rule('emergency', 'patient', ['*'], 'silent');
+    const split = splitByMode([at(defer, 'o1'), at(silentRepeat, 'o1'), at(defer, 'o2'), at(review)]);
+    expect(show(split.live)).toEqual(['defer@o1', 'defer@o2', 'review@patient']);
+    expect(show(split.silent)).toEqual(['repeat@o1']);
+    // A silent rule replaced by a live one would not have been shown either, so it logs nothing.
+    const replaced = splitByMode([at(emergency), at(rule('defer', 'order', undefined, 'silent'), 'o1')]);
+    expect(show(replaced.live)).toEqual(['emergency@patient']);
+    expect(replaced.silent).toEqual([]);
+    const both = splitByMode([at(silentEmergency), at(defer, 'o1')]);
+    expect(show(both.live)).toEqual(['defer@o1']);
+    expect(show(both.silent)).toEqual(['emergency@patient']);
+  });
 });
 
 describe('evaluate on the imaging services', () => {
@@ -245,6 +262,33 @@ describe('evaluate on the imaging services', () => {
     expect(result.firedRules).toEqual(['imaging-defer']);
     expect(result.cards).toHaveLength(1);
     expect(result.cards[0]?.source.topic?.code).toBe('imaging-defer');
+  });
+
+  test('silent mode: the rule runs and its card is rendered, but only as a silent card', async () => {
+    const copy = copyKnowledge();
+    try {
+      copy.editJson<{ rules: { id: string; mode?: string }[] }>('rules/back-pain-imaging.json', (f) => {
+        const defer = f.rules.find((r) => r.id === 'imaging-defer');
+        if (defer) defer.mode = 'silent';
+      });
+      const silentKb = loadKnowledge({ rulesDir: copy.rulesDir, cardsDir: copy.cardsDir });
+      const result = await evaluate(silentKb, { serviceId: 'back-pain-imaging-select', record: record({ patient: ADULT, conditions: [backPain(20)] }), orders: [MRI_ORDER], userReference: 'Practitioner/dr1', now: NOW });
+      expect(result.cards).toEqual([]);
+      expect(result.firedRules).toEqual([]);
+      expect(result.silentRules).toEqual(['imaging-defer']);
+      expect(result.silentCards[0]?.source.topic?.code).toBe('imaging-defer');
+      // A whole file set silent: every rule without its own mode is silent.
+      copy.editJson<{ mode?: string; rules: { id: string; mode?: string }[] }>('rules/back-pain-imaging.json', (f) => {
+        f.mode = 'silent';
+        for (const r of f.rules) delete r.mode;
+      });
+      const fileSilent = loadKnowledge({ rulesDir: copy.rulesDir, cardsDir: copy.cardsDir });
+      expect(fileSilent.ruleSetFor('back-pain-imaging-sign')?.rules.map((r) => r.mode)).toEqual(['silent', 'silent', 'silent']);
+      const ces = await evaluate(fileSilent, { serviceId: 'back-pain-imaging-sign', record: record({ patient: ADULT, conditions: [backPain(20)] }), orders: [MRI_ORDER], userReference: 'Practitioner/dr1', now: NOW });
+      expect([ces.cards, ces.silentRules]).toEqual([[], ['imaging-defer']]);
+    } finally {
+      copy.remove();
+    }
   });
 
   test('the same on order-sign', async () => {
