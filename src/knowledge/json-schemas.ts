@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { rulesDir } from '../paths.js';
+import { RuleTestSchema } from '../scenarios/rule-tests.js';
 import { ScenarioSchema } from '../scenarios/schema.js';
 import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, RuleFileSchema, ValueSetFileSchema } from './schemas.js';
 
@@ -48,10 +49,15 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
     title: 'backpain-cds scenario',
     description: 'test/scenarios/<id>.json: a synthetic patient, their draft orders and the rule ids each service must answer with.',
   },
+  'rule-test.schema.json': {
+    schema: RuleTestSchema,
+    title: 'backpain-cds rule test',
+    description: 'test/rule-tests/<id>.json: fact values given directly, the rules that must (not) fire, the cards and the words they must show.',
+  },
 };
 
 /** Which schema a file in the knowledge folders must name in "$schema". */
-export function schemaNameFor(kind: 'rule-file' | 'findings' | 'instruments' | 'valueset' | 'card' | 'scenario'): string {
+export function schemaNameFor(kind: 'rule-file' | 'findings' | 'instruments' | 'valueset' | 'card' | 'scenario' | 'rule-test'): string {
   return `${kind}.schema.json`;
 }
 

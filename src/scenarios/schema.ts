@@ -3,6 +3,7 @@
  * Informaticians add one as a JSON file in test/scenarios/, without writing TypeScript.
  */
 import { z } from 'zod';
+import { RuleExpectationSchema } from './rule-tests.js';
 
 const resource = z.looseObject({ resourceType: z.string().min(1), id: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/) });
 
@@ -23,6 +24,11 @@ export const ScenarioSchema = z.strictObject({
   expect: z.record(z.string(), z.array(z.string())).meta({
     description: 'For each CDS service id (GET /cds-services), the rule ids of the cards it must return, in any order; [] means no card. `npx backpain-cds test` checks them.',
   }),
+  /** Finer checks per service: rules that must (not) fire whatever precedence does, and words the cards must say. */
+  checks: z
+    .record(z.string(), RuleExpectationSchema)
+    .meta({ description: 'For each CDS service id: "fired" / "notFired" rule ids (before precedence), "cards" and "cardContains" (text a returned card must say). Checked by `npx backpain-cds test` beside "expect".' })
+    .optional(),
 });
 
 export type Scenario = z.infer<typeof ScenarioSchema>;

@@ -29,8 +29,43 @@ describe('test', () => {
     const { code, out } = await run('test');
     expect(out).toMatch(/^RESULT +SCENARIO +SERVICE +EXPECTED +GOT$/m);
     expect(out).toMatch(/^pass +imaging-repeat-replaces-defer +back-pain-imaging-select +imaging-repeat +imaging-repeat$/m);
-    expect(out).toMatch(/\d+ scenario files, \d+ checks: \d+ passed, 0 failed/);
+    expect(out).toMatch(/\d+ scenario files, \d+ rule test files, \d+ checks: \d+ passed, 0 failed/);
+    // Rule tests in test/rule-tests run beside the scenarios, and a scenario's "checks" get a row of their own.
+    expect(out).toMatch(/^pass +imaging-defer-day-41-fires +back-pain-imaging-select +fired imaging-defer; not imaging-repeat, cauda-equina-emergency; cards imaging-defer; says "Remove the lumbar imaging order" +fired imaging-defer$/m);
+    expect(out).toMatch(/^pass +imaging-repeat-replaces-defer +back-pain-imaging-select +checks: fired imaging-defer, imaging-repeat; says "300 days ago \(2026-01-27\)" +fired imaging-repeat, imaging-defer$/m);
     expect(code).toBe(0);
+  });
+
+  test('a rule test gives facts directly; each unmet expectation is named, and unknown facts or rule ids are errors', async () => {
+    const ruleTest = (id: string, facts: Record<string, unknown>, expect: Record<string, unknown>): string => {
+      const file = join(tmp, `${id}.json`);
+      writeFileSync(file, JSON.stringify({ id, description: 'x', service: 'back-pain-imaging-select', facts, expect }));
+      return file;
+    };
+    const adult = { ageYears: 40, openEpisode: true, redFlagCount: 0, caudaEquinaSignCount: 0 };
+    const wrong = ruleTest('wrong-expectations', { ...adult, episodeDays: 50 }, { fired: ['imaging-defer'], cards: ['imaging-defer'], cardContains: ['no such words'] });
+    const strange = ruleTest('strange-names', { ...adult, episodeDay: 10 }, { fired: ['imaging-defer'] });
+    const stranger = ruleTest('strange-rule', adult, { notFired: ['imaging-deferral'] });
+    const good = ruleTest('day-10', { ...adult, episodeDays: 10 }, { fired: ['imaging-defer'], cards: ['imaging-defer'] });
+    const { code, out } = await run('test', wrong, strange, stranger, good);
+    expect(out).toMatch(/^FAIL +wrong-expectations +back-pain-imaging-select +.* +imaging-defer did not fire; cards \(none\), expected imaging-defer; no card says "no such words"$/m);
+    expect(out).toMatch(/^FAIL +strange-names +.*error: unknown fact "episodeDay" \(known facts: ageYears, /m);
+    expect(out).toMatch(/^FAIL +strange-rule +.*error: "imaging-deferral" is not a rule of rules\/back-pain-imaging.json/m);
+    expect(out).toMatch(/^pass +day-10 /m);
+    expect(out).toMatch(/0 scenario files, 4 rule test files, 4 checks: 1 passed, 3 failed/);
+    expect(code).toBe(1);
+  });
+
+  test('a scenario\'s checks fail on their own row when a rule did not fire or a card does not say the words', async () => {
+    const scenario = JSON.parse(readFileSync(scenarioFile('imaging-defer-acute-41-days'), 'utf8')) as Record<string, unknown>;
+    scenario.id = 'checks-that-fail';
+    scenario.checks = { 'back-pain-imaging-sign': { fired: ['imaging-repeat'], notFired: ['imaging-defer'], cardContains: ['Remove the lumbar imaging order', 'not in any card'] } };
+    const file = join(tmp, 'checks-that-fail.json');
+    writeFileSync(file, JSON.stringify(scenario));
+    const { code, out } = await run('test', file);
+    expect(out).toMatch(/^pass +checks-that-fail +back-pain-imaging-sign +imaging-defer +imaging-defer$/m);
+    expect(out).toMatch(/^FAIL +checks-that-fail +back-pain-imaging-sign +checks: .* +imaging-repeat did not fire; imaging-defer fired; no card says "not in any card"$/m);
+    expect(code).toBe(1);
   });
 
   test('a scenario whose expectation the rules do not meet fails, with exit code 1', async () => {

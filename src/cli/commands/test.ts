@@ -1,9 +1,12 @@
-import { existsSync, statSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { SERVICES } from '../../hooks/services.js';
+import type { KnowledgeBase } from '../../knowledge/load.js';
 import { projectRoot } from '../../paths.js';
-import { scenariosDir } from '../../scenarios/load.js';
-import { readScenarioFiles, runScenario, sameRules, type ScenarioFile } from '../../scenarios/run.js';
+import { readScenario, scenariosDir } from '../../scenarios/load.js';
+import { cardText, checkExpectation, isRuleTestJson, readRuleTest, runRuleTest, type RuleExpectation, type RuleTest } from '../../scenarios/rule-tests.js';
+import { runScenario, sameRules } from '../../scenarios/run.js';
+import type { Scenario } from '../../scenarios/schema.js';
 import { CliError, type CliIo } from '../io.js';
 import { loadForCli, type KnowledgeOptions } from '../knowledge.js';
 import { table } from '../table.js';
@@ -13,53 +16,129 @@ export interface TestOptions extends KnowledgeOptions {
 }
 
 export interface TestResult {
+  /** The scenario's or rule test's id (the file, when it cannot be read). */
   scenario: string;
+  kind: 'scenario' | 'rule-test';
   file: string;
   service?: string;
+  /** Rule ids of the cards expected (scenario "expect"). */
   expected?: string[];
   got?: string[];
+  /** Rule ids whose conditions held (rule tests, and scenarios with "checks"). */
+  fired?: string[];
+  /** What "checks" (scenario) or "expect" (rule test) found wrong. */
+  problems?: string[];
+  /** The scenario's "checks" for this service, when this row reports them. */
+  checks?: RuleExpectation;
   pass: boolean;
   error?: string;
 }
 
-function scenarioFiles(paths: string[]): ScenarioFile[] {
-  const targets = paths.length ? paths.map((p) => resolve(p)) : [scenariosDir];
+/** Rule-level tests (facts given directly) live here; `test` runs them beside the scenarios. */
+export const ruleTestsDir = resolve(projectRoot, 'test/rule-tests');
+
+type TestFile = { file: string; scenario: Scenario } | { file: string; ruleTest: RuleTest } | { file: string; error: string };
+
+function readTestFile(file: string): TestFile {
+  try {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      return { file, error: `${file}: not readable JSON: ${(err as Error).message}` };
+    }
+    return isRuleTestJson(json) ? { file, ruleTest: readRuleTest(file, json) } : { file, scenario: readScenario(file) };
+  } catch (err) {
+    return { file, error: (err as Error).message };
+  }
+}
+
+function jsonFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+function testFiles(paths: string[]): TestFile[] {
+  const targets = paths.length ? paths.map((p) => resolve(p)) : [scenariosDir, ...(existsSync(ruleTestsDir) ? [ruleTestsDir] : [])];
   return targets.flatMap((target) => {
     if (!existsSync(target)) throw new CliError(`${target}: no such file or folder`);
-    if (statSync(target).isDirectory()) return readScenarioFiles(target);
-    const dir = resolve(target, '..');
-    return readScenarioFiles(dir).filter((f) => f.file === target);
+    return (statSync(target).isDirectory() ? jsonFiles(target) : [target]).map(readTestFile);
   });
 }
 
 const list = (ids: string[] | undefined): string => (ids === undefined ? '' : ids.length ? [...ids].sort().join(', ') : '(no card)');
 
-export async function testCommand(paths: string[], options: TestOptions, io: CliIo): Promise<number> {
-  const knowledge = loadForCli(options);
-  const files = scenarioFiles(paths);
-  if (!files.length) throw new CliError('no scenario files found (they are *.json files in test/scenarios/)');
+function describeExpectation(e: RuleExpectation): string {
+  return [
+    e.fired ? `fired ${e.fired.join(', ')}` : '',
+    e.notFired ? `not ${e.notFired.join(', ')}` : '',
+    e.cards ? `cards ${list(e.cards)}` : '',
+    e.cardContains ? `says ${e.cardContains.map((t) => JSON.stringify(t)).join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
+async function scenarioResults(knowledge: KnowledgeBase, scenario: Scenario, file: string): Promise<TestResult[]> {
   const results: TestResult[] = [];
-  for (const f of files) {
-    const file = relative(projectRoot, f.file);
-    if (!f.scenario) {
-      results.push({ scenario: file, file, pass: false, error: f.error ?? 'not a scenario' });
+  const checks = scenario.checks ?? {};
+  const serviceIds = [...new Set([...Object.keys(scenario.expect), ...Object.keys(checks)])];
+  if (!serviceIds.length) results.push({ scenario: scenario.id, kind: 'scenario', file, pass: false, error: 'the scenario expects nothing: add "expect": {"<service id>": ["<rule id>", ...]}' });
+  for (const serviceId of serviceIds) {
+    const expected = scenario.expect[serviceId];
+    const check = checks[serviceId];
+    const base = { scenario: scenario.id, kind: 'scenario' as const, file, service: serviceId, ...(expected ? { expected } : {}) };
+    const service = SERVICES.find((s) => s.id === serviceId);
+    if (!service || !knowledge.ruleSetFor(serviceId)) {
+      results.push({ ...base, pass: false, error: service ? `no rule file serves ${serviceId}` : `${serviceId} is not a CDS service` });
       continue;
     }
-    const scenario = f.scenario;
-    const expectations = Object.entries(scenario.expect);
-    if (!expectations.length) results.push({ scenario: scenario.id, file, pass: false, error: 'the scenario expects nothing: add "expect": {"<service id>": ["<rule id>", ...]}' });
-    for (const [serviceId, expected] of expectations) {
-      const base = { scenario: scenario.id, file, service: serviceId, expected };
-      const service = SERVICES.find((s) => s.id === serviceId);
-      if (!service || !knowledge.ruleSetFor(serviceId)) {
-        results.push({ ...base, pass: false, error: service ? `no rule file serves ${serviceId}` : `${serviceId} is not a CDS service` });
-        continue;
+    try {
+      // The trace says which rules fired before precedence; only asked for when a check needs it.
+      const answer = await runScenario(knowledge, scenario, service, check !== undefined);
+      if (expected) results.push({ ...base, got: answer.firedRules, pass: sameRules(expected, answer.firedRules) });
+      if (check) {
+        const fired = (answer.trace?.rules ?? []).filter((r) => r.fired).map((r) => r.id);
+        const problems = checkExpectation(check, { fired, cards: answer.firedRules, texts: answer.cards.map(cardText) });
+        const { expected: _cards, ...rest } = base;
+        results.push({ ...rest, checks: check, got: answer.firedRules, fired, problems, pass: problems.length === 0 });
       }
-      try {
-        const answer = await runScenario(knowledge, scenario, service);
-        results.push({ ...base, got: answer.firedRules, pass: sameRules(expected, answer.firedRules) });
-      } catch (err) {
-        results.push({ ...base, pass: false, error: (err as Error).message });
+    } catch (err) {
+      results.push({ ...base, pass: false, error: (err as Error).message });
+    }
+  }
+  return results;
+}
+
+async function ruleTestResult(knowledge: KnowledgeBase, test: RuleTest, file: string): Promise<TestResult> {
+  const base = { scenario: test.id, kind: 'rule-test' as const, file, service: test.service };
+  try {
+    const outcome = await runRuleTest(knowledge, test);
+    return { ...base, got: outcome.cards, fired: outcome.fired, problems: outcome.problems, pass: outcome.problems.length === 0 };
+  } catch (err) {
+    return { ...base, pass: false, error: (err as Error).message };
+  }
+}
+
+export async function testCommand(paths: string[], options: TestOptions, io: CliIo): Promise<number> {
+  const knowledge = loadForCli(options);
+  const files = testFiles(paths);
+  if (!files.length) throw new CliError('no test files found (scenarios are *.json files in test/scenarios/, rule tests in test/rule-tests/)');
+  const results: TestResult[] = [];
+  const expectations = new Map<TestResult, string>();
+  for (const f of files) {
+    const file = relative(projectRoot, f.file);
+    if ('error' in f) results.push({ scenario: file, kind: 'scenario', file, pass: false, error: f.error });
+    else if ('ruleTest' in f) {
+      const r = await ruleTestResult(knowledge, f.ruleTest, file);
+      expectations.set(r, describeExpectation(f.ruleTest.expect));
+      results.push(r);
+    } else {
+      for (const r of await scenarioResults(knowledge, f.scenario, file)) {
+        if (r.checks) expectations.set(r, `checks: ${describeExpectation(r.checks)}`);
+        results.push(r);
       }
     }
   }
@@ -68,14 +147,21 @@ export async function testCommand(paths: string[], options: TestOptions, io: Cli
     io.out(JSON.stringify({ ok: failed === 0, rulesVersion: knowledge.version, passed: results.length - failed, failed, results }, null, 2));
     return failed ? 1 : 0;
   }
+  const got = (r: TestResult): string => {
+    if (r.error) return `error: ${r.error}`;
+    if (r.problems?.length) return r.problems.join('; ');
+    return r.fired ? `fired ${r.fired.length ? r.fired.join(', ') : '(none)'}` : list(r.got);
+  };
   io.out(
     table(
       ['RESULT', 'SCENARIO', 'SERVICE', 'EXPECTED', 'GOT'],
-      results.map((r) => [r.pass ? 'pass' : 'FAIL', r.scenario, r.service ?? '', list(r.expected), r.error ? `error: ${r.error}` : list(r.got)]),
+      results.map((r) => [r.pass ? 'pass' : 'FAIL', r.scenario, r.service ?? '', expectations.get(r) ?? list(r.expected), got(r)]),
     ),
   );
   io.out('');
-  io.out(`${files.length} scenario files, ${results.length} checks: ${results.length - failed} passed, ${failed} failed. Rules version ${knowledge.version}.`);
+  const scenarios = files.filter((f) => !('ruleTest' in f)).length;
+  const ruleTests = files.length - scenarios;
+  io.out(`${scenarios} scenario files, ${ruleTests} rule test files, ${results.length} checks: ${results.length - failed} passed, ${failed} failed. Rules version ${knowledge.version}.`);
   if (failed) io.out('See why with: npx backpain-cds explain <scenario file>');
   return failed ? 1 : 0;
 }

@@ -1,0 +1,112 @@
+/**
+ * Rule-level tests: facts given directly, no FHIR record. An informatician checks a threshold or a
+ * precedence in a few lines ("episodeDays 41 fires imaging-defer, 42 does not") without building a
+ * patient. They run beside the record-level scenarios in `backpain-cds test`.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { Card } from '../cards/types.js';
+import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
+import type { KnowledgeBase } from '../knowledge/load.js';
+import { explainIssues, formatPath } from '../knowledge/messages.js';
+import type { CardTemplate } from '../knowledge/schemas.js';
+import { firedRuleIds, splitByMode, type Candidate, type EngineFacts } from '../rules/engine.js';
+
+const ruleIds = z.array(z.string().min(1));
+
+/** What a test may assert about one run of a service's rules. Shared by rule tests and scenarios. */
+export const RuleExpectationSchema = z
+  .strictObject({
+    fired: ruleIds.meta({ description: 'Rule ids whose conditions must hold (before precedence: a rule replaced by another still fired).' }).optional(),
+    notFired: ruleIds.meta({ description: 'Rule ids whose conditions must not hold.' }).optional(),
+    cards: ruleIds.meta({ description: 'The rule ids of the cards returned to the EHR after precedence and silent mode, in any order; [] means no card.' }).optional(),
+    cardContains: z
+      .array(z.string().min(1))
+      .meta({ description: 'Text each of which must appear in a returned card (summary, detail, suggestion or link labels). In a rule test the card is read as written in cards/<rule>.json, {{placeholders}} unfilled.' })
+      .optional(),
+  })
+  .refine((e) => e.fired || e.notFired || e.cards || e.cardContains, { message: 'expect at least one of "fired", "notFired", "cards", "cardContains"' });
+export type RuleExpectation = z.infer<typeof RuleExpectationSchema>;
+
+const factValue = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+
+export const RuleTestSchema = z.strictObject({
+  $schema: z.string().optional(),
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens, like the file name'),
+  description: z.string().min(1),
+  service: z.string().min(1).meta({ description: 'The CDS service id (GET /cds-services) whose rule file runs.' }),
+  facts: z
+    .record(z.string(), factValue)
+    .meta({ description: 'Fact values as the rules see them; a fact left out is unknown (null). Names as in the rule files (`npx backpain-cds rules` lists them).', propertyNames: { enum: [...ENGINE_FACT_NAMES] } }),
+  expect: RuleExpectationSchema,
+});
+export type RuleTest = z.infer<typeof RuleTestSchema>;
+
+/** A file is a rule test when it gives facts rather than a patient. */
+export function isRuleTestJson(json: unknown): boolean {
+  return typeof json === 'object' && json !== null && 'facts' in json && !('patient' in json);
+}
+
+export function readRuleTest(file: string, json: unknown = JSON.parse(readFileSync(file, 'utf8'))): RuleTest {
+  const result = RuleTestSchema.safeParse(json);
+  if (!result.success) {
+    throw new Error(`${file}: ${explainIssues(result.error.issues, json).map((i) => `${formatPath(i.path) || '(file)'}: ${i.message}`).join('; ')}`);
+  }
+  return result.data;
+}
+
+/** The words of a card a test may look for. */
+export function cardText(card: Card): string {
+  return [card.summary, card.detail ?? '', ...(card.suggestions ?? []).map((s) => s.label), ...(card.links ?? []).map((l) => l.label)].join('\n');
+}
+
+export function templateText(template: CardTemplate): string {
+  return [template.summary, ...template.detail, ...(template.suggestions ?? []).map((s) => s.label), ...(template.links ?? []).map((l) => l.label)].join('\n');
+}
+
+/** Every way the run differs from the expectation, in words; empty when it passes. */
+export function checkExpectation(expect: RuleExpectation, got: { fired: readonly string[]; cards: readonly string[]; texts: readonly string[] }): string[] {
+  const problems: string[] = [];
+  for (const id of expect.fired ?? []) if (!got.fired.includes(id)) problems.push(`${id} did not fire`);
+  for (const id of expect.notFired ?? []) if (got.fired.includes(id)) problems.push(`${id} fired`);
+  if (expect.cards && JSON.stringify([...expect.cards].sort()) !== JSON.stringify([...got.cards].sort())) {
+    problems.push(`cards ${got.cards.length ? got.cards.join(', ') : '(none)'}, expected ${expect.cards.length ? expect.cards.join(', ') : '(none)'}`);
+  }
+  for (const text of expect.cardContains ?? []) {
+    if (!got.texts.some((t) => t.includes(text))) problems.push(`no card says "${text}"`);
+  }
+  return problems;
+}
+
+export interface RuleTestOutcome {
+  fired: string[];
+  cards: string[];
+  problems: string[];
+}
+
+/** Runs the service's rules on the given facts; an unknown fact or rule id is a problem, not a pass. */
+export async function runRuleTest(knowledge: KnowledgeBase, test: RuleTest): Promise<RuleTestOutcome> {
+  const ruleSet = knowledge.ruleSetFor(test.service);
+  if (!ruleSet) throw new Error(`no rule file serves "${test.service}"`);
+  const unknownFacts = Object.keys(test.facts).filter((f) => !ENGINE_FACT_NAMES.includes(f));
+  if (unknownFacts.length) throw new Error(`unknown fact${unknownFacts.length > 1 ? 's' : ''} ${unknownFacts.map((f) => `"${f}"`).join(', ')} (known facts: ${ENGINE_FACT_NAMES.join(', ')})`);
+  const known = new Set(ruleSet.rules.map((r) => r.id));
+  const named = [...(test.expect.fired ?? []), ...(test.expect.notFired ?? []), ...(test.expect.cards ?? [])];
+  const strangers = [...new Set(named.filter((id) => !known.has(id)))];
+  if (strangers.length) throw new Error(`${strangers.map((id) => `"${id}"`).join(', ')} is not a rule of ${ruleSet.file} (its rules: ${[...known].join(', ')})`);
+
+  const facts: EngineFacts = Object.fromEntries(ENGINE_FACT_NAMES.map((name) => [name, test.facts[name] ?? null]));
+  const firedIds = await firedRuleIds(ruleSet, facts);
+  // One imaginary order stands for "an order in scope", so order-scoped precedence applies as in a request.
+  const candidates: Candidate[] = ruleSet.rules
+    .filter((r) => firedIds.includes(r.id))
+    .map((rule) => (rule.scope === 'order' ? { rule, orderReference: 'ServiceRequest/test-order' } : { rule }));
+  const { live } = splitByMode(candidates);
+  const cards = live.map((c) => c.rule.id);
+  const texts = cards.map((id) => {
+    const template = knowledge.cards.get(id);
+    return template ? templateText(template) : '';
+  });
+  const fired = candidates.map((c) => c.rule.id);
+  return { fired, cards, problems: checkExpectation(test.expect, { fired, cards, texts }) };
+}
