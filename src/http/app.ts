@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.routes) app.use(deps.routes);
   app.use('/fhir-artifacts', artifactsRouter(deps.knowledge));
   app.get('/status', statusHandler(deps.knowledge, deps.knowledgeStatus));
-  if (deps.config.PREVIEW) app.use('/preview', previewRouter({ knowledge: deps.knowledge, services: offered }));
+  if (deps.config.PREVIEW) app.use('/preview', previewRouter({ knowledge: deps.knowledge, services: offered, ...(deps.knowledgeStatus ? { knowledgeStatus: deps.knowledgeStatus } : {}) }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -18,6 +18,35 @@ export interface KnowledgeStatus {
   lastError?: { at: string; problems: Problem[] };
 }
 
+/** What an informatician must see after a save the service refused: which file, why, when, and what stays live. */
+export interface RejectedEdit {
+  at: string;
+  files: string[];
+  problems: Problem[];
+  /** One sentence for a banner. */
+  message: string;
+  liveVersion: string;
+}
+
+/**
+ * The refused edit that is still in the files now (the newest reload was rejected), else undefined:
+ * once a later save loads, the banner goes, and only lastError remembers it.
+ */
+export function rejectedEdit(status: KnowledgeStatus): RejectedEdit | undefined {
+  if (status.lastReload?.outcome !== 'rejected' || !status.lastError) return undefined;
+  const { at, problems } = status.lastError;
+  const files = [...new Set(problems.map((p) => p.file))];
+  const first = problems[0];
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+  return {
+    at,
+    files,
+    problems,
+    message: `Your last edit of ${files.join(', ')} was rejected at ${at}: ${first ? formatProblem(first) : 'it did not load'}${more}. The previous rules (version ${status.version}) are still live; fix the file and save again.`,
+    liveVersion: status.version,
+  };
+}
+
 export interface LiveKnowledge {
   current(): KnowledgeBase;
   status(): KnowledgeStatus;

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { HookName, ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
+import { rejectedEdit, type KnowledgeStatus } from '../knowledge/watch.js';
 import { projectRoot } from '../paths.js';
 import { scenariosDir } from '../scenarios/load.js';
 import { readScenarioFiles, runScenario, sameRules } from '../scenarios/run.js';
@@ -18,6 +19,8 @@ export interface PreviewDeps {
   /** The services discovery offers now. */
   services(): readonly ServiceDefinition[];
   scenariosDir?: string;
+  /** Hot reload state, so the page can show an edit the service refused. */
+  knowledgeStatus?: () => KnowledgeStatus;
 }
 
 const require = createRequire(import.meta.url);
@@ -47,11 +50,17 @@ export function previewRouter(deps: PreviewDeps): Router {
     res.type('text/javascript').sendFile(file);
   });
 
+  const rejected = () => {
+    const r = deps.knowledgeStatus ? rejectedEdit(deps.knowledgeStatus()) : undefined;
+    return r ? { rejectedEdit: r } : {};
+  };
+
   router.get('/api/scenarios', (_req, res) => {
     const files = readScenarioFiles(dir);
     const hooks = [...new Set(deps.services().map((s) => s.hook))];
     res.json({
       rulesVersion: deps.knowledge().version,
+      ...rejected(),
       hooks,
       scenarios: files.flatMap((f) => (f.scenario ? [{ id: f.scenario.id, description: f.scenario.description, hooks: hooksOf(f.scenario.expect, deps.services()) }] : [])),
       ...(files.some((f) => f.error) ? { errors: files.flatMap((f) => (f.error ? [f.error] : [])) } : {}),
@@ -85,6 +94,7 @@ export function previewRouter(deps: PreviewDeps): Router {
     }
     res.json({
       rulesVersion: knowledge.version,
+      ...rejected(),
       scenario: { id: scenario.id, description: scenario.description, now: scenario.now, patient: scenario.patient },
       hook,
       results,

@@ -140,3 +140,50 @@ test('an edited card file shows after a page reload', async () => {
   expect(await page.locator('#cards .card .summary').first().textContent()).toBe('Edited in the file: 41 days of back pain, no red flags.');
   expect(await page.textContent('#version')).toBe((await service.status()).version);
 });
+
+test('the hook menu offers only the hooks of the services the scenario names; rule boxes show the rule titles', async () => {
+  await page.goto(`${service.url}/preview/?scenario=chronic-pain-phq9-10-referral`);
+  await page.waitForSelector('body[data-ready="true"]');
+  expect(await page.locator('#hook option').allTextContents()).toEqual(['patient-view']);
+  await page.evaluate('delete document.body.dataset.ready');
+  await page.selectOption('#scenario', 'imaging-defer-acute-41-days');
+  await page.waitForSelector('body[data-ready="true"]');
+  expect(await page.locator('#hook option').allTextContents()).toEqual(['order-select', 'order-sign']);
+  expect(await page.locator('#trace .rule[data-rule="imaging-defer"] h4').first().textContent()).toBe('✔ imaging-defer: Defer lumbar imaging in the first 6 weeks of back pain');
+});
+
+test('a rejected edit: a banner on the page and at the top of /status names the file, the error and the time, and goes when the file is fixed', async () => {
+  await open('imaging-defer-acute-41-days', 'order-select');
+  expect(await page.locator('#rejected').isHidden()).toBe(true);
+  const good = await service.status();
+  const original = copy.readJson('cards/imaging-defer.json');
+  copy.editJson<{ indicator: string }>('cards/imaging-defer.json', (card) => void (card.indicator = 'urgent'));
+  const { status } = await service.until((s) => s.lastReload?.outcome === 'rejected');
+  expect(status.version).toBe(good.version);
+
+  const top = (await (await fetch(`${service.url}/status`)).json()) as { status: string; rejectedEdit?: { at: string; files: string[]; message: string; liveVersion: string } };
+  expect(top.status).toBe('edit-rejected');
+  expect(top.rejectedEdit).toMatchObject({ files: ['cards/imaging-defer.json'], liveVersion: good.version, at: status.lastError?.at });
+  expect(top.rejectedEdit?.message).toMatch(/^Your last edit of cards\/imaging-defer.json was rejected at .*: cards\/imaging-defer.json \(rule "imaging-defer"\): indicator: is "urgent"; use one of "info", "warning", "critical"/);
+
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  const banner = page.locator('#rejected');
+  expect(await banner.isVisible()).toBe(true);
+  const text = (await banner.textContent()) ?? '';
+  expect(text).toContain('Your last edit was rejected.');
+  expect(text).toContain('File: cards/imaging-defer.json.');
+  expect(text).toContain(`At: ${status.lastError?.at ?? '?'}.`);
+  expect(text).toContain(`previous rules (version ${good.version})`);
+  expect(await banner.locator('.problem').first().textContent()).toMatch(/indicator: is "urgent"/);
+  // The cards under the banner are the last good ones.
+  expect(await page.locator('#cards .card').first().getAttribute('data-indicator')).toBe('warning');
+  await page.screenshot({ path: join(screenshots, 'preview-rejected-edit.png'), fullPage: true });
+
+  copy.write('cards/imaging-defer.json', `${JSON.stringify(original, null, 2)}\n`);
+  await service.until((s) => s.lastReload?.outcome !== 'rejected');
+  expect(((await (await fetch(`${service.url}/status`)).json()) as { status: string }).status).toBe('ok');
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  expect(await page.locator('#rejected').isHidden()).toBe(true);
+});

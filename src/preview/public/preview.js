@@ -113,13 +113,37 @@ function renderTrace(trace) {
   );
   for (const r of trace.rules) {
     const replaced = r.fired && r.outcomes.every((o) => !o.shown);
-    box.append(el('div', { class: `rule ${r.fired ? (replaced ? 'replaced' : 'fired') : 'not-fired'}`, 'data-rule': r.id },
-      el('h4', {}, `${r.fired ? (replaced ? '⤳' : '✔') : '✘'} ${r.id}`),
+    const silent = r.fired && r.outcomes.some((o) => o.silent);
+    const mark = r.fired ? (silent ? '◌' : replaced ? '⤳' : '✔') : '✘';
+    box.append(el('div', { class: `rule ${r.fired ? (silent ? 'silent' : replaced ? 'replaced' : 'fired') : 'not-fired'}`, 'data-rule': r.id },
+      el('h4', {}, `${mark} ${r.id}`, el('span', { class: 'rule-title' }, `: ${r.title}`), r.mode === 'silent' ? el('span', { class: 'mode' }, 'silent mode') : null),
       el('div', {}, r.why),
       el('ul', { class: 'conditions' }, renderCondition(r.conditions))));
   }
   if (trace.unknowns) box.append(el('div', {}, el('strong', {}, 'Could not be decided: '), el('ul', {}, ...trace.unknowns.map((u) => el('li', {}, u)))));
   return box;
+}
+
+/** A save the service refused: the page must not look as if the edit were live. */
+function showRejected(rejected) {
+  const box = $('rejected');
+  if (!rejected) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  box.replaceChildren(
+    el('strong', {}, 'Your last edit was rejected. '),
+    el('span', {}, `File: ${rejected.files.join(', ')}. At: ${rejected.at}. The cards below come from the previous rules (version ${rejected.liveVersion}), not from your edit.`),
+    el('ul', {}, ...rejected.problems.map((p) => el('li', { class: 'problem' }, `${p.file}${p.rule ? ` (rule "${p.rule}")` : ''}: ${p.path || '(file)'}: ${p.message}`))),
+    el('span', {}, 'Fix the file and save it again, then reload this page.'),
+  );
+  box.hidden = false;
+}
+
+/** The hooks of the services the scenario expects something from; every hook when it names none. */
+function hooksFor(scenario, all) {
+  return scenario?.hooks.length ? all.filter((h) => scenario.hooks.includes(h)) : all;
 }
 
 /** Broken scenario files stay reported while the others are shown. */
@@ -148,6 +172,7 @@ async function show() {
   try {
     const run = await getJson(`/preview/api/run?${params}`);
     $('version').textContent = run.rulesVersion;
+    showRejected(run.rejectedEdit);
     $('scenario-description').textContent = `${run.scenario.description} (request time ${run.scenario.now})`;
     cards.replaceChildren(el('h2', {}, 'Cards'));
     trace.replaceChildren(el('h2', {}, 'Why'));
@@ -174,20 +199,27 @@ async function start() {
   try {
     const list = await getJson('/preview/api/scenarios');
     $('version').textContent = list.rulesVersion;
+    showRejected(list.rejectedEdit);
     const wanted = new URLSearchParams(location.search);
     $('scenario').replaceChildren(...list.scenarios.map((s) => el('option', { value: s.id, title: s.description }, s.id)));
-    $('hook').replaceChildren(...list.hooks.map((h) => el('option', { value: h }, h)));
     if (list.scenarios.some((s) => s.id === wanted.get('scenario'))) $('scenario').value = wanted.get('scenario');
-    const scenario = list.scenarios.find((s) => s.id === $('scenario').value);
-    const hook = wanted.get('hook') ?? scenario?.hooks[0];
-    if (list.hooks.includes(hook)) $('hook').value = hook;
+    const hookMenu = () => {
+      const scenario = list.scenarios.find((s) => s.id === $('scenario').value);
+      const hooks = hooksFor(scenario, list.hooks);
+      const current = $('hook').value;
+      $('hook').replaceChildren(...hooks.map((h) => el('option', { value: h }, h)));
+      if (hooks.includes(current)) $('hook').value = current;
+      return hooks;
+    };
+    const hooks = hookMenu();
+    const hook = wanted.get('hook');
+    if (hooks.includes(hook)) $('hook').value = hook;
     if (list.errors) {
       warning = `Some scenario files could not be read: ${list.errors.join(' | ')}`;
       setStatus(warning, true);
     }
     $('scenario').addEventListener('change', () => {
-      const s = list.scenarios.find((x) => x.id === $('scenario').value);
-      if (s?.hooks.length && !s.hooks.includes($('hook').value)) $('hook').value = s.hooks[0];
+      hookMenu();
       void show();
     });
     $('hook').addEventListener('change', () => void show());
