@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { cardsCommand } from './commands/cards.js';
 import { explainCommand } from './commands/explain.js';
 import { k8sKnowledgeCommand } from './commands/k8s-knowledge.js';
+import { rulesCommand } from './commands/rules.js';
 import { schemasCommand } from './commands/schemas.js';
 import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
@@ -41,6 +42,12 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .argument('[paths...]', 'scenario files or folders (default: test/scenarios/)')
     .addHelpText('after', '\nExample: backpain-cds test test/scenarios/imaging-defer-acute-41-days.json\nExit code 1 when any scenario fails.')
     .action(async (paths: string[], options) => setExit(await testCommand(paths, options, io)));
+
+  knowledgeOptions(program.command('rules'))
+    .description('list every rule: its file and services, its conditions in words, its card, and whether it is live or silent')
+    .option('--service <id>', 'only the rules of this CDS service')
+    .addHelpText('after', '\nExample: backpain-cds rules --service back-pain-imaging-select')
+    .action((options) => setExit(rulesCommand(options, io)));
 
   callOptions(knowledgeOptions(program.command('explain')))
     .description('show why each rule fired or not: every condition, the fact\'s value and the FHIR resource it came from')

@@ -9,6 +9,7 @@ import type { KnowledgeBase } from '../knowledge/load.js';
 import type { RuleDefinition } from '../knowledge/schemas.js';
 import { replacersOf, type Candidate, type RuleSet } from '../rules/engine.js';
 import { evidenceFor, type EvidenceItem } from './evidence.js';
+import { nearMisses, type NearMiss } from './near-misses.js';
 
 type FactValue = string | number | boolean;
 
@@ -19,6 +20,8 @@ export interface FactTrace {
   unknown?: true;
   evidence?: EvidenceItem[];
   note?: string;
+  /** Findings in the record that do not count, and why (outside the window): red flags and cauda equina signs. */
+  nearMisses?: NearMiss[];
 }
 
 export type ConditionTrace =
@@ -161,6 +164,24 @@ export interface TraceInput {
   cards: string[];
 }
 
+/** The facts a rule set's conditions (and its cards' offerWhen conditions) read: the only ones worth showing. */
+export function factsUsed(ruleSet: RuleSet, knowledge: Pick<KnowledgeBase, 'cards'>): Set<string> {
+  const used = new Set<string>();
+  const walk = (c: unknown): void => {
+    if (typeof c !== 'object' || c === null) return;
+    const node = c as { all?: unknown[]; any?: unknown[]; not?: unknown; fact?: unknown };
+    if (typeof node.fact === 'string') used.add(node.fact);
+    node.all?.forEach(walk);
+    node.any?.forEach(walk);
+    walk(node.not);
+  };
+  for (const rule of ruleSet.rules) {
+    walk(rule.conditions);
+    for (const s of knowledge.cards.get(rule.id)?.suggestions ?? []) walk(s.offerWhen);
+  }
+  return used;
+}
+
 /** Runs the service's rules once more, keeping every condition's result, and puts the story together. */
 export async function explainEvaluation(input: TraceInput): Promise<ExplainTrace> {
   const values = engineFacts(input.facts);
@@ -168,15 +189,28 @@ export async function explainEvaluation(input: TraceInput): Promise<ExplainTrace
   const byRule = new Map<string, EngineCondition>();
   for (const r of [...results, ...failureResults]) byRule.set(String(r.name), JSON.parse(JSON.stringify(r.conditions)) as EngineCondition);
 
-  const facts: FactTrace[] = Object.entries(values).map(([name, value]) => {
-    const { evidence, note } = evidenceFor(name, input.facts, input.record);
-    return {
-      name,
-      ...(value === null ? { unknown: true as const } : { value }),
-      ...(evidence.length ? { evidence } : {}),
-      ...(note ? { note } : {}),
-    };
-  });
+  const used = factsUsed(input.ruleSet, input.knowledge);
+  const lookup = input.knowledge.valueSet.bind(input.knowledge);
+  const missed: Record<string, NearMiss[]> = {
+    redFlagCount: nearMisses(input.knowledge.findings.redFlags, input.facts.redFlags, input.record, input.now, lookup),
+    caudaEquinaSignCount: nearMisses([input.knowledge.findings.caudaEquina], input.facts.caudaEquinaSigns, input.record, input.now, lookup),
+  };
+  const facts: FactTrace[] = Object.entries(values)
+    .filter(([name]) => used.has(name))
+    .map(([name, value]) => {
+      const { evidence, note } = evidenceFor(name, input.facts, input.record);
+      const near = missed[name] ?? [];
+      const nearNote = near.length ? `Near miss: ${near.map((m) => `${m.label}, ${m.display} (${m.reference}${m.date ? `, ${m.date}` : ''}): ${m.why}`).join('; ')}.` : '';
+      // "None found" would hide the near miss: say that nothing counts, then why.
+      const fullNote = [nearNote, near.length ? note?.replace(/^None found/, 'None counts') : note].filter(Boolean).join(' ');
+      return {
+        name,
+        ...(value === null ? { unknown: true as const } : { value }),
+        ...(evidence.length ? { evidence } : {}),
+        ...(fullNote ? { note: fullNote } : {}),
+        ...(near.length ? { nearMisses: near } : {}),
+      };
+    });
 
   const rules: RuleTrace[] = input.ruleSet.rules.map((rule) => {
     const engineConditions = byRule.get(rule.id);

@@ -96,7 +96,32 @@ describe('test', () => {
   });
 });
 
+describe('rules', () => {
+  test('every rule with its file, services, conditions in words, card and status; --service narrows; --json for machines', async () => {
+    const all = await run('rules');
+    expect(all.code).toBe(0);
+    expect(all.out).toMatch(/^rules\/back-pain-imaging.json {2}\(services: back-pain-imaging-select, back-pain-imaging-sign\)$/m);
+    expect(all.out).toMatch(/^ {2}imaging-defer {2}\[live, one card per order\] {2}Defer lumbar imaging in the first 6 weeks of back pain\n {6}when: ageYears ≥ 18 and openEpisode = true and episodeDays < 42 and redFlagCount = 0\n {6}card: cards\/imaging-defer.json \(warning\): /m);
+    expect(all.out).toMatch(/when: .* and \(therapyReferralDaysAgo is unknown or therapyReferralDaysAgo > 365\)$/m);
+    expect(all.out).toMatch(/^15 rules\. Rules version [0-9a-f]{16}\.$/m);
+    const one = await run('rules', '--service', 'chronic-pain-therapy-referral', '--json');
+    const listing = JSON.parse(one.out) as { rules: { id: string; status: string; services: string[] }[] };
+    expect(listing.rules.map((r) => [r.id, r.status])).toEqual([
+      ['chronic-pain-therapy-referral', 'live'],
+      ['chronic-pain-mood-screen', 'live'],
+    ]);
+  });
+});
+
 describe('explain', () => {
+  test('shows only the facts its rules use, and a red flag outside its window as a near miss, not "none found"', async () => {
+    const { code, out } = await run('explain', scenarioFile('imaging-defer-fever-15-days-ago'), '--service', 'back-pain-imaging-select');
+    expect(code).toBe(0);
+    const facts = out.slice(out.indexOf('\nFacts\n'), out.indexOf('\nRules\n'));
+    expect([...facts.matchAll(/^ {2}(\w+) = /gm)].map((m) => m[1])).toEqual(['ageYears', 'openEpisode', 'episodeDays', 'redFlagCount', 'caudaEquinaSignCount', 'priorLumbarImagingDaysAgo']);
+    expect(facts).toMatch(/redFlagCount = 0\n +Near miss: Fever \(last 14 days\), Body temperature 38\.5 °C \(Observation\/bp-fever-15d-temp, 2026-11-08\): outside the 14-day window \(15 days ago\)\. None counts\. Checked: /);
+  });
+
   test('every rule, fired or not, each condition with its value and the FHIR resource and date behind it', async () => {
     const { code, out } = await run('explain', scenarioFile('imaging-repeat-replaces-defer'), '--service', 'back-pain-imaging-select');
     expect(code).toBe(0);
