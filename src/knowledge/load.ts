@@ -25,6 +25,7 @@ import {
 } from './schemas.js';
 import { checkCardTemplate, checkInstruments } from './care-checks.js';
 import { explainIssues, formatPath } from './messages.js';
+import { didYouMean, jsonSyntaxError, positionOfPath } from './positions.js';
 import { unguardedPlaceholders } from './placeholder-guards.js';
 import { compileValueSet, normaliseCode, type ValueSet } from './valuesets.js';
 
@@ -33,6 +34,9 @@ export interface Problem {
   rule?: string;
   path: string;
   message: string;
+  /** Where in the file, 1-based, when the path or the syntax error can be placed. */
+  line?: number;
+  column?: number;
 }
 
 export class KnowledgeError extends Error {
@@ -43,7 +47,23 @@ export class KnowledgeError extends Error {
 }
 
 export function formatProblem(p: Problem): string {
-  return `${p.file}${p.rule ? ` (rule "${p.rule}")` : ''}: ${p.path || '(file)'}: ${p.message}`;
+  return `${p.file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}${p.rule ? ` (rule "${p.rule}")` : ''}: ${p.path || '(file)'}: ${p.message}`;
+}
+
+/** A "did you mean" tail for a name that is not known, or '' when nothing is close. */
+export function suggestion(name: string, known: readonly string[], wrap: (s: string) => string = (s) => `"${s}"`): string {
+  const near = didYouMean(name, known);
+  return near ? ` Did you mean ${wrap(near)}?` : '';
+}
+
+/** Adds line and column to each problem whose file text is known and whose path can be found in it. */
+export function placeProblems(problems: Problem[], sources: ReadonlyMap<string, string>): Problem[] {
+  return problems.map((p) => {
+    if (p.line !== undefined) return p;
+    const text = sources.get(p.file);
+    const at = text !== undefined ? positionOfPath(text, p.path) : undefined;
+    return at ? { ...p, ...at } : p;
+  });
 }
 
 export interface KnowledgeBase {
@@ -110,23 +130,44 @@ function duplicateCodes(file: string, vs: ValueSetFile): Problem[] {
 
 export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
   const problems: Problem[] = [];
+  /** The place of the first occurrence of a text in a file (for placeholders, which have no JSON path of their own). */
+  const placeOf = (file: string, needle: string): { line?: number; column?: number } => {
+    const text = sources.get(file);
+    const at = text?.indexOf(needle) ?? -1;
+    if (text === undefined || at < 0) return {};
+    const before = text.slice(0, at);
+    return { line: before.split('\n').length, column: at - before.lastIndexOf('\n') };
+  };
   const hash = createHash('sha256');
   // Paths as the informatician sees them: from the folder that holds rules/ (and, usually, cards/).
   const show = (file: string): string => relative(dirname(dirs.rulesDir), file) || file;
+  /** File text by shown name, to place problems; and the files that did not load, so their consequences are not reported as causes. */
+  const sources = new Map<string, string>();
+  const broken = new Set<string>();
 
   function parse<T>(file: string, schema: z.ZodType<T>): T | undefined {
     let raw: string;
     let json: unknown;
     try {
       raw = readFileSync(file, 'utf8');
-      hash.update(show(file)).update('\0').update(raw).update('\0');
+    } catch (err) {
+      broken.add(show(file));
+      problems.push({ file: show(file), path: '', message: `not readable: ${(err as Error).message}` });
+      return undefined;
+    }
+    hash.update(show(file)).update('\0').update(raw).update('\0');
+    sources.set(show(file), raw);
+    try {
       json = JSON.parse(raw);
     } catch (err) {
-      problems.push({ file: show(file), path: '', message: `not readable JSON: ${(err as Error).message}` });
+      broken.add(show(file));
+      const syntax = jsonSyntaxError(raw);
+      problems.push({ file: show(file), path: '', message: syntax?.message ?? `not valid JSON: ${(err as Error).message}`, ...(syntax ? { line: syntax.line, column: syntax.column } : {}) });
       return undefined;
     }
     const result = schema.safeParse(json);
     if (result.success) return result.data;
+    broken.add(show(file));
     const rules = (json as { rules?: { id?: unknown }[] }).rules;
     for (const issue of explainIssues(result.error.issues, json)) {
       const ruleIndex = issue.path[0] === 'rules' && typeof issue.path[1] === 'number' ? issue.path[1] : undefined;
@@ -153,8 +194,10 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     valueSets.set(vs.id, compileValueSet(vs));
   }
   const needValueSet = (file: string, path: string, id: string, rule?: string): void => {
-    if (!valueSets.has(id)) {
-      problems.push({ file, ...(rule ? { rule } : {}), path, message: `value set "${id}" does not exist in rules/valuesets/ (add rules/valuesets/${id}.json or fix the name)` });
+    // A value set file that is there but broken is reported already: "does not exist" would be wrong.
+    if (!valueSets.has(id) && !broken.has(show(join(dirs.rulesDir, 'valuesets', `${id}.json`)))) {
+      const hint = suggestion(id, [...valueSets.keys()]);
+      problems.push({ file, ...(rule ? { rule } : {}), path, message: `value set "${id}" does not exist in rules/valuesets/ (add rules/valuesets/${id}.json or fix the name).${hint}` });
     }
   };
   for (const id of ['back-pain', 'sciatica', 'lumbar-imaging', ...Object.values(CARE_VALUE_SETS)]) needValueSet('rules/valuesets', id, id);
@@ -195,8 +238,15 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     problems.push(...checkCardTemplate(f, card, ENGINE_FACT_NAMES));
     for (const name of new Set(placeholdersIn(text))) {
       if (!isCardVariable(name)) {
-        problems.push({ file: f, rule: card.rule, path: 'placeholders', message: `{{${name}}} is not a card variable: fix the name or remove it (known: ${CARD_VARIABLE_NAMES.join(', ')})` });
+        const hint = suggestion(name, CARD_VARIABLE_NAMES, (s) => `{{${s}}}`);
+        problems.push({ file: f, rule: card.rule, path: 'placeholders', message: `{{${name}}} is not a card variable: fix the name or remove it.${hint} (known: ${CARD_VARIABLE_NAMES.join(', ')})`, ...placeOf(f, `{{${name}}}`) });
       }
+    }
+    // {episode.days} with single braces would reach the clinician as it is written.
+    for (const m of text.matchAll(/(?<!\{)\{([A-Za-z][\w.]*)\}(?!\})/g)) {
+      const name = m[1] ?? '';
+      if (!isCardVariable(name) && !name.includes('.')) continue;
+      problems.push({ file: f, rule: card.rule, path: 'placeholders', message: `{${name}} has single braces, so the card would show it as written: write {{${name}}}`, ...placeOf(f, `{${name}}`) });
     }
     if (!cards.has(card.rule)) {
       cards.set(card.rule, card);
@@ -209,10 +259,14 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
   // A rule id names one card, so the same rule (cauda-equina-emergency) may serve several rule files; within a file it must be unique.
   const ruleIds = new Map<string, RuleDefinition>();
   const ruleFiles = new Map<string, string>();
+  let ruleFileBroken = false;
   for (const file of jsonFiles(dirs.rulesDir)) {
     if (file === findingsPath || file === instrumentsPath) continue;
     const content = parse(file, RuleFileSchema);
-    if (!content) continue;
+    if (!content) {
+      ruleFileBroken = true;
+      continue;
+    }
     const f = show(file);
     content.services.forEach((id, i) => {
       if (!SERVICES.some((s) => s.id === id)) {
@@ -238,7 +292,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
         }
         if (!ENGINE_FACT_NAMES.includes(fact)) {
           unknownFact = true;
-          problems.push({ file: f, rule: rule.id, path: `${path}.fact`, message: `unknown fact "${fact}": fix the name (known facts: ${ENGINE_FACT_NAMES.join(', ')})` });
+          problems.push({ file: f, rule: rule.id, path: `${path}.fact`, message: `unknown fact "${fact}": fix the name.${suggestion(fact, ENGINE_FACT_NAMES)} (known facts: ${ENGINE_FACT_NAMES.join(', ')})` });
         }
       }
       (rule.replaces ?? []).forEach((r, j) => {
@@ -271,8 +325,9 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       problems.push({ file: f, path: 'rules', message: `json-rules-engine refused the rules: ${(err as Error).message}` });
     }
   }
+  // With a rule file that did not load, its rules are unknown: "delete this card" would be wrong advice.
   for (const [rule, file] of cardFiles) {
-    if (!ruleIds.has(rule)) problems.push({ file, rule, path: 'rule', message: `no rule "${rule}" in any rule file: fix "rule", add the rule, or delete this card` });
+    if (!ruleIds.has(rule) && !ruleFileBroken) problems.push({ file, rule, path: 'rule', message: `no rule "${rule}" in any rule file: fix "rule", add the rule, or delete this card` });
   }
   const services = new Map<string, RuleSet>();
   for (const set of ruleSets) {
@@ -282,7 +337,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     }
   }
 
-  if (problems.length || !findings || !instruments) throw new KnowledgeError(problems);
+  if (problems.length || !findings || !instruments) throw new KnowledgeError(placeProblems(problems, sources));
   return {
     version: hash.digest('hex').slice(0, 16),
     loadedAt: new Date().toISOString(),

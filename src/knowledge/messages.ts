@@ -4,6 +4,7 @@
  * shape the author evidently meant, not as four lists of complaints.
  */
 import type { z } from 'zod';
+import { didYouMean } from './positions.js';
 
 type Issue = z.core.$ZodIssue;
 type Segment = PropertyKey;
@@ -60,8 +61,10 @@ function describe(issue: Issue, json: unknown, path: Segment[]): string {
       const keys = issue.keys.map((k) => `"${k}"`).join(', ');
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or fix the spelling (the schema in rules/schemas/ lists the fields allowed here)`;
     }
-    case 'invalid_value':
-      return `is ${shown(value)}; use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_value': {
+      const near = typeof value === 'string' ? didYouMean(value, issue.values.filter((v): v is string => typeof v === 'string')) : undefined;
+      return `is ${shown(value)};${near ? ` did you mean ${JSON.stringify(near)}?` : ''} use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    }
     case 'too_small':
       if (issue.origin === 'array') return `needs at least ${String(issue.minimum)} item${Number(issue.minimum) === 1 ? '' : 's'}: add ${Number(issue.minimum) === 1 ? 'one' : 'more'}`;
       if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'is empty: write the text' : `is too short: at least ${String(issue.minimum)} characters`;

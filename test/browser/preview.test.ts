@@ -164,7 +164,7 @@ test('a rejected edit: a banner on the page and at the top of /status names the 
   const top = (await (await fetch(`${service.url}/status`)).json()) as { status: string; rejectedEdit?: { at: string; files: string[]; message: string; liveVersion: string } };
   expect(top.status).toBe('edit-rejected');
   expect(top.rejectedEdit).toMatchObject({ files: ['cards/imaging-defer.json'], liveVersion: good.version, at: status.lastError?.at });
-  expect(top.rejectedEdit?.message).toMatch(/^Your last edit of cards\/imaging-defer.json was rejected at .*: cards\/imaging-defer.json \(rule "imaging-defer"\): indicator: is "urgent"; use one of "info", "warning", "critical"/);
+  expect(top.rejectedEdit?.message).toMatch(/^Your last edit of cards\/imaging-defer.json was rejected at .*: cards\/imaging-defer.json:\d+:\d+ \(rule "imaging-defer"\): indicator: is "urgent"; use one of "info", "warning", "critical"/);
 
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');

@@ -81,12 +81,14 @@ test('a broken edit is rejected and logged with the reason; the last good set st
   expect(rejected.version).toBe(good.version);
   expect(rejected.lastError?.problems).toEqual([expect.objectContaining({ file: 'cards/imaging-defer.json', path: 'indicator', message: expect.stringMatching(/"urgent"; use one of "info", "warning", "critical"/) })]);
   const line = logs.find((l) => l.includes('knowledge reload rejected'));
-  expect(line).toMatch(/cards\/imaging-defer\.json \(rule \\"imaging-defer\\"\): indicator: is \\"urgent\\"/);
+  expect(line).toMatch(/cards\/imaging-defer\.json:\d+:\d+ \(rule \\"imaging-defer\\"\): indicator: is \\"urgent\\"/);
   expect((await cards())[0]?.summary).toMatch(/^Edited: back pain for 41 days/);
 
   // Half-written JSON is rejected too, and fixing the file brings it back.
   copy.write('cards/imaging-defer.json', '{ "rule": "imaging-defer", "summ');
-  await until((s) => (s.lastError?.problems[0]?.message ?? '').includes('not readable JSON'));
+  const { status: half } = await until((s) => (s.lastError?.problems[0]?.message ?? '').includes('not valid JSON'));
+  // The place of a syntax error, as an editor counts: line 1, just after the cut-off text.
+  expect(half.lastError?.problems[0]).toMatchObject({ line: 1, column: 28, message: 'not valid JSON: a text in quotes is not closed' });
   expect((await status()).version).toBe(good.version);
   copy.write('cards/imaging-defer.json', JSON.stringify({ ...card, summary: 'Fixed: consider deferring imaging.' }));
   await until((s) => s.lastReload?.outcome === 'loaded' && s.version !== good.version);

@@ -11,6 +11,7 @@ export interface KnowledgeCopy {
   /** Path of a file in the copy, e.g. "cards/imaging-defer.json". */
   path(relative: string): string;
   readJson<T = Record<string, unknown>>(relative: string): T;
+  readText(relative: string): string;
   /** Rewrites a JSON file through a function. */
   editJson<T = Record<string, unknown>>(relative: string, change: (json: T) => void): void;
   write(relative: string, text: string): void;
@@ -29,6 +30,7 @@ export function copyKnowledge(): KnowledgeCopy {
     cardsDir: path('cards'),
     path,
     readJson,
+    readText: (relative) => readFileSync(path(relative), 'utf8'),
     editJson<T>(relative: string, change: (json: T) => void) {
       const json = readJson<T>(relative);
       change(json);

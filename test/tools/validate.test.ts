@@ -40,7 +40,7 @@ const cases: [string, (c: KnowledgeCopy) => void, Omit<Partial<Finding>, 'messag
   [
     'an unknown fact, pointed at its condition',
     (c) => c.editJson<RuleFile>('rules/back-pain-imaging.json', (f) => void (f.rules[2]!.conditions.all[2]!.fact = 'episodeWeeks')),
-    { rule: 'imaging-defer', path: 'rules[2].conditions.all[2].fact', message: /unknown fact "episodeWeeks": fix the name \(known facts: .*episodeDays/ },
+    { rule: 'imaging-defer', path: 'rules[2].conditions.all[2].fact', message: /unknown fact "episodeWeeks": fix the name\. Did you mean "episodeDays"\? \(known facts: .*episodeDays/ },
   ],
   [
     'an operator that does not exist',
@@ -80,7 +80,7 @@ const cases: [string, (c: KnowledgeCopy) => void, Omit<Partial<Finding>, 'messag
   [
     'a card placeholder no fact provides',
     (c) => c.editJson<Card>('cards/imaging-defer.json', (f) => void (f.summary = 'Back pain for {{episode.duration}} days.')),
-    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'placeholders', message: /\{\{episode\.duration\}\} is not a card variable: fix the name or remove it \(known: .*episode\.days/ },
+    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'placeholders', message: /\{\{episode\.duration\}\} is not a card variable: fix the name or remove it\. \(known: .*episode\.days/ },
   ],
   [
     'an order placeholder on a card of a patient-scoped rule',
@@ -125,7 +125,7 @@ const cases: [string, (c: KnowledgeCopy) => void, Omit<Partial<Finding>, 'messag
   [
     'a file that is not JSON',
     (c) => c.write('cards/imaging-repeat.json', '{ "rule": "imaging-repeat", '),
-    { file: 'cards/imaging-repeat.json', message: /not readable JSON/ },
+    { file: 'cards/imaging-repeat.json', message: /^not valid JSON: a field name in double quotes is expected here/ },
   ],
 ];
 
@@ -160,7 +160,7 @@ test('the CLI exits 1 and prints each problem; --json gives the same problems fo
   copy.editJson<RuleFile>('rules/back-pain-imaging.json', (f) => void (f.rules[2]!.conditions.all[2]!.fact = 'episodeWeeks'));
   const text = captureIo();
   expect(await runCli(['validate', '--rules', copy.rulesDir, '--cards', copy.cardsDir], text)).toBe(1);
-  expect(text.stdout()).toMatch(/ERROR +rules\/back-pain-imaging\.json \(rule "imaging-defer"\): rules\[2\]\.conditions\.all\[2\]\.fact: unknown fact "episodeWeeks"/);
+  expect(text.stdout()).toMatch(/ERROR +rules\/back-pain-imaging\.json:88:21 \(rule "imaging-defer"\): rules\[2\]\.conditions\.all\[2\]\.fact: unknown fact "episodeWeeks"/);
   expect(text.stdout()).toMatch(/✘ .*1 error/);
 
   const json = captureIo();
@@ -174,4 +174,50 @@ test('the project files are valid', async () => {
   const io = captureIo();
   expect(await runCli(['validate'], io)).toBe(0);
   expect(io.stdout()).toMatch(/^✔ \d+ rule files .* valid\. Rules version [0-9a-f]{16}\.$/m);
+});
+
+describe('errors with places, the root cause once, and "did you mean"', () => {
+  const errors = (): Finding[] => problems().filter((p) => p.severity === 'error');
+
+  test('a problem has the line and column of the value it is about', () => {
+    copy.write('rules/back-pain-imaging.json', copy.readText('rules/back-pain-imaging.json').replace('"operator": "lessThan", "value": 42', '"operator": "lesThan", "value": 42'));
+    const text = copy.readText('rules/back-pain-imaging.json');
+    const offset = text.indexOf('"lesThan"');
+    const line = text.slice(0, offset).split('\n').length;
+    const column = offset - text.lastIndexOf('\n', offset - 1);
+    expect(errors()).toEqual([
+      expect.objectContaining({ file: 'rules/back-pain-imaging.json', line, column, path: 'rules[2].conditions.all[2].operator', message: expect.stringMatching(/^is "lesThan"; did you mean "lessThan"\? use one of/) }),
+    ]);
+  });
+
+  test('a JSON syntax error says what is wrong and where, and a broken value set is not also reported as missing', () => {
+    const text = copy.readText('rules/valuesets/red-flag-hiv.json');
+    const cut = text.indexOf('"codes"');
+    // Drop the comma before "codes".
+    const broken = text.slice(0, cut).replace(/,(\s*)$/, '$1') + text.slice(cut);
+    copy.write('rules/valuesets/red-flag-hiv.json', broken);
+    const line = broken.slice(0, broken.indexOf('"codes"')).split('\n').length;
+    expect(errors()).toEqual([{ severity: 'error', file: 'rules/valuesets/red-flag-hiv.json', path: '', line, column: 3, message: 'not valid JSON: a comma is missing before this' }]);
+  });
+
+  test('a broken rule file does not make its healthy cards look orphaned', () => {
+    copy.write('rules/back-pain-imaging.json', copy.readText('rules/back-pain-imaging.json').replace('"scope": "order"', '"scope": "orders"'));
+    const found = errors();
+    expect(found.map((p) => p.file)).toEqual(['rules/back-pain-imaging.json']);
+    expect(found[0]?.message).toMatch(/is "orders"; did you mean "order"\?/);
+  });
+
+  test('"did you mean" for value set ids and placeholders; {single.braces} refused', () => {
+    copy.write('rules/findings.json', copy.readText('rules/findings.json').replace('"valueSet": "red-flag-osteoporosis"', '"valueSet": "red-flag-osteoporsis"'));
+    copy.editJson<Card>('cards/imaging-repeat.json', (f) => void f.detail.push('Last scan {priorImaging.date}, {{priorImaging.dayAgo}} days ago.'));
+    const found = errors();
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ file: 'rules/findings.json', message: expect.stringMatching(/value set "red-flag-osteoporsis" does not exist .* Did you mean "red-flag-osteoporosis"\?$/) }),
+        expect.objectContaining({ file: 'cards/imaging-repeat.json', message: expect.stringMatching(/\{\{priorImaging\.dayAgo\}\} is not a card variable: fix the name or remove it\. Did you mean \{\{priorImaging\.daysAgo\}\}\?/) }),
+        expect.objectContaining({ file: 'cards/imaging-repeat.json', message: '{priorImaging.date} has single braces, so the card would show it as written: write {{priorImaging.date}}' }),
+      ]),
+    );
+    expect(found.every((p) => typeof p.line === 'number' && typeof p.column === 'number')).toBe(true);
+  });
 });

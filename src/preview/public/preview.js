@@ -135,7 +135,7 @@ function showRejected(rejected) {
   box.replaceChildren(
     el('strong', {}, 'Your last edit was rejected. '),
     el('span', {}, `File: ${rejected.files.join(', ')}. At: ${rejected.at}. The cards below come from the previous rules (version ${rejected.liveVersion}), not from your edit.`),
-    el('ul', {}, ...rejected.problems.map((p) => el('li', { class: 'problem' }, `${p.file}${p.rule ? ` (rule "${p.rule}")` : ''}: ${p.path || '(file)'}: ${p.message}`))),
+    el('ul', {}, ...rejected.problems.map((p) => el('li', { class: 'problem' }, `${p.file}${p.line ? `:${p.line}:${p.column}` : ''}${p.rule ? ` (rule "${p.rule}")` : ''}: ${p.path || '(file)'}: ${p.message}`))),
     el('span', {}, 'Fix the file and save it again, then reload this page.'),
   );
   box.hidden = false;
