@@ -5,7 +5,10 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
+import { CARD_VARIABLE_NAMES } from '../cards/variables.js';
+import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
 import { rulesDir } from '../paths.js';
+import { factDocText, OPERATOR_DOCS } from './fact-docs.js';
 import { RuleTestSchema } from '../scenarios/rule-tests.js';
 import { ScenarioSchema } from '../scenarios/schema.js';
 import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, RuleFileSchema, ValueSetFileSchema } from './schemas.js';
@@ -61,11 +64,64 @@ export function schemaNameFor(kind: 'rule-file' | 'findings' | 'instruments' | '
   return `${kind}.schema.json`;
 }
 
+type JsonObject = Record<string, unknown>;
+
+const NUMERIC_OPERATORS = ['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive'];
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Card text may hold only known {{placeholders}} and no {single.braces}: the same refusals as
+ * `validate`, as a pattern an editor underlines while the informatician types.
+ */
+export function placeholderPattern(): string {
+  const names = CARD_VARIABLE_NAMES.map((n) => escapeRegExp(n).replace('<n>', '\\d{1,4}')).join('|');
+  return `^(?![\\s\\S]*\\{\\{(?!(?:${names})\\}\\}))(?![\\s\\S]*(?:^|[^{])\\{(?:today|[A-Za-z]\\w*\\.[\\w.]*)\\}(?!\\}))[\\s\\S]*$`;
+}
+
+const PLACEHOLDER_HELP = `{{placeholders}} filled from the record: ${CARD_VARIABLE_NAMES.map((n) => `{{${n}}}`).join(', ')}. Single braces are refused.`;
+
+/**
+ * What zod cannot say for editors: each fact and operator with its meaning (VS Code shows
+ * markdownEnumDescriptions on hover and in completion), numbers required for numeric operators, and
+ * known placeholders only in card text. The service checks the same things when it loads the files.
+ */
+function enrich(json: JsonObject): JsonObject {
+  const condition = (json.definitions as JsonObject | undefined)?.condition as { anyOf?: JsonObject[] } | undefined;
+  const leaf = condition?.anyOf?.find((b) => (b.properties as JsonObject | undefined)?.fact);
+  if (leaf) {
+    const props = leaf.properties as Record<string, JsonObject>;
+    props.fact = {
+      type: 'string',
+      enum: [...ENGINE_FACT_NAMES],
+      markdownEnumDescriptions: ENGINE_FACT_NAMES.map(factDocText),
+      description: 'A fact the service computes for the patient. `npx backpain-cds rules` shows which rules use it.',
+    };
+    const operators = (props.operator?.enum as string[] | undefined) ?? [];
+    props.operator = { ...props.operator, markdownEnumDescriptions: operators.map((o) => OPERATOR_DOCS[o] ?? o) };
+    leaf.allOf = [
+      {
+        if: { properties: { operator: { enum: NUMERIC_OPERATORS } } },
+        then: { properties: { value: { type: 'number', description: 'A number without quotes: "42" in quotes never compares as a number, so the rule would never fire.' } } },
+      },
+    ];
+  }
+  const props = json.properties as Record<string, JsonObject> | undefined;
+  if (props?.summary && props.detail && props.rule) {
+    const pattern = placeholderPattern();
+    props.summary = { ...props.summary, pattern, description: `${String(props.summary.description ?? '')} ${PLACEHOLDER_HELP}` };
+    props.detail = { ...props.detail, items: { ...(props.detail.items as JsonObject), pattern }, description: `${String(props.detail.description ?? '')} ${PLACEHOLDER_HELP}` };
+  }
+  return json;
+}
+
 /** The text of every schema file, as `npm run schemas` writes it. Draft-07: the draft editors support best. */
 export function generateSchemas(): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, { schema, title, description }] of Object.entries(SCHEMA_FILES)) {
-    const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'throw' });
+    const json = enrich(z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'throw' }) as JsonObject);
     out.set(name, `${JSON.stringify({ ...json, title, description }, null, 2)}\n`);
   }
   return out;
