@@ -86,6 +86,8 @@ export function previewRouter(deps: PreviewDeps): Router {
           service: { id: service.id, title: service.title },
           ...(expected ? { expected, pass: sameRules(expected, answer.firedRules) } : {}),
           cards: answer.cards,
+          // Would-be cards of rules in silent mode: shown apart, so nobody mistakes them for live ones.
+          ...(answer.silentCards?.length ? { silentCards: answer.silentCards } : {}),
           trace: answer.trace,
         });
       } catch (err) {

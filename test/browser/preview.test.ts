@@ -187,3 +187,27 @@ test('a rejected edit: a banner on the page and at the top of /status names the 
   await page.waitForSelector('body[data-ready="true"]');
   expect(await page.locator('#rejected').isHidden()).toBe(true);
 });
+
+test('a rule in silent mode: its would-be card is shown apart, marked silent, and not among the cards the EHR gets', async () => {
+  const before = await service.status();
+  copy.editJson<{ rules: { id: string; mode?: string }[] }>('rules/back-pain-imaging.json', (f) => {
+    const defer = f.rules.find((r) => r.id === 'imaging-defer');
+    if (defer) defer.mode = 'silent';
+  });
+  try {
+    await service.until((s) => s.version !== before.version && s.lastReload?.outcome === 'loaded');
+    await open('imaging-defer-acute-41-days', 'order-select');
+    const service0 = page.locator('#cards .service').first();
+    expect(await service0.locator('.none').textContent()).toBe('No cards.');
+    expect(await service0.locator('.silent-cards h3.silent-title').textContent()).toBe('Silent mode: logged, not shown to the EHR');
+    expect(await service0.locator('.silent-cards .card').evaluateAll((els) => els.map((e) => e.getAttribute('data-rule')))).toEqual(['imaging-defer']);
+    const box = page.locator('#trace .rule[data-rule="imaging-defer"]').first();
+    expect(await box.getAttribute('class')).toBe('rule silent');
+    expect(await box.textContent()).toMatch(/silent mode.*Fired: silent mode, card logged for ServiceRequest\/bp-defer-41-mri but not returned to the EHR\./);
+    await page.screenshot({ path: join(screenshots, 'preview-silent-mode.png'), fullPage: true });
+  } finally {
+    copy.editJson<{ rules: { id: string; mode?: string }[] }>('rules/back-pain-imaging.json', (f) => {
+      for (const r of f.rules) delete r.mode;
+    });
+  }
+});

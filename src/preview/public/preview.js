@@ -183,6 +183,11 @@ async function show() {
       if (r.error) section.append(el('div', { class: 'error-box' }, r.error));
       else if (r.cards.length === 0) section.append(el('p', { class: 'none' }, 'No cards.'));
       else for (const card of r.cards) section.append(renderCard(card));
+      if (r.silentCards) {
+        section.append(el('div', { class: 'silent-cards' },
+          el('h3', { class: 'silent-title' }, 'Silent mode: logged, not shown to the EHR'),
+          ...r.silentCards.map(renderCard)));
+      }
       cards.append(section);
       const why = el('div', { class: 'service', 'data-service': r.service.id }, el('h2', {}, r.service.title));
       if (r.trace) why.append(renderTrace(r.trace));
