@@ -23,6 +23,7 @@ import { scenarioRequest } from '../../src/scenarios/requests.js';
 import { only, readDockerfile, stageEnv, type Instruction, type Stage } from '../support/dockerfile.js';
 import { post } from '../support/harness.js';
 import { mintToken, testKey, type TestKey } from '../support/jwt.js';
+import { childEnv } from '../../scripts/child-env.js';
 
 const dockerfile = readDockerfile(join(projectRoot, 'docker/Dockerfile'));
 const runtime = dockerfile.stage('runtime');
@@ -142,7 +143,7 @@ function startImage(extraEnv: Record<string, string>): Promise<Started> {
   expect(command).toBe('node');
   const child = spawn(process.execPath, args, {
     cwd: app,
-    env: { PATH: process.env.PATH ?? '', ...env, ...extraEnv },
+    env: { ...childEnv(), ...env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(asRoot ? { uid: UNPRIVILEGED, gid: UNPRIVILEGED } : {}),
   });
@@ -169,7 +170,7 @@ function startImage(extraEnv: Record<string, string>): Promise<Started> {
 /** The image's HEALTHCHECK command, run as Docker runs it inside the container. */
 function healthcheck(port: string): Promise<number | null> {
   const [, ...args] = JSON.parse(only(runtime, 'HEALTHCHECK').args.replace(/^CMD /, '')) as string[];
-  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...stageEnv(runtime), PORT: port }, stdio: 'ignore' });
+  const child = spawn(process.execPath, args, { env: { ...childEnv(), ...stageEnv(runtime), PORT: port }, stdio: 'ignore' });
   return new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
@@ -228,7 +229,7 @@ test('the demo FHIR server stage starts and serves the scenario patients', async
   expect(existsSync(join(dir, 'node_modules/@medplum/fhir-router'))).toBe(true);
   const [command, ...args] = only(stage, 'CMD').exec as string[];
   expect(command).toBe('node');
-  const child = spawn(process.execPath, args, { cwd: dir, env: { PATH: process.env.PATH ?? '', ...stageEnv(stage), FHIR_PORT: '0', DEMO_SYNTHEA: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: dir, env: { ...childEnv(), ...stageEnv(stage), FHIR_PORT: '0', DEMO_SYNTHEA: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -241,7 +242,7 @@ test('the demo FHIR server stage starts and serves the scenario patients', async
     child.once('exit', (code) => reject(new Error(`demo FHIR server exited ${code}:\n${out}`)));
   });
   const [, ...check] = JSON.parse(only(stage, 'HEALTHCHECK').args.replace(/^CMD /, '')) as string[];
-  const health = spawn(process.execPath, check, { env: { PATH: process.env.PATH ?? '', ...stageEnv(stage), FHIR_PORT: port }, stdio: 'ignore' });
+  const health = spawn(process.execPath, check, { env: { ...childEnv(), ...stageEnv(stage), FHIR_PORT: port }, stdio: 'ignore' });
   expect(await new Promise((r) => health.once('exit', r))).toBe(0);
   const patient = await fetch(`http://127.0.0.1:${port}/fhir/Patient/bp-defer-41`);
   expect(patient.status).toBe(200);

@@ -11,6 +11,7 @@ import { scenarioRequest } from '../../src/scenarios/requests.js';
 import { buildSrc } from '../support/build.js';
 import { eventually } from '../support/eventually.js';
 import { post } from '../support/harness.js';
+import { childEnv } from '../../scripts/child-env.js';
 
 const select = SERVICES.find((s) => s.id === 'back-pain-imaging-select')!;
 const scenario = readScenario(`${scenariosDir}/imaging-defer-acute-41-days.json`);
@@ -54,7 +55,7 @@ interface Child {
 
 async function startChild(env: Record<string, string>): Promise<Child> {
   const child = spawn(process.execPath, ['--experimental-websocket', main], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', DEMO_FHIR: 'false', LOG_LEVEL: 'info', FHIR_SERVER_ALLOWLIST: fhirBase, MAX_EVENT_LOOP_LAG_MS: '0', ...env },
+    env: { ...childEnv(), PORT: '0', DEMO_FHIR: 'false', LOG_LEVEL: 'info', FHIR_SERVER_ALLOWLIST: fhirBase, MAX_EVENT_LOOP_LAG_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
