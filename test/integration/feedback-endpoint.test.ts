@@ -291,7 +291,7 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
       { outcome: 'accepted', n: 750 },
       { outcome: 'overridden', n: 250 },
     ]);
-  }, 60_000);
+  }, 180_000);
 
   test('the store goes down: hooks still answer, feedback gets 503 with Retry-After, failures are logged and counted', async () => {
     let down: FeedbackService;
