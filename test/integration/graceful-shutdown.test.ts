@@ -62,7 +62,8 @@ async function startChild(env: Record<string, string>): Promise<Child> {
   const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start-up line:\n${out}`)), 15000);
+    // Only a guard against a child that never starts: a loaded machine can take many seconds.
+    const timer = setTimeout(() => reject(new Error(`no start-up line:\n${out}`)), 90_000);
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       const m = /CDS Hooks discovery: (http:\/\/\S+)\/cds-services/.exec(out);
@@ -100,7 +101,7 @@ test('SIGTERM finishes the request in flight, refuses new connections, then exit
   const exit = await child.exited;
   expect(exit.code).toBe(0);
   expect(exit.at).toBeGreaterThanOrEqual(answered.at - 50);
-});
+}, 180_000);
 
 test('a request that outlasts SHUTDOWN_TIMEOUT_MS is cut, and the process still exits 0', async () => {
   // The FHIR server answers far later than the shutdown timeout: only the timeout can end the request.
@@ -114,4 +115,4 @@ test('a request that outlasts SHUTDOWN_TIMEOUT_MS is cut, and the process still 
   expect(exit.code).toBe(0);
   // fetch's own error (from another realm than jest's Error): the connection was cut.
   expect(await inFlight).toHaveProperty('message', 'fetch failed');
-});
+}, 180_000);
