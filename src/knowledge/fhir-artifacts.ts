@@ -3,7 +3,7 @@
  * Back and SCOPiC Questionnaires and the urn:backpain-cds:finding CodeSystem (rules/instruments.json),
  * and one ValueSet per code list in rules/valuesets/. Pure.
  */
-import type { CodeSystem, Questionnaire, QuestionnaireItem, ValueSet, ValueSetComposeInclude } from 'fhir/r4.js';
+import type { CodeSystem, Questionnaire, QuestionnaireItem, ValueSet } from 'fhir/r4.js';
 import type { InstrumentsFile, ValueSetFile } from './schemas.js';
 
 export type Artifact = Questionnaire | CodeSystem | ValueSet;
@@ -99,39 +99,10 @@ export function findingCodeSystem(instruments: InstrumentsFile): CodeSystem {
   };
 }
 
-/**
- * Exact codes are listed by system; a prefix family (ICD-10-CM "M54.5" and its children) is an
- * is-a filter in its own include, because filters in one include must all hold.
- */
+/** The file is the resource: everything but the editor's "$schema" key. */
 export function valueSetResource(file: ValueSetFile): ValueSet {
-  const include: ValueSetComposeInclude[] = [];
-  const bySystem = new Map<string, ValueSetComposeInclude>();
-  for (const c of file.codes) {
-    if (c.match === 'prefix') {
-      include.push({ system: c.system, filter: [{ property: 'concept', op: 'is-a', value: c.code }] });
-      continue;
-    }
-    let entry = bySystem.get(c.system);
-    if (!entry) {
-      entry = { system: c.system, concept: [] };
-      bySystem.set(c.system, entry);
-      include.push(entry);
-    }
-    entry.concept?.push({ code: c.code, ...(c.display ? { display: c.display } : {}) });
-  }
-  const words = file.textIncludes?.length
-    ? ` Medications recorded by name also match when their text contains ${file.textIncludes.join(', ')}${file.textExcludes?.length ? `, unless it contains ${file.textExcludes.join(', ')}` : ''}.`
-    : '';
-  return {
-    resourceType: 'ValueSet',
-    id: file.id,
-    url: `${VALUE_SET_URL_PREFIX}${file.id}`,
-    name: machineName(file.id),
-    title: file.title,
-    status: 'active',
-    description: `${file.description}${words}`,
-    compose: { include },
-  };
+  const { $schema: _editorSchema, ...resource } = file;
+  return resource;
 }
 
 export function fhirArtifacts(knowledge: { instruments: InstrumentsFile; valueSets: ReadonlyMap<string, { file: ValueSetFile }> }): Artifact[] {

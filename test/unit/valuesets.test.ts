@@ -3,11 +3,12 @@ import type { ValueSetFile } from '../../src/knowledge/schemas.js';
 import { compileValueSet, type ValueSet } from '../../src/knowledge/valuesets.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
 import { CPT, ICD10, LOINC, RXNORM, SNOMED } from '../support/fhir-builders.js';
+import { valueSetFile } from '../support/valueset-files.js';
 
 const WHO_ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 
 describe('compileValueSet', () => {
-  const vs = compileValueSet({
+  const vs = compileValueSet(valueSetFile({
     id: 'test-set',
     title: 'Test set',
     description: 'For unit tests',
@@ -17,7 +18,7 @@ describe('compileValueSet', () => {
       { system: ICD10, code: 'S33.5', match: 'prefix' },
       { system: SNOMED, code: '279039007', display: 'Low back pain' },
     ],
-  });
+  }));
   const icd = (code: string): boolean => vs.has({ system: ICD10, code });
 
   test('keeps the id and title of the file', () => {
@@ -61,7 +62,7 @@ describe('compileValueSet', () => {
   });
 
   test('dots are only ignored for ICD-10-CM: a SNOMED code is compared as written', () => {
-    const loinc = compileValueSet({ id: 'l', title: 'L', description: 'd', codes: [{ system: LOINC, code: '8310-5' }] });
+    const loinc = compileValueSet(valueSetFile({ id: 'l', title: 'L', description: 'd', codes: [{ system: LOINC, code: '8310-5' }] }));
     expect(loinc.has({ system: LOINC, code: '8310-5' })).toBe(true);
     expect(loinc.has({ system: LOINC, code: '83105' })).toBe(false);
   });
@@ -93,14 +94,14 @@ describe('compileValueSet', () => {
   });
 
   describe('text includes and excludes', () => {
-    const meds = compileValueSet({
+    const meds = compileValueSet(valueSetFile({
       id: 'meds',
       title: 'Meds',
       description: 'd',
       codes: [{ system: RXNORM, code: '8640' }],
       textIncludes: ['prednisone', 'hydrocortisone', 'fluticasone'],
       textExcludes: ['inhal', 'cream', 'topical'],
-    });
+    }));
 
     test('prednisone 5 MG Oral Tablet matches by name (case-insensitive)', () => {
       expect(meds.matchesText('PredniSONE 5 MG Oral Tablet')).toBe(true);
@@ -321,13 +322,13 @@ describe('the real value sets (rules/valuesets)', () => {
 
 describe('ValueSetFile type', () => {
   test('compileValueSet keeps the file it was compiled from', () => {
-    const file: ValueSetFile = { id: 'x', title: 'X', description: 'd', codes: [{ system: SNOMED, code: '1' }] };
+    const file: ValueSetFile = valueSetFile({ id: 'x', title: 'X', description: 'd', codes: [{ system: SNOMED, code: '1' }] });
     expect(compileValueSet(file).file).toBe(file);
   });
 });
 
 describe('code systems in their other spellings', () => {
-  const vs = compileValueSet({
+  const vs = compileValueSet(valueSetFile({
     id: 'oid-set',
     title: 'OID set',
     description: 'For unit tests',
@@ -338,7 +339,7 @@ describe('code systems in their other spellings', () => {
       { system: LOINC, code: '8331-1' },
       { system: CPT, code: '72148' },
     ],
-  });
+  }));
 
   test.each([
     ['urn:oid:2.16.840.1.113883.6.96', '363346000'],
