@@ -181,7 +181,8 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     valueSets.set(vs.id, compileValueSet(vs));
   }
   const needValueSet = (file: string, path: string, id: string, rule?: string): void => {
-    if (!valueSets.has(id)) {
+    // A value set file that is there but broken is reported already; "add it" would mislead.
+    if (!valueSets.has(id) && !existsSync(join(dirs.rulesDir, 'valuesets', `${id}.json`))) {
       problems.push({ file, ...(rule ? { rule } : {}), path, message: `value set "${id}" does not exist in rules/valuesets/ (add rules/valuesets/${id}.json or fix the name)` });
     }
   };

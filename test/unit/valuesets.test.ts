@@ -3,6 +3,7 @@ import type { ValueSetFile } from '../../src/knowledge/schemas.js';
 import { compileValueSet, type ValueSet } from '../../src/knowledge/valuesets.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
 import { CPT, ICD10, LOINC, RXNORM, SNOMED } from '../support/fhir-builders.js';
+import { copyKnowledge } from '../support/knowledge-copy.js';
 import { valueSetFile } from '../support/valueset-files.js';
 
 const WHO_ICD10 = 'http://hl7.org/fhir/sid/icd-10';
@@ -360,5 +361,74 @@ describe('code systems in their other spellings', () => {
     [undefined, '363346000'],
   ])('an unknown system %s never matches', (system, code) => {
     expect(vs.has({ system, code })).toBe(false);
+  });
+});
+
+describe('FHIR compose and expansion', () => {
+  const base = valueSetFile({ id: 'fhir-set', codes: [{ system: ICD10, code: 'C', match: 'prefix' }, { system: SNOMED, code: '363346000' }] });
+
+  test('every expansion.contains entry matches, even one not listed in compose (a SNOMED descendant)', () => {
+    const vs = compileValueSet({
+      ...base,
+      compose: { include: [{ system: SNOMED, filter: [{ property: 'concept', op: 'is-a', value: '363346000' }] }] },
+      expansion: { ...base.expansion, contains: [{ system: SNOMED, code: '363346000' }, { system: 'urn:oid:2.16.840.1.113883.6.96', code: '399068003', display: 'Malignant tumor of prostate' }] },
+    });
+    expect(vs.has({ system: SNOMED, code: '399068003' })).toBe(true);
+    expect(vs.has({ system: SNOMED, code: '363346000' })).toBe(true);
+    // A SNOMED is-a filter is not evaluated at run time: only its listed members match.
+    expect(vs.has({ system: SNOMED, code: '254637007' })).toBe(false);
+  });
+
+  test('an ICD-10 descendent-of filter matches the children but not the category itself', () => {
+    const vs = compileValueSet({ ...base, compose: { include: [{ system: ICD10, filter: [{ property: 'concept', op: 'descendent-of', value: 'Z94' }] }] }, expansion: { ...base.expansion, contains: [] } });
+    expect(vs.has({ system: ICD10, code: 'Z94.0' })).toBe(true);
+    expect(vs.has({ system: WHO_ICD10, code: 'Z94.1' })).toBe(true);
+    expect(vs.has({ system: ICD10, code: 'Z94' })).toBe(false);
+  });
+
+  test('compose.exclude wins over include: excluded concepts and excluded ICD-10 families do not match', () => {
+    const vs = compileValueSet({
+      ...base,
+      compose: {
+        include: base.compose.include,
+        exclude: [
+          { system: ICD10, filter: [{ property: 'concept', op: 'is-a', value: 'C44' }] },
+          { system: ICD10, concept: [{ code: 'C61' }] },
+          { system: 'urn:oid:2.16.840.1.113883.6.96', concept: [{ code: '363346000' }] },
+        ],
+      },
+    });
+    expect(vs.has({ system: ICD10, code: 'C50.9' })).toBe(true);
+    expect(vs.has({ system: ICD10, code: 'C44.91' })).toBe(false);
+    expect(vs.has({ system: WHO_ICD10, code: 'C44' })).toBe(false);
+    expect(vs.has({ system: ICD10, code: 'C61' })).toBe(false);
+    expect(vs.has({ system: SNOMED, code: '363346000' })).toBe(false);
+  });
+
+  test('text words come from the text-includes and text-excludes extensions', () => {
+    const vs = compileValueSet({
+      ...base,
+      extension: [
+        { url: 'urn:backpain-cds:valueset:text-includes', valueString: 'Prednisone' },
+        { url: 'urn:backpain-cds:valueset:text-excludes', valueString: 'inhal' },
+      ],
+    });
+    expect(vs.matchesText('prednisone 5 MG Oral Tablet')).toBe(true);
+    expect(vs.excludesText('budesonide inhalation')).toBe(true);
+  });
+});
+
+describe('the expansion in force is part of the rules version', () => {
+  test('changing only the expansion changes the version', () => {
+    const copy = copyKnowledge();
+    try {
+      const before = loadKnowledge(copy).version;
+      copy.editJson<ValueSetFile>('rules/valuesets/red-flag-cancer.json', (f) => void f.expansion.contains?.push({ system: SNOMED, code: '399068003', display: 'Malignant tumor of prostate' }));
+      const after = loadKnowledge(copy);
+      expect(after.version).not.toBe(before);
+      expect(after.valueSet('red-flag-cancer').has({ system: SNOMED, code: '399068003' })).toBe(true);
+    } finally {
+      copy.remove();
+    }
   });
 });
