@@ -11,7 +11,7 @@ export type Artifact = Questionnaire | CodeSystem | ValueSet;
 export const VALUE_SET_URL_PREFIX = 'urn:backpain-cds:valueset:';
 
 /** FHIR's name is a computer-friendly identifier (que-0, vsd-0): "red-flag-hiv" → "RedFlagHiv". */
-function machineName(id: string): string {
+export function machineName(id: string): string {
   return id
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)

@@ -91,7 +91,7 @@ const NUMERIC_OPERATORS = new Set(['lessThan', 'lessThanInclusive', 'greaterThan
  * dot), an explicit ICD-10 code its own is-a filter already matches, and ICD-10 filters the service
  * cannot read as code prefixes (they would silently match nothing).
  */
-function valueSetProblems(file: string, vs: ValueSetFile): Problem[] {
+export function valueSetProblems(file: string, vs: ValueSetFile): Problem[] {
   const problems: Problem[] = [];
   const keyOf = (system: string, code: string): string => {
     const canonical = canonicalSystem(system) ?? system;

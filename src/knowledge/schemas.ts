@@ -33,7 +33,8 @@ const codeSystem = z
   .meta({ description: `Code system URI (or its urn:oid: form): ${knownSystems().join(', ')}.` });
 
 /** The filter operators of FHIR R4 (filter-operator); only ICD-10 is-a / descendent-of are evaluated at run time. */
-const FILTER_OPS = ['=', 'is-a', 'descendent-of', 'is-not-a', 'regex', 'in', 'not-in', 'generalizes', 'exists'] as const;
+export const FILTER_OPS = ['=', 'is-a', 'descendent-of', 'is-not-a', 'regex', 'in', 'not-in', 'generalizes', 'exists'] as const;
+export type FilterOp = (typeof FILTER_OPS)[number];
 
 const ConceptSchema = z.strictObject({
   code: z.string().min(1),
