@@ -30,6 +30,10 @@ function definition(file: ValueSetFile): ValueSet {
   return rest;
 }
 
+function codesIn(list: readonly ValueSetExpansionContains[]): number {
+  return list.reduce((n, c) => n + (c.code ? 1 : 0) + codesIn(c.contains ?? []), 0);
+}
+
 export async function expandOnServer(base: string, file: ValueSetFile, fetchImpl: typeof fetch = fetch): Promise<ExpandResult> {
   const url = `${base.replace(/\/+$/, '')}/ValueSet/$expand`;
   const contains: ValueSetExpansionContains[] = [];
@@ -54,14 +58,17 @@ export async function expandOnServer(base: string, file: ValueSetFile, fetchImpl
     if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}${outcomeText(json) ? `: ${outcomeText(json)}` : ''}`);
     const vs = json as ValueSet | undefined;
     if (vs?.resourceType !== 'ValueSet' || !vs.expansion) throw new Error(`${url} did not answer with an expanded ValueSet${outcomeText(json) ? `: ${outcomeText(json)}` : ''}`);
+    if (vs.expansion.offset !== undefined && vs.expansion.offset !== offset) throw new Error(`${url} answered offset ${vs.expansion.offset} when asked for ${offset}: it does not page as FHIR asks, so the expansion would be incomplete`);
     first ??= vs.expansion;
     const got = vs.expansion.contains ?? [];
     contains.push(...got);
-    offset = (vs.expansion.offset ?? offset) + got.length;
+    // total counts codes, and the FHIR example nests codes under abstract headings: count codes, not entries.
+    const codes = codesIn(got);
     const total = vs.expansion.total;
-    // A server that pages says so with total (and offset); without total, a full page means there may be more.
-    const more = total !== undefined ? offset < total : got.length >= PAGE_SIZE;
-    if (!more || got.length === 0) return { expansion: first, contains, pages: page };
+    const more = total !== undefined ? offset + codes < total : codes >= PAGE_SIZE;
+    if (!more) return { expansion: first, contains, pages: page };
+    if (codes === 0) throw new Error(`${url} said ${total} codes and sent an empty page at offset ${offset}`);
+    offset += codes;
   }
   throw new Error(`${url} sent more than ${MAX_PAGES} pages; stopped`);
 }
