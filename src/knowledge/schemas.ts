@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
-import { isKnownSystem, knownSystems, nearestKnownSystem } from './code-systems.js';
+import { canonicalSystem, isKnownSystem, knownSystems, nearestKnownSystem } from './code-systems.js';
 
 const slug = z
   .string()
@@ -30,6 +30,9 @@ const codeSystem = z
       });
     }
   })
+  // OID forms and stray trailing slashes are read as the system they name, so the compiled set, the
+  // published resource and every check see one spelling.
+  .transform((system) => canonicalSystem(system) ?? system)
   .meta({ description: `Code system URI (or its urn:oid: form): ${knownSystems().join(', ')}.` });
 
 /** The filter operators of FHIR R4 (filter-operator); only ICD-10 is-a / descendent-of are evaluated at run time. */

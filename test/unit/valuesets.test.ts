@@ -432,3 +432,21 @@ describe('the expansion in force is part of the rules version', () => {
     }
   });
 });
+
+describe('OID system forms in a value set file', () => {
+  test('are accepted and read as the canonical URI: the compiled set, the loaded file and the published resource all say http://snomed.info/sct', () => {
+    const copy = copyKnowledge();
+    try {
+      copy.editJson<ValueSetFile>('rules/valuesets/red-flag-hiv.json', (f) => {
+        f.compose.include.push({ system: 'urn:oid:2.16.840.1.113883.6.96', concept: [{ code: '62479008', display: 'AIDS' }] });
+        f.expansion.contains?.push({ system: 'urn:oid:2.16.840.1.113883.6.96', code: '62479008', display: 'AIDS' });
+      });
+      const vs = loadKnowledge(copy).valueSet('red-flag-hiv');
+      expect(vs.has({ system: SNOMED, code: '62479008' })).toBe(true);
+      expect(vs.file.compose.include.at(-1)?.system).toBe(SNOMED);
+      expect(vs.file.expansion.contains?.at(-1)?.system).toBe(SNOMED);
+    } finally {
+      copy.remove();
+    }
+  });
+});
