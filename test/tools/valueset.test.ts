@@ -132,6 +132,19 @@ describe('valueset import', () => {
     expect(io2.stderr()).toMatch(/holds no FHIR ValueSet/);
   });
 
+  test('replacing a file keeps its text-includes / text-excludes words (medications recorded by name)', async () => {
+    const before = written('systemic-corticosteroids').extension;
+    expect(before?.length).toBeGreaterThan(0);
+    const { valueSetImportCommand } = await import('../../src/cli/commands/valueset.js');
+    const bundle = JSON.parse(readFileSync(join(fixtures, 'vsac-bundle-oids.json'), 'utf8')) as Bundle;
+    writeFileSync(copy.path('one.json'), JSON.stringify(bundle.entry?.[1]?.resource));
+    const io2 = captureIo();
+    expect(valueSetImportCommand([copy.path('one.json')], { id: 'systemic-corticosteroids', rules: copy.rulesDir }, io2)).toBe(0);
+    expect(io2.stdout()).toMatch(/kept the \d+ text-includes\/text-excludes words of the file it replaces/);
+    expect(written('systemic-corticosteroids').extension).toEqual(before);
+    expect(loadKnowledge(copy).valueSet('systemic-corticosteroids').matchesText('prednisone 5 MG Oral Tablet')).toBe(true);
+  });
+
   test('--out writes elsewhere; --json reports each file for machines', async () => {
     const out = join(copy.root, 'imported');
     const io = captureIo();

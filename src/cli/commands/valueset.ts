@@ -18,6 +18,15 @@ import { knowledgeDirs, type KnowledgeOptions } from '../knowledge.js';
 
 const shown = (file: string): string => relative(process.cwd(), file) || file;
 
+function textWordsOf(path: string): NonNullable<ValueSetFile['extension']> {
+  try {
+    const parsed = ValueSetFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    return parsed.success ? (parsed.data.extension ?? []) : [];
+  } catch {
+    return [];
+  }
+}
+
 export interface ImportOptions extends KnowledgeOptions {
   id?: string;
   out?: string;
@@ -43,6 +52,12 @@ export function valueSetImportCommand(files: string[], options: ImportOptions, i
     try {
       const { file: out, notes } = importValueSet(vs, { ...(options.id ? { id: options.id } : {}), sourceFile: file.split(/[\\/]/).pop() ?? file, now, uuid: randomUUID });
       const target = join(outDir, `${out.id}.json`);
+      // The words for medications recorded by name are ours, not the publisher's: replacing the codes keeps them.
+      const words = existsSync(target) ? textWordsOf(target) : [];
+      if (words.length) {
+        out.extension = words;
+        notes.push(`kept the ${words.length} text-includes/text-excludes words of the file it replaces`);
+      }
       const problems = valueSetProblems(`${out.id}.json`, out);
       if (problems.length) throw new Error(problems.map(formatProblem).join('; '));
       mkdirSync(outDir, { recursive: true });
