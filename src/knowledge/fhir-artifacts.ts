@@ -1,7 +1,7 @@
 /**
  * The FHIR R4 resources the service publishes, made from the same files the rules use: the STarT
  * Back and SCOPiC Questionnaires and the urn:backpain-cds:finding CodeSystem (rules/instruments.json),
- * and one ValueSet per code list in rules/valuesets/. Pure.
+ * and the ValueSet files in rules/valuesets/ themselves. Pure.
  */
 import type { CodeSystem, Questionnaire, QuestionnaireItem, ValueSet } from 'fhir/r4.js';
 import type { InstrumentsFile, ValueSetFile } from './schemas.js';

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle, Parameters, ValueSet as FhirValueSet, ValueSetExpansionContains } from 'fhir/r4.js';
+import { valueSetImportCommand } from '../../src/cli/commands/valueset.js';
 import { runCli } from '../../src/cli/program.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import type { ValueSetFile } from '../../src/knowledge/schemas.js';
@@ -69,7 +70,6 @@ describe('valueset import', () => {
   test('a real compose-only eCQM value set with --id: its explicit concepts become the expansion', async () => {
     const io = captureIo();
     const now = new Date('2026-12-03T09:00:00Z');
-    const { valueSetImportCommand } = await import('../../src/cli/commands/valueset.js');
     expect(valueSetImportCommand([join(fixtures, 'ecqm-body-temperature.json')], { id: 'body-temperature-ecqm', rules: copy.rulesDir }, io, now)).toBe(0);
     const file = written('body-temperature-ecqm');
     expect(file.version).toBe('2026-12-03');
@@ -135,7 +135,6 @@ describe('valueset import', () => {
   test('replacing a file keeps its text-includes / text-excludes words (medications recorded by name)', async () => {
     const before = written('systemic-corticosteroids').extension;
     expect(before?.length).toBeGreaterThan(0);
-    const { valueSetImportCommand } = await import('../../src/cli/commands/valueset.js');
     const bundle = JSON.parse(readFileSync(join(fixtures, 'vsac-bundle-oids.json'), 'utf8')) as Bundle;
     writeFileSync(copy.path('one.json'), JSON.stringify(bundle.entry?.[1]?.resource));
     const io2 = captureIo();
