@@ -90,6 +90,11 @@ export const ValueSetFileSchema = z.strictObject({
   $schema: schemaRef,
   resourceType: z.literal('ValueSet'),
   id: slug.meta({ description: 'Must equal the file name without .json; rules and findings name the set by it.' }),
+  identifier: z
+    .array(z.strictObject({ system: z.string().min(1).optional(), value: z.string().min(1) }))
+    .min(1)
+    .meta({ description: 'Other identifiers, e.g. the VSAC OID of the value set it was imported from.' })
+    .optional(),
   url: z.string().regex(/^urn:backpain-cds:valueset:[a-z0-9]+(-[a-z0-9]+)*$/, 'use "urn:backpain-cds:valueset:" followed by the id').meta({ description: 'urn:backpain-cds:valueset:<id>' }),
   version: z.string().min(1).meta({ description: 'The date of the expansion in force, e.g. 2026-12-03.' }),
   name: z.string().regex(/^[A-Z]([A-Za-z0-9_]){0,254}$/, 'a computer-friendly name such as "RedFlagCancer" (FHIR vsd-0)'),
@@ -109,6 +114,22 @@ export const ValueSetFileSchema = z.strictObject({
     identifier: z.string().min(1).meta({ description: 'urn:uuid: of this expansion.' }),
     timestamp: z.string().min(1).meta({ description: 'When the expansion was made (FHIR dateTime).' }),
     total: z.int().min(0).optional(),
+    offset: z.int().min(0).optional(),
+    /** What the terminology server says it expanded with (code system versions, count). */
+    parameter: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1),
+          valueString: z.string().optional(),
+          valueUri: z.string().optional(),
+          valueCode: z.string().optional(),
+          valueBoolean: z.boolean().optional(),
+          valueInteger: z.int().optional(),
+          valueDecimal: z.number().optional(),
+          valueDateTime: z.string().optional(),
+        }),
+      )
+      .optional(),
     contains: z.array(ContainsSchema).optional(),
   }),
   extension: z.array(TextExtensionSchema).optional(),

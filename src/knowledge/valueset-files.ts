@@ -117,10 +117,27 @@ function composeFromExpansion(contains: readonly Contains[]): ValueSetConceptSet
   return [...bySystem.values()];
 }
 
+type ExpansionParameter = NonNullable<ValueSetFile['expansion']['parameter']>[number];
+const PARAMETER_VALUES = ['valueString', 'valueUri', 'valueCode', 'valueBoolean', 'valueInteger', 'valueDecimal', 'valueDateTime'] as const;
+
+/**
+ * The server's expansion parameters (code system versions) worth keeping; paging parameters
+ * (offset, count) describe one page, not the expansion, and are left out.
+ */
+function parameters(list: NonNullable<FhirValueSet['expansion']>['parameter']): { parameter?: ExpansionParameter[] } {
+  const kept = (list ?? []).flatMap((p): ExpansionParameter[] => {
+    if (p.name === 'offset' || p.name === 'count') return [];
+    const out: ExpansionParameter = { name: p.name };
+    for (const key of PARAMETER_VALUES) if (p[key] !== undefined) Object.assign(out, { [key]: p[key] });
+    return Object.keys(out).length > 1 ? [out] : [];
+  });
+  return kept.length ? { parameter: kept } : {};
+}
+
 /** The file's keys in the order an informatician reads them, absent ones left out. */
 export function orderedFile(file: ValueSetFile): ValueSetFile {
-  const { $schema, resourceType, id, url, version, name, title, status, experimental, date, publisher, description, purpose, copyright, compose, expansion, extension } = file;
-  const ordered = { $schema, resourceType, id, url, version, name, title, status, experimental, date, publisher, description, purpose, copyright, compose, expansion, extension };
+  const { $schema, resourceType, id, identifier, url, version, name, title, status, experimental, date, publisher, description, purpose, copyright, compose, expansion, extension } = file;
+  const ordered = { $schema, resourceType, id, url, identifier, version, name, title, status, experimental, date, publisher, description, purpose, copyright, compose, expansion, extension };
   return Object.fromEntries(Object.entries(ordered).filter(([, v]) => v !== undefined)) as ValueSetFile;
 }
 
@@ -168,12 +185,15 @@ export function importValueSet(source: FhirValueSet, ctx: ImportContext): Import
     }
   }
   const timestamp = source.expansion?.timestamp ?? ctx.now.toISOString();
+  // The publisher's identifiers (VSAC's OID) say which published value set this is.
+  const identifiers = (source.identifier ?? []).flatMap((i) => (i.value ? [{ ...(i.system ? { system: i.system } : {}), value: i.value }] : []));
   const origin = [source.url, source.version ? `version ${source.version}` : undefined, source.publisher].filter(Boolean).join(', ');
   const file: ValueSetFile = {
     $schema: '../schemas/valueset.schema.json',
     resourceType: 'ValueSet',
     id,
     url: `${VALUE_SET_URL_PREFIX}${id}`,
+    ...(identifiers.length ? { identifier: identifiers } : {}),
     version: timestamp.slice(0, 10),
     name: machineName(id),
     title: source.title ?? source.name ?? id,
@@ -186,6 +206,7 @@ export function importValueSet(source: FhirValueSet, ctx: ImportContext): Import
       identifier: source.expansion?.identifier ?? `urn:uuid:${ctx.uuid()}`,
       timestamp,
       total: contains.length,
+      ...(parameters(source.expansion?.parameter)),
       ...(contains.length ? { contains } : {}),
     },
   };
@@ -220,7 +241,7 @@ export function withExpansion(file: ValueSetFile, expansion: NonNullable<FhirVal
     file: orderedFile({
       ...file,
       version: timestamp.slice(0, 10),
-      expansion: { identifier: expansion.identifier ?? `urn:uuid:${ctx.uuid()}`, timestamp, total: next.length, ...(next.length ? { contains: next } : {}) },
+      expansion: { identifier: expansion.identifier ?? `urn:uuid:${ctx.uuid()}`, timestamp, total: next.length, ...parameters(expansion.parameter), ...(next.length ? { contains: next } : {}) },
     }),
     added: [...after].filter((k) => !before.has(k)).length,
     removed: [...before].filter((k) => !after.has(k)).length,

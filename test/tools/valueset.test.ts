@@ -58,6 +58,8 @@ describe('valueset import', () => {
     );
     expect(file.description).toMatch(/Source: imported from vsac-blood-glucose-expansion\.json \(ValueSet http:\/\/cts\.nlm\.nih\.gov\/fhir\/ValueSet\/2\.16\.840\.1\.113762\.1\.4\.1190\.38, version 20230902, CDC NHSN\)/);
     expect(file.expansion).toEqual(expect.objectContaining({ identifier: 'urn:uuid:9bf29f77-5b38-4183-8615-3ebd206771a4', timestamp: '2025-07-15T16:09:32-04:00', total: 29 }));
+    expect(file.expansion).not.toHaveProperty('parameter'); // only VSAC's paging parameters, which describe the page
+    expect(file.identifier).toEqual([{ system: 'urn:ietf:rfc:3986', value: 'urn:oid:2.16.840.1.113762.1.4.1190.38' }]);
     expect(file.expansion.contains?.[0]).toEqual({ system: LOINC, code: '10449-7', display: 'Glucose [Mass/volume] in Serum or Plasma --1 hour post meal' });
     expect(file.compose.include).toEqual([{ system: LOINC, concept: expect.arrayContaining([{ code: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma' }]) }]);
     expect(file.compose.include[0]?.concept).toHaveLength(29);
@@ -90,6 +92,7 @@ describe('valueset import', () => {
     expect(out).toMatch(/expansion: dropped 1 coding in urn:oid:2\.16\.840\.1\.113883\.6\.103, not a code system the service knows/);
 
     const cancer = written('malignant-neoplasm-test');
+    expect(cancer.identifier).toEqual([{ system: 'urn:ietf:rfc:3986', value: 'urn:oid:2.999.1010' }]);
     expect(cancer.compose.include).toEqual([
       { system: SNOMED, filter: [{ property: 'concept', op: 'is-a', value: '363346000' }] },
       { system: ICD10CM, concept: [{ code: 'C61', display: 'Malignant neoplasm of prostate' }, { code: 'C50.911' }] },
@@ -212,6 +215,8 @@ describe('valueset expand', () => {
       identifier: 'urn:uuid:42316ff8-2714-4680-9980-f37a6d1a71bc',
       timestamp: '2015-06-22T13:56:07Z',
       total: 8,
+      // The code system version the server expanded with is kept; the page's offset is not.
+      parameter: [{ name: 'version', valueString: '2.50' }],
       contains: expect.arrayContaining([{ system: LOINC, code: '2093-3', display: 'Cholesterol [Mass/volume] in Serum or Plasma' }]),
     });
     expect(after.expansion.contains).toHaveLength(8);
