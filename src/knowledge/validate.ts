@@ -115,26 +115,29 @@ const SAFETY_VALUE_SET = /^(red-flag-.+|cauda-equina-signs)$/;
 
 /**
  * A SNOMED concept listed on its own matches that code only: a record coded with a more specific
- * descendant (prostate cancer under "malignant neoplastic disease") is missed. An is-a filter on
- * the concept says the descendants belong, and their expansion lists them.
+ * descendant (prostate cancer under "malignant neoplastic disease") is missed. It is covered when an
+ * is-a filter names it, or when the set has SNOMED is-a filters and the concept is a member of their
+ * expansion (then its descendants are members too). Without a terminology server that is as far as
+ * the hierarchy can be checked.
  */
 function snomedWithoutDescendants(kb: KnowledgeBase, rulesDir: string): Finding[] {
   const out: Finding[] = [];
   for (const vs of kb.valueSets.values()) {
     if (!SAFETY_VALUE_SET.test(vs.id)) continue;
     const { include } = vs.file.compose;
-    const covered = new Set(
+    const filtered = new Set(
       include.flatMap((set) => (canonicalSystem(set.system) === SNOMED ? (set.filter ?? []).filter((f) => f.property === 'concept' && (f.op === 'is-a' || f.op === 'descendent-of')).map((f) => f.value) : [])),
     );
+    const expanded = new Set(filtered.size ? (vs.file.expansion.contains ?? []).filter((c) => canonicalSystem(c.system) === SNOMED).map((c) => c.code) : []);
     include.forEach((set, i) => {
       if (canonicalSystem(set.system) !== SNOMED) return;
       (set.concept ?? []).forEach((c, j) => {
-        if (covered.has(c.code)) return;
+        if (filtered.has(c.code) || expanded.has(c.code)) return;
         out.push({
           severity: 'warning',
           file: show(join(rulesDir, 'valuesets', `${vs.id}.json`)),
           path: `compose.include[${i}].concept[${j}]`,
-          message: `SNOMED ${c.code}${c.display ? ` (${c.display})` : ''} is listed without an is-a filter, so records coded with its descendants will not match: add {"property": "concept", "op": "is-a", "value": "${c.code}"} to a SNOMED include and list the descendants in expansion.contains (backpain-cds valueset expand does this)`,
+          message: `SNOMED ${c.code}${c.display ? ` (${c.display})` : ''} is listed without an is-a filter${filtered.size ? ' and is not in the expansion of the set\'s is-a filters' : ''}, so records coded with its descendants will not match: add {"property": "concept", "op": "is-a", "value": "${c.code}"} to a SNOMED include and list the descendants in expansion.contains (backpain-cds valueset expand does this)`,
         });
       });
     });

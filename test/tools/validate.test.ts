@@ -245,6 +245,25 @@ describe('SNOMED concepts in red-flag value sets without an is-a filter', () => 
     expect(warningsFor('rules/valuesets/red-flag-cancer.json')).toEqual([]);
   });
 
+  test('with SNOMED is-a filters, members of the expansion are covered and a concept outside it is not', () => {
+    copy.editJson<ValueSet>('rules/valuesets/red-flag-cancer.json', (f) => {
+      f.compose.include = [
+        { system: 'http://snomed.info/sct', filter: [{ property: 'concept', op: 'is-a', value: '363346000' }] },
+        { system: 'http://snomed.info/sct', concept: [{ code: '399068003', display: 'Malignant tumor of prostate' }, { code: '128462008', display: 'Secondary malignant neoplastic disease' }] },
+      ];
+      f.expansion.contains = [
+        { system: 'http://snomed.info/sct', code: '363346000' },
+        { system: 'http://snomed.info/sct', code: '399068003' },
+      ];
+    });
+    expect(warningsFor('rules/valuesets/red-flag-cancer.json')).toEqual([
+      expect.objectContaining({
+        path: 'compose.include[1].concept[1]',
+        message: expect.stringMatching(/^SNOMED 128462008 \(Secondary malignant neoplastic disease\) is listed without an is-a filter and is not in the expansion of the set's is-a filters/),
+      }),
+    ]);
+  });
+
   test('value sets other than red flags and cauda equina are not checked', () => {
     copy.editJson<ValueSet>('rules/valuesets/back-pain.json', (f) => void f.compose.include.push({ system: 'http://snomed.info/sct', concept: [{ code: '161891005' }] }));
     expect(warningsFor('rules/valuesets/back-pain.json')).toEqual([]);
