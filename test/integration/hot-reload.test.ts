@@ -93,6 +93,24 @@ test('a broken edit is rejected and logged with the reason; the last good set st
   expect((await cards())[0]?.summary).toBe('Fixed: consider deferring imaging.');
 });
 
+test('a value set with a misspelt code system is rejected with "did you mean"; the last good set stays live', async () => {
+  const good = await status();
+  const liveSummary = (await cards())[0]?.summary;
+  const original = copy.readJson('rules/valuesets/red-flag-cancer.json');
+  copy.editJson<{ compose: { include: { system: string }[] } }>('rules/valuesets/red-flag-cancer.json', (f) => void (f.compose.include[2]!.system = 'http://snomed.info/sctt'));
+  const { status: rejected } = await until((s) => s.lastReload?.outcome === 'rejected');
+  expect(rejected.version).toBe(good.version);
+  expect(rejected.lastError?.problems).toEqual([
+    expect.objectContaining({ file: 'rules/valuesets/red-flag-cancer.json', path: 'compose.include[2].system', message: expect.stringMatching(/unknown code system "http:\/\/snomed\.info\/sctt": did you mean http:\/\/snomed\.info\/sct\?/) }),
+  ]);
+  expect((await cards())[0]?.summary).toBe(liveSummary);
+
+  copy.write('rules/valuesets/red-flag-cancer.json', `${JSON.stringify(original, null, 2)}\n`);
+  // The file is back as it was: the same rule set, so nothing to swap.
+  const { status: back } = await until((s) => s.lastReload?.outcome === 'unchanged');
+  expect(back.version).toBe(good.version);
+});
+
 test('no request in flight fails while the rule set is swapped again and again', async () => {
   let stop = false;
   const results: number[] = [];
