@@ -77,7 +77,7 @@ describe('the real files', () => {
     const copy = copyKnowledge();
     const before = loadKnowledge(copy).version;
     const original = copy.read('rules/valuesets/red-flag-hiv.json');
-    copy.edit('rules/valuesets/red-flag-hiv.json', '"HIV disease and asymptomatic HIV infection status."', '"HIV disease and HIV infection status."');
+    copy.edit('rules/valuesets/red-flag-hiv.json', '"title": "HIV infection"', '"title": "HIV disease"');
     const changed = loadKnowledge(copy).version;
     expect(changed).toMatch(/^[0-9a-f]{16}$/);
     expect(changed).not.toBe(before);

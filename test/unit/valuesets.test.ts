@@ -158,6 +158,7 @@ describe('the real value sets (rules/valuesets)', () => {
       'red-flag-long-term-steroids',
       'red-flag-neurological-impairment',
       'red-flag-osteoporosis',
+      'red-flag-prior-lumbar-surgery',
       'red-flag-spinal-infection',
       'red-flag-transplant',
       'red-flag-trauma',
@@ -423,10 +424,12 @@ describe('the expansion in force is part of the rules version', () => {
     const copy = copyKnowledge();
     try {
       const before = loadKnowledge(copy).version;
-      copy.editJson<ValueSetFile>('rules/valuesets/red-flag-cancer.json', (f) => void f.expansion.contains?.push({ system: SNOMED, code: '399068003', display: 'Malignant tumor of prostate' }));
+      // A code the set does not hold (the test is of the mechanism, not of the clinical content).
+      expect(loadKnowledge(copy).valueSet('red-flag-cancer').has({ system: SNOMED, code: '38341003' })).toBe(false);
+      copy.editJson<ValueSetFile>('rules/valuesets/red-flag-cancer.json', (f) => void f.expansion.contains?.push({ system: SNOMED, code: '38341003', display: 'Hypertensive disorder' }));
       const after = loadKnowledge(copy);
       expect(after.version).not.toBe(before);
-      expect(after.valueSet('red-flag-cancer').has({ system: SNOMED, code: '399068003' })).toBe(true);
+      expect(after.valueSet('red-flag-cancer').has({ system: SNOMED, code: '38341003' })).toBe(true);
     } finally {
       copy.remove();
     }
@@ -438,11 +441,12 @@ describe('OID system forms in a value set file', () => {
     const copy = copyKnowledge();
     try {
       copy.editJson<ValueSetFile>('rules/valuesets/red-flag-hiv.json', (f) => {
-        f.compose.include.push({ system: 'urn:oid:2.16.840.1.113883.6.96', concept: [{ code: '62479008', display: 'AIDS' }] });
-        f.expansion.contains?.push({ system: 'urn:oid:2.16.840.1.113883.6.96', code: '62479008', display: 'AIDS' });
+        // A code the set does not hold, so the OID-spelt entry is what makes it match.
+        f.compose.include.push({ system: 'urn:oid:2.16.840.1.113883.6.96', concept: [{ code: '38341003', display: 'Hypertensive disorder' }] });
+        f.expansion.contains?.push({ system: 'urn:oid:2.16.840.1.113883.6.96', code: '38341003', display: 'Hypertensive disorder' });
       });
       const vs = loadKnowledge(copy).valueSet('red-flag-hiv');
-      expect(vs.has({ system: SNOMED, code: '62479008' })).toBe(true);
+      expect(vs.has({ system: SNOMED, code: '38341003' })).toBe(true);
       expect(vs.file.compose.include.at(-1)?.system).toBe(SNOMED);
       expect(vs.file.expansion.contains?.at(-1)?.system).toBe(SNOMED);
     } finally {
