@@ -12,5 +12,6 @@ export {
   type LoadTarget,
   type SyntheaArchiveOptions,
 } from './load.js';
+export { PatientReferenceRepository, patientIdOf } from './patient-references.js';
 export { decorateSearchBundle, type SearchContext } from './search-bundle.js';
 export { startFhirServer, type FhirServerOptions, type RunningFhirServer } from './server.js';

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { fillTemplate } from '../context/tokens.js';
+import { patientIdOf } from '../fhir-server/patient-references.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import type { Scenario } from './schema.js';
 
@@ -12,7 +13,13 @@ export const DEMO_USER = 'Practitioner/demo-clinician';
 
 type Resource = Scenario['resources'][number];
 
-/** The tiny part of FHIR search our prefetch templates use: read, and search by patient and code. */
+/**
+ * The tiny part of FHIR search our prefetch templates use: read, and search by patient and code.
+ * A search by patient returns the patient's resources however the reference is written (relative,
+ * versioned, absolute), as the EHR's own server would, and also any resource in the scenario that
+ * names another patient: a scenario is the record an EHR sends, and one that carries a stray
+ * resource checks that the service drops it.
+ */
 export function searchInMemory(resources: Resource[], query: string): FhirResource | null {
   const [path = '', search = ''] = query.split('?');
   const [type, id] = path.split('/');
@@ -23,8 +30,7 @@ export function searchInMemory(resources: Resource[], query: string): FhirResour
     for (const [name, value] of params) {
       const rec = r as { subject?: { reference?: string }; patient?: { reference?: string }; code?: { coding?: { system?: string; code?: string }[] } };
       if (name === 'patient' || name === 'subject') {
-        const ref = rec.subject?.reference ?? rec.patient?.reference;
-        if (ref !== `Patient/${value.replace(/^Patient\//, '')}`) return false;
+        if (patientIdOf(rec.subject?.reference ?? rec.patient?.reference) === undefined) return false;
       } else if (name === 'code') {
         const wanted = value.split(',');
         const codings = rec.code?.coding ?? [];
