@@ -2,17 +2,7 @@ import { Operator, type Filter, type SearchRequest, type WithId } from '@medplum
 import { MemoryRepository } from '@medplum/fhir-router';
 // Medplum's own FHIR types: the repository's signatures use them (types only, nothing at run time).
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-
-/**
- * `Patient/{id}`, `Patient/{id}/_history/{v}`, `{any base}/Patient/{id}[/_history/{v}]`: the forms
- * in which real servers write a patient reference. A `urn:uuid:` never reaches the repository
- * (loading rewrites it to `Type/id`).
- */
-const PATIENT_REFERENCE = /^(?:[a-z][a-z0-9+.-]*:\/\/[^?#]*\/)?Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-
-export function patientIdOf(reference: string | undefined): string | undefined {
-  return reference === undefined ? undefined : PATIENT_REFERENCE.exec(reference)?.[1];
-}
+import { patientIdOf } from './patient-id.js';
 
 /** The search parameters by which our clients ask for one patient's record. */
 const PATIENT_PARAMETERS: ReadonlySet<string> = new Set(['patient', 'subject']);

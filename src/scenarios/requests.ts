@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { fillTemplate } from '../context/tokens.js';
-import { patientIdOf } from '../fhir-server/patient-references.js';
+import { patientIdOf } from '../fhir-server/patient-id.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import type { Scenario } from './schema.js';
 

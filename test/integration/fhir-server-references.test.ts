@@ -4,7 +4,7 @@
  * another patient's.
  */
 import type { Bundle, Condition } from 'fhir/r4.js';
-import { patientIdOf } from '../../src/fhir-server/patient-references.js';
+import { patientIdOf } from '../../src/fhir-server/patient-id.js';
 import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
 
 const condition = (id: string, reference: string): { resource: Condition } => ({
