@@ -83,3 +83,24 @@ test('patientIdOf reads each form and nothing else', () => {
   expect(patientIdOf('urn:uuid:0f0e')).toBeUndefined();
   expect(patientIdOf(undefined)).toBeUndefined();
 });
+
+test('other search parameters still apply to resources found by a versioned or absolute reference', async () => {
+  const plain = await search('Condition?patient=ref-px&_id=ref-relative');
+  expect((plain.entry ?? []).map((e) => e.resource?.id)).toEqual(['ref-relative']);
+  const one = await search('Condition?patient=ref-px&_id=ref-versioned');
+  expect((one.entry ?? []).map((e) => e.resource?.id)).toEqual(['ref-versioned']);
+});
+
+test('an update that rewrites the reference, and a delete, keep the patient search exact', async () => {
+  const put = await fetch(`${fhir.url}/Condition/ref-absolute`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/fhir+json' },
+    body: JSON.stringify(condition('ref-absolute', 'Patient/ref-py').resource),
+  });
+  expect(put.status).toBe(200);
+  expect((await fetch(`${fhir.url}/Condition/ref-versioned`, { method: 'DELETE' })).status).toBe(200);
+  const px = await search('Condition?patient=ref-px');
+  expect((px.entry ?? []).map((e) => e.resource?.id).sort()).toEqual(['ref-absolute-versioned', 'ref-relative']);
+  const py = await search('Condition?patient=ref-py');
+  expect((py.entry ?? []).map((e) => e.resource?.id).sort()).toEqual(['ref-absolute', 'ref-other']);
+});
