@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { SERVICES } from '../../src/hooks/services.js';
 import { projectRoot } from '../../src/paths.js';
+import { shiftScenario, shiftToToday } from '../../src/scenarios/bundle.js';
 import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
 import { scenarioRequest } from '../../src/scenarios/requests.js';
 import { only, readDockerfile, stageEnv, type Instruction, type Stage } from '../support/dockerfile.js';
@@ -200,7 +201,9 @@ test('started as the image starts it, read-only and unprivileged, the service is
   const ready = await fetch(`${started.url}/readyz`);
   expect(ready.status).toBe(200);
 
-  const request = scenarioRequest(readScenario(join(scenariosDir, 'imaging-defer-acute-41-days.json')), select, { prefetch: 'all' });
+  // The image runs on the wall clock: move the scenario's dates to today, as the demo server does.
+  const scenario = readScenario(join(scenariosDir, 'imaging-defer-acute-41-days.json'));
+  const request = scenarioRequest(shiftScenario(scenario, shiftToToday(scenario, new Date())), select, { prefetch: 'all' });
   const url = `${started.url}/cds-services/${select.id}`;
   expect((await post(url, request)).status).toBe(401);
   const token = await mintToken({ key, iss: ISS, aud: `${PUBLIC}/cds-services/${select.id}` });
