@@ -7,6 +7,7 @@ import { cardsCommand } from './commands/cards.js';
 import { explainCommand } from './commands/explain.js';
 import { k8sKnowledgeCommand } from './commands/k8s-knowledge.js';
 import { schemasCommand } from './commands/schemas.js';
+import { terminologyGapsCommand } from './commands/terminology-gaps.js';
 import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
 import { valueSetExpandCommand, valueSetImportCommand } from './commands/valueset.js';
@@ -90,6 +91,18 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--json', 'print JSON for machines instead of text')
     .addHelpText('after', '\nExample: TERMINOLOGY_SERVER=https://tx.example.org/fhir backpain-cds valueset expand red-flag-cancer\nPrints what each expansion gained and lost; the new expansion is in force once the files are committed or reloaded.')
     .action(async (ids: string[], options) => setExit(await valueSetExpandCommand(ids, options, io)));
+  const terminology = program.command('terminology').description('check the value sets against the codes real records carry');
+  knowledgeOptions(terminology.command('gaps'))
+    .description('list codes seen in a FHIR Bulk Data export that are in no value set but whose display or text names a red flag: systems, codes, displays and counts only, never patient ids')
+    .argument('<paths...>', 'NDJSON files, or folders holding them (Condition.ndjson, Observation.ndjson, Procedure.ndjson, MedicationRequest.ndjson, MedicationStatement.ndjson, DiagnosticReport.ndjson, ...; .ndjson.gz too)')
+    .option('--min <count>', 'leave out codes seen in fewer records than this (default 1)')
+    .addHelpText(
+      'after',
+      '\nExample: backpain-cds terminology gaps ./bulk-export/\n' +
+        'Red flag words: the keyword list of each red flag (src/knowledge/red-flag-keywords.ts). Free text a clinician typed is only counted, never printed.\n' +
+        'The card log cannot be read for this: it stores which card each rule showed, not the codes in the record, so an export is the only input.',
+    )
+    .action(async (paths: string[], options) => setExit(await terminologyGapsCommand(paths, options, io)));
 
   return program;
 }

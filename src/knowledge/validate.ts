@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { SERVICES } from '../hooks/services.js';
 import { projectRoot } from '../paths.js';
+import { scenarioFilePaths } from '../scenarios/load.js';
 import { readScenarioFiles } from '../scenarios/run.js';
 import { canonicalSystem, SNOMED } from './code-systems.js';
 import { schemasDir } from './json-schemas.js';
@@ -48,7 +49,7 @@ function schemaReferences(dirs: ValidateDirs): Finding[] {
     [existsSync(instruments) ? [instruments] : [], 'instruments.schema.json'],
     [jsonFiles(join(dirs.rulesDir, 'valuesets')), 'valueset.schema.json'],
     [jsonFiles(dirs.cardsDir), 'card.schema.json'],
-    [dirs.scenariosDir ? jsonFiles(dirs.scenariosDir) : [], 'scenario.schema.json'],
+    [dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioFilePaths(dirs.scenariosDir) : [], 'scenario.schema.json'],
   ];
   const out: Finding[] = [];
   for (const [files, schema] of groups) {
@@ -148,11 +149,25 @@ function snomedWithoutDescendants(kb: KnowledgeBase, rulesDir: string): Finding[
 function scenarioProblems(dir: string, kb: KnowledgeBase | undefined): { count: number; problems: Finding[] } {
   const files = readScenarioFiles(dir);
   const problems: Finding[] = [];
+  // The demo server and the integration tests load every scenario into one FHIR server: an id used
+  // twice would overwrite another scenario's patient or resource.
+  const owners = new Map<string, string>();
+  const claim = (key: string, file: string, path: string, what: string): void => {
+    const owner = owners.get(key);
+    if (owner === undefined) owners.set(key, file);
+    else problems.push({ severity: 'error', file: show(file), path, message: `${what} is also used in ${show(owner)}: give it an id of its own` });
+  };
   for (const f of files) {
     if (f.error || !f.scenario) {
       problems.push({ severity: 'error', file: show(f.file), path: '', message: `${(f.error ?? '').replace(`${f.file}: `, '')}` });
       continue;
     }
+    const sc = f.scenario;
+    claim(`scenario ${sc.id}`, f.file, 'id', `scenario id "${sc.id}"`);
+    [sc.patient, ...sc.resources, ...sc.draftOrders].forEach((r, i) => {
+      const path = i === 0 ? 'patient.id' : i <= sc.resources.length ? `resources[${i - 1}].id` : `draftOrders[${i - 1 - sc.resources.length}].id`;
+      claim(`${r.resourceType}/${r.id}`, f.file, path, `${r.resourceType}/${r.id}`);
+    });
     for (const [serviceId, expected] of Object.entries(f.scenario.expect)) {
       const path = `expect.${serviceId}`;
       if (!SERVICES.some((s) => s.id === serviceId)) {

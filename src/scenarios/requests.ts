@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { fillTemplate } from '../context/tokens.js';
+import { patientIdOf } from '../fhir-server/patient-id.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import type { Scenario } from './schema.js';
 
@@ -12,8 +13,20 @@ export const DEMO_USER = 'Practitioner/demo-clinician';
 
 type Resource = Scenario['resources'][number];
 
-/** The tiny part of FHIR search our prefetch templates use: read, and search by patient and code. */
-export function searchInMemory(resources: Resource[], query: string): FhirResource | null {
+export interface InMemorySearchOptions {
+  /**
+   * Also return resources that name another patient, as a faulty EHR prefetch might: a scenario
+   * that carries such a stray resource checks that the service drops it.
+   */
+  withStrays?: boolean;
+}
+
+/**
+ * The tiny part of FHIR search our prefetch templates use: read, and search by patient and code.
+ * A search by patient returns the patient's resources however the reference is written (relative,
+ * versioned, absolute), as the EHR's own server would.
+ */
+export function searchInMemory(resources: Resource[], query: string, options: InMemorySearchOptions = {}): FhirResource | null {
   const [path = '', search = ''] = query.split('?');
   const [type, id] = path.split('/');
   if (id !== undefined) return (resources.find((r) => r.resourceType === type && r.id === id) as FhirResource | undefined) ?? null;
@@ -23,8 +36,8 @@ export function searchInMemory(resources: Resource[], query: string): FhirResour
     for (const [name, value] of params) {
       const rec = r as { subject?: { reference?: string }; patient?: { reference?: string }; code?: { coding?: { system?: string; code?: string }[] } };
       if (name === 'patient' || name === 'subject') {
-        const ref = rec.subject?.reference ?? rec.patient?.reference;
-        if (ref !== `Patient/${value.replace(/^Patient\//, '')}`) return false;
+        const named = patientIdOf(rec.subject?.reference ?? rec.patient?.reference);
+        if (named === undefined || (named !== value.replace(/^Patient\//, '') && !options.withStrays)) return false;
       } else if (name === 'code') {
         const wanted = value.split(',');
         const codings = rec.code?.coding ?? [];
@@ -63,7 +76,7 @@ export function scenarioRequest(scenario: Scenario, service: ServiceDefinition, 
     if (!template) throw new Error(`service ${service.id} has no prefetch key ${key}`);
     const query = fillTemplate(template, context);
     if (query === undefined) throw new Error(`prefetch ${key} needs a context value the scenario lacks`);
-    prefetch[key] = searchInMemory(all, decodeURIComponent(query));
+    prefetch[key] = searchInMemory(all, decodeURIComponent(query), { withStrays: true });
   }
   return {
     hook: service.hook,
