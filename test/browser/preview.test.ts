@@ -3,15 +3,14 @@
  * it shows the cards an EHR would draw for scenario patients, the explain trace beside them, picks
  * up an edited card file on reload, and never runs script injected into card text.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { projectRoot } from '../../src/paths.js';
 import { copyKnowledge, type KnowledgeCopy } from '../support/knowledge-copy.js';
 import { startLiveService, type LiveService } from '../support/live-service.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const screenshots = join(projectRoot, 'test-results');
 
 /** Card text an attacker (or a careless paste) could put in a card file. */
@@ -29,11 +28,10 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (.ci/run does this)`);
   copy = copyKnowledge();
   copy.editJson<{ detail: string[] }>('cards/imaging-defer.json', (card) => void card.detail.push('', ...INJECTED));
   service = await startLiveService(copy, { PREVIEW: 'true' });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('dialog', (d) => void d.dismiss());
