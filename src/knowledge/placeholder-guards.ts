@@ -3,6 +3,7 @@
  * imaging). A rule whose conditions do not guarantee that value would fail at request time (a
  * logged 500), so loading refuses it and says which condition to add.
  */
+import { FINDING_VIEWS } from '../cards/finding-views.js';
 import type { RuleDefinition } from './schemas.js';
 
 type Leaf = { fact: string; operator: string; value: unknown };
@@ -55,12 +56,6 @@ const GUARDS: Guard[] = [
     add: '{"fact": "openEpisode", "operator": "equal", "value": true}',
   },
   {
-    names: ['priorImaging.'],
-    holds: [known('priorLumbarImagingDaysAgo')],
-    needs: 'prior lumbar imaging',
-    add: '{"fact": "priorLumbarImagingDaysAgo", "operator": "lessThanInclusive", "value": 365}',
-  },
-  {
     names: ['startback.result', 'startback.risk', 'startback.date', 'startback.evidence', 'stratification.evidence'],
     holds: [startBackKnown, scopicIn([1, 2, 3])],
     needs: 'a usable STarT Back result',
@@ -79,13 +74,10 @@ const GUARDS: Guard[] = [
     needs: 'an active chronic pain condition',
     add: '{"fact": "chronicPainCondition", "operator": "equal", "value": true}',
   },
-  { names: ['redFlags.found'], holds: [positive('redFlagCount')], needs: 'at least one red flag', add: '{"fact": "redFlagCount", "operator": "greaterThan", "value": 0}' },
-  {
-    names: ['caudaEquina.signs'],
-    holds: [positive('caudaEquinaSignCount')],
-    needs: 'at least one cauda equina sign',
-    add: '{"fact": "caudaEquinaSignCount", "operator": "greaterThan", "value": 0}',
-  },
+  // Red flags, cauda equina signs and prior imaging declare their own (src/cards/finding-views.ts).
+  ...FINDING_VIEWS.flatMap((v) =>
+    v.guard ? [{ names: v.guard.names, holds: [v.guard.holds === 'positive' ? positive(v.fact) : known(v.fact)], needs: v.guard.needs, add: v.guard.add }] : [],
+  ),
 ];
 
 /** Does every way the conditions can be true pass through a leaf the guard accepts? */

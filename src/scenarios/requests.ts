@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { fillTemplate } from '../context/tokens.js';
+import { referencedPatientId } from '../facts/references.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import type { Scenario } from './schema.js';
 
@@ -12,7 +13,7 @@ export const DEMO_USER = 'Practitioner/demo-clinician';
 
 type Resource = Scenario['resources'][number];
 
-/** The tiny part of FHIR search our prefetch templates use: read, and search by patient and code. */
+/** The tiny part of FHIR search our prefetch templates use: read, and search by patient, code and category:not. */
 export function searchInMemory(resources: Resource[], query: string): FhirResource | null {
   const [path = '', search = ''] = query.split('?');
   const [type, id] = path.split('/');
@@ -21,14 +22,21 @@ export function searchInMemory(resources: Resource[], query: string): FhirResour
   const matches = resources.filter((r) => {
     if (r.resourceType !== type) return false;
     for (const [name, value] of params) {
-      const rec = r as { subject?: { reference?: string }; patient?: { reference?: string }; code?: { coding?: { system?: string; code?: string }[] } };
+      const rec = r as {
+        subject?: { reference?: string };
+        patient?: { reference?: string };
+        code?: { coding?: { system?: string; code?: string }[] };
+        category?: { coding?: { system?: string; code?: string }[] }[];
+      };
+      const tokenIn = (codings: { system?: string; code?: string }[], wanted: string[]): boolean =>
+        codings.some((c) => wanted.some((w) => (w.includes('|') ? w === `${c.system}|${c.code}` : w === c.code)));
       if (name === 'patient' || name === 'subject') {
-        const ref = rec.subject?.reference ?? rec.patient?.reference;
-        if (ref !== `Patient/${value.replace(/^Patient\//, '')}`) return false;
+        // Versioned and absolute references name the patient too, as a server's search by patient finds them.
+        if (referencedPatientId(rec.subject?.reference ?? rec.patient?.reference) !== value.replace(/^Patient\//, '')) return false;
       } else if (name === 'code') {
-        const wanted = value.split(',');
-        const codings = rec.code?.coding ?? [];
-        if (!codings.some((c) => wanted.some((w) => (w.includes('|') ? w === `${c.system}|${c.code}` : w === c.code)))) return false;
+        if (!tokenIn(rec.code?.coding ?? [], value.split(','))) return false;
+      } else if (name === 'category:not') {
+        if (tokenIn((rec.category ?? []).flatMap((c) => c.coding ?? []), value.split(','))) return false;
       } else if (!name.startsWith('_')) {
         throw new Error(`searchInMemory does not support the search parameter "${name}"`);
       }
