@@ -29,6 +29,19 @@ const VARIABLES: Record<string, Variable> = {
   'episode.reference': (s) => s.facts.episode?.condition.reference,
   'episode.start': (s) => (s.facts.episode ? (s.facts.episode.start ?? 'an unknown date') : undefined),
   'episode.days': (s) => s.facts.episode?.durationDays?.toString(),
+  // Safe for an undated episode (its STarT Back result can still count, design.md: Unknown episode start).
+  'episode.since': (s) => {
+    const e = s.facts.episode;
+    if (!e) return undefined;
+    return e.start !== undefined && e.durationDays !== undefined ? `started ${e.start} (${e.durationDays} days ago)` : 'start date not recorded';
+  },
+  'episode.duration': (s) => {
+    const e = s.facts.episode;
+    if (!e) return undefined;
+    return e.start !== undefined && e.durationDays !== undefined
+      ? `since ${e.start} (${e.durationDays} days, about ${Math.floor(e.durationDays / 7)} weeks)`
+      : 'start date not recorded';
+  },
   'episode.weeks': (s) => (s.facts.episode?.durationDays === undefined ? undefined : Math.floor(s.facts.episode.durationDays / 7).toString()),
   'order.reference': (s) => s.order?.reference,
   'order.display': (s) => s.order?.display,

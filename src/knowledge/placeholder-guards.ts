@@ -19,7 +19,7 @@ const positive = (fact: string) => (l: Leaf) =>
   typeof l.value === 'number' &&
   ((l.operator === 'greaterThan' && l.value >= 0) || (l.operator === 'greaterThanInclusive' && l.value >= 1) || (l.operator === 'equal' && l.value >= 1));
 
-/** A usable STarT Back result: only for a dated episode (selectStartBack ties results to its start). */
+/** A usable STarT Back result (so an open episode, dated or not). */
 const startBackKnown = (l: Leaf): boolean =>
   l.fact === 'startbackRisk' &&
   ((l.operator === 'equal' && typeof l.value === 'string') || (l.operator === 'notEqual' && l.value === null) || (l.operator === 'in' && Array.isArray(l.value) && l.value.length > 0 && !l.value.includes(null)));
@@ -45,7 +45,8 @@ interface Guard {
 const GUARDS: Guard[] = [
   {
     names: ['episode.days', 'episode.weeks', 'episode.start.plus.'],
-    holds: [known('episodeDays'), startBackKnown, scopicIn([1, 2, 3])],
+    // Not a STarT Back result: an undated episode can have one (its last 90 days count).
+    holds: [known('episodeDays')],
     needs: 'a dated back pain episode',
     add: '{"fact": "episodeDays", "operator": "lessThan", "value": 42} (or another comparison on episodeDays)',
   },

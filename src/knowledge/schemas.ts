@@ -257,6 +257,8 @@ const ScopicItemSchema = z.discriminatedUnion('type', [
 export const InstrumentsFileSchema = z.strictObject({
   $schema: z.string().optional(),
   findingSystem: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
+  /** When the episode has no start date, STarT Back and SCOPiC results and referrals dated in this many last days count as this episode's. */
+  undatedEpisodeLookbackDays: z.int().positive().meta({ description: 'When the episode has no start date, STarT Back and SCOPiC items and referrals dated in this many last days count as this episode\'s (design.md: Unknown episode start).' }),
   startBack: z.strictObject({
     questionnaire: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
     /** Value set of the total score Observation codes (LOINC 91351-7). */
