@@ -79,14 +79,31 @@ function celsius(obs: Observation): number | undefined {
   return undefined;
 }
 
+interface CountingCondition {
+  condition: PatientRecord['conditions'][number];
+  date: string | undefined;
+  active: boolean;
+}
+
+/** Every finding reads the same Conditions: which count, their dates and status are worked out once per record. */
+const countingConditions = new WeakMap<PatientRecord['conditions'], CountingCondition[]>();
+
+function conditionsThatCount(record: PatientRecord): CountingCondition[] {
+  let list = countingConditions.get(record.conditions);
+  if (!list) {
+    list = record.conditions.filter(conditionCounts).map((condition) => ({ condition, date: conditionDate(condition), active: conditionActive(condition) }));
+    countingConditions.set(record.conditions, list);
+  }
+  return list;
+}
+
 function conditionCandidates(source: Extract<FindingSource, { resource: 'Condition' }>, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
   const vs = lookup(source.valueSet);
   const out: Candidate[] = [];
-  for (const condition of record.conditions) {
-    if (!conditionCounts(condition)) continue;
+  for (const { condition, date, active } of conditionsThatCount(record)) {
     const code = vs.match(condition.code);
     if (!code) continue;
-    out.push({ reference: referenceTo(condition), display: conceptText(condition.code, code), date: conditionDate(condition), active: conditionActive(condition) });
+    out.push({ reference: referenceTo(condition), display: conceptText(condition.code, code), date, active });
   }
   return out;
 }

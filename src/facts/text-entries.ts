@@ -63,22 +63,31 @@ interface Candidate {
   counts?: boolean;
 }
 
-function candidates(record: PatientRecord): Candidate[] {
+/**
+ * The entries with no code in a known system, described. Most entries are coded, so the known-code
+ * test comes first and only the rest are described (a record can hold thousands of entries).
+ */
+function uncoded(record: PatientRecord): Candidate[] {
   const out: Candidate[] = [];
   for (const c of record.conditions as Condition[]) {
+    if (hasKnownCoding([c.code])) continue;
     out.push({ resourceType: 'Condition', reference: referenceTo(c), concepts: [c.code], date: conditionDate(c), active: conditionActive(c), counts: conditionCounts(c) });
   }
   for (const o of record.observations as Observation[]) {
+    if (hasKnownCoding([o.code, o.valueCodeableConcept])) continue;
     // "No" to a finding is not the finding.
     out.push({ resourceType: 'Observation', reference: referenceTo(o), concepts: [o.code, o.valueCodeableConcept], extra: [o.valueString], status: o.status, date: observationDate(o), counts: o.valueBoolean !== false });
   }
   for (const p of record.procedures as Procedure[]) {
+    if (hasKnownCoding([p.code])) continue;
     out.push({ resourceType: 'Procedure', reference: referenceTo(p), concepts: [p.code], status: p.status, date: procedureDate(p) });
   }
   for (const m of record.medicationRequests as MedicationRequest[]) {
+    if (hasKnownCoding([m.medicationCodeableConcept])) continue;
     out.push({ resourceType: 'MedicationRequest', reference: referenceTo(m), concepts: [m.medicationCodeableConcept], extra: [m.medicationReference?.display], status: m.status, date: m.authoredOn });
   }
   for (const m of record.medicationStatements as MedicationStatement[]) {
+    if (hasKnownCoding([m.medicationCodeableConcept])) continue;
     out.push({ resourceType: 'MedicationStatement', reference: referenceTo(m), concepts: [m.medicationCodeableConcept], extra: [m.medicationReference?.display], status: m.status, date: m.effectiveDateTime ?? m.effectivePeriod?.start });
   }
   return out;
@@ -89,9 +98,8 @@ const NEVER = new Set(['entered-in-error', 'cancelled', 'not-done', 'not-taken']
 /** The entries of the red-flag-bearing types that have no code in a known system. */
 export function scanTextEntries(record: PatientRecord): TextScan {
   const scan: TextScan = { entries: [], unreadable: [] };
-  for (const c of candidates(record)) {
+  for (const c of uncoded(record)) {
     if (c.counts === false || (typeof c.status === 'string' && NEVER.has(c.status))) continue;
-    if (hasKnownCoding(c.concepts)) continue;
     const texts = textsOf(c.concepts, c.extra);
     if (texts.length === 0) {
       scan.unreadable.push(c.reference);
