@@ -84,7 +84,7 @@ const SourceSchema = z.discriminatedUnion('resource', [
     status: statusList,
     bodySite: z.strictObject({ modalities: z.array(z.string().min(1)).min(1), valueSet: slug }).optional(),
   }),
-]);
+], { error: 'the service reads findings from these resource types only: use "resource": "Condition", "Observation", "Procedure", "DiagnosticReport" or "ImagingStudy" (medications go in "medication")' });
 export type FindingSource = z.infer<typeof SourceSchema>;
 
 const MEDICATION_RESOURCES = ['MedicationRequest', 'MedicationStatement'] as const;
