@@ -59,6 +59,18 @@ const Schema = z.object({
   CORS_ORIGINS: z.string().default('*'),
   BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'like 1mb or 500kb').default('1mb'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  // Look-back windows count whole calendar days in this zone (design.md: Days and time zones).
+  CLINICAL_TIMEZONE: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone name such as Europe/London or America/New_York')
+    .default('UTC'),
   RULES_DIR: z.string().default(rulesDir),
   CARDS_DIR: z.string().default(cardsDir),
   // Trust: who may call (JWT) and which FHIR servers the service may call.

@@ -16,10 +16,12 @@ import { KnowledgeError } from './knowledge/load.js';
 import { watchKnowledge } from './knowledge/watch.js';
 import { startFeedback } from './feedback/index.js';
 import { createLogger, type Logger } from './log.js';
+import { setClinicalTimeZone } from './facts/dates.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
+  setClinicalTimeZone(config.CLINICAL_TIMEZONE);
   // Hot reload: edits to rules/ and cards/ go live without a restart; a broken edit is rejected and logged.
   const live = watchKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR }, logger);
 

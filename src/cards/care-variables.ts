@@ -72,10 +72,6 @@ export const CARE_VARIABLES: Record<string, Variable> = {
       ? items.map((i) => `- ${i.display}: ${i.question} Record as an Observation coded ${s.instruments?.findingSystem.url}|${i.code} (${i.type === 'boolean' ? 'valueBoolean' : `valueInteger ${i.minValue} to ${i.maxValue}`}).`).join('\n')
       : '- Nothing: every SCOPiC item is recorded.';
   },
-  'redFlags.screen': (s) =>
-    s.facts.redFlags.length
-      ? `Red flags recorded: ${s.facts.redFlags.map((h) => `${h.label}: ${h.display} (${dated(h)})`).join('; ')}.`
-      : `No red flags recorded. Checked: ${s.facts.redFlagsChecked.join('; ')}.`,
   'chronicPain.display': (s) => care(s)?.chronicPain[0]?.display,
   'chronicPain.reference': (s) => care(s)?.chronicPain[0]?.reference,
   'chronicPain.since': (s) => (care(s)?.chronicPain[0] ? (care(s)?.chronicPain[0]?.date ?? 'an unknown date') : undefined),

@@ -2,10 +2,14 @@
  * The words a card template can use, as {{name}} placeholders. Each is computed here from the
  * facts, so templates stay plain text and an unknown name is caught when the files are loaded.
  */
-import type { DraftOrder, FindingHit, PatientFacts } from '../facts/types.js';
+import type { DraftOrder, PatientFacts } from '../facts/types.js';
 import { dayRange, isoDay } from '../facts/dates.js';
 import type { InstrumentsFile } from '../knowledge/schemas.js';
 import { CARE_VARIABLES, LIST_VARIABLES } from './care-variables.js';
+import { FINDING_VARIABLES } from './finding-views.js';
+import { escapeMarkdown, Markdown } from './markdown.js';
+
+export { escapeMarkdown };
 
 export interface CardScope {
   facts: PatientFacts;
@@ -15,16 +19,7 @@ export interface CardScope {
   instruments?: InstrumentsFile;
 }
 
-/** Markdown this module built itself from escaped record text, so it is not escaped again. */
-class Markdown {
-  constructor(readonly text: string) {}
-}
-
 type Variable = (scope: CardScope) => string | Markdown | undefined;
-
-function evidenceList(hits: FindingHit[]): Markdown {
-  return new Markdown(hits.map((h) => `- ${escapeMarkdown(h.display)} (${h.reference}${h.date ? `, ${h.date}` : ''}): ${escapeMarkdown(h.label)}`).join('\n'));
-}
 
 const VARIABLES: Record<string, Variable> = {
   today: (s) => s.facts.today,
@@ -34,16 +29,23 @@ const VARIABLES: Record<string, Variable> = {
   'episode.reference': (s) => s.facts.episode?.condition.reference,
   'episode.start': (s) => (s.facts.episode ? (s.facts.episode.start ?? 'an unknown date') : undefined),
   'episode.days': (s) => s.facts.episode?.durationDays?.toString(),
+  // Safe for an undated episode (its STarT Back result can still count, design.md: Unknown episode start).
+  'episode.since': (s) => {
+    const e = s.facts.episode;
+    if (!e) return undefined;
+    return e.start !== undefined && e.durationDays !== undefined ? `started ${e.start} (${e.durationDays} days ago)` : 'start date not recorded';
+  },
+  'episode.duration': (s) => {
+    const e = s.facts.episode;
+    if (!e) return undefined;
+    return e.start !== undefined && e.durationDays !== undefined
+      ? `since ${e.start} (${e.durationDays} days, about ${Math.floor(e.durationDays / 7)} weeks)`
+      : 'start date not recorded';
+  },
   'episode.weeks': (s) => (s.facts.episode?.durationDays === undefined ? undefined : Math.floor(s.facts.episode.durationDays / 7).toString()),
   'order.reference': (s) => s.order?.reference,
   'order.display': (s) => s.order?.display,
-  'redFlags.checked': (s) => s.facts.redFlagsChecked.join('; '),
-  'redFlags.found': (s) => (s.facts.redFlags.length ? evidenceList(s.facts.redFlags) : undefined),
-  'caudaEquina.signs': (s) => (s.facts.caudaEquinaSigns.length ? evidenceList(s.facts.caudaEquinaSigns) : undefined),
-  'priorImaging.display': (s) => s.facts.priorLumbarImaging?.display,
-  'priorImaging.reference': (s) => s.facts.priorLumbarImaging?.reference,
-  'priorImaging.date': (s) => s.facts.priorLumbarImaging?.date,
-  'priorImaging.daysAgo': (s) => s.facts.priorLumbarImaging?.daysAgo.toString(),
+  ...FINDING_VARIABLES,
   ...CARE_VARIABLES,
 };
 
@@ -97,15 +99,6 @@ export class MissingVariableError extends Error {
   constructor(readonly variable: string) {
     super(`card variable "${variable}" has no value for this patient`);
   }
-}
-
-/** Record text is data, not markup: in markdown it must not open tags, links or emphasis of its own. */
-export function escapeMarkdown(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_[\]!#|~]/g, '\\$&');
 }
 
 /** A template split once into literal text (even indexes) and variable names (odd indexes). */

@@ -31,7 +31,11 @@ const referrals =
   };
 
 const inPlace = (f: PatientFacts): string =>
-  f.episode?.start ? `counts when open (active, on-hold) or dated on or after the episode start ${f.episode.start}` : "Unknown: the episode's start is unknown.";
+  f.episode?.start
+    ? `counts when open (active, on-hold) or dated on or after the episode start ${f.episode.start}`
+    : f.episode
+      ? `counts when open (active, on-hold) or dated in the last ${f.care?.episodeWindowDays ?? '?'} days: the episode has no start date (rules/instruments.json undatedEpisodeLookbackDays)`
+      : 'Unknown: no open back pain episode.';
 
 export const CARE_FACT_EVIDENCE: Readonly<Record<string, EvidenceOf>> = {
   deceased: (f, r) =>

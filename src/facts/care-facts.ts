@@ -39,7 +39,10 @@ function isDeceased(record: PatientRecord, today: number): boolean {
 
 export function buildCareFacts(record: PatientRecord, today: number, episode: Episode | undefined, k: CareKnowledge): CareFacts {
   const system = k.instruments.findingSystem.url;
-  const startDay = episode?.start !== undefined ? dayRange(episode.start)?.earliest : undefined;
+  const datedStart = episode?.start !== undefined ? dayRange(episode.start)?.earliest : undefined;
+  // An undated episode is still this episode: its recent results count (design.md: Unknown episode start).
+  const lookback = k.instruments.undatedEpisodeLookbackDays;
+  const startDay = episode ? (datedStart ?? today - lookback) : undefined;
   const vs = (id: string) => k.valueSet(id);
 
   const care: CareFacts = {
@@ -57,6 +60,7 @@ export function buildCareFacts(record: PatientRecord, today: number, episode: Ep
       ].sort((a, b) => a.daysAgo - b.daysAgo || a.reference.localeCompare(b.reference)),
     },
     chronicPain: chronicPainConditions(record.conditions, vs(CARE_VALUE_SETS.chronicPain)),
+    ...(episode ? { episodeWindowDays: episode.durationDays ?? lookback } : {}),
   };
   const phq9 = latestScore(record.observations, vs(CARE_VALUE_SETS.phq9), today);
   const gad7 = latestScore(record.observations, vs(CARE_VALUE_SETS.gad7), today);
@@ -69,7 +73,7 @@ export function buildCareFacts(record: PatientRecord, today: number, episode: Ep
       ...candidatesFromResponses(record.questionnaireResponses, def, system, today),
       ...candidatesFromObservations(record.observations, def, vs(def.totalValueSet), system, today),
     ];
-    const selection = selectStartBack(candidates, startDay, def.risk);
+    const selection = selectStartBack(candidates, startDay, def.risk, datedStart === undefined ? lookback : undefined);
     care.startBackProblems = selection.problems;
     care.startBackUnscorable = selection.unscorable;
     if (selection.result) {
@@ -89,7 +93,7 @@ export function buildCareFacts(record: PatientRecord, today: number, episode: Ep
   return care;
 }
 
-/** Open (active, on-hold) at any date, or made since the episode started. */
+/** Open (active, on-hold) at any date, or made since the episode started (for an undated episode, in its look-back days). */
 function inPlaceThisEpisode(referrals: Referral[], episodeDays: number | undefined): boolean | null {
   if (episodeDays === undefined) return null;
   return referrals.some((r) => isOpen(r) || r.daysAgo <= episodeDays);
@@ -99,10 +103,10 @@ type EngineValue = string | number | boolean | null;
 
 /**
  * The flat facts the patient-view rule files use. "...DaysAgo" facts are null when there is no such
- * record; "...InPlace" facts are null when the episode start is unknown.
+ * record; "...InPlace" facts are null when there is no episode.
  */
 export function careEngineFacts(care: CareFacts | undefined, episode: Episode | undefined): Record<string, EngineValue> {
-  const days = episode?.durationDays;
+  const days = episode ? (episode.durationDays ?? care?.episodeWindowDays) : undefined;
   const referrals = (kind: ReferralKind): Referral[] => care?.referrals[kind] ?? [];
   const physio = inPlaceThisEpisode(referrals('physiotherapy'), days);
   const spinal = inPlaceThisEpisode(referrals('spinalSpecialist'), days);

@@ -60,4 +60,6 @@ export interface CareFacts {
   chronicPain: Evidence[];
   phq9?: Score;
   gad7?: Score;
+  /** Days back from today that count as this episode: its duration, or the look-back days when it has no start date. */
+  episodeWindowDays?: number;
 }

@@ -28,6 +28,8 @@ export interface AnswerOptions {
 export interface HookAnswer {
   cards: Card[];
   firedRules: string[];
+  /** Resources left out because they named another patient (a count only: the log never holds patient ids). */
+  otherPatientResources?: number;
   trace?: ExplainTrace;
 }
 
@@ -56,7 +58,11 @@ export async function answerHook(service: ServiceDefinition, request: HookReques
     userReference: request.context.userId,
     now,
   });
-  const answer: HookAnswer = { cards: result.cards, firedRules: result.firedRules };
+  const answer: HookAnswer = {
+    cards: result.cards,
+    firedRules: result.firedRules,
+    ...(context.record.otherPatientResources ? { otherPatientResources: context.record.otherPatientResources } : {}),
+  };
   if (options.explain) {
     const ruleSet = knowledge.ruleSetFor(service.id);
     if (ruleSet) {

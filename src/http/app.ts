@@ -61,7 +61,7 @@ function requestLog(logger: Logger) {
     if (!logger.isInfoEnabled()) return next();
     afterResponse(res, () => {
       if (!res.writableFinished) return;
-      const { service, rules } = res.locals as CallLog;
+      const { service, rules, otherPatientResources } = res.locals as CallLog;
       logger.info('request', {
         requestId,
         method: req.method,
@@ -70,6 +70,7 @@ function requestLog(logger: Logger) {
         status: res.statusCode,
         ...((res.locals as AuthLocals).caller ? { iss: (res.locals as AuthLocals).caller?.iss } : {}),
         ...(rules ? { rules } : {}),
+        ...(otherPatientResources ? { otherPatientResources } : {}),
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
       });
     });

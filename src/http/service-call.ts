@@ -32,6 +32,8 @@ const fhirServerRefused = (): HttpError =>
 export interface CallLog {
   service?: string;
   rules?: string[];
+  /** How many resources named another patient and were left out. */
+  otherPatientResources?: number;
 }
 
 export function serviceCallHandler(deps: ServiceCallDeps) {
@@ -66,6 +68,7 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
       ...(deps.fetchPolicy ? { fetchPolicy: deps.fetchPolicy } : {}),
     });
     log.rules = answer.firedRules;
+    if (answer.otherPatientResources) log.otherPatientResources = answer.otherPatientResources;
     // Written directly: express's res.json adds nothing a POST answer needs and costs a fifth of a bare request.
     const body = JSON.stringify({ cards: answer.cards, ...(answer.trace ? { extension: { [EXPLAIN_EXTENSION]: answer.trace } } : {}) });
     res.setHeader('Content-Type', 'application/json; charset=utf-8');

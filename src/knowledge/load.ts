@@ -201,10 +201,16 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
   const findings = parse(findingsPath, FindingsFileSchema);
   if (findings) {
     const f = show(findingsPath);
-    [...findings.redFlags.map((d, i) => [d, `redFlags[${i}]`] as const), [findings.caudaEquina, 'caudaEquina'] as const].forEach(([def, at]) => {
-      needValueSet(f, `${at}.valueSet`, def.valueSet);
-      if (def.observation) needValueSet(f, `${at}.observation.valueSet`, def.observation.valueSet);
+    const defs = [...findings.redFlags.map((d, i) => [d, `redFlags[${i}]`] as const), [findings.caudaEquina, 'caudaEquina'] as const, [findings.priorLumbarImaging, 'priorLumbarImaging'] as const];
+    defs.forEach(([def, at]) => {
+      def.sources.forEach((source, j) => {
+        needValueSet(f, `${at}.sources[${j}].valueSet`, source.valueSet);
+        if (source.resource === 'ImagingStudy' && source.bodySite) needValueSet(f, `${at}.sources[${j}].bodySite.valueSet`, source.bodySite.valueSet);
+      });
       if (def.medication) needValueSet(f, `${at}.medication.valueSet`, def.medication.valueSet);
+      if (defs.findIndex(([d]) => d.id === def.id) !== defs.findIndex(([d]) => d === def)) {
+        problems.push({ file: f, path: `${at}.id`, message: `finding id "${def.id}" is used twice: each finding needs its own id` });
+      }
     });
   }
 

@@ -45,6 +45,8 @@ function distance(branch: Issue[], json: unknown, at: Segment[]): number {
 }
 
 function unionOfTypes(issue: Extract<Issue, { code: 'invalid_union' }>): string[] | undefined {
+  // A discriminated union whose discriminator matches no branch has no branch errors: its own message says what to use.
+  if (issue.errors.length === 0) return undefined;
   const expected = issue.errors.map((b) => (b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0 ? b[0].expected : undefined));
   return expected.every((e) => e !== undefined) ? (expected as string[]) : undefined;
 }

@@ -144,27 +144,70 @@ const WindowSchema = z.union([
 ]);
 export type FindingWindow = z.infer<typeof WindowSchema>;
 
+/** Statuses a source accepts (FHIR status codes of that resource type); a resource without a status counts. */
+const statusList = z.array(z.string().min(1)).min(1).meta({ description: 'The resource statuses that count, e.g. ["completed"]; a resource without a status counts.' });
+
+/**
+ * Where a finding is recorded: one resource type, the element whose codes must be in the value set,
+ * and the statuses that count. Adding a source is a line here, not TypeScript.
+ */
+const SourceSchema = z.discriminatedUnion('resource', [
+  z.strictObject({
+    resource: z.literal('Condition').meta({ description: 'Condition.code in the value set; dated onset, onset period start, else recordedDate; refuted and entered-in-error never count.' }),
+    valueSet: slug,
+  }),
+  z.strictObject({
+    resource: z.literal('Observation'),
+    valueSet: slug,
+    elements: z.array(z.enum(['code', 'valueCodeableConcept'])).min(1).meta({ description: 'Which elements are matched against the value set; valueBoolean false means the finding is absent.' }),
+    status: statusList,
+    /** A measured value at or above the minimum (body temperature): °C and °F are both read. */
+    quantity: z.strictObject({ minimum: z.number(), unit: z.literal('Cel') }).optional(),
+  }),
+  z.strictObject({
+    resource: z.literal('Procedure').meta({ description: 'Procedure.code in the value set, dated performed[x].' }),
+    valueSet: slug,
+    status: statusList,
+  }),
+  z.strictObject({
+    resource: z.literal('DiagnosticReport').meta({ description: 'DiagnosticReport.code in the value set, dated effective[x], else issued.' }),
+    valueSet: slug,
+    status: statusList,
+  }),
+  z.strictObject({
+    resource: z.literal('ImagingStudy').meta({ description: 'ImagingStudy.procedureCode in the value set, or a series of one of the modalities whose bodySite is in bodySite.valueSet; dated started.' }),
+    valueSet: slug,
+    status: statusList,
+    bodySite: z.strictObject({ modalities: z.array(z.string().min(1)).min(1), valueSet: slug }).optional(),
+  }),
+], { error: 'the service reads findings from these resource types only: use "resource": "Condition", "Observation", "Procedure", "DiagnosticReport" or "ImagingStudy" (medications go in "medication")' });
+export type FindingSource = z.infer<typeof SourceSchema>;
+
+const MEDICATION_RESOURCES = ['MedicationRequest', 'MedicationStatement'] as const;
+export type MedicationResource = (typeof MEDICATION_RESOURCES)[number];
+
+/** Words that show the finding in an entry with no code in a known system; "exclude" words (benign, family history) veto a match. */
+const KeywordsSchema = z.strictObject({
+  include: z.array(z.string().min(3)).min(1).meta({ description: 'Lower-case words or word starts, matched anywhere in the text (e.g. "metasta" for metastasis, metastatic).' }),
+  exclude: z.array(z.string().min(3)).optional().meta({ description: 'Text containing one of these never matches (e.g. "benign", "family history").' }),
+});
+
 export const FindingDefinitionSchema = z.strictObject({
   id: slug,
   label: z.string().min(1),
-  valueSet: slug,
   window: WindowSchema,
-  observation: z
-    .strictObject({
-      valueSet: slug,
-      minimum: z.number(),
-      unit: z.string().min(1),
-      window: WindowSchema,
-    })
-    .optional(),
+  sources: z.array(SourceSchema).min(1),
   medication: z
     .strictObject({
+      resources: z.array(z.enum(MEDICATION_RESOURCES)).min(1),
       valueSet: slug,
       minimumDays: z.int().positive(),
       lookbackDays: z.int().positive(),
       defaultDays: z.int().positive(),
     })
-    .optional(),
+    .optional()
+    .meta({ description: 'Medications covering at least minimumDays of the last lookbackDays (MedicationRequest: supply, else dosage bounds, else defaultDays; MedicationStatement: effectivePeriod, else defaultDays).' }),
+  keywords: KeywordsSchema.optional(),
 });
 export type FindingDefinition = z.infer<typeof FindingDefinitionSchema>;
 
@@ -172,6 +215,8 @@ export const FindingsFileSchema = z.strictObject({
   $schema: schemaRef,
   redFlags: z.array(FindingDefinitionSchema).min(1),
   caudaEquina: FindingDefinitionSchema,
+  /** Lumbar imaging already done: the newest dated one is what imaging-repeat compares with. */
+  priorLumbarImaging: FindingDefinitionSchema,
 });
 export type FindingsFile = z.infer<typeof FindingsFileSchema>;
 
@@ -308,6 +353,8 @@ const ScopicItemSchema = z.discriminatedUnion('type', [
 export const InstrumentsFileSchema = z.strictObject({
   $schema: z.string().optional(),
   findingSystem: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
+  /** When the episode has no start date, STarT Back and SCOPiC results and referrals dated in this many last days count as this episode's. */
+  undatedEpisodeLookbackDays: z.int().positive().meta({ description: 'When the episode has no start date, STarT Back and SCOPiC items and referrals dated in this many last days count as this episode\'s (design.md: Unknown episode start).' }),
   startBack: z.strictObject({
     questionnaire: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
     /** Value set of the total score Observation codes (LOINC 91351-7). */

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { fillTemplate } from '../context/tokens.js';
-import { patientIdOf } from '../fhir-server/patient-id.js';
+import { referencedPatientId } from '../facts/references.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import type { Scenario } from './schema.js';
 
@@ -22,9 +22,9 @@ export interface InMemorySearchOptions {
 }
 
 /**
- * The tiny part of FHIR search our prefetch templates use: read, and search by patient and code.
- * A search by patient returns the patient's resources however the reference is written (relative,
- * versioned, absolute), as the EHR's own server would.
+ * The tiny part of FHIR search our prefetch templates use: read, and search by patient, code and
+ * category:not. A search by patient returns the patient's resources however the reference is
+ * written (relative, versioned, absolute), as the EHR's own server would.
  */
 export function searchInMemory(resources: Resource[], query: string, options: InMemorySearchOptions = {}): FhirResource | null {
   const [path = '', search = ''] = query.split('?');
@@ -34,14 +34,22 @@ export function searchInMemory(resources: Resource[], query: string, options: In
   const matches = resources.filter((r) => {
     if (r.resourceType !== type) return false;
     for (const [name, value] of params) {
-      const rec = r as { subject?: { reference?: string }; patient?: { reference?: string }; code?: { coding?: { system?: string; code?: string }[] } };
+      const rec = r as {
+        subject?: { reference?: string };
+        patient?: { reference?: string };
+        code?: { coding?: { system?: string; code?: string }[] };
+        category?: { coding?: { system?: string; code?: string }[] }[];
+      };
+      const tokenIn = (codings: { system?: string; code?: string }[], wanted: string[]): boolean =>
+        codings.some((c) => wanted.some((w) => (w.includes('|') ? w === `${c.system}|${c.code}` : w === c.code)));
       if (name === 'patient' || name === 'subject') {
-        const named = patientIdOf(rec.subject?.reference ?? rec.patient?.reference);
+        // Versioned and absolute references name the patient too, as a server's search by patient finds them.
+        const named = referencedPatientId(rec.subject?.reference ?? rec.patient?.reference);
         if (named === undefined || (named !== value.replace(/^Patient\//, '') && !options.withStrays)) return false;
       } else if (name === 'code') {
-        const wanted = value.split(',');
-        const codings = rec.code?.coding ?? [];
-        if (!codings.some((c) => wanted.some((w) => (w.includes('|') ? w === `${c.system}|${c.code}` : w === c.code)))) return false;
+        if (!tokenIn(rec.code?.coding ?? [], value.split(','))) return false;
+      } else if (name === 'category:not') {
+        if (tokenIn((rec.category ?? []).flatMap((c) => c.coding ?? []), value.split(','))) return false;
       } else if (!name.startsWith('_')) {
         throw new Error(`searchInMemory does not support the search parameter "${name}"`);
       }

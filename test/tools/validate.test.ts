@@ -79,8 +79,8 @@ const cases: [string, (c: KnowledgeCopy) => void, Omit<Partial<Finding>, 'messag
   ],
   [
     'a card placeholder no fact provides',
-    (c) => c.editJson<Card>('cards/imaging-defer.json', (f) => void (f.summary = 'Back pain for {{episode.duration}} days.')),
-    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'placeholders', message: /\{\{episode\.duration\}\} is not a card variable: fix the name or remove it \(known: .*episode\.days/ },
+    (c) => c.editJson<Card>('cards/imaging-defer.json', (f) => void (f.summary = 'Back pain for {{episode.length}} days.')),
+    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'placeholders', message: /\{\{episode\.length\}\} is not a card variable: fix the name or remove it \(known: .*episode\.days/ },
   ],
   [
     'an order placeholder on a card of a patient-scoped rule',
@@ -144,8 +144,18 @@ const cases: [string, (c: KnowledgeCopy) => void, Omit<Partial<Finding>, 'messag
   ],
   [
     'a missing value set in findings.json',
-    (c) => c.editJson<{ redFlags: { valueSet: string }[] }>('rules/findings.json', (f) => void (f.redFlags[0]!.valueSet = 'red-flag-cancers')),
-    { file: 'rules/findings.json', path: 'redFlags[0].valueSet', message: /value set "red-flag-cancers" does not exist in rules\/valuesets\/ \(add rules\/valuesets\/red-flag-cancers\.json or fix the name\)/ },
+    (c) => c.editJson<{ redFlags: { sources: { valueSet: string }[] }[] }>('rules/findings.json', (f) => void (f.redFlags[0]!.sources[0]!.valueSet = 'red-flag-cancers')),
+    { file: 'rules/findings.json', path: 'redFlags[0].sources[0].valueSet', message: /value set "red-flag-cancers" does not exist in rules\/valuesets\/ \(add rules\/valuesets\/red-flag-cancers\.json or fix the name\)/ },
+  ],
+  [
+    'a finding source of a resource type the service cannot read',
+    (c) => c.editJson<{ redFlags: { sources: { resource: string }[] }[] }>('rules/findings.json', (f) => void (f.redFlags[0]!.sources[0]!.resource = 'Encounter')),
+    { file: 'rules/findings.json', path: 'redFlags[0].sources[0].resource', message: /reads findings from these resource types only: use "resource": "Condition", "Observation"/ },
+  ],
+  [
+    'two findings with the same id',
+    (c) => c.editJson<{ redFlags: { id: string }[] }>('rules/findings.json', (f) => void (f.redFlags[1]!.id = 'cancer')),
+    { file: 'rules/findings.json', path: 'redFlags[1].id', message: /finding id "cancer" is used twice/ },
   ],
   [
     'a value set whose id is not its file name',

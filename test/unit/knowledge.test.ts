@@ -62,7 +62,7 @@ describe('the real files', () => {
     expect(kb.ruleSetFor('back-pain-imaging-sign')).toBe(imaging);
     expect(imaging?.rules.map((r) => r.id)).toEqual(['cauda-equina-emergency', 'imaging-repeat', 'imaging-defer']);
     for (const rule of kb.ruleSets.flatMap((set) => set.rules)) expect(kb.cards.has(rule.id)).toBe(true);
-    expect(kb.findings.redFlags).toHaveLength(12);
+    expect(kb.findings.redFlags).toHaveLength(13);
     expect(kb.findings.caudaEquina.window).toEqual({ kind: 'days', days: 30 });
   });
 

@@ -136,8 +136,8 @@ describe('firedRuleIds on the imaging rule file', () => {
     expect(await firedRuleIds(imaging, { ...facts })).toEqual(first);
   });
 
-  test('cauda-equina-emergency needs an open episode and an adult', async () => {
-    expect(await fired({ caudaEquinaSignCount: 1, openEpisode: false, episodeDays: null })).toEqual([]);
+  test('cauda-equina-emergency needs an adult, whatever the episode (a lumbar imaging order is in scope)', async () => {
+    expect(await fired({ caudaEquinaSignCount: 1, openEpisode: false, episodeDays: null })).toEqual(['cauda-equina-emergency']);
     expect(await fired({ caudaEquinaSignCount: 1, ageYears: 17 })).toEqual([]);
     expect(await fired({ caudaEquinaSignCount: 1, ageYears: null })).toEqual([]);
   });
@@ -328,8 +328,8 @@ describe('evaluate on the imaging services', () => {
     expect((await run({ conditions: [backPain(20), old] })).firedRules).toEqual([]);
   });
 
-  test('a cauda equina sign without an open back pain episode: no card', async () => {
-    expect((await run({ conditions: [ces] })).firedRules).toEqual([]);
+  test('a cauda equina sign without an open back pain episode: still the emergency, because a lumbar imaging order is in scope', async () => {
+    expect((await run({ conditions: [ces] })).firedRules).toEqual(['cauda-equina-emergency']);
   });
 
   test('facts are returned with the evaluation', async () => {
