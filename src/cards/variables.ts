@@ -4,15 +4,22 @@
  */
 import type { DraftOrder, FindingHit, PatientFacts } from '../facts/types.js';
 import { dayRange, isoDay } from '../facts/dates.js';
-import type { InstrumentsFile } from '../knowledge/schemas.js';
+import { daysInWords, paramText, PARAM_PLACEHOLDER, type RuleParams } from '../knowledge/params.js';
+import type { FindingsFile, InstrumentsFile } from '../knowledge/schemas.js';
 import { CARE_VARIABLES, LIST_VARIABLES } from './care-variables.js';
 
 export interface CardScope {
   facts: PatientFacts;
   userReference: string;
   order?: DraftOrder;
+  /** Every lumbar imaging order in scope, for actions that repeat per order (a patient-scoped card on an imaging service). */
+  orders?: readonly DraftOrder[];
   /** STarT Back and SCOPiC definitions, for variables that show items or sessions. */
   instruments?: InstrumentsFile;
+  /** Red-flag definitions, for each flag's urgency and the look-back windows. */
+  findings?: FindingsFile;
+  /** The parameters of the rule the card belongs to ({{rule.params.<name>}}). */
+  params?: RuleParams;
 }
 
 /** Markdown this module built itself from escaped record text, so it is not escaped again. */
@@ -24,6 +31,31 @@ type Variable = (scope: CardScope) => string | Markdown | undefined;
 
 function evidenceList(hits: FindingHit[]): Markdown {
   return new Markdown(hits.map((h) => `- ${escapeMarkdown(h.display)} (${h.reference}${h.date ? `, ${h.date}` : ''}): ${escapeMarkdown(h.label)}`).join('\n'));
+}
+
+/** The urgency levels of the red flags found, most urgent first (the order of urgencyLevels). */
+function urgencyOf(s: CardScope, hit: FindingHit): { rank: number; label: string; advice: string; source: string } | undefined {
+  const def = s.findings?.redFlags.find((d) => d.id === hit.findingId);
+  if (!def || !s.findings) return undefined;
+  const rank = s.findings.urgencyLevels.findIndex((l) => l.id === def.urgency.level);
+  const level = s.findings.urgencyLevels[rank];
+  return level ? { rank, label: level.label, advice: def.urgency.advice, source: def.urgency.source } : undefined;
+}
+
+/** Each red flag with its own record and date, and how soon it needs assessing, most urgent first. */
+function redFlagList(s: CardScope): Markdown | undefined {
+  if (!s.facts.redFlags.length || !s.findings) return undefined;
+  const rows = s.facts.redFlags.map((h) => ({ h, u: urgencyOf(s, h) }));
+  rows.sort((a, b) => (a.u?.rank ?? Infinity) - (b.u?.rank ?? Infinity));
+  return new Markdown(
+    rows
+      .map(({ h, u }) => {
+        const when = h.date ? `recorded ${h.date}` : 'no date recorded';
+        const head = `- **${escapeMarkdown(h.label)}**: ${escapeMarkdown(h.display)} (${h.reference}, ${when}).`;
+        return u ? `${head} **Assess ${u.label}.** ${u.advice} (${u.source})` : head;
+      })
+      .join('\n'),
+  );
 }
 
 const VARIABLES: Record<string, Variable> = {
@@ -38,8 +70,21 @@ const VARIABLES: Record<string, Variable> = {
   'order.reference': (s) => s.order?.reference,
   'order.display': (s) => s.order?.display,
   'redFlags.checked': (s) => s.facts.redFlagsChecked.join('; '),
-  'redFlags.found': (s) => (s.facts.redFlags.length ? evidenceList(s.facts.redFlags) : undefined),
+  'redFlags.found': redFlagList,
+  /** How soon the most urgent red flag found needs assessing, e.g. "the same day". */
+  'redFlags.urgency': (s) => {
+    const ranked = s.facts.redFlags.map((h) => urgencyOf(s, h)).filter((u) => u !== undefined);
+    return ranked.sort((a, b) => a.rank - b.rank)[0]?.label;
+  },
   'caudaEquina.signs': (s) => (s.facts.caudaEquinaSigns.length ? evidenceList(s.facts.caudaEquinaSigns) : undefined),
+  /** The signs as plain text, for a referral letter. */
+  'caudaEquina.list': (s) =>
+    s.facts.caudaEquinaSigns.length ? s.facts.caudaEquinaSigns.map((h) => `${h.display} (${h.reference}${h.date ? `, ${h.date}` : ''})`).join('; ') : undefined,
+  /** The cauda equina look-back window of rules/findings.json, in words. */
+  'caudaEquina.window': (s) => {
+    const w = s.findings?.caudaEquina.window;
+    return w?.kind === 'days' ? daysInWords(w.days) : undefined;
+  },
   'priorImaging.display': (s) => s.facts.priorLumbarImaging?.display,
   'priorImaging.reference': (s) => s.facts.priorLumbarImaging?.reference,
   'priorImaging.date': (s) => s.facts.priorLumbarImaging?.date,
@@ -47,22 +92,37 @@ const VARIABLES: Record<string, Variable> = {
   ...CARE_VARIABLES,
 };
 
-/** Dates a number of days on, written in the card file so the number stays data: {{today.plus.28.days}}, {{episode.start.plus.42.days}}. */
-const DATE_OFFSET = /^(today|episode\.start)\.plus\.(\d{1,4})\.days$/;
+/**
+ * Dates a number of days on, written in the card file so the number stays data: {{today.plus.28.days}},
+ * or a rule parameter: {{episode.start.plus.rule.params.earlyDays}}.
+ */
+const DATE_OFFSET = /^(today|episode\.start)\.plus\.(?:(\d{1,4})\.days|(rule\.params\.[a-z][A-Za-z0-9]*))$/;
 
 function dateOffset(name: string): Variable | undefined {
   const m = DATE_OFFSET.exec(name);
   if (!m) return undefined;
-  const days = Number(m[2]);
   return (s) => {
+    const days = m[2] !== undefined ? Number(m[2]) : Number(paramText(`${m[3]}.value`, s.params));
     const from = m[1] === 'today' ? s.facts.today : s.facts.episode?.start;
     const day = dayRange(from)?.earliest;
-    return day === undefined ? undefined : isoDay(day + days);
+    return day === undefined || !Number.isFinite(days) ? undefined : isoDay(day + days);
   };
 }
 
+function ruleParam(name: string): Variable | undefined {
+  return PARAM_PLACEHOLDER.test(name) ? (s) => paramText(name, s.params) : undefined;
+}
+
 function variable(name: string): Variable | undefined {
-  return VARIABLES[name] ?? dateOffset(name);
+  return VARIABLES[name] ?? dateOffset(name) ?? ruleParam(name);
+}
+
+/** The rule parameter a placeholder reads, directly or as a date offset, for the loader to check it exists. */
+export function paramOfPlaceholder(name: string): string | undefined {
+  const direct = PARAM_PLACEHOLDER.exec(name)?.[1];
+  if (direct) return direct;
+  const m = DATE_OFFSET.exec(name);
+  return m?.[3] ? PARAM_PLACEHOLDER.exec(m[3])?.[1] : undefined;
 }
 
 export function isListVariable(name: string): boolean {
@@ -79,6 +139,9 @@ export const CARD_VARIABLE_NAMES: readonly string[] = [
   ...Object.keys(LIST_VARIABLES),
   'today.plus.<n>.days',
   'episode.start.plus.<n>.days',
+  'rule.params.<name>',
+  'rule.params.<name>.value',
+  'episode.start.plus.rule.params.<name>',
 ];
 
 /** A string that is exactly one list placeholder becomes that list (of References); anything else is not a list. */

@@ -79,9 +79,9 @@ const GUARDS: Guard[] = [
     needs: 'an active chronic pain condition',
     add: '{"fact": "chronicPainCondition", "operator": "equal", "value": true}',
   },
-  { names: ['redFlags.found'], holds: [positive('redFlagCount')], needs: 'at least one red flag', add: '{"fact": "redFlagCount", "operator": "greaterThan", "value": 0}' },
+  { names: ['redFlags.found', 'redFlags.urgency'], holds: [positive('redFlagCount')], needs: 'at least one red flag', add: '{"fact": "redFlagCount", "operator": "greaterThan", "value": 0}' },
   {
-    names: ['caudaEquina.signs'],
+    names: ['caudaEquina.signs', 'caudaEquina.references', 'caudaEquina.list'],
     holds: [positive('caudaEquinaSignCount')],
     needs: 'at least one cauda equina sign',
     add: '{"fact": "caudaEquinaSignCount", "operator": "greaterThan", "value": 0}',
