@@ -96,6 +96,8 @@ const Schema = z.object({
   FEEDBACK_STORE_COMMENTS: bool.default(false),
   FEEDBACK_HMAC_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
   FEEDBACK_RETENTION_DAYS: z.coerce.number().int().min(0).default(730),
+  // Tools only (`backpain-cds valueset expand`): the service never calls a terminology server.
+  TERMINOLOGY_SERVER: httpUrl.transform((u) => u.replace(/\/+$/, '')).optional(),
 });
 
 type ParsedConfig = z.infer<typeof Schema>;

@@ -10,6 +10,7 @@ import { linksCommand } from './commands/links.js';
 import { schemasCommand } from './commands/schemas.js';
 import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
+import { valueSetExpandCommand, valueSetImportCommand } from './commands/valueset.js';
 import { CliError, type CliIo } from './io.js';
 
 const knowledgeOptions = (cmd: Command): Command =>
@@ -77,6 +78,27 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--dir <dir>', 'the manifests folder (default: docker/k8s/)')
     .addHelpText('after', '\nThen: kubectl apply -k docker/k8s. Every pod hot-reloads the new files within about a minute.')
     .action((options) => setExit(k8sKnowledgeCommand(options, io)));
+
+  const valueset = program.command('valueset').description('value set files from published FHIR ValueSets, and their expansions from a terminology server');
+  valueset
+    .command('import')
+    .description('write rules/valuesets/<id>.json from FHIR ValueSet JSON as VSAC, the NHS terminology server or an eCQM package exports it (a ValueSet or a Bundle of them)')
+    .argument('<files...>', 'ValueSet or Bundle JSON files')
+    .option('--id <id>', 'the value set id (default: a slug of the ValueSet name, since VSAC ids are OIDs)')
+    .option('--out <dir>', 'folder to write to (default: the valuesets folder of --rules, RULES_DIR or rules/)')
+    .option('--rules <dir>', 'rule and value set folder (default: RULES_DIR or rules/)')
+    .option('--json', 'print JSON for machines instead of text')
+    .addHelpText('after', '\nExample: backpain-cds valueset import ~/Downloads/2.16.840.1.113883.3.526.3.1010.json --id red-flag-cancer\nCodings in systems the service does not know are reported and left out.')
+    .action((files: string[], options) => setExit(valueSetImportCommand(files, options, io)));
+  valueset
+    .command('expand')
+    .description('refresh each value set\'s expansion with $expand on the FHIR terminology server in TERMINOLOGY_SERVER (compose is kept)')
+    .argument('[ids...]', 'value set ids (default: every file in rules/valuesets/)')
+    .option('--server <url>', 'terminology server base URL (default: TERMINOLOGY_SERVER)')
+    .option('--rules <dir>', 'rule and value set folder (default: RULES_DIR or rules/)')
+    .option('--json', 'print JSON for machines instead of text')
+    .addHelpText('after', '\nExample: TERMINOLOGY_SERVER=https://tx.example.org/fhir backpain-cds valueset expand red-flag-cancer\nPrints what each expansion gained and lost; the new expansion is in force once the files are committed or reloaded.')
+    .action(async (ids: string[], options) => setExit(await valueSetExpandCommand(ids, options, io)));
 
   return program;
 }

@@ -80,6 +80,9 @@ function requestSchema(hook: HookName) {
       if (req.fhirAuthorization && !req.fhirServer) {
         ctx.addIssue({ code: 'custom', path: ['fhirServer'], message: 'fhirServer is required when fhirAuthorization is present' });
       }
+      // Only order-select has selections (already checked to be strings); on another hook the field
+      // is not part of the request, whatever its type, and is ignored.
+      if (hook !== 'order-select') return;
       const { selections, draftOrders } = req.context as { selections?: string[]; draftOrders?: z.infer<typeof bundle> };
       if (selections && draftOrders) {
         const present = new Set((draftOrders.entry ?? []).map((e) => e.resource && `${e.resource.resourceType}/${e.resource.id}`));

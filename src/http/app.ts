@@ -14,6 +14,7 @@ import type { ReplayStore } from './auth/replay-store.js';
 import { discoveryHandler } from './discovery.js';
 import { errorHandler, notFound } from './errors.js';
 import type { ReadinessCheck } from './health.js';
+import type { LagProbe } from './limits.js';
 import { protect, type Protection } from './protect.js';
 import { serviceCallHandler, type CallLog, type ServiceCallDeps } from './service-call.js';
 import { statusHandler } from './status.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   replayStore?: ReplayStore;
   /** Extra /readyz checks, e.g. that a database answers. */
   readinessChecks?: readonly ReadinessCheck[];
+  /** Event-loop lag source for load shedding; tests inject one to drive it. */
+  lagProbe?: LagProbe;
   /** The card log (src/feedback): told of every card response after it is sent. */
   onCards?: ServiceCallDeps['onCards'];
   /** More routes, after the CDS Hooks ones: the feedback endpoint and the analytics pages (src/feedback). */

@@ -95,22 +95,30 @@ export interface OverloadGuard {
 
 const SAMPLE_MS = 50;
 
-export function overloadGuard(options: OverloadOptions): OverloadGuard {
+/** How late the event loop runs, in ms; tests inject one so shedding is driven, not timed. */
+export interface LagProbe {
+  lagMs(): number;
+  stop(): void;
+}
+
+/** A timer that should fire every SAMPLE_MS; how late it fires is the loop's lag. Smoothed so one
+ * slow tick does not shed, while lag that persists for a few ticks does. */
+export function timerLagProbe(): LagProbe {
+  let lag = 0;
+  let expected = Date.now() + SAMPLE_MS;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const late = Math.max(0, now - expected);
+    expected = now + SAMPLE_MS;
+    lag = lag * 0.6 + late * 0.4;
+  }, SAMPLE_MS).unref();
+  return { lagMs: () => lag, stop: () => clearInterval(timer) };
+}
+
+export function overloadGuard(options: OverloadOptions, probe?: LagProbe): OverloadGuard {
   let inFlight = 0;
   let draining = false;
-  let lag = 0;
-  // A timer that should fire every SAMPLE_MS; how late it fires is the loop's lag. Smoothed so one
-  // slow tick does not shed, while lag that persists for a few ticks does.
-  let expected = Date.now() + SAMPLE_MS;
-  const timer =
-    options.maxEventLoopLagMs > 0
-      ? setInterval(() => {
-          const now = Date.now();
-          const late = Math.max(0, now - expected);
-          expected = now + SAMPLE_MS;
-          lag = lag * 0.6 + late * 0.4;
-        }, SAMPLE_MS).unref()
-      : undefined;
+  const lagProbe = options.maxEventLoopLagMs > 0 ? (probe ?? timerLagProbe()) : undefined;
 
   const shed = (reason: string, next: NextFunction): void => {
     metrics.rejected.inc({ reason });
@@ -121,7 +129,7 @@ export function overloadGuard(options: OverloadOptions): OverloadGuard {
     middleware(_req, res, next) {
       if (draining) return shed('shutting-down', next);
       if (options.maxInFlight > 0 && inFlight >= options.maxInFlight) return shed('in-flight', next);
-      if (options.maxEventLoopLagMs > 0 && lag > options.maxEventLoopLagMs) return shed('event-loop-lag', next);
+      if (lagProbe && lagProbe.lagMs() > options.maxEventLoopLagMs) return shed('event-loop-lag', next);
       inFlight++;
       metrics.inFlight.inc();
       afterResponse(res, () => {
@@ -137,10 +145,10 @@ export function overloadGuard(options: OverloadOptions): OverloadGuard {
       return inFlight;
     },
     get eventLoopLagMs() {
-      return lag;
+      return lagProbe?.lagMs() ?? 0;
     },
     stop() {
-      if (timer) clearInterval(timer);
+      lagProbe?.stop();
     },
   };
 }

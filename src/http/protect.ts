@@ -18,7 +18,7 @@ import { jwtAuth } from './auth/middleware.js';
 import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
 import { chain } from './chain.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
-import { authFailureLimit, clientRateLimit, overloadGuard } from './limits.js';
+import { authFailureLimit, clientRateLimit, overloadGuard, type LagProbe } from './limits.js';
 import { countRequests, metricsEndpoint } from './metrics.js';
 import { headersOf, setHeaders, staticHeaders } from './security-headers.js';
 
@@ -29,6 +29,8 @@ export interface ProtectDeps {
   logger: Logger;
   replayStore?: ReplayStore;
   readinessChecks?: readonly ReadinessCheck[];
+  /** Event-loop lag source for load shedding; tests inject one. */
+  lagProbe?: LagProbe;
 }
 
 export interface Protection {
@@ -51,7 +53,7 @@ const apiCsp = staticHeaders(headersOf(helmet.contentSecurityPolicy({ useDefault
 export function protect(app: express.Express, deps: ProtectDeps): Protection {
   const { config, logger } = deps;
   const allowlist = parseAllowlist(config.FHIR_SERVER_ALLOWLIST);
-  const guard = overloadGuard({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS });
+  const guard = overloadGuard({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS }, deps.lagProbe);
   let draining = false;
   const slots = createFetchSlots(config.FHIR_MAX_CONCURRENT_FETCHES, (waiting) => metrics.fhirFetchQueued.set(waiting));
   const fetchPolicy: FetchPolicy = {

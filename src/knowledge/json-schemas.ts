@@ -36,7 +36,7 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
   'valueset.schema.json': {
     schema: ValueSetFileSchema,
     title: 'backpain-cds value set',
-    description: 'rules/valuesets/<id>.json: a list of codes matched by system and code.',
+    description: 'rules/valuesets/<id>.json: a FHIR R4 ValueSet; the service matches its expansion, its explicit concepts and its ICD-10 is-a filters (as code prefixes), minus compose.exclude.',
   },
   'card.schema.json': {
     schema: CardTemplateSchema,

@@ -31,7 +31,9 @@ import { checkCardTemplate, checkInstruments } from './care-checks.js';
 import { checkFindings, checkLinks, checkLinksFile, expandIncludes, orderPlaceholders, paramProblems, resolveRuleParams } from './card-checks.js';
 import { explainIssues, formatPath } from './messages.js';
 import { unguardedPlaceholders } from './placeholder-guards.js';
-import { compileValueSet, normaliseCode, type ValueSet } from './valuesets.js';
+import { canonicalSystem, isIcd10 } from './code-systems.js';
+import { VALUE_SET_URL_PREFIX } from './fhir-artifacts.js';
+import { compileValueSet, icdFamilies, normaliseCode, type ValueSet } from './valuesets.js';
 
 export interface Problem {
   file: string;
@@ -99,29 +101,55 @@ function factsIn(node: unknown, path: string): { fact: string; operator: unknown
 
 const NUMERIC_OPERATORS = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
 
-/** The same code twice in one value set, counting ICD-10-CM with and without the dot, and codes a prefix entry already matches. */
-function duplicateCodes(file: string, vs: ValueSetFile): Problem[] {
+/**
+ * What the schema cannot say about a value set: the same code twice (ICD-10 with and without the
+ * dot), an explicit ICD-10 code its own is-a filter already matches, and ICD-10 filters the service
+ * cannot read as code prefixes (they would silently match nothing).
+ */
+export function valueSetProblems(file: string, vs: ValueSetFile): Problem[] {
   const problems: Problem[] = [];
-  const seen = new Map<string, number>();
-  const prefixes = vs.codes.flatMap((c, i) => (c.match === 'prefix' ? [{ i, system: c.system, code: normaliseCode(c.system, c.code) }] : []));
-  vs.codes.forEach((c, i) => {
-    const code = normaliseCode(c.system, c.code);
-    const key = `${c.system}|${code}`;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      problems.push({ file, path: `codes[${i}]`, message: `duplicate code ${c.system}|${c.code} (also codes[${first}]): remove one of them` });
-      return;
-    }
-    seen.set(key, i);
-    const cover = prefixes.find((p) => p.i !== i && p.system === c.system && code.startsWith(p.code) && code !== p.code);
-    if (cover) {
-      const by = vs.codes[cover.i];
-      problems.push({ file, path: `codes[${i}]`, message: `${c.code} is already matched by the prefix entry codes[${cover.i}] (${by?.code}): remove this entry` });
-    }
+  const keyOf = (system: string, code: string): string => {
+    const canonical = canonicalSystem(system) ?? system;
+    return `${canonical}|${normaliseCode(canonical, code)}`;
+  };
+  const families = vs.compose.include.flatMap((set, i) => icdFamilies(set).map((f) => ({ ...f, i, system: canonicalSystem(set.system) })));
+  const seen = new Map<string, string>();
+  vs.compose.include.forEach((set, i) => {
+    const system = canonicalSystem(set.system) ?? set.system;
+    (set.concept ?? []).forEach((c, j) => {
+      const at = `compose.include[${i}].concept[${j}]`;
+      const key = keyOf(system, c.code);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        problems.push({ file, path: at, message: `duplicate code ${set.system}|${c.code} (also ${first}): remove one of them` });
+        return;
+      }
+      seen.set(key, at);
+      const code = normaliseCode(system, c.code);
+      const cover = families.find((f) => f.system === system && code.startsWith(f.prefix) && code !== f.prefix);
+      if (cover) problems.push({ file, path: at, message: `${c.code} is already matched by the is-a filter compose.include[${cover.i}] (${cover.value}): remove this entry` });
+    });
   });
+  for (const [part, sets] of [['include', vs.compose.include], ['exclude', vs.compose.exclude ?? []]] as const) {
+    sets.forEach((set, i) => {
+      if (!isIcd10(canonicalSystem(set.system) ?? '')) return;
+      (set.filter ?? []).forEach((f, j) => {
+        if (f.property !== 'concept' || (f.op !== 'is-a' && f.op !== 'descendent-of')) {
+          problems.push({ file, path: `compose.${part}[${i}].filter[${j}]`, message: `ICD-10 filters are read as code prefixes, so only {"property": "concept", "op": "is-a" or "descendent-of"} is possible: rewrite it, or list the codes in "concept"` });
+        }
+      });
+    });
+  }
+  const listed = new Map<string, number>();
+  (vs.expansion.contains ?? []).forEach((c, i) => {
+    const key = keyOf(c.system, c.code);
+    const first = listed.get(key);
+    if (first !== undefined) problems.push({ file, path: `expansion.contains[${i}]`, message: `duplicate code ${c.system}|${c.code} (also expansion.contains[${first}]): remove one of them` });
+    else listed.set(key, i);
+  });
+  if (vs.url !== `${VALUE_SET_URL_PREFIX}${vs.id}`) problems.push({ file, path: 'url', message: `must be "${VALUE_SET_URL_PREFIX}${vs.id}" (the id after the prefix)` });
   return problems;
 }
-
 
 export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
   const problems: Problem[] = [];
@@ -164,11 +192,12 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     if (!vs) continue;
     const expected = file.split('/').pop()?.replace(/\.json$/, '');
     if (vs.id !== expected) problems.push({ file: show(file), path: 'id', message: `id "${vs.id}" must equal the file name "${expected}": change the id or rename the file` });
-    problems.push(...duplicateCodes(show(file), vs));
+    problems.push(...valueSetProblems(show(file), vs));
     valueSets.set(vs.id, compileValueSet(vs));
   }
   const needValueSet = (file: string, path: string, id: string, rule?: string): void => {
-    if (!valueSets.has(id)) {
+    // A value set file that is there but broken is reported already; "add it" would mislead.
+    if (!valueSets.has(id) && !existsSync(join(dirs.rulesDir, 'valuesets', `${id}.json`))) {
       problems.push({ file, ...(rule ? { rule } : {}), path, message: `value set "${id}" does not exist in rules/valuesets/ (add rules/valuesets/${id}.json or fix the name)` });
     }
   };

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
+import { canonicalSystem, isKnownSystem, knownSystems, nearestKnownSystem } from './code-systems.js';
 
 const slug = z
   .string()
@@ -16,30 +17,125 @@ const webUrl = z.url({ protocol: /^https?$/, error: 'use an absolute http:// or 
 /** "$schema" names the JSON Schema an editor checks the file against while the informatician types. */
 const schemaRef = z.string().meta({ description: 'The JSON Schema for this file, so an editor checks it as you type.' }).optional();
 
-export const CodeEntrySchema = z.strictObject({
-  system: z.url({ error: 'system must be a URI such as http://snomed.info/sct' }).meta({
-    description: 'Code system URI: http://hl7.org/fhir/sid/icd-10-cm, http://snomed.info/sct, http://loinc.org, http://www.ama-assn.org/go/cpt, http://www.nlm.nih.gov/research/umls/rxnorm',
-  }),
+/** A code system URI a value set may name: a known system in its URI or OID form (src/knowledge/code-systems.ts). */
+const codeSystem = z
+  .string()
+  .min(1)
+  .check((ctx) => {
+    if (!isKnownSystem(ctx.value)) {
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        message: `unknown code system ${JSON.stringify(ctx.value)}: did you mean ${nearestKnownSystem(ctx.value)}? (known: ${knownSystems().join(', ')}, or their urn:oid: forms)`,
+      });
+    }
+  })
+  // OID forms and stray trailing slashes are read as the system they name, so the compiled set, the
+  // published resource and every check see one spelling.
+  .transform((system) => canonicalSystem(system) ?? system)
+  .meta({ description: `Code system URI (or its urn:oid: form): ${knownSystems().join(', ')}.` });
+
+/** The filter operators of FHIR R4 (filter-operator); only ICD-10 is-a / descendent-of are evaluated at run time. */
+export const FILTER_OPS = ['=', 'is-a', 'descendent-of', 'is-not-a', 'regex', 'in', 'not-in', 'generalizes', 'exists'] as const;
+export type FilterOp = (typeof FILTER_OPS)[number];
+
+const ConceptSchema = z.strictObject({
   code: z.string().min(1),
   display: z.string().min(1).optional(),
-  /** ICD-10-CM codes may stand for a whole family: "M54.5" with match "prefix" also matches M54.50 and M54.59. */
-  match: z.enum(['exact', 'prefix']).meta({ description: '"prefix": the code also matches every code that starts with it (M54.5 matches M54.50); default "exact".' }).optional(),
 });
 
+const FilterSchema = z.strictObject({
+  property: z.string().min(1).meta({ description: '"concept" for the hierarchy.' }),
+  op: z.enum(FILTER_OPS).meta({
+    description:
+      '"is-a": the concept and every descendant; "descendent-of": descendants only. For ICD-10 / ICD-10-CM the service reads these as code prefixes (M54.5 matches M54.50); for SNOMED, LOINC, RxNorm and CPT they document intent and their members must be listed in expansion.contains.',
+  }),
+  value: z.string().min(1),
+});
+
+const ConceptSetSchema = z.strictObject({
+  system: codeSystem,
+  version: z.string().min(1).optional(),
+  concept: z.array(ConceptSchema).min(1).optional(),
+  filter: z.array(FilterSchema).min(1).optional(),
+}).refine((set) => set.concept || set.filter, 'list "concept" or "filter": without them this would mean every code in the system');
+
+const ContainsSchema = z.strictObject({
+  system: codeSystem,
+  version: z.string().min(1).optional(),
+  code: z.string().min(1),
+  display: z.string().min(1).optional(),
+  abstract: z.boolean().optional(),
+  inactive: z.boolean().optional(),
+});
+
+export const TEXT_INCLUDES = 'urn:backpain-cds:valueset:text-includes';
+export const TEXT_EXCLUDES = 'urn:backpain-cds:valueset:text-excludes';
+
+/**
+ * Medication names are often sent as text only: a medication matches when its code display or text
+ * contains a text-includes word, unless it also contains a text-excludes word (inhaled, topical forms).
+ */
+const TextExtensionSchema = z.strictObject({
+  url: z.enum([TEXT_INCLUDES, TEXT_EXCLUDES]),
+  valueString: z.string().min(2),
+});
+
+/**
+ * rules/valuesets/<id>.json: a FHIR R4 ValueSet. compose says what the set means; expansion is the
+ * list the service matches at run time (no terminology server is needed), committed with the file so
+ * the expansion in force is part of the rules version.
+ */
 export const ValueSetFileSchema = z.strictObject({
   $schema: schemaRef,
-  id: slug.meta({ description: 'Must equal the file name without .json.' }),
+  resourceType: z.literal('ValueSet'),
+  id: slug.meta({ description: 'Must equal the file name without .json; rules and findings name the set by it.' }),
+  identifier: z
+    .array(z.strictObject({ system: z.string().min(1).optional(), value: z.string().min(1) }))
+    .min(1)
+    .meta({ description: 'Other identifiers, e.g. the VSAC OID of the value set it was imported from.' })
+    .optional(),
+  url: z.string().regex(/^urn:backpain-cds:valueset:[a-z0-9]+(-[a-z0-9]+)*$/, 'use "urn:backpain-cds:valueset:" followed by the id').meta({ description: 'urn:backpain-cds:valueset:<id>' }),
+  version: z.string().min(1).meta({ description: 'The date of the expansion in force, e.g. 2026-12-03.' }),
+  name: z.string().regex(/^[A-Z]([A-Za-z0-9_]){0,254}$/, 'a computer-friendly name such as "RedFlagCancer" (FHIR vsd-0)'),
   title: z.string().min(1),
-  description: z.string().min(1),
-  codes: z.array(CodeEntrySchema).min(1),
-  /**
-   * Medication names are often sent as text only; a medication matches when its code display or text
-   * contains one of these words, unless it also contains one of `textExcludes` (inhaled, topical forms).
-   */
-  textIncludes: z.array(z.string().min(2)).optional(),
-  textExcludes: z.array(z.string().min(2)).optional(),
+  status: z.enum(['draft', 'active', 'retired', 'unknown']),
+  experimental: z.boolean().optional(),
+  date: z.string().min(1).optional(),
+  publisher: z.string().min(1).optional(),
+  description: z.string().min(1).meta({ description: 'What the set covers and where its codes came from.' }),
+  purpose: z.string().min(1).optional(),
+  copyright: z.string().min(1).optional(),
+  compose: z.strictObject({
+    include: z.array(ConceptSetSchema).min(1),
+    exclude: z.array(ConceptSetSchema).min(1).optional(),
+  }),
+  expansion: z.strictObject({
+    identifier: z.string().min(1).meta({ description: 'urn:uuid: of this expansion.' }),
+    timestamp: z.string().min(1).meta({ description: 'When the expansion was made (FHIR dateTime).' }),
+    total: z.int().min(0).optional(),
+    offset: z.int().min(0).optional(),
+    /** What the terminology server says it expanded with (code system versions, count). */
+    parameter: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1),
+          valueString: z.string().optional(),
+          valueUri: z.string().optional(),
+          valueCode: z.string().optional(),
+          valueBoolean: z.boolean().optional(),
+          valueInteger: z.int().optional(),
+          valueDecimal: z.number().optional(),
+          valueDateTime: z.string().optional(),
+        }),
+      )
+      .optional(),
+    contains: z.array(ContainsSchema).optional(),
+  }),
+  extension: z.array(TextExtensionSchema).optional(),
 });
 export type ValueSetFile = z.infer<typeof ValueSetFileSchema>;
+export type ValueSetConceptSet = z.infer<typeof ConceptSetSchema>;
 
 const WindowSchema = z.union([
   z.strictObject({ kind: z.literal('any-time') }),

@@ -8,6 +8,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { SERVICES } from '../hooks/services.js';
 import { projectRoot } from '../paths.js';
 import { readScenarioFiles } from '../scenarios/run.js';
+import { canonicalSystem, SNOMED } from './code-systems.js';
 import { schemasDir } from './json-schemas.js';
 import { KnowledgeError, LINKS_FILE, loadKnowledge, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
 
@@ -116,6 +117,41 @@ function cardMarkup(cardsDir: string): Finding[] {
   return out;
 }
 
+/** Value sets where a missed descendant is a missed red flag: their explicit SNOMED concepts should carry an is-a filter. */
+const SAFETY_VALUE_SET = /^(red-flag-.+|cauda-equina-signs)$/;
+
+/**
+ * A SNOMED concept listed on its own matches that code only: a record coded with a more specific
+ * descendant (prostate cancer under "malignant neoplastic disease") is missed. It is covered when an
+ * is-a filter names it, or when the set has SNOMED is-a filters and the concept is a member of their
+ * expansion (then its descendants are members too). Without a terminology server that is as far as
+ * the hierarchy can be checked.
+ */
+function snomedWithoutDescendants(kb: KnowledgeBase, rulesDir: string): Finding[] {
+  const out: Finding[] = [];
+  for (const vs of kb.valueSets.values()) {
+    if (!SAFETY_VALUE_SET.test(vs.id)) continue;
+    const { include } = vs.file.compose;
+    const filtered = new Set(
+      include.flatMap((set) => (canonicalSystem(set.system) === SNOMED ? (set.filter ?? []).filter((f) => f.property === 'concept' && (f.op === 'is-a' || f.op === 'descendent-of')).map((f) => f.value) : [])),
+    );
+    const expanded = new Set(filtered.size ? (vs.file.expansion.contains ?? []).filter((c) => canonicalSystem(c.system) === SNOMED).map((c) => c.code) : []);
+    include.forEach((set, i) => {
+      if (canonicalSystem(set.system) !== SNOMED) return;
+      (set.concept ?? []).forEach((c, j) => {
+        if (filtered.has(c.code) || expanded.has(c.code)) return;
+        out.push({
+          severity: 'warning',
+          file: show(join(rulesDir, 'valuesets', `${vs.id}.json`)),
+          path: `compose.include[${i}].concept[${j}]`,
+          message: `SNOMED ${c.code}${c.display ? ` (${c.display})` : ''} is listed without an is-a filter${filtered.size ? ' and is not in the expansion of the set\'s is-a filters' : ''}, so records coded with its descendants will not match: add {"property": "concept", "op": "is-a", "value": "${c.code}"} to a SNOMED include and list the descendants in expansion.contains (backpain-cds valueset expand does this)`,
+        });
+      });
+    });
+  }
+  return out;
+}
+
 function scenarioProblems(dir: string, kb: KnowledgeBase | undefined): { count: number; problems: Finding[] } {
   const files = readScenarioFiles(dir);
   const problems: Finding[] = [];
@@ -168,7 +204,7 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
     problems.push(...err.problems.map((p): Finding => ({ severity: 'error', ...p })));
   }
   const scenarios = dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioProblems(dirs.scenariosDir, kb) : { count: 0, problems: [] };
-  problems.push(...scenarios.problems, ...schemaReferences(dirs), ...cardMarkup(dirs.cardsDir));
+  problems.push(...scenarios.problems, ...schemaReferences(dirs), ...cardMarkup(dirs.cardsDir), ...(kb ? snomedWithoutDescendants(kb, dirs.rulesDir) : []));
   const ruleFiles = jsonFiles(dirs.rulesDir).filter((f) => f !== join(dirs.rulesDir, 'findings.json') && f !== join(dirs.rulesDir, 'instruments.json'));
   return {
     ok: !problems.some((p) => p.severity === 'error'),

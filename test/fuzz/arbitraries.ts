@@ -299,6 +299,39 @@ export const brokenRequest = fc
     return { service: base.service, body: replaced(base.body, path, next, remove && path.length > 0), path: path.join('.') };
   });
 
+/** One value of every JSON type, some shaped like what the field would hold. */
+export const EVERY_JSON_TYPE: readonly unknown[] = [null, true, false, 0, -1.5, '', 'ServiceRequest/o1', [], ['ServiceRequest/o1'], [1, null], {}, { resourceType: 'Bundle' }];
+
+/** Every field any hook's request has (CDS Hooks 2.0), top level and in context. */
+export const HOOK_FIELDS: readonly (readonly string[])[] = [
+  ['hook'], ['hookInstance'], ['fhirServer'], ['fhirAuthorization'], ['fhirAuthorization', 'token_type'], ['fhirAuthorization', 'expires_in'], ['context'], ['prefetch'],
+  ['context', 'userId'], ['context', 'patientId'], ['context', 'encounterId'], ['context', 'selections'], ['context', 'draftOrders'],
+];
+
+let everyField: ReturnType<typeof everyFieldOfEveryType> | undefined;
+
+/** Each service's valid request with each hook field (its own hook's or another's) set to each JSON type. */
+export function everyFieldOfEveryType(): { service: string; body: unknown; path: string }[] {
+  valid ??= validRequests();
+  const firstPerService = new Map(valid.map((v) => [v.service, v.body] as const));
+  const out: { service: string; body: unknown; path: string }[] = [];
+  for (const [service, body] of firstPerService) {
+    for (const path of HOOK_FIELDS) {
+      for (const next of EVERY_JSON_TYPE) {
+        const copy = structuredClone(body) as Record<string, unknown>;
+        let node = copy;
+        for (const key of path.slice(0, -1)) {
+          if (!node[key] || typeof node[key] !== 'object') node[key] = {};
+          node = node[key] as Record<string, unknown>;
+        }
+        node[path[path.length - 1] as string] = next;
+        out.push({ service, body: copy, path: `${path.join('.')}=${JSON.stringify(next)}` });
+      }
+    }
+  }
+  return out;
+}
+
 const POLLUTION = [
   '"__proto__":{"polluted":"yes","hook":"order-select","resourceType":"Bundle","entry":[{"resource":{"resourceType":"Condition"}}]},',
   '"constructor":{"prototype":{"polluted":"yes"}},',
@@ -324,6 +357,14 @@ export const hookRequest: fc.Arbitrary<{ service: string; body: FuzzBody }> = fc
   { weight: 2, arbitrary: fc.record({ service: fc.constantFrom(...services), json: anyJson }).map(({ service, json }) => ({ service, body: { kind: 'random JSON', text: expand(JSON.stringify(json)) } })) },
   { weight: 1, arbitrary: fc.record({ service: fc.constantFrom(...services), v: hugeValue }).map(({ service, v }) => ({ service, body: { kind: 'huge or deep value', text: expand(JSON.stringify({ hook: 'order-select', context: v, prefetch: { patient: v } })) } })) },
   { weight: 4, arbitrary: brokenRequest.map(({ service, body, path }) => ({ service, body: { kind: `valid request, ${path || 'body'} broken`, text: expand(JSON.stringify(body)) } })) },
+  {
+    weight: 1,
+    arbitrary: fc.nat().map((i) => {
+      const all = (everyField ??= everyFieldOfEveryType());
+      const pick = all[i % all.length]!;
+      return { service: pick.service, body: { kind: `hook field of another type: ${pick.path.split('=')[0]}`, text: JSON.stringify(pick.body) } };
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc

@@ -17,6 +17,7 @@ import { startFeedbackService, type FeedbackService } from '../support/feedback-
 import { assertCdsResponse, assertOperationOutcome } from '../support/spec.js';
 import { aDate } from '../support/matchers.js';
 import { createTestStore, storeKinds, TEST_HMAC_SECRET, type TestStore } from '../support/stores.js';
+import { eventually } from '../support/eventually.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
 type CardsBody = { cards: { uuid: string; source: { topic?: { code: string } }; suggestions?: { uuid: string }[] }[] };
@@ -253,7 +254,7 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     }
   });
 
-  test('1,000 items posted concurrently, then a restart: every item stored exactly once', async () => {
+  test('1,000 items posted concurrently (64 at a time), then a restart: every item stored exactly once', async () => {
     const cards = Array.from({ length: 1000 }, (_, i) => card(i % 2 ? SELECT : SIGN, i % 3 ? 'imaging-defer' : 'imaging-repeat', nowIso(-60_000), 1));
     await writeCards(svc.feedback.db, cards);
     const items = cards.map((c, i) => ({
@@ -268,7 +269,15 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     // Load shedding and rate limits (tested on their own) are off here: every item must reach the store.
     await svc.close();
     svc = await startFeedbackService(store, { logs: svc.logs, env: UNLIMITED });
-    const answers = await Promise.all(sends.map(({ service, item }) => feedback(svc, [item], service)));
+    // 64 connections at a time, as a busy EHR's pool would: 1,100 sockets opened at once overflow the
+    // listen backlog of a loaded machine, and a reset connection tests the kernel, not the store.
+    const answers: Awaited<ReturnType<typeof feedback>>[] = new Array(sends.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        for (let i = next++; i < sends.length; i = next++) answers[i] = await feedback(svc, [sends[i]!.item], sends[i]!.service);
+      }),
+    );
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     expect(answers.reduce((n, a) => n + (a.body as { stored: number }).stored, 0)).toBe(1000);
 
@@ -282,7 +291,7 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
       { outcome: 'accepted', n: 750 },
       { outcome: 'overridden', n: 250 },
     ]);
-  }, 60_000);
+  }, 180_000);
 
   test('the store goes down: hooks still answer, feedback gets 503 with Retry-After, failures are logged and counted', async () => {
     let down: FeedbackService;
@@ -319,8 +328,7 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     expect((await fetch(`${down.url}/analytics.json`)).status).toBe(503);
     expect((await fetch(`${down.url}/analytics`)).status).toBe(503);
 
-    await new Promise((r) => setTimeout(r, 300));
-    expect(down.feedback.cardLog.stats().writeFailures).toBeGreaterThan(0);
+    await eventually(() => down.feedback.cardLog.stats().writeFailures > 0);
     expect(down.feedback.cardLog.stats().queued).toBe(body.cards.length);
     const logs = down.logs.join('');
     expect(logs).toContain('card log: write failed, will retry');

@@ -16,6 +16,7 @@ import { MIGRATIONS } from '../../src/db/migrations.js';
 import { loadAnalytics } from '../../src/feedback/analytics.js';
 import { analyticsLabels } from '../../src/feedback/analytics-route.js';
 import { CardLog } from '../../src/feedback/card-log.js';
+import { eventually } from '../support/eventually.js';
 import { secretFromFile } from '../../src/feedback/hook-instance-hash.js';
 import { startFeedback } from '../../src/feedback/index.js';
 import { ROWS_PER_STATEMENT, purgeBefore, saveFeedback, writeCards, type CardLogRow } from '../../src/feedback/store.js';
@@ -265,8 +266,7 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
       });
       log.record(SIGN, randomUUID(), [fakeCard('imaging-defer'), fakeCard('imaging-defer')], 'v');
       await expect(log.flush()).rejects.toThrow('2 cards could not be written');
-      await new Promise((r) => setTimeout(r, 100));
-      expect(log.stats().writeFailures).toBeGreaterThanOrEqual(2);
+      await eventually(() => log.stats().writeFailures >= 2);
       expect(log.stats().queued).toBe(2);
       expect(logs.join('')).toContain('card log: write failed, will retry');
       down = false;

@@ -79,15 +79,15 @@ test('the items lay out every file the service loads, at its own path', async ()
 test('two ConfigMap updates in a row each go live without a restart', async () => {
   const first = (await service.status()).version;
   volume.write(withSummary('Consider deferring imaging: first update'));
-  const one = await service.until((s) => s.version !== first, 5000);
+  const one = await service.until((s) => s.version !== first);
   expect(one.status.lastReload?.outcome).toBe('loaded');
 
   volume.write(withSummary('Consider deferring imaging: second update'));
-  const two = await service.until((s) => s.version !== one.status.version, 5000);
+  const two = await service.until((s) => s.version !== one.status.version);
   expect(two.status.lastReload?.outcome).toBe('loaded');
 
   // And back to the original files: the version is the original one again.
   volume.write(files);
-  const back = await service.until((s) => s.version !== two.status.version, 5000);
+  const back = await service.until((s) => s.version !== two.status.version);
   expect(back.status.version).toBe(first);
 });

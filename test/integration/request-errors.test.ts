@@ -4,6 +4,7 @@ import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
 import { scenarioRequest } from '../../src/scenarios/requests.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { assertCdsResponse, assertOperationOutcome } from '../support/spec.js';
+import { EVERY_JSON_TYPE, everyFieldOfEveryType } from '../fuzz/arbitraries.js';
 
 const select = SERVICES.find((s) => s.id === 'back-pain-imaging-select')!;
 const scenario = readScenario(`${scenariosDir}/imaging-defer-acute-41-days.json`);
@@ -141,4 +142,36 @@ test('logs are JSON lines with request id, service, status, rules and duration, 
   expect(typeof line?.durationMs).toBe('number');
   const all = service.logs.join('\n');
   for (const secret of [scenario.patient.id, 'Ashworth', 'Dana', '1980-04-12', 'bp-defer-41-lbp']) expect(all).not.toContain(secret);
+});
+
+describe('every hook field of every JSON type, on every service', () => {
+  const cases = everyFieldOfEveryType();
+
+  test(`${cases.length} requests: never a 5xx; a field of another hook is ignored; a wrong type of the hook's own field is a 400 naming it`, async () => {
+    const failures: string[] = [];
+    let next = 0;
+    // Eight connections at a time; the timeout below only stops a hang, it times nothing.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = next++; i < cases.length; i = next++) {
+          const c = cases[i]!;
+          const res = await post(`${service.url}/cds-services/${c.service}`, c.body);
+          if (res.status >= 500) failures.push(`${c.service} ${c.path}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+          else if (res.status === 400) assertOperationOutcome(res.body);
+          else if (res.status !== 200 && res.status !== 412) failures.push(`${c.service} ${c.path}: unexpected ${res.status}`);
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+  }, 180_000);
+
+  test.each(EVERY_JSON_TYPE.filter((v) => !Array.isArray(v) || v.length === 0 || typeof v[0] !== 'string'))('selections = %j: ignored on order-sign, a 400 on order-select', async (value) => {
+    const sign = everyFieldOfEveryType().find((c) => c.service === 'back-pain-imaging-sign' && c.path === `context.selections=${JSON.stringify(value)}`)!;
+    const chosen = everyFieldOfEveryType().find((c) => c.service === 'back-pain-imaging-select' && c.path === `context.selections=${JSON.stringify(value)}`)!;
+    const signed = await post(`${service.url}/cds-services/${sign.service}`, sign.body);
+    expect(signed.status).toBe(200);
+    const selected = await post(`${service.url}/cds-services/${chosen.service}`, chosen.body);
+    expect(selected.status).toBe(400);
+    expect(JSON.stringify(selected.body)).toContain('context.selections');
+  });
 });

@@ -7,7 +7,7 @@ import type { Database } from '../../src/db/database.js';
 import { startFeedback, type Feedback, type FeedbackOptions } from '../../src/feedback/index.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log.js';
-import { knowledge } from './harness.js';
+import { knowledge, TEST_ENV } from './harness.js';
 import type { TestStore } from './stores.js';
 
 export interface FeedbackService {
@@ -38,7 +38,7 @@ export async function startFeedbackService(store: TestStore, options: FeedbackSe
   });
   const logger = createLogger('info', sink);
   // Hook calls in these tests fetch from the real FHIR server on a loopback port.
-  const config = loadConfig({ FHIR_SERVER_ALLOWLIST: 'http://127.0.0.1:*/fhir', ...store.env, ...options.env });
+  const config = loadConfig({ ...TEST_ENV, ...store.env, ...options.env });
   const feedback = await startFeedback({
     config,
     logger,
