@@ -73,24 +73,42 @@ export type Network = { available: true } | { available: false; reason: string }
 export async function networkFor(hosts: readonly string[], timeoutMs: number, resolve: (host: string) => Promise<unknown> = (h) => lookup(h)): Promise<Network> {
   const reasons: string[] = [];
   for (const host of new Set(hosts)) {
+    let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         resolve(host),
-        new Promise((_, reject) => setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEOUT' })), timeoutMs).unref()),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEOUT' })), timeoutMs);
+        }),
       ]);
       return { available: true };
     } catch (err) {
       reasons.push(`${host}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
   return { available: false, reason: `could not resolve ${reasons.join('; ')}` };
 }
 
+/** One JSON object on one line, as the links file keeps each link: { "url": "...", "publisher": "..." }. */
+function oneLine(value: Record<string, unknown>): string {
+  return `{ ${Object.entries(value)
+    .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+    .join(', ')} }`;
+}
+
 /** links.json with lastChecked set to `day` for the addresses that answered, one link per line as the file is kept. */
 export function recordChecked(file: LinksFile, ok: ReadonlySet<string>, day: string): string {
   const links = file.links.map((l) => (ok.has(l.url) ? { ...l, lastChecked: day } : l));
-  const lines = links.map((l, i) => `    ${JSON.stringify(l).replace(/^\{/, '{ ').replace(/\}$/, ' }').replace(/","/g, '", "').replace(/":/g, '": ').replace(/,"/g, ', "')}${i < links.length - 1 ? ',' : ''}`);
   const head = { ...(file.$schema ? { $schema: file.$schema } : {}), description: file.description };
-  const top = Object.entries(head).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)},`);
-  return ['{', ...top, '  "links": [', ...lines, '  ]', '}', ''].join('\n');
+  return [
+    '{',
+    ...Object.entries(head).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)},`),
+    '  "links": [',
+    ...links.map((l, i) => `    ${oneLine(l)}${i < links.length - 1 ? ',' : ''}`),
+    '  ]',
+    '}',
+    '',
+  ].join('\n');
 }
