@@ -93,7 +93,7 @@ describe('discovery', () => {
 
   test('the Observation prefetch asks for every code the facts read (value sets and instruments)', () => {
     const wanted = (serviceId: string): string[] => {
-      const ids = serviceId === 'back-pain-stratified-care' ? ['body-temperature', 'startback-total'] : ['phq9-total', 'gad7-total'];
+      const ids = serviceId === 'back-pain-stratified-care' ? ['body-temperature', 'startback-total'] : ['phq9-total', 'phq9-item9', 'gad7-total'];
       const codes = ids.flatMap((id) => (knowledge.valueSet(id).file.expansion.contains ?? []).map((c) => `${c.system}|${c.code}`));
       if (serviceId === 'back-pain-stratified-care') {
         const system = knowledge.instruments.findingSystem.url;

@@ -214,6 +214,14 @@ describe('chronic-pain-therapy-referral: the self-harm question, whatever trigge
     expect(letter(card)).toContain('Thoughts of self-harm (PHQ-9 item 9): not recorded in the record.');
   });
 
+  test('scenario chronic-pain-item9-recorded-secondary-pain, sent as an EHR sends it (the prefetch asks for LOINC 44260-8): the letter carries the answer', async () => {
+    const scenario = readScenarios().find((x) => x.id === 'chronic-pain-item9-recorded-secondary-pain');
+    const service = SERVICES.find((x) => x.id === 'chronic-pain-therapy-referral');
+    if (!scenario || !service) throw new Error('scenario or service missing');
+    const [card] = (await runScenario(kb, scenario, service)).cards;
+    expect(letter(card as Card)).toContain('Thoughts of self-harm (PHQ-9 item 9): answered "several days" (1 of 3) on 2026-11-09 (Observation/cp-item9-item9).');
+  });
+
   const NG193_PRIMARY = 'For chronic primary pain, NICE NG193 advises not starting opioids, gabapentinoids, NSAIDs, paracetamol or benzodiazepines';
 
   test('NICE NG193 prescribing advice is for chronic primary pain (fibromyalgia), not for chronic pain after trauma (G89.21) or surgery (G89.28)', async () => {
