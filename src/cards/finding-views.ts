@@ -6,6 +6,7 @@
  */
 import type { FactEvidence } from '../explain/evidence.js';
 import type { FindingHit, PatientFacts, TextChecked } from '../facts/types.js';
+import { daysInWords } from '../knowledge/params.js';
 import { escapeMarkdown, Markdown } from './markdown.js';
 import type { CardScope } from './variables.js';
 
@@ -48,6 +49,31 @@ function evidenceList(hits: FindingHit[]): Markdown {
   return new Markdown(hits.map((h) => `- ${escapeMarkdown(h.display)} (${h.reference}${h.date ? `, ${h.date}` : ''}): ${escapeMarkdown(h.label)}`).join('\n'));
 }
 
+/** How soon a red flag found needs assessing (rules/findings.json urgency), ranked by urgencyLevels. */
+function urgencyOf(s: CardScope, hit: FindingHit): { rank: number; label: string; advice: string; source: string } | undefined {
+  const def = s.findings?.redFlags.find((d) => d.id === hit.findingId);
+  if (!def || !s.findings) return undefined;
+  const rank = s.findings.urgencyLevels.findIndex((l) => l.id === def.urgency.level);
+  const level = s.findings.urgencyLevels[rank];
+  return level ? { rank, label: level.label, advice: def.urgency.advice, source: def.urgency.source } : undefined;
+}
+
+/** Each red flag with its own record and date, and how soon it needs assessing, most urgent first. */
+function redFlagList(s: CardScope): Markdown | undefined {
+  if (!s.facts.redFlags.length) return undefined;
+  const rows = s.facts.redFlags.map((h) => ({ h, u: urgencyOf(s, h) }));
+  rows.sort((a, b) => (a.u?.rank ?? Infinity) - (b.u?.rank ?? Infinity));
+  return new Markdown(
+    rows
+      .map(({ h, u }) => {
+        const when = h.date ? `recorded ${h.date}` : 'no date recorded';
+        const head = `- **${escapeMarkdown(h.label)}**: ${escapeMarkdown(h.display)} (${h.reference}, ${when}).`;
+        return u ? `${head} **Assess ${u.label}.** ${u.advice} (${u.source})` : head;
+      })
+      .join('\n'),
+  );
+}
+
 const dated = (h: FindingHit): string => `${h.date ? `${h.date}, ` : ''}${h.reference}`;
 
 const items = (list: FindingHit[]) => list.map((h) => ({ reference: h.reference, display: h.display, ...(h.date ? { date: h.date } : {}), label: h.label }));
@@ -62,13 +88,18 @@ export const FINDING_VIEWS: readonly FindingView[] = [
     variables: {
       'redFlags.checked': (s) => s.facts.redFlagsChecked.join('; '),
       'redFlags.textChecked': (s) => textCheckedSentence(s.facts.textChecked),
-      'redFlags.found': (s) => (s.facts.redFlags.length ? evidenceList(s.facts.redFlags) : undefined),
+      'redFlags.found': redFlagList,
+      /** How soon the most urgent red flag found needs assessing, e.g. "the same day". */
+      'redFlags.urgency': (s) => {
+        const ranked = s.facts.redFlags.map((h) => urgencyOf(s, h)).filter((u) => u !== undefined);
+        return ranked.sort((a, b) => a.rank - b.rank)[0]?.label;
+      },
       'redFlags.screen': (s) =>
         s.facts.redFlags.length
           ? `Red flags recorded: ${s.facts.redFlags.map((h) => `${h.label}: ${h.display} (${dated(h)})`).join('; ')}.`
           : `No red flags recorded. Checked: ${s.facts.redFlagsChecked.join('; ')}. ${textCheckedSentence(s.facts.textChecked)}`,
     },
-    guard: { names: ['redFlags.found'], holds: 'positive', needs: 'at least one red flag', add: '{"fact": "redFlagCount", "operator": "greaterThan", "value": 0}' },
+    guard: { names: ['redFlags.found', 'redFlags.urgency'], holds: 'positive', needs: 'at least one red flag', add: '{"fact": "redFlagCount", "operator": "greaterThan", "value": 0}' },
   },
   {
     fact: 'caudaEquinaSignCount',
@@ -76,9 +107,17 @@ export const FINDING_VIEWS: readonly FindingView[] = [
       f.caudaEquinaSigns.length ? { evidence: items(f.caudaEquinaSigns) } : { evidence: [], note: 'None found in its window (rules/findings.json caudaEquina).' },
     variables: {
       'caudaEquina.signs': (s) => (s.facts.caudaEquinaSigns.length ? evidenceList(s.facts.caudaEquinaSigns) : undefined),
+      /** The signs as plain text, for a referral letter. */
+      'caudaEquina.list': (s) =>
+        s.facts.caudaEquinaSigns.length ? s.facts.caudaEquinaSigns.map((h) => `${h.display} (${h.reference}${h.date ? `, ${h.date}` : ''})`).join('; ') : undefined,
+      /** The cauda equina look-back window of rules/findings.json, in words. */
+      'caudaEquina.window': (s) => {
+        const w = s.findings?.caudaEquina.window;
+        return w?.kind === 'days' ? daysInWords(w.days) : undefined;
+      },
     },
     guard: {
-      names: ['caudaEquina.signs'],
+      names: ['caudaEquina.signs', 'caudaEquina.references', 'caudaEquina.list'],
       holds: 'positive',
       needs: 'at least one cauda equina sign',
       add: '{"fact": "caudaEquinaSignCount", "operator": "greaterThan", "value": 0}',

@@ -4,7 +4,8 @@
  */
 import type { DraftOrder, PatientFacts } from '../facts/types.js';
 import { dayRange, isoDay } from '../facts/dates.js';
-import type { InstrumentsFile } from '../knowledge/schemas.js';
+import { daysInWords, paramText, PARAM_PLACEHOLDER, type RuleParams } from '../knowledge/params.js';
+import type { FindingsFile, InstrumentsFile } from '../knowledge/schemas.js';
 import { CARE_VARIABLES, LIST_VARIABLES } from './care-variables.js';
 import { FINDING_VARIABLES } from './finding-views.js';
 import { escapeMarkdown, Markdown } from './markdown.js';
@@ -15,8 +16,14 @@ export interface CardScope {
   facts: PatientFacts;
   userReference: string;
   order?: DraftOrder;
+  /** Every lumbar imaging order in scope, for actions that repeat per order (a patient-scoped card on an imaging service). */
+  orders?: readonly DraftOrder[];
   /** STarT Back and SCOPiC definitions, for variables that show items or sessions. */
   instruments?: InstrumentsFile;
+  /** Red-flag definitions, for each flag's urgency and the look-back windows. */
+  findings?: FindingsFile;
+  /** The parameters of the rule the card belongs to ({{rule.params.<name>}}). */
+  params?: RuleParams;
 }
 
 type Variable = (scope: CardScope) => string | Markdown | undefined;
@@ -49,22 +56,37 @@ const VARIABLES: Record<string, Variable> = {
   ...CARE_VARIABLES,
 };
 
-/** Dates a number of days on, written in the card file so the number stays data: {{today.plus.28.days}}, {{episode.start.plus.42.days}}. */
-const DATE_OFFSET = /^(today|episode\.start)\.plus\.(\d{1,4})\.days$/;
+/**
+ * Dates a number of days on, written in the card file so the number stays data: {{today.plus.28.days}},
+ * or a rule parameter: {{episode.start.plus.rule.params.earlyDays}}.
+ */
+const DATE_OFFSET = /^(today|episode\.start)\.plus\.(?:(\d{1,4})\.days|(rule\.params\.[a-z][A-Za-z0-9]*))$/;
 
 function dateOffset(name: string): Variable | undefined {
   const m = DATE_OFFSET.exec(name);
   if (!m) return undefined;
-  const days = Number(m[2]);
   return (s) => {
+    const days = m[2] !== undefined ? Number(m[2]) : Number(paramText(`${m[3]}.value`, s.params));
     const from = m[1] === 'today' ? s.facts.today : s.facts.episode?.start;
     const day = dayRange(from)?.earliest;
-    return day === undefined ? undefined : isoDay(day + days);
+    return day === undefined || !Number.isFinite(days) ? undefined : isoDay(day + days);
   };
 }
 
+function ruleParam(name: string): Variable | undefined {
+  return PARAM_PLACEHOLDER.test(name) ? (s) => paramText(name, s.params) : undefined;
+}
+
 function variable(name: string): Variable | undefined {
-  return VARIABLES[name] ?? dateOffset(name);
+  return VARIABLES[name] ?? dateOffset(name) ?? ruleParam(name);
+}
+
+/** The rule parameter a placeholder reads, directly or as a date offset, for the loader to check it exists. */
+export function paramOfPlaceholder(name: string): string | undefined {
+  const direct = PARAM_PLACEHOLDER.exec(name)?.[1];
+  if (direct) return direct;
+  const m = DATE_OFFSET.exec(name);
+  return m?.[3] ? PARAM_PLACEHOLDER.exec(m[3])?.[1] : undefined;
 }
 
 export function isListVariable(name: string): boolean {
@@ -81,6 +103,9 @@ export const CARD_VARIABLE_NAMES: readonly string[] = [
   ...Object.keys(LIST_VARIABLES),
   'today.plus.<n>.days',
   'episode.start.plus.<n>.days',
+  'rule.params.<name>',
+  'rule.params.<name>.value',
+  'episode.start.plus.rule.params.<name>',
 ];
 
 /** A string that is exactly one list placeholder becomes that list (of References); anything else is not a list. */

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { cardsCommand } from './commands/cards.js';
 import { explainCommand } from './commands/explain.js';
 import { k8sKnowledgeCommand } from './commands/k8s-knowledge.js';
+import { linksCommand } from './commands/links.js';
 import { schemasCommand } from './commands/schemas.js';
 import { terminologyGapsCommand } from './commands/terminology-gaps.js';
 import { testCommand } from './commands/test.js';
@@ -55,6 +56,14 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .argument('<file>', 'a scenario file, or a saved CDS Hooks request (JSON with "hook" and "context")')
     .addHelpText('after', '\nExample: backpain-cds cards test/scenarios/imaging-defer-acute-41-days.json')
     .action(async (file: string, options) => setExit(await cardsCommand(file, options, io)));
+
+  knowledgeOptions(program.command('links'))
+    .description('check that every page in cards/links.json still answers (HEAD, then GET, with a timeout); skipped, with a message, where there is no network')
+    .option('--timeout <ms>', 'how long to wait for each page', '10000')
+    .option('--probe <host...>', 'host names to resolve to decide whether there is network (default: the links\' own hosts)')
+    .option('--record', 'write today\'s date as lastChecked for every page that answered')
+    .addHelpText('after', '\nExit code 1 when a page is broken; 0 when all answer or when there is no network (the check is skipped and says so).')
+    .action(async (options) => setExit(await linksCommand(options, io)));
 
   program
     .command('schemas')

@@ -58,6 +58,12 @@ export const CARE_FACT_EVIDENCE: Readonly<Record<string, EvidenceOf>> = {
     const list = careOf(f)?.chronicPain ?? [];
     return list.length ? { evidence: list.map(item) } : none('No active Condition in the chronic-pain value set.');
   },
+  chronicPrimaryPain: (f) => {
+    const list = careOf(f)?.chronicPrimaryPain ?? [];
+    return list.length
+      ? { evidence: list.map(item) }
+      : none('No active Condition in the chronic-primary-pain value set (chronic secondary pain, such as after trauma or surgery, is not in it).');
+  },
   phq9Score: score('PHQ-9', (c) => c.phq9),
   phq9DaysAgo: score('PHQ-9', (c) => c.phq9),
   gad7Score: score('GAD-7', (c) => c.gad7),

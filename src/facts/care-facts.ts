@@ -7,7 +7,7 @@ import type { CareFacts, Referral, ReferralKind } from './care-types.js';
 import { chronicPainConditions } from './chronic-pain.js';
 import { dayRange } from './dates.js';
 import type { ValueSetLookup } from './findings.js';
-import { latestScore } from './mood.js';
+import { latestScore, selfHarmAnswer } from './mood.js';
 import { imagingDoneIn, isOpen, referralsIn } from './referrals.js';
 import { scopicGroup, scopicItemValues } from './scopic.js';
 import { candidatesFromObservations, candidatesFromResponses, selectStartBack } from './startback.js';
@@ -21,7 +21,9 @@ export interface CareKnowledge {
 /** Value sets the care facts read (the loader checks they exist). */
 export const CARE_VALUE_SETS = {
   chronicPain: 'chronic-pain',
+  chronicPrimaryPain: 'chronic-primary-pain',
   phq9: 'phq9-total',
+  phq9Item9: 'phq9-item9',
   gad7: 'gad7-total',
   physiotherapy: 'referral-physiotherapy',
   psychologicalTherapy: 'referral-psychological-therapy',
@@ -61,10 +63,13 @@ export function buildCareFacts(record: PatientRecord, today: number, episode: Ep
     },
     chronicPain: chronicPainConditions(record.conditions, vs(CARE_VALUE_SETS.chronicPain)),
     ...(episode ? { episodeWindowDays: episode.durationDays ?? lookback } : {}),
+    chronicPrimaryPain: chronicPainConditions(record.conditions, vs(CARE_VALUE_SETS.chronicPrimaryPain)),
   };
   const phq9 = latestScore(record.observations, vs(CARE_VALUE_SETS.phq9), today);
   const gad7 = latestScore(record.observations, vs(CARE_VALUE_SETS.gad7), today);
+  const item9 = selfHarmAnswer(record.observations, vs(CARE_VALUE_SETS.phq9Item9), phq9, today);
   if (phq9) care.phq9 = phq9;
+  if (item9) care.phq9Item9 = item9;
   if (gad7) care.gad7 = gad7;
 
   if (episode) {
@@ -121,6 +126,7 @@ export function careEngineFacts(care: CareFacts | undefined, episode: Episode | 
     physioReferralInPlace: physio,
     fastTrackInPlace: spinal === null || mri === null ? null : spinal || mri,
     chronicPainCondition: (care?.chronicPain.length ?? 0) > 0,
+    chronicPrimaryPain: (care?.chronicPrimaryPain.length ?? 0) > 0,
     phq9Score: care?.phq9?.value ?? null,
     phq9DaysAgo: care?.phq9?.daysAgo ?? null,
     gad7Score: care?.gad7?.value ?? null,

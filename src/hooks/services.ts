@@ -35,7 +35,8 @@ const IMAGING_PREFETCH = {
  * Observation codes the chronic pain service reads. They must cover the codes of the value sets the
  * facts use (a test checks this), so a search by code fetches everything needed.
  */
-const MOOD_OBSERVATIONS = ['http://loinc.org|44261-6', 'http://loinc.org|70274-6'];
+// 44260-8 is PHQ-9 item 9 (thoughts of self-harm): the referral letter carries its answer.
+const MOOD_OBSERVATIONS = ['http://loinc.org|44261-6', 'http://loinc.org|44260-8', 'http://loinc.org|70274-6'];
 
 const STRATIFIED_CARE_PREFETCH = {
   patient: 'Patient/{{context.patientId}}',
@@ -67,7 +68,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     hook: 'order-select',
     title: 'Lumbar imaging for low back pain (order select)',
     description:
-      'When a lumbar spine X-ray, CT or MRI is selected for an adult with low back pain: advises deferring it in the first 6 weeks without red flags, avoiding a repeat within a year, and sends possible cauda equina syndrome to emergency assessment.',
+      'When a lumbar spine X-ray, CT or MRI is selected for an adult with low back pain: advises deferring it early in an episode without red flags and avoiding a repeat soon after earlier imaging (windows set in the rule files), and sends possible cauda equina syndrome to emergency assessment with a one-click emergency referral.',
     usageRequirements: IMAGING_USAGE,
     prefetch: IMAGING_PREFETCH,
     evaluates: 'lumbar-imaging-orders',
@@ -98,9 +99,9 @@ export const SERVICES: readonly ServiceDefinition[] = [
     hook: 'patient-view',
     title: 'Talking therapy for chronic widespread pain with distress',
     description:
-      'When the chart of an adult with fibromyalgia or chronic pain is opened: offers a one-click referral to telephone CBT (and group exercise) when the latest PHQ-9 or GAD-7 shows distress, or asks for PHQ-9 and GAD-7 when none is recorded in the last year.',
+      'When the chart of an adult with fibromyalgia or chronic pain is opened: offers a one-click referral to telephone CBT (and group exercise) when the latest PHQ-9 or GAD-7 shows distress, or asks for PHQ-9 and GAD-7 when none is recorded recently (windows set in the rule files); asks about thoughts of self-harm (PHQ-9 item 9) before referring.',
     usageRequirements:
-      'Reads the patient (birth date), Conditions (chronic pain), PHQ-9 and GAD-7 total Observations, and ServiceRequests (talking therapy and exercise referrals already made). Provide every prefetch key, or fhirServer and fhirAuthorization so the service can fetch what is missing.',
+      'Reads the patient (birth date), Conditions (chronic pain), PHQ-9 and GAD-7 total and PHQ-9 item 9 Observations, and ServiceRequests (talking therapy and exercise referrals already made). Provide every prefetch key, or fhirServer and fhirAuthorization so the service can fetch what is missing.',
     prefetch: CHRONIC_PAIN_PREFETCH,
     evaluates: 'patient',
   },

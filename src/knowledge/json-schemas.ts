@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { rulesDir } from '../paths.js';
 import { ScenarioSchema } from '../scenarios/schema.js';
-import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, RuleFileSchema, ValueSetFileSchema } from './schemas.js';
+import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, LinksFileSchema, RuleFileSchema, SnippetFileSchema, ValueSetFileSchema } from './schemas.js';
 
 export const schemasDir = join(rulesDir, 'schemas');
 
@@ -43,6 +43,16 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
     title: 'backpain-cds card template',
     description: 'cards/<rule id>.json: the CDS Hooks card a rule shows, with {{placeholders}} filled from the facts.',
   },
+  'snippet.schema.json': {
+    schema: SnippetFileSchema,
+    title: 'backpain-cds card snippet',
+    description: 'cards/snippets/<id>.json: lines several cards share, included with {"include": "<id>"} in a card\'s detail.',
+  },
+  'links.schema.json': {
+    schema: LinksFileSchema,
+    title: 'backpain-cds links',
+    description: 'cards/links.json: every address a card links to, its publisher and when it was last checked (`backpain-cds links` checks them).',
+  },
   'scenario.schema.json': {
     schema: ScenarioSchema,
     title: 'backpain-cds scenario',
@@ -51,7 +61,7 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
 };
 
 /** Which schema a file in the knowledge folders must name in "$schema". */
-export function schemaNameFor(kind: 'rule-file' | 'findings' | 'instruments' | 'valueset' | 'card' | 'scenario'): string {
+export function schemaNameFor(kind: 'rule-file' | 'findings' | 'instruments' | 'valueset' | 'card' | 'snippet' | 'links' | 'scenario'): string {
   return `${kind}.schema.json`;
 }
 

@@ -15,15 +15,20 @@ import {
   CardTemplateSchema,
   FindingsFileSchema,
   InstrumentsFileSchema,
+  LinksFileSchema,
   RuleFileSchema,
+  SnippetFileSchema,
   ValueSetFileSchema,
   type CardTemplate,
   type FindingsFile,
   type InstrumentsFile,
+  type LinksFile,
   type RuleDefinition,
+  type SnippetFile,
   type ValueSetFile,
 } from './schemas.js';
 import { checkCardTemplate, checkInstruments } from './care-checks.js';
+import { checkFindings, checkLinks, checkLinksFile, expandIncludes, orderPlaceholders, paramProblems, resolveRuleParams } from './card-checks.js';
 import { explainIssues, formatPath } from './messages.js';
 import { unguardedPlaceholders } from './placeholder-guards.js';
 import { canonicalSystem, isIcd10 } from './code-systems.js';
@@ -59,8 +64,17 @@ export interface KnowledgeBase {
   instruments: InstrumentsFile;
   ruleSets: readonly RuleSet[];
   ruleSetFor(serviceId: string): RuleSet | undefined;
+  /** Card templates with their snippets included. */
   cards: ReadonlyMap<string, CardTemplate>;
+  /** cards/snippets/: text several cards share (the safety-net advice). */
+  snippets: ReadonlyMap<string, SnippetFile>;
+  /** cards/links.json: every link a card may carry, with its publisher and when it was last checked. */
+  links: LinksFile;
 }
+
+/** Files in cards/ that are not card templates. */
+export const LINKS_FILE = 'links.json';
+export const SNIPPETS_DIR = 'snippets';
 
 export interface KnowledgeDirs {
   rulesDir: string;
@@ -68,6 +82,7 @@ export interface KnowledgeDirs {
 }
 
 function jsonFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
@@ -196,6 +211,20 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     problems.push(...checkInstruments(show(instrumentsPath), instruments));
   }
 
+  // Shared card text (cards/snippets/) and the list of links (cards/links.json)
+  const snippets = new Map<string, SnippetFile>();
+  for (const file of jsonFiles(join(dirs.cardsDir, SNIPPETS_DIR))) {
+    const snippet = parse(file, SnippetFileSchema);
+    if (!snippet) continue;
+    const expected = basename(file).replace(/\.json$/, '');
+    if (snippet.id !== expected) problems.push({ file: show(file), path: 'id', message: `id "${snippet.id}" must equal the file name "${expected}": change the id or rename the file` });
+    else snippets.set(snippet.id, snippet);
+  }
+  const linksPath = join(dirs.cardsDir, LINKS_FILE);
+  const links = existsSync(linksPath) ? parse(linksPath, LinksFileSchema) : undefined;
+  if (links) problems.push(...checkLinksFile(show(linksPath), links));
+  if (!existsSync(linksPath)) problems.push({ file: show(linksPath), path: '', message: `missing: add cards/${LINKS_FILE}, the list of every link the cards carry (url, publisher, title, lastChecked)` });
+
   // Red flags and cauda equina
   const findingsPath = join(dirs.rulesDir, 'findings.json');
   const findings = parse(findingsPath, FindingsFileSchema);
@@ -212,15 +241,21 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
         problems.push({ file: f, path: `${at}.id`, message: `finding id "${def.id}" is used twice: each finding needs its own id` });
       }
     });
+    problems.push(...checkFindings(f, findings));
   }
 
   // Card templates
   const cards = new Map<string, CardTemplate>();
   const cardFiles = new Map<string, string>();
   for (const file of jsonFiles(dirs.cardsDir)) {
-    const card = parse(file, CardTemplateSchema);
-    if (!card) continue;
+    if (basename(file) === LINKS_FILE) continue;
+    const parsed = parse(file, CardTemplateSchema);
+    if (!parsed) continue;
     const f = show(file);
+    const expanded = expandIncludes(f, parsed, snippets);
+    problems.push(...expanded.problems);
+    const card = expanded.card;
+    if (links) problems.push(...checkLinks(f, card, links));
     if (cards.has(card.rule)) problems.push({ file: f, rule: card.rule, path: 'rule', message: `${cardFiles.get(card.rule)} is already the card for this rule: delete one of the two` });
     else if (basename(file) !== `${card.rule}.json`) problems.push({ file: f, rule: card.rule, path: 'rule', message: `the card for rule "${card.rule}" must be cards/${card.rule}.json: rename the file or fix "rule"` });
     if (card.suggestions?.length && !card.selectionBehavior) {
@@ -246,9 +281,12 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
   const ruleFiles = new Map<string, string>();
   for (const file of jsonFiles(dirs.rulesDir)) {
     if (file === findingsPath || file === instrumentsPath) continue;
-    const content = parse(file, RuleFileSchema);
-    if (!content) continue;
+    const raw = parse(file, RuleFileSchema);
+    if (!raw) continue;
     const f = show(file);
+    // Thresholds are written once, in "params": the engine, the trace and the titles all read the resolved rule.
+    const content = { ...raw, rules: raw.rules.map(resolveRuleParams) };
+    raw.rules.forEach((rule, i) => problems.push(...paramProblems(f, `rules[${i}]`, rule, cards.get(rule.id), cardFiles.get(rule.id))));
     content.services.forEach((id, i) => {
       if (!SERVICES.some((s) => s.id === id)) {
         problems.push({ file: f, path: `services[${i}]`, message: `"${id}" is not a CDS service of this product: fix the id (services: ${SERVICES.map((s) => s.id).join(', ')})` });
@@ -290,7 +328,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       for (const message of unknownFact ? [] : unguardedPlaceholders(rule, words)) {
         problems.push({ file: cardFiles.get(rule.id) ?? f, rule: rule.id, path: 'placeholders', message });
       }
-      const orderWords = [...new Set(words.filter((n) => n.startsWith('order.')))];
+      const orderWords = card ? orderPlaceholders(card) : [];
       if (orderWords.length && (rule.scope === 'patient' || patientOnly)) {
         problems.push({
           file: cardFiles.get(rule.id) ?? f,
@@ -317,7 +355,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     }
   }
 
-  if (problems.length || !findings || !instruments) throw new KnowledgeError(problems);
+  if (problems.length || !findings || !instruments || !links) throw new KnowledgeError(problems);
   return {
     version: hash.digest('hex').slice(0, 16),
     loadedAt: new Date().toISOString(),
@@ -332,5 +370,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     ruleSets,
     ruleSetFor: (serviceId) => services.get(serviceId),
     cards,
+    snippets,
+    links,
   };
 }

@@ -85,6 +85,12 @@ function describe(issue: Issue, json: unknown, path: Segment[]): string {
 export function explainIssues(issues: readonly Issue[], json: unknown, at: Segment[] = []): Located[] {
   return issues.flatMap((issue): Located[] => {
     const path = [...at, ...issue.path];
+    const value = valueAt(json, path);
+    // A condition value: a plain value, or {"param": name}. An object that is not a param reference is most likely a threshold written another way.
+    const paramBranch = issue.code === 'invalid_union' && issue.errors.some((b) => b.some((i) => i.path[0] === 'param'));
+    if (paramBranch && value !== null && typeof value === 'object' && !Array.isArray(value) && !('param' in value)) {
+      return [{ path, message: 'is an object; use one of: number, string, boolean, null, array, or {"param": "<name>"} naming one of the rule\'s params' }];
+    }
     if (issue.code === 'invalid_union' && issue.errors.length && !unionOfTypes(issue)) {
       const best = [...issue.errors].sort((a, b) => distance(a, json, path) - distance(b, json, path) || a.length - b.length)[0] ?? [];
       return explainIssues(best, json, path);

@@ -192,6 +192,21 @@ const KeywordsSchema = z.strictObject({
   exclude: z.array(z.string().min(3)).optional().meta({ description: 'Text containing one of these never matches (e.g. "benign", "family history").' }),
 });
 
+/** How soon a red flag needs assessing, most urgent first; each red flag names one by id. */
+export const UrgencyLevelSchema = z.strictObject({
+  id: slug,
+  /** Words that finish "assess ...": "today (same day)", "within 24 hours". */
+  label: z.string().min(1).meta({ description: 'Finishes the sentence "Assess …", e.g. "the same day" or "within a few days".' }),
+});
+
+export const FindingUrgencySchema = z.strictObject({
+  level: slug.meta({ description: 'An id from urgencyLevels: how soon this red flag needs assessing.' }),
+  /** What to do for this flag, in the clinician's words: a card shows it next to the flag. */
+  advice: z.string().min(1),
+  /** The guideline and recommendation the advice comes from, so a clinical safety officer can check it. */
+  source: z.string().min(1),
+});
+
 export const FindingDefinitionSchema = z.strictObject({
   id: slug,
   label: z.string().min(1),
@@ -213,7 +228,9 @@ export type FindingDefinition = z.infer<typeof FindingDefinitionSchema>;
 
 export const FindingsFileSchema = z.strictObject({
   $schema: schemaRef,
-  redFlags: z.array(FindingDefinitionSchema).min(1),
+  /** Most urgent first: a card with several red flags leads with the most urgent one. */
+  urgencyLevels: z.array(UrgencyLevelSchema).min(1),
+  redFlags: z.array(FindingDefinitionSchema.extend({ urgency: FindingUrgencySchema })).min(1),
   caudaEquina: FindingDefinitionSchema,
   /** Lumbar imaging already done: the newest dated one is what imaging-repeat compares with. */
   priorLumbarImaging: FindingDefinitionSchema,
@@ -221,7 +238,7 @@ export const FindingsFileSchema = z.strictObject({
 export type FindingsFile = z.infer<typeof FindingsFileSchema>;
 
 /** json-rules-engine conditions, kept structural so the engine stays the judge of semantics. */
-type ConditionNode =
+export type ConditionNode =
   | { all: ConditionNode[] }
   | { any: ConditionNode[] }
   | { not: ConditionNode }
@@ -246,7 +263,14 @@ export const ConditionSchema: z.ZodType<ConditionNode> = z.lazy(() =>
         'contains',
         'doesNotContain',
       ]),
-      value: z.union([z.number(), z.string(), z.boolean(), z.null(), z.array(z.union([z.number(), z.string()]))]),
+      value: z.union([
+        z.number(),
+        z.string(),
+        z.boolean(),
+        z.null(),
+        z.array(z.union([z.number(), z.string()])),
+        z.strictObject({ param: z.string().min(1) }).meta({ description: 'The value of one of the rule\'s params, e.g. {"param": "earlyDays"}: card text shows the same number.' }),
+      ]),
       path: z.string().optional(),
     }),
   ]),
@@ -266,6 +290,17 @@ export const RuleSchema = z.strictObject({
     .optional(),
   /** "order": one card per order in scope; "patient": at most one card per request. */
   scope: z.enum(['order', 'patient']).meta({ description: '"order": one card per order in scope; "patient": at most one card per request.' }),
+  /**
+   * Thresholds the conditions use ({"param": "earlyDays"}) and the card text shows
+   * ({{rule.params.earlyDays}}), so prose cannot contradict the data.
+   */
+  params: z
+    .record(z.string().regex(/^[a-z][A-Za-z0-9]*$/, 'use a camelCase name such as "earlyDays"'), z.number())
+    .meta({
+      description:
+        'Thresholds used by the conditions as {"param": "<name>"} and shown in the title, the description and the card as {{rule.params.<name>}}. A name ending in "Days" reads as weeks when it divides by 7 (42 → "6 weeks"), else as days; {{rule.params.<name>.value}} is the bare number.',
+    })
+    .optional(),
   conditions: ConditionSchema,
 });
 export type RuleDefinition = z.infer<typeof RuleSchema>;
@@ -281,7 +316,13 @@ export type RuleFile = z.infer<typeof RuleFileSchema>;
 const templateString = z.string().min(1);
 
 const ActionTemplateSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('delete'), description: templateString, resourceId: templateString }),
+  z.strictObject({
+    type: z.literal('delete'),
+    description: templateString,
+    resourceId: templateString,
+    /** "order": one delete per lumbar imaging order in scope; the suggestion is left out when there is none. */
+    forEach: z.literal('order').meta({ description: '"order": one delete action per lumbar imaging order in scope, with {{order.*}} filled for each; the suggestion is offered only when an order is in scope.' }).optional(),
+  }),
   z.strictObject({
     type: z.literal('create'),
     description: templateString,
@@ -289,13 +330,57 @@ const ActionTemplateSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+const isoDate = z.iso.date({ error: 'use a date written YYYY-MM-DD' });
+
+/**
+ * Who last checked the card's clinical content, and when: a clinical safety officer signs each card
+ * off, and the preview page shows this so nobody mistakes unreviewed text for reviewed text.
+ */
+export const ClinicalReviewSchema = z
+  .discriminatedUnion('status', [
+    z.strictObject({
+      status: z.literal('signed-off').meta({ description: 'A clinical safety officer has approved this text as it stands.' }),
+      lastReviewed: isoDate.meta({ description: 'The date of the sign-off (YYYY-MM-DD).' }),
+      reviewerRole: z.string().min(1).meta({ description: 'The reviewer\'s role, not their name, e.g. "GP, clinical safety officer".' }),
+      changed: isoDate.meta({ description: 'When the clinical text last changed (YYYY-MM-DD).' }).optional(),
+      reference: z.string().min(1).meta({ description: 'The review record, e.g. a section of docs/clinical-content.md.' }).optional(),
+    }),
+    z.strictObject({
+      status: z.literal('awaiting-sign-off').meta({ description: 'The clinical text changed after its last sign-off (or was never signed off).' }),
+      changed: isoDate.meta({ description: 'When the clinical text last changed (YYYY-MM-DD).' }),
+      lastReviewed: isoDate.meta({ description: 'The date of the last sign-off, of an earlier version of the text.' }).optional(),
+      reviewerRole: z.string().min(1).meta({ description: 'The role of whoever signed off the earlier version.' }).optional(),
+      reference: z.string().min(1).meta({ description: 'The change record, e.g. "issue 14; docs/clinical-content.md".' }).optional(),
+    }),
+  ])
+  .meta({ description: 'The clinical review of this text: signed off (date and reviewer role), or awaiting sign-off since a change.' });
+export type ClinicalReview = z.infer<typeof ClinicalReviewSchema>;
+
+/** A detail line, or a block of lines shown only when its conditions hold, or a shared snippet. */
+const DetailLineSchema = z.union([
+  z.string(),
+  z.strictObject({
+    when: ConditionSchema.meta({ description: 'Show these lines only when the conditions hold (same form as a rule\'s conditions).' }),
+    lines: z.array(z.string()).min(1),
+  }),
+  z.strictObject({ include: slug.meta({ description: 'The id of a snippet in cards/snippets/ (e.g. "safety-net"), whose lines go here.' }) }),
+]);
+export type DetailLine = z.infer<typeof DetailLineSchema>;
+
 export const CardTemplateSchema = z.strictObject({
   $schema: schemaRef,
   rule: slug.meta({ description: 'The id of the rule this card belongs to; the file is cards/<rule>.json.' }),
+  clinicalReview: ClinicalReviewSchema,
   indicator: z.enum(['info', 'warning', 'critical']),
   summary: templateString.meta({ description: 'One sentence under 140 characters; {{placeholders}} are filled from the facts.' }),
   /** Markdown, one array element per line so the file stays readable. */
-  detail: z.array(z.string()).min(1).meta({ description: 'GitHub-flavoured markdown, one array element per line; {{placeholders}} are filled from the facts.' }),
+  detail: z
+    .array(DetailLineSchema)
+    .min(1)
+    .meta({
+      description:
+        'GitHub-flavoured markdown, one array element per line; {{placeholders}} are filled from the facts. {"include": "<snippet id>"} inserts a shared snippet from cards/snippets/; {"when": {...}, "lines": [...]} shows lines only when the conditions hold.',
+    }),
   source: z.strictObject({ label: z.string().min(1), url: webUrl.optional() }),
   links: z
     .array(z.strictObject({ label: z.string().min(1), url: webUrl, type: z.literal('absolute') }))
@@ -317,6 +402,46 @@ export const CardTemplateSchema = z.strictObject({
     .optional(),
 });
 export type CardTemplate = z.infer<typeof CardTemplateSchema>;
+
+/** cards/snippets/<id>.json: lines several cards share (the safety-net advice), so they cannot drift apart. */
+export const SnippetFileSchema = z.strictObject({
+  $schema: schemaRef,
+  id: slug.meta({ description: 'Must equal the file name without .json; cards include it as {"include": "<id>"}.' }),
+  description: z.string().min(1),
+  clinicalReview: ClinicalReviewSchema,
+  lines: z.array(z.string()).min(1).meta({ description: 'Markdown lines, inserted where a card says {"include": "<id>"}; {{placeholders}} work as in the card.' }),
+});
+export type SnippetFile = z.infer<typeof SnippetFileSchema>;
+
+/** Publishers whose pages cards may link to, each with the hosts of its canonical site. */
+export const LINK_PUBLISHERS = {
+  NICE: ['www.nice.org.uk', 'cks.nice.org.uk'],
+  NHS: ['www.nhs.uk', 'www.nhsinform.scot'],
+  ACR: ['www.acr.org', 'acsearch.acr.org'],
+  MedlinePlus: ['medlineplus.gov'],
+  'Versus Arthritis': ['www.versusarthritis.org'],
+  'Keele STarT Back': ['www.keele.ac.uk'],
+} as const satisfies Record<string, readonly string[]>;
+export type LinkPublisher = keyof typeof LINK_PUBLISHERS;
+
+/** cards/links.json: every address a card links to, who publishes it and when it was last checked. */
+export const LinksFileSchema = z.strictObject({
+  $schema: schemaRef,
+  description: z.string().min(1),
+  links: z
+    .array(
+      z.strictObject({
+        url: z.url({ protocol: /^https$/, error: 'use an absolute https:// address' }),
+        publisher: z.enum(Object.keys(LINK_PUBLISHERS) as [LinkPublisher, ...LinkPublisher[]]),
+        title: z.string().min(1),
+        lastChecked: isoDate
+          .nullable()
+          .meta({ description: 'When `backpain-cds links --record` last found the page answering (YYYY-MM-DD); null = never checked where there was network.' }),
+      }),
+    )
+    .min(1),
+});
+export type LinksFile = z.infer<typeof LinksFileSchema>;
 
 const findingCode = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens');
 

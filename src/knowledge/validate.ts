@@ -11,7 +11,7 @@ import { scenarioFilePaths } from '../scenarios/load.js';
 import { readScenarioFiles } from '../scenarios/run.js';
 import { canonicalSystem, SNOMED } from './code-systems.js';
 import { schemasDir } from './json-schemas.js';
-import { KnowledgeError, loadKnowledge, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
+import { KnowledgeError, LINKS_FILE, loadKnowledge, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
 
 export interface Finding extends Problem {
   severity: 'error' | 'warning';
@@ -48,7 +48,9 @@ function schemaReferences(dirs: ValidateDirs): Finding[] {
     [existsSync(findings) ? [findings] : [], 'findings.schema.json'],
     [existsSync(instruments) ? [instruments] : [], 'instruments.schema.json'],
     [jsonFiles(join(dirs.rulesDir, 'valuesets')), 'valueset.schema.json'],
-    [jsonFiles(dirs.cardsDir), 'card.schema.json'],
+    [jsonFiles(dirs.cardsDir).filter((f) => basename(f) !== LINKS_FILE), 'card.schema.json'],
+    [jsonFiles(dirs.cardsDir).filter((f) => basename(f) === LINKS_FILE), 'links.schema.json'],
+    [jsonFiles(join(dirs.cardsDir, SNIPPETS_DIR)), 'snippet.schema.json'],
     [dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioFilePaths(dirs.scenariosDir) : [], 'scenario.schema.json'],
   ];
   const out: Finding[] = [];
@@ -92,7 +94,12 @@ function cardMarkup(cardsDir: string): Finding[] {
     }
     const texts: [string, unknown][] = [
       ['summary', card.summary],
-      ...(Array.isArray(card.detail) ? card.detail.map((line, i): [string, unknown] => [`detail[${i}]`, line]) : []),
+      ...(Array.isArray(card.detail)
+        ? card.detail.flatMap((line: unknown, i): [string, unknown][] => {
+            const block = line as { lines?: unknown } | null;
+            return Array.isArray(block?.lines) ? block.lines.map((l, j): [string, unknown] => [`detail[${i}].lines[${j}]`, l]) : [[`detail[${i}]`, line]];
+          })
+        : []),
       ...(Array.isArray(card.suggestions) ? card.suggestions.map((sug, i): [string, unknown] => [`suggestions[${i}].label`, sug?.label]) : []),
     ];
     for (const [path, text] of texts) {
@@ -221,7 +228,7 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
       ruleFiles: ruleFiles.length,
       rules: countRules(ruleFiles),
       valueSets: jsonFiles(join(dirs.rulesDir, 'valuesets')).length,
-      cards: jsonFiles(dirs.cardsDir).length,
+      cards: jsonFiles(dirs.cardsDir).filter((f) => basename(f) !== LINKS_FILE).length,
       scenarios: scenarios.count,
     },
     problems,

@@ -66,7 +66,7 @@ test('the page loads with every scenario patient and the hooks the services answ
 const SCENARIOS: [string, string, string[], string | undefined, boolean][] = [
   ['imaging-defer-acute-41-days', 'order-select', ['imaging-defer'], 'warning', true],
   ['imaging-repeat-replaces-defer', 'order-select', ['imaging-repeat'], 'warning', true],
-  ['cauda-equina-urinary-retention', 'order-sign', ['cauda-equina-emergency'], 'critical', false],
+  ['cauda-equina-urinary-retention', 'order-sign', ['cauda-equina-emergency'], 'critical', true],
   ['imaging-defer-two-lumbar-orders', 'order-sign', ['imaging-defer', 'imaging-defer'], 'warning', true],
   ['non-lumbar-knee-xray', 'order-select', [], undefined, false],
 ];
@@ -110,6 +110,22 @@ test('links, suggestions and override reasons are shown; a card link opens outsi
   );
   expect(await card.locator('.override option').allTextContents()).toEqual(expect.arrayContaining(['Decided with the patient after discussion']));
   expect(await card.locator('button.suggestion.recommended').textContent()).toBe('Remove the lumbar imaging order');
+});
+
+test('each card shows its clinical review from the card file: awaiting sign-off, or signed off with date and reviewer role', async () => {
+  await open('imaging-repeat-replaces-defer', 'order-select');
+  const review = page.locator('#cards .card .review').first();
+  expect(await review.getAttribute('data-review-status')).toBe('awaiting-sign-off');
+  expect(await review.textContent()).toMatch(/^Clinical review: awaiting sign-off \(text changed \d{4}-\d{2}-\d{2}\)\. Not yet signed off\. See issue 14/);
+  const before = await service.status();
+  copy.editJson<{ clinicalReview: unknown }>('cards/imaging-repeat.json', (card) => {
+    card.clinicalReview = { status: 'signed-off', lastReviewed: '2026-12-10', reviewerRole: 'GP, clinical safety officer' };
+  });
+  await service.until((s) => s.version !== before.version);
+  await open('imaging-repeat-replaces-defer', 'order-select');
+  const signed = page.locator('#cards .card .review').first();
+  expect(await signed.getAttribute('data-review-status')).toBe('signed-off');
+  expect(await signed.textContent()).toBe('Last clinically reviewed 2026-12-10 by GP, clinical safety officer: signed off.');
 });
 
 test('script injected into card text does not run, and is gone from the page', async () => {

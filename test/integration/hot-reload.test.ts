@@ -18,7 +18,7 @@ const scenario = readScenario(`${scenariosDir}/imaging-defer-acute-41-days.json`
 const request = scenarioRequest(scenario, select, { prefetch: 'all' });
 
 type Card = { summary: string; source: { topic: { code: string } } };
-type RuleFile = { rules: { id: string; conditions: { all: { fact: string; value: unknown }[] } }[] };
+type RuleFile = { rules: { id: string; params?: Record<string, number> }[] };
 
 let copy: KnowledgeCopy;
 let service: LiveService;
@@ -51,8 +51,7 @@ test('a changed threshold goes live without a restart', async () => {
 
   // "Early" becomes under 4 weeks: the 41-day episode no longer gets the card.
   copy.editJson<RuleFile>('rules/back-pain-imaging.json', (f) => {
-    const cond = f.rules.find((r) => r.id === 'imaging-defer')!.conditions.all.find((c) => c.fact === 'episodeDays')!;
-    cond.value = 28;
+    f.rules.find((r) => r.id === 'imaging-defer')!.params = { earlyDays: 28 };
   });
   const { status: after } = await until((s) => s.version !== before.version);
   expect(after.lastReload?.outcome).toBe('loaded');
@@ -60,7 +59,7 @@ test('a changed threshold goes live without a restart', async () => {
   expect(await cards()).toEqual([]);
 
   copy.editJson<RuleFile>('rules/back-pain-imaging.json', (f) => {
-    f.rules.find((r) => r.id === 'imaging-defer')!.conditions.all.find((c) => c.fact === 'episodeDays')!.value = 42;
+    f.rules.find((r) => r.id === 'imaging-defer')!.params = { earlyDays: 42 };
   });
   await until((s) => s.version !== after.version);
   expect((await cards()).map((c) => c.source.topic.code)).toEqual(['imaging-defer']);

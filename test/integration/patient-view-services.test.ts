@@ -97,7 +97,7 @@ describe('discovery', () => {
     expect({ code: stratified.get('code'), notCategory: stratified.get('category:not') }).toEqual({ code: null, notCategory: 'laboratory' });
     const chronic = patientView.find((s) => s.id === 'chronic-pain-therapy-referral');
     const listed = new Set(new URLSearchParams(chronic?.prefetch.observations?.split('?')[1]).get('code')?.split(',') ?? []);
-    const codes = ['phq9-total', 'gad7-total'].flatMap((id) => (knowledge.valueSet(id).file.expansion.contains ?? []).map((c) => `${c.system}|${c.code}`));
+    const codes = ['phq9-total', 'phq9-item9', 'gad7-total'].flatMap((id) => (knowledge.valueSet(id).file.expansion.contains ?? []).map((c) => `${c.system}|${c.code}`));
     for (const code of codes) expect({ code, listed: listed.has(code) }).toEqual({ code, listed: true });
   });
 });

@@ -163,6 +163,40 @@ const cases: [string, (c: KnowledgeCopy) => void, Omit<Partial<Finding>, 'messag
     { file: 'rules/valuesets/red-flag-hiv.json', path: 'id', message: /must equal the file name "red-flag-hiv": change the id or rename the file/ },
   ],
   [
+    'a card link that is not in cards/links.json',
+    (c) => c.editJson<Card>('cards/imaging-defer.json', (f) => void (f.links![0]!.url = 'https://www.nhs.uk/conditions/back-pain-new/')),
+    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'links[0].url', message: /https:\/\/www\.nhs\.uk\/conditions\/back-pain-new\/ is not in cards\/links\.json: add it there with its publisher/ },
+  ],
+  [
+    'a listed link that is not on its publisher\'s own site',
+    (c) =>
+      c.editJson<{ links: { url: string; publisher: string }[] }>('cards/links.json', (f) => {
+        f.links.push({ ...f.links[0]!, url: 'https://www.mirror-of-nice.example/guidance/ng59' });
+      }),
+    { file: 'cards/links.json', path: 'links[11].url', message: /is not on NICE's own site \(www\.nice\.org\.uk, cks\.nice\.org\.uk\): link to the publisher's canonical page/ },
+  ],
+  [
+    'a listed link from a publisher that is not on the list',
+    (c) => c.editJson<{ links: { publisher: string }[] }>('cards/links.json', (f) => void (f.links[0]!.publisher = 'AAFP')),
+    { file: 'cards/links.json', path: 'links[0].publisher', message: /use one of "NICE", "NHS", "ACR", "MedlinePlus", "Versus Arthritis", "Keele STarT Back"/ },
+  ],
+  [
+    'a red flag whose urgency level does not exist',
+    (c) =>
+      c.editJson<{ redFlags: { urgency: { level: string } }[] }>('rules/findings.json', (f) => void (f.redFlags[0]!.urgency.level = 'urgent')),
+    { file: 'rules/findings.json', path: 'redFlags[0].urgency.level', message: /"urgent" is not an urgency level: use one of same-day, within-24-hours, within-days/ },
+  ],
+  [
+    'a card without its clinical review',
+    (c) => c.editJson<Card & { clinicalReview?: unknown }>('cards/imaging-defer.json', (f) => void delete f.clinicalReview),
+    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'clinicalReview', message: /missing/ },
+  ],
+  [
+    'a card signed off without the reviewer\'s role',
+    (c) => c.editJson<Card & { clinicalReview?: unknown }>('cards/imaging-defer.json', (f) => void (f.clinicalReview = { status: 'signed-off', lastReviewed: '2026-12-10' })),
+    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'clinicalReview.reviewerRole', message: /missing/ },
+  ],
+  [
     'a file that is not JSON',
     (c) => c.write('cards/imaging-repeat.json', '{ "rule": "imaging-repeat", '),
     { file: 'cards/imaging-repeat.json', message: /not readable JSON/ },

@@ -39,6 +39,7 @@ const NOTHING_FOR_CARE = {
   physioReferralInPlace: null,
   fastTrackInPlace: null,
   chronicPainCondition: false,
+  chronicPrimaryPain: false,
   phq9Score: null,
   phq9DaysAgo: null,
   gad7Score: null,
@@ -115,6 +116,7 @@ describe('patient facts basics', () => {
         startBackUnscorable: [],
         referrals: { physiotherapy: [], psychologicalTherapy: [], exercise: [], spinalSpecialist: [], lumbarMri: [] },
         chronicPain: [],
+        chronicPrimaryPain: [],
       },
       unknowns: [],
     });
