@@ -3,6 +3,8 @@
  * restart and without failing a request in flight; a broken edit is rejected, logged, and the last
  * good set stays live. GET /status shows which set is live and the last error.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SERVICES } from '../../src/hooks/services.js';
 import { KnowledgeError } from '../../src/knowledge/load.js';
 import { watchKnowledge } from '../../src/knowledge/watch.js';
@@ -95,7 +97,7 @@ test('a broken edit is rejected and logged with the reason; the last good set st
 test('a value set with a misspelt code system is rejected with "did you mean"; the last good set stays live', async () => {
   const good = await status();
   const liveSummary = (await cards())[0]?.summary;
-  const original = copy.readJson('rules/valuesets/red-flag-cancer.json');
+  const original = readFileSync(join(copy.rulesDir, 'valuesets/red-flag-cancer.json'), 'utf8');
   copy.editJson<{ compose: { include: { system: string }[] } }>('rules/valuesets/red-flag-cancer.json', (f) => void (f.compose.include[2]!.system = 'http://snomed.info/sctt'));
   const { status: rejected } = await until((s) => s.lastReload?.outcome === 'rejected');
   expect(rejected.version).toBe(good.version);
@@ -104,7 +106,7 @@ test('a value set with a misspelt code system is rejected with "did you mean"; t
   ]);
   expect((await cards())[0]?.summary).toBe(liveSummary);
 
-  copy.write('rules/valuesets/red-flag-cancer.json', `${JSON.stringify(original, null, 2)}\n`);
+  copy.write('rules/valuesets/red-flag-cancer.json', original);
   // The file is back as it was: the same rule set, so nothing to swap.
   const { status: back } = await until((s) => s.lastReload?.outcome === 'unchanged');
   expect(back.version).toBe(good.version);
