@@ -60,6 +60,7 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
       metrics.fhirFetchDuration.observe({ outcome }, seconds);
       if (outcome !== 'ok' && outcome !== 'not-found') metrics.fhirFetchErrors.inc({ failure: outcome });
     },
+    allowsBase: (base) => checkFhirServer(base, allowlist, config.FHIR_HTTPS_ONLY).ok,
   };
 
   if (!config.JWT_REQUIRED) logger.warn('JWT client authentication is off: any caller can use the CDS services (demo profile)', { profile: config.BACKPAIN_PROFILE });
