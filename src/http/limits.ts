@@ -3,7 +3,7 @@
  * Retry-After) when too many requests are in flight or the event loop lags. Shedding early keeps
  * the answers that are given fast, instead of every answer arriving after the EHR gave up.
  */
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import { metrics } from '../metrics.js';
 import { afterResponse } from './after-response.js';
@@ -45,36 +45,31 @@ export function clientRateLimit(perMinute: number): RateLimitRequestHandler | un
 }
 
 /**
- * Failed authentications per minute per address; 0 turns it off. Only 401s count, and only once
- * they have happened: a busy trusted EHR with many requests in flight is never slowed by this,
- * while guessing tokens quickly is. (express-rate-limit's skipSuccessfulRequests counts every
- * request until it succeeds, so concurrent good requests would be refused.)
+ * Failed authentications per minute per address; 0 turns it off. It wraps the JWT check and only
+ * changes how a failure is answered: past the limit a refused token gets 429 instead of 401, while a
+ * valid token from the same address always passes. Behind a proxy or NAT many EHRs share an address,
+ * so refusing the address itself would let one attacker lock every EHR out (issue 13, item 8).
+ * Only failures count, and only once they have happened, so a busy trusted EHR is never slowed.
  */
-export function authFailureLimit(perMinute: number): ((req: Request, res: Response, next: NextFunction) => void) | undefined {
-  if (perMinute <= 0) return undefined;
+export function limitAuthFailures(auth: RequestHandler, perMinute: number): RequestHandler {
+  if (perMinute <= 0) return auth;
   // Fixed one-minute windows per address; a window is forgotten when it is over.
   const failures = new Map<string, { count: number; resetAt: number }>();
   setInterval(() => {
     const now = Date.now();
     for (const [key, w] of failures) if (w.resetAt <= now) failures.delete(key);
   }, MINUTE_MS).unref();
-  return (req, res, next) => {
-    const key = ipKeyGenerator(req.ip ?? 'unknown');
-    const now = Date.now();
-    const window = failures.get(key);
-    if (window && window.resetAt > now && window.count >= perMinute) {
+  return (req, res, next) =>
+    auth(req, res, (err?: unknown) => {
+      if (!(err instanceof HttpError) || err.status !== 401) return next(err);
+      const key = ipKeyGenerator(req.ip ?? 'unknown');
+      const now = Date.now();
+      let w = failures.get(key);
+      if (!w || w.resetAt <= now) failures.set(key, (w = { count: 0, resetAt: now + MINUTE_MS }));
+      if (++w.count <= perMinute) return next(err);
       metrics.rejected.inc({ reason: 'auth-rate-limit' });
-      return next(tooMany(Math.max(1, Math.ceil((window.resetAt - now) / 1000))));
-    }
-    afterResponse(res, () => {
-      if (!res.writableFinished || res.statusCode !== 401) return;
-      const at = Date.now();
-      const w = failures.get(key);
-      if (!w || w.resetAt <= at) failures.set(key, { count: 1, resetAt: at + MINUTE_MS });
-      else w.count++;
+      next(tooMany(Math.max(1, Math.ceil((w.resetAt - now) / 1000))));
     });
-    next();
-  };
 }
 
 export interface OverloadOptions {

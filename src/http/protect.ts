@@ -18,7 +18,7 @@ import { jwtAuth } from './auth/middleware.js';
 import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
 import { chain } from './chain.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
-import { authFailureLimit, clientRateLimit, overloadGuard } from './limits.js';
+import { clientRateLimit, limitAuthFailures, overloadGuard } from './limits.js';
 import { countRequests, metricsEndpoint } from './metrics.js';
 import { headersOf, setHeaders, staticHeaders } from './security-headers.js';
 
@@ -99,7 +99,7 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
       );
       app.get('/metrics', apiCsp, metricsEndpoint);
       // Discovery, every service and every service's feedback endpoint, matched by path prefix.
-      const guards = [apiCsp, guard.middleware, authFailureLimit(config.AUTH_FAILURES_PER_MINUTE), auth, clientRateLimit(config.RATE_LIMIT_PER_MINUTE)];
+      const guards = [apiCsp, guard.middleware, auth && limitAuthFailures(auth, config.AUTH_FAILURES_PER_MINUTE), clientRateLimit(config.RATE_LIMIT_PER_MINUTE)];
       app.use('/cds-services', chain(...guards.filter((m): m is NonNullable<typeof m> => m !== undefined)));
     },
     checkFhirServer: (url) => checkFhirServer(url, allowlist, config.FHIR_HTTPS_ONLY),

@@ -247,6 +247,22 @@ test('too many failed authentications from one address: 429', async () => {
   }
 });
 
+test('bad tokens do not lock out good ones: past the limit a valid token from the same address still passes', async () => {
+  const strict = await jwtService('jwks.json', { AUTH_FAILURES_PER_MINUTE: '3' });
+  try {
+    const bad = await Promise.all(Array.from({ length: 6 }, () => mintToken({ key: attacker, iss: ISS, aud: `${PUBLIC}/cds-services` })));
+    const badStatuses: number[] = [];
+    for (const t of bad) badStatuses.push((await fetch(`${strict.url}/cds-services`, { headers: { authorization: `Bearer ${t}` } })).status);
+    expect(badStatuses).toEqual([401, 401, 401, 429, 429, 429]);
+    const good = await fetch(`${strict.url}/cds-services`, { headers: { authorization: `Bearer ${await token({ aud: `${PUBLIC}/cds-services` })}` } });
+    expect(good.status).toBe(200);
+    // Still refused after the good one: the limit holds for bad tokens.
+    expect((await fetch(`${strict.url}/cds-services`)).status).toBe(429);
+  } finally {
+    await strict.close();
+  }
+});
+
 test('many concurrent good requests from one address are never counted as failed authentications', async () => {
   const strict = await jwtService('jwks.json', { AUTH_FAILURES_PER_MINUTE: '3' });
   try {
