@@ -174,6 +174,11 @@ describe('refused with a bare 401', () => {
     await expectRefused(once, 'replayed');
   });
   test('no jti', async () => expectRefused(await token({ jti: null }), 'bad-claims'));
+  test.each([
+    ['a NUL', 'jti-\u0000-nul'],
+    ['a control character', 'jti-\u0007-bell'],
+    ['a lone surrogate', 'jti-\ud800-lone'],
+  ])('a validly signed token whose jti holds %s', async (_name, jti) => expectRefused(await token({ jti }), 'bad-claims'));
   test('a jku not on the allowlist is never fetched', async () => {
     const forged = await token({ key: attacker, jku: `${evil.url}/jwks.json` });
     await expectRefused(forged, 'jku-not-allowed');
