@@ -27,6 +27,23 @@ const json = <T extends z.ZodType>(schema: T) =>
       return z.NEVER;
     }
   }, schema);
+/** The namespaces fhir-kit-client logs under (src/logging.js of the package): request URLs and headers. */
+const FHIR_KIT_NAMESPACES = ['fhir-kit-client:info', 'fhir-kit-client:error'];
+
+/**
+ * Whether DEBUG would turn fhir-kit-client's output on, read as the debug package reads it: patterns
+ * separated by commas or whitespace, `*` matching anything. Matched without regard to case, and
+ * `-pattern` exclusions are not trusted to cancel a match, so the check refuses everything debug
+ * could enable and more, never less.
+ */
+export function enablesFhirKitDebug(value: string): boolean {
+  const patterns = value.trim().split(/[\s,]+/).filter((p) => p && !p.startsWith('-'));
+  return patterns.some((p) => {
+    const glob = new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+    return FHIR_KIT_NAMESPACES.some((ns) => glob.test(ns));
+  });
+}
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 /** One trusted EHR: where its signing keys are. A jku header is fetched only when it is in `jku`. */
@@ -64,6 +81,8 @@ const Schema = z.object({
   // Trust: who may call (JWT) and which FHIR servers the service may call.
   PUBLIC_BASE_URL: httpUrl.transform((u) => u.replace(/\/+$/, '')).optional(),
   JWT_REQUIRED: bool,
+  /** The only way to run the production profile without client authentication; named so no one sets it by accident. */
+  UNSAFE_PRODUCTION_WITHOUT_JWT: bool.default(false),
   JWT_ISSUERS: json(z.array(IssuerSchema)).default([]),
   JWT_CLOCK_SKEW_SECONDS: int(0, 300).default(30),
   JWT_MAX_LIFETIME_SECONDS: int(60, 3600).default(3600),
@@ -85,7 +104,7 @@ const Schema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   DEBUG: z
     .string()
-    .refine((v) => !/(^|,)\s*(\*|fhir-kit-client)/.test(v), 'enables fhir-kit-client debug output, which logs FHIR access tokens and patient data')
+    .refine((v) => !enablesFhirKitDebug(v), 'enables fhir-kit-client debug output, which logs FHIR access tokens and patient data (name other namespaces)')
     .optional(),
   // Informatician tools; unset, they follow DEMO_FHIR, so a production configuration (DEMO_FHIR=false) has them off.
   EXPLAIN: bool.optional(),
@@ -134,6 +153,9 @@ function crossChecks(c: ParsedConfig, allowlist: string[]): string[] {
   const problems: string[] = [];
   const production = c.BACKPAIN_PROFILE === 'production';
   const https = (u: string): boolean => u.startsWith('https://');
+  if (production && !c.JWT_REQUIRED && !c.UNSAFE_PRODUCTION_WITHOUT_JWT) {
+    problems.push('JWT_REQUIRED: false is refused in the production profile (anyone could call the services); set UNSAFE_PRODUCTION_WITHOUT_JWT=true only for a closed demo');
+  }
   if (c.JWT_REQUIRED && !c.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: is required when JWT_REQUIRED is true (each JWT aud is checked against it)');
   if (c.JWT_REQUIRED && c.JWT_ISSUERS.length === 0) problems.push('JWT_ISSUERS: at least one trusted issuer is required when JWT_REQUIRED is true');
   const seen = new Set<string>();

@@ -63,7 +63,11 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
     allowsBase: (base) => checkFhirServer(base, allowlist, config.FHIR_HTTPS_ONLY).ok,
   };
 
-  if (!config.JWT_REQUIRED) logger.warn('JWT client authentication is off: any caller can use the CDS services (demo profile)', { profile: config.BACKPAIN_PROFILE });
+  if (!config.JWT_REQUIRED) {
+    // Production gets here only with UNSAFE_PRODUCTION_WITHOUT_JWT (loadConfig refuses it otherwise): say so loudly.
+    const level = config.BACKPAIN_PROFILE === 'production' ? 'error' : 'warn';
+    logger.log(level, 'JWT client authentication is off: any caller can use the CDS services', { profile: config.BACKPAIN_PROFILE });
+  }
   const auth =
     config.JWT_REQUIRED && config.PUBLIC_BASE_URL
       ? jwtAuth({
