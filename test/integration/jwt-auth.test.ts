@@ -204,6 +204,30 @@ describe('refused with a bare 401', () => {
   });
 });
 
+describe('a jku from a real client (the CDS Hooks Sandbox always sends one)', () => {
+  test('with the issuer\'s keys configured inline holding the kid: verified with them, the jku is never fetched', async () => {
+    const inline = await startService({ JWT_REQUIRED: 'true', PUBLIC_BASE_URL: PUBLIC, JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwks: { keys: [es.publicJwk] } }]), AUTH_FAILURES_PER_MINUTE: '0' });
+    try {
+      const before = evil.hitCount();
+      const aud = `${PUBLIC}/cds-services`;
+      const good = await mintToken({ key: es, iss: ISS, aud, jku: `${evil.url}/jwks.json` });
+      expect((await fetch(`${inline.url}/cds-services`, { headers: { authorization: `Bearer ${good}` } })).status).toBe(200);
+      // A forgery with the same kid and a jku serving the forger's key is checked against the inline key.
+      const forged = await mintToken({ key: attacker, iss: ISS, aud, jku: `${evil.url}/jwks.json` });
+      expect((await fetch(`${inline.url}/cds-services`, { headers: { authorization: `Bearer ${forged}` } })).status).toBe(401);
+      expect(inline.logs.join('')).toMatch(/"reason":"bad-signature"/);
+      expect(evil.hitCount()).toBe(before);
+    } finally {
+      await inline.close();
+    }
+  });
+
+  test('a jku equal to the issuer\'s configured jwksUrl is that key set', async () => {
+    const res = await call(await token({ jku: `${jwks.url}/jwks.json` }));
+    expect(res.status).toBe(200);
+  });
+});
+
 test('unknown kids refresh the JWKS at most once per cooldown', async () => {
   const before = jwks.hitCount('/jwks.json');
   for (let i = 0; i < 5; i++) expect((await call(await token({ kid: `unknown-${i}` }))).status).toBe(401);

@@ -139,20 +139,25 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     return set;
   };
 
+  const localSet = (iss: string, jwks: NonNullable<IssuerConfig['jwks']>): JWTVerifyGetKey => {
+    let set = local.get(iss);
+    if (!set) {
+      set = createLocalJWKSet(jwks as unknown as JSONWebKeySet);
+      local.set(iss, set);
+    }
+    return set;
+  };
+
   const keySource = (issuer: IssuerConfig, header: ProtectedHeaderParameters, ids: TokenIds): JWTVerifyGetKey => {
+    // Keys configured for the issuer that hold the token's kid are used whatever jku says, and nothing
+    // is fetched: real clients (the CDS Hooks Sandbox) always send a jku, even where keys are exchanged out of band.
+    if (issuer.jwks?.keys.some((k) => k.kid === header.kid)) return localSet(issuer.iss, issuer.jwks);
     if (header.jku !== undefined) {
-      // Never fetch a URL the token chose unless the operator listed it: that would be SSRF.
-      if (typeof header.jku !== 'string' || !issuer.jku?.includes(header.jku)) throw new AuthError('jku-not-allowed', ids);
+      // Never fetch a URL the token chose unless the operator configured it: that would be SSRF.
+      if (typeof header.jku !== 'string' || !(issuer.jku?.includes(header.jku) || header.jku === issuer.jwksUrl)) throw new AuthError('jku-not-allowed', ids);
       return remoteSet(header.jku);
     }
-    if (issuer.jwks) {
-      let set = local.get(issuer.iss);
-      if (!set) {
-        set = createLocalJWKSet(issuer.jwks as unknown as JSONWebKeySet);
-        local.set(issuer.iss, set);
-      }
-      return set;
-    }
+    if (issuer.jwks) return localSet(issuer.iss, issuer.jwks);
     if (issuer.jwksUrl) return remoteSet(issuer.jwksUrl);
     throw new AuthError('no-key-source', ids);
   };
