@@ -45,8 +45,16 @@ function fillDeep(value: unknown, scope: CardScope): unknown {
 }
 
 /** `offered(i)` says whether suggestion i passes its offerWhen conditions; suggestions without offerWhen are always offered. */
+/** A delete needs a relative reference to its target; an order the EHR sent without an id has none. */
+const DELETABLE = /^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
+
 export function renderCard(rule: RuleDefinition, template: CardTemplate, scope: CardScope, offered: (index: number) => boolean = () => true): Card {
-  const suggestions: Suggestion[] | undefined = template.suggestions?.flatMap((s, i) => (s.offerWhen && !offered(i) ? [] : [s])).map((s) => ({
+  // Filled first, so a variable missing from the text is reported before one in a suggestion.
+  const summary = shorten(fill(template.summary, scope));
+  const detail = template.detail.map((line) => fill(line, scope, escapeMarkdown)).join('\n');
+  const canDelete = (s: NonNullable<CardTemplate['suggestions']>[number]): boolean =>
+    s.actions.every((a) => a.type !== 'delete' || DELETABLE.test(fill(a.resourceId, scope)));
+  const suggestions: Suggestion[] | undefined = template.suggestions?.flatMap((s, i) => ((s.offerWhen && !offered(i)) || !canDelete(s) ? [] : [s])).map((s) => ({
     label: fill(s.label, scope),
     uuid: randomUUID(),
     ...(s.isRecommended !== undefined ? { isRecommended: s.isRecommended } : {}),
@@ -59,9 +67,9 @@ export function renderCard(rule: RuleDefinition, template: CardTemplate, scope: 
   }));
   return {
     uuid: randomUUID(),
-    summary: shorten(fill(template.summary, scope)),
+    summary,
     indicator: template.indicator,
-    detail: template.detail.map((line) => fill(line, scope, escapeMarkdown)).join('\n'),
+    detail,
     source: {
       label: template.source.label,
       ...(template.source.url ? { url: template.source.url } : {}),

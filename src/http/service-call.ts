@@ -45,7 +45,7 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
     if (!req.is(['application/json', 'application/*+json'])) {
       return next(new HttpError(415, [{ code: 'not-supported', diagnostics: 'send the hook request as Content-Type: application/json' }]));
     }
-    const parsed = parseHookRequest(service.hook, req.body);
+    const parsed = parseHookRequest(service.hook, req.body, Object.keys(service.prefetch));
     if (!parsed.ok) {
       return next(new HttpError(400, parsed.issues.map((i) => ({ code: 'invalid' as const, diagnostics: `${i.path || 'body'}: ${i.message}`, ...(i.path ? { expression: i.path } : {}) }))));
     }
