@@ -49,6 +49,17 @@ function isResource(value: unknown): value is FhirResource {
   return typeof value === 'object' && value !== null && typeof (value as { resourceType?: unknown }).resourceType === 'string';
 }
 
+/**
+ * The query string as a strict server (Tomcat) accepts it: `|` and `,` (FHIR's system|code and OR
+ * separators) and every other character RFC 3986 does not allow in a query are percent-encoded;
+ * FHIR servers decode parameter values before they split them, so the search means the same.
+ */
+export function strictQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  return url.slice(0, q + 1) + url.slice(q + 1).replace(/[^A-Za-z0-9\-._~!$'()*+;=:@/?&%]/gu, (c) => encodeURIComponent(c));
+}
+
 function nextLink(bundle: Bundle): string | undefined {
   const link = Array.isArray(bundle.link) ? bundle.link.find((l) => l?.relation === 'next') : undefined;
   return typeof link?.url === 'string' ? link.url : undefined;
@@ -63,7 +74,7 @@ export function createFhirReader(baseUrl: string, accessToken: string | undefine
   async function request(url: string): Promise<FhirResource | null> {
     const started = performance.now();
     try {
-      const result = await readOnce(url);
+      const result = await readOnce(strictQuery(url));
       policy.observe?.(result ? 'ok' : 'not-found', (performance.now() - started) / 1000);
       return result;
     } catch (err) {
