@@ -25,10 +25,19 @@ const resource = z.looseObject({ resourceType: z.string().min(1), id: z.string()
 // A draft order without an id is evaluated; it only cannot be deleted by a suggestion or selected.
 const draftOrder = z.looseObject({ resourceType: z.string().min(1), id: id.optional() });
 
+/**
+ * Draft orders per request (design.md, "Bounds"): each lumbar order gets its own card, so this also
+ * bounds the cards in a response. A signing session holds a handful; thousands are an attack.
+ */
+export const MAX_DRAFT_ORDERS = 50;
+
 const bundle = z.looseObject({
   resourceType: z.literal('Bundle'),
   type: z.string().optional(),
-  entry: z.array(z.looseObject({ resource: draftOrder.optional() })).optional(),
+  entry: z
+    .array(z.looseObject({ resource: draftOrder.optional() }))
+    .max(MAX_DRAFT_ORDERS, `at most ${MAX_DRAFT_ORDERS} draft orders per request`)
+    .optional(),
 });
 
 const fhirAuthorization = z.looseObject({
@@ -56,7 +65,7 @@ const orderContext = {
 };
 
 const CONTEXTS = {
-  'order-select': z.looseObject({ ...orderContext, selections: z.array(z.string().min(1)).min(1) }),
+  'order-select': z.looseObject({ ...orderContext, selections: z.array(z.string().min(1)).min(1).max(MAX_DRAFT_ORDERS, `at most ${MAX_DRAFT_ORDERS} selections per request`) }),
   'order-sign': z.looseObject(orderContext),
   'patient-view': z.looseObject({
     userId: relativeRef(['Practitioner', 'PractitionerRole', 'Patient', 'RelatedPerson']),
