@@ -97,6 +97,10 @@ const Schema = z.object({
   AUTH_FAILURES_PER_MINUTE: int(0, 1_000_000).default(60),
   MAX_IN_FLIGHT: int(0, 100_000).default(256),
   MAX_EVENT_LOOP_LAG_MS: int(0, 60_000).default(500),
+  /** How long a request body may take to arrive once its headers are in; 0 = no limit (Node's 5 minutes). */
+  BODY_TIMEOUT_MS: int(0, 60_000).default(2000),
+  /** Open connections per client address; unset: 256 (MAX_IN_FLIGHT's default) without a trusted proxy, off behind one (every connection is then the proxy's). */
+  MAX_CONNECTIONS_PER_ADDRESS: int(0, 1_000_000).optional(),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d+|((loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(\/\d{1,3})?)\s*(,\s*|$))+)$/, 'true, false, a hop count, or addresses/subnets like loopback,10.0.0.0/8')
@@ -118,7 +122,12 @@ const Schema = z.object({
 });
 
 type ParsedConfig = z.infer<typeof Schema>;
-export type Config = Omit<ParsedConfig, 'FHIR_SERVER_ALLOWLIST' | 'EXPLAIN' | 'PREVIEW'> & { FHIR_SERVER_ALLOWLIST: string[]; EXPLAIN: boolean; PREVIEW: boolean };
+export type Config = Omit<ParsedConfig, 'FHIR_SERVER_ALLOWLIST' | 'EXPLAIN' | 'PREVIEW' | 'MAX_CONNECTIONS_PER_ADDRESS'> & {
+  FHIR_SERVER_ALLOWLIST: string[];
+  EXPLAIN: boolean;
+  PREVIEW: boolean;
+  MAX_CONNECTIONS_PER_ADDRESS: number;
+};
 
 /** What each profile turns on unless a setting says otherwise. */
 const PROFILE_DEFAULTS: Record<Profile, Record<string, unknown>> = {
@@ -198,7 +207,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     [...new Set(['127.0.0.1', 'localhost', parsed.HOST === '0.0.0.0' ? 'localhost' : parsed.HOST])].map((h) => `http://${h}:${parsed.FHIR_PORT}/fhir`);
   const problems = crossChecks(parsed, allowlist);
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  return { ...parsed, FHIR_SERVER_ALLOWLIST: allowlist, EXPLAIN: parsed.EXPLAIN ?? parsed.DEMO_FHIR, PREVIEW: parsed.PREVIEW ?? parsed.DEMO_FHIR };
+  return {
+    ...parsed,
+    FHIR_SERVER_ALLOWLIST: allowlist,
+    EXPLAIN: parsed.EXPLAIN ?? parsed.DEMO_FHIR,
+    PREVIEW: parsed.PREVIEW ?? parsed.DEMO_FHIR,
+    MAX_CONNECTIONS_PER_ADDRESS: parsed.MAX_CONNECTIONS_PER_ADDRESS ?? (trustProxy(parsed) === false ? 256 : 0),
+  };
 }
 
 export function corsOrigins(config: Pick<Config, 'CORS_ORIGINS'>): string | string[] {

@@ -88,7 +88,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(cors({ origin: corsOrigins(deps.config), methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }));
   // Health, readiness and metrics; then JWT, rate limits and load shedding on everything under /cds-services.
   protection.mount();
-  app.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  // Routes outside /cds-services; under it the body was already read inside the guards (and is not read twice).
+  app.use(protection.jsonBody);
 
   app.get('/cds-services', discoveryHandler(offered));
   app.post(

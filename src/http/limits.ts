@@ -8,7 +8,7 @@ import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express
 import { metrics } from '../metrics.js';
 import { afterResponse } from './after-response.js';
 import type { AuthLocals } from './auth/middleware.js';
-import { HttpError } from './operation-outcome.js';
+import { HttpError, operationOutcome } from './operation-outcome.js';
 
 const MINUTE_MS = 60_000;
 
@@ -80,7 +80,15 @@ export interface OverloadOptions {
 }
 
 export interface OverloadGuard {
-  middleware(req: Request, res: Response, next: NextFunction): void;
+  /** Before the body is read: sheds during shutdown and event-loop overload, without counting. */
+  admit(req: Request, res: Response, next: NextFunction): void;
+  /**
+   * Once the body is complete: the in-flight limit and count. A caller still sending its body holds
+   * a socket, not a slot, so slow bodies cannot starve the callers whose requests are whole.
+   */
+  count(req: Request, res: Response, next: NextFunction): void;
+  /** Whether a complete request would be taken now (readiness). */
+  hasRoom(): boolean;
   /** Starts refusing everything (graceful shutdown). */
   drain(): void;
   readonly inFlight: number;
@@ -113,10 +121,14 @@ export function overloadGuard(options: OverloadOptions): OverloadGuard {
   };
 
   return {
-    middleware(_req, res, next) {
+    admit(_req, _res, next) {
+      if (draining) return shed('shutting-down', next);
+      if (options.maxEventLoopLagMs > 0 && lag > options.maxEventLoopLagMs) return shed('event-loop-lag', next);
+      next();
+    },
+    count(_req, res, next) {
       if (draining) return shed('shutting-down', next);
       if (options.maxInFlight > 0 && inFlight >= options.maxInFlight) return shed('in-flight', next);
-      if (options.maxEventLoopLagMs > 0 && lag > options.maxEventLoopLagMs) return shed('event-loop-lag', next);
       inFlight++;
       metrics.inFlight.inc();
       afterResponse(res, () => {
@@ -125,6 +137,7 @@ export function overloadGuard(options: OverloadOptions): OverloadGuard {
       });
       next();
     },
+    hasRoom: () => !draining && (options.maxInFlight <= 0 || inFlight < options.maxInFlight),
     drain() {
       draining = true;
     },
@@ -137,5 +150,56 @@ export function overloadGuard(options: OverloadOptions): OverloadGuard {
     stop() {
       if (timer) clearInterval(timer);
     },
+  };
+}
+
+/**
+ * A deadline for the request body, counted from when the request reaches this middleware (its
+ * headers are in): past it the caller gets 408 and the connection is closed, so a client that
+ * trickles its body holds a socket for seconds, not Node's 5 minutes. 0 turns it off. One timer per
+ * request, cleared when the response ends; a body that is already complete costs nothing more.
+ */
+export function bodyDeadline(ms: number): RequestHandler | undefined {
+  if (ms <= 0) return undefined;
+  return (req, res, next) => {
+    if (req.complete) return next();
+    const timer = setTimeout(() => {
+      if (req.complete || res.headersSent) return;
+      metrics.rejected.inc({ reason: 'body-timeout' });
+      const body = JSON.stringify(operationOutcome([{ code: 'timeout', diagnostics: `the request body did not arrive within ${ms} ms` }]));
+      res.writeHead(408, { 'Content-Type': 'application/fhir+json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      // The rest of the body is never read: the connection goes once the answer is out.
+      res.end(body, () => req.socket.destroy());
+    }, ms);
+    afterResponse(res, () => clearTimeout(timer));
+    next();
+  };
+}
+
+/**
+ * Open connections per client address (the socket's, not a forwarded one); 0 turns it off. A
+ * connection is counted from its first request until it closes; one past the cap is answered 429
+ * and closed. Costs one WeakSet lookup per request on a connection already counted.
+ */
+export function connectionCap(perAddress: number): ((req: Request, res: Response) => HttpError | undefined) | undefined {
+  if (perAddress <= 0) return undefined;
+  const open = new Map<string, number>();
+  const counted = new WeakSet<object>();
+  return (req, res) => {
+    const socket = req.socket;
+    if (counted.has(socket)) return undefined;
+    counted.add(socket);
+    const address = socket.remoteAddress ?? 'unknown';
+    const n = (open.get(address) ?? 0) + 1;
+    open.set(address, n);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+    if (n <= perAddress) return undefined;
+    metrics.rejected.inc({ reason: 'connections-per-address' });
+    res.setHeader('Connection', 'close');
+    return new HttpError(429, [{ code: 'throttled', diagnostics: 'too many open connections from this address' }], { 'Retry-After': '1' });
   };
 }

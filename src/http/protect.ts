@@ -18,7 +18,7 @@ import { jwtAuth } from './auth/middleware.js';
 import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
 import { chain } from './chain.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
-import { clientRateLimit, limitAuthFailures, overloadGuard } from './limits.js';
+import { bodyDeadline, clientRateLimit, connectionCap, limitAuthFailures, overloadGuard } from './limits.js';
 import { countRequests, metricsEndpoint } from './metrics.js';
 import { headersOf, setHeaders, staticHeaders } from './security-headers.js';
 
@@ -36,6 +36,8 @@ export interface Protection {
   mount(): void;
   checkFhirServer(url: string): AllowlistVerdict;
   fetchPolicy: FetchPolicy;
+  /** The JSON body parser (BODY_LIMIT); under /cds-services it runs inside the guards, after the JWT check. */
+  jsonBody: express.RequestHandler;
   /** Graceful shutdown: readiness off, new requests shed. */
   drain(): void;
   inFlight(): number;
@@ -52,6 +54,8 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
   const { config, logger } = deps;
   const allowlist = parseAllowlist(config.FHIR_SERVER_ALLOWLIST);
   const guard = overloadGuard({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS });
+  const jsonBody = express.json({ limit: config.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  const capConnections = connectionCap(config.MAX_CONNECTIONS_PER_ADDRESS);
   let draining = false;
   const slots = createFetchSlots(config.FHIR_MAX_CONCURRENT_FETCHES, (waiting) => metrics.fhirFetchQueued.set(waiting));
   const fetchPolicy: FetchPolicy = {
@@ -90,7 +94,7 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
         countRequests(req, res);
         if (draining) res.setHeader('Connection', 'close');
         setHeaders(res, SECURITY_HEADERS);
-        next();
+        next(capConnections?.(req, res));
       });
       app.use(
         healthRoutes({
@@ -98,16 +102,27 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
           rulesLoaded: () => deps.offered().length > 0,
           checks: deps.readinessChecks ?? [],
           draining: () => draining,
+          hasRoom: guard.hasRoom,
           logger,
         }),
       );
       app.get('/metrics', apiCsp, metricsEndpoint);
       // Discovery, every service and every service's feedback endpoint, matched by path prefix.
-      const guards = [apiCsp, guard.middleware, auth && limitAuthFailures(auth, config.AUTH_FAILURES_PER_MINUTE), clientRateLimit(config.RATE_LIMIT_PER_MINUTE)];
+      // The JWT is checked before the body is read, and a request is counted in flight only once its body is whole.
+      const guards = [
+        apiCsp,
+        guard.admit,
+        auth && limitAuthFailures(auth, config.AUTH_FAILURES_PER_MINUTE),
+        clientRateLimit(config.RATE_LIMIT_PER_MINUTE),
+        bodyDeadline(config.BODY_TIMEOUT_MS),
+        jsonBody,
+        guard.count,
+      ];
       app.use('/cds-services', chain(...guards.filter((m): m is NonNullable<typeof m> => m !== undefined)));
     },
     checkFhirServer: (url) => checkFhirServer(url, allowlist, config.FHIR_HTTPS_ONLY),
     fetchPolicy,
+    jsonBody,
     drain() {
       draining = true;
       guard.drain();

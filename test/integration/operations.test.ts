@@ -135,12 +135,12 @@ test('readiness: ready with rules loaded; a failing pluggable check or shutdown 
   const s = await service({}, { readinessChecks: [{ name: 'store', check: () => { if (!storeUp) throw new Error('connection refused to db.internal:5432'); } }] });
   const ready = await fetch(`${s.url}/readyz`);
   expect(ready.status).toBe(200);
-  expect(await ready.json()).toEqual({ status: 'ready', checks: { accepting: 'ok', rules: 'ok', store: 'ok' } });
+  expect(await ready.json()).toEqual({ status: 'ready', checks: { accepting: 'ok', rules: 'ok', capacity: 'ok', store: 'ok' } });
   storeUp = false;
   const down = await fetch(`${s.url}/readyz`);
   expect(down.status).toBe(503);
   const text = await down.text();
-  expect(JSON.parse(text)).toEqual({ status: 'not-ready', checks: { accepting: 'ok', rules: 'ok', store: 'failed' } });
+  expect(JSON.parse(text)).toEqual({ status: 'not-ready', checks: { accepting: 'ok', rules: 'ok', capacity: 'ok', store: 'failed' } });
   expect(text).not.toContain('db.internal');
   storeUp = true;
   s.protection.drain();
