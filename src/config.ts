@@ -69,6 +69,12 @@ const Schema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   FHIR_PORT: port.default(8080),
+  /**
+   * The admin listener for /metrics, /status and /analytics*: unset, they are on PORT (demo); set
+   * (production's default), they are served only here and never on the EHR-facing port.
+   */
+  ADMIN_PORT: port.optional(),
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   DEMO_FHIR: bool,
   DEMO_SYNTHEA: bool,
   SYNTHEA_ARCHIVE: z.string().default(resolve(projectRoot, '../shared/data/synthea-r4-sample.tar.xz')),
@@ -132,7 +138,7 @@ export type Config = Omit<ParsedConfig, 'FHIR_SERVER_ALLOWLIST' | 'EXPLAIN' | 'P
 /** What each profile turns on unless a setting says otherwise. */
 const PROFILE_DEFAULTS: Record<Profile, Record<string, unknown>> = {
   demo: { JWT_REQUIRED: false, FHIR_HTTPS_ONLY: false, DEMO_FHIR: true, DEMO_SYNTHEA: true },
-  production: { JWT_REQUIRED: true, FHIR_HTTPS_ONLY: true, DEMO_FHIR: false, DEMO_SYNTHEA: false, FHIR_SERVER_ALLOWLIST: [] },
+  production: { JWT_REQUIRED: true, FHIR_HTTPS_ONLY: true, DEMO_FHIR: false, DEMO_SYNTHEA: false, FHIR_SERVER_ALLOWLIST: [], ADMIN_PORT: 9464 },
 };
 
 /** Every setting name (environment variable or CONFIG_FILE key). */
@@ -162,6 +168,7 @@ function crossChecks(c: ParsedConfig, allowlist: string[]): string[] {
   const problems: string[] = [];
   const production = c.BACKPAIN_PROFILE === 'production';
   const https = (u: string): boolean => u.startsWith('https://');
+  if (c.ADMIN_PORT !== undefined && c.ADMIN_PORT !== 0 && c.ADMIN_PORT === c.PORT) problems.push('ADMIN_PORT: must differ from PORT (the operational endpoints must not be on the EHR-facing port)');
   if (production && !c.JWT_REQUIRED && !c.UNSAFE_PRODUCTION_WITHOUT_JWT) {
     problems.push('JWT_REQUIRED: false is refused in the production profile (anyone could call the services); set UNSAFE_PRODUCTION_WITHOUT_JWT=true only for a closed demo');
   }

@@ -14,7 +14,7 @@ import type { ReplayStore } from './auth/replay-store.js';
 import { discoveryHandler } from './discovery.js';
 import { errorHandler, notFound } from './errors.js';
 import type { ReadinessCheck } from './health.js';
-import { protect, type Protection } from './protect.js';
+import { mountMetrics, protect, type Protection } from './protect.js';
 import { serviceCallHandler, type CallLog, type ServiceCallDeps } from './service-call.js';
 import { statusHandler } from './status.js';
 
@@ -32,8 +32,32 @@ export interface AppDeps {
   readinessChecks?: readonly ReadinessCheck[];
   /** The card log (src/feedback): told of every card response after it is sent. */
   onCards?: ServiceCallDeps['onCards'];
-  /** More routes, after the CDS Hooks ones: the feedback endpoint and the analytics pages (src/feedback). */
+  /** More routes, after the CDS Hooks ones: the feedback endpoint (src/feedback). */
   routes?: express.Router;
+  /** Operational routes besides /metrics and /status: the analytics pages (src/feedback). */
+  adminRoutes?: express.Router;
+}
+
+/**
+ * The operational endpoints: /metrics, /status and the analytics pages. They tell an attacker why
+ * tokens fail and what the service does, so with ADMIN_PORT set (production) they are served only
+ * by the admin app (createAdminApp), on its own listener, loopback by default.
+ */
+function mountOperational(app: express.Express, deps: AppDeps): void {
+  mountMetrics(app);
+  app.get('/status', statusHandler(deps.knowledge, deps.knowledgeStatus));
+  if (deps.adminRoutes) app.use(deps.adminRoutes);
+}
+
+/** The admin listener's app (ADMIN_PORT): the operational endpoints and nothing else. */
+export function createAdminApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  mountOperational(app, deps);
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
 }
 
 const protections = new WeakMap<express.Express, Protection>();
@@ -107,7 +131,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
   if (deps.routes) app.use(deps.routes);
   app.use('/fhir-artifacts', artifactsRouter(deps.knowledge));
-  app.get('/status', statusHandler(deps.knowledge, deps.knowledgeStatus));
+  if (deps.config.ADMIN_PORT === undefined) mountOperational(app, deps);
   if (deps.config.PREVIEW) app.use('/preview', previewRouter({ knowledge: deps.knowledge, services: offered }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -31,6 +31,11 @@ export interface ProtectDeps {
   readinessChecks?: readonly ReadinessCheck[];
 }
 
+/** GET /metrics with the API's strict CSP, for whichever listener serves the operational endpoints. */
+export function mountMetrics(app: express.Express): void {
+  app.get('/metrics', apiCsp, metricsEndpoint);
+}
+
 export interface Protection {
   /** Adds the middleware and the operational routes to the app, before the CDS routes. */
   mount(): void;
@@ -106,7 +111,6 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
           logger,
         }),
       );
-      app.get('/metrics', apiCsp, metricsEndpoint);
       // Discovery, every service and every service's feedback endpoint, matched by path prefix.
       // The JWT is checked before the body is read, and a request is counted in flight only once its body is whole.
       const guards = [
