@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const feedback = await startFeedback({ config, logger, knowledge: live.current });
   // Used JWT ids live in the same database, so a token replayed to another replica is refused too.
   const replayStore = new DatabaseReplayStore(feedback.db);
-  const appDeps = { config, knowledge: live.current, knowledgeStatus: live.status, logger, onCards: feedback.onCards, routes: feedback.routes, adminRoutes: feedback.adminRoutes, replayStore };
+  const appDeps = { config, knowledge: live.current, knowledgeStatus: live.status, logger, onCards: feedback.onCards, cardLogAccepts: feedback.cardLogAccepts, routes: feedback.routes, adminRoutes: feedback.adminRoutes, replayStore };
   const app = createApp(appDeps);
   const server: Server = await listen(app, config.PORT, config.HOST);
   // Production: the operational endpoints on their own listener, loopback unless ADMIN_HOST says otherwise.

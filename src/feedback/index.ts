@@ -39,6 +39,8 @@ export interface Feedback {
   cardLog: CardLog;
   /** For createApp: records every card response. */
   onCards: OnCards;
+  /** For createApp: whether the card log can record this many more cards now (back-pressure). */
+  cardLogAccepts(cards: number): boolean;
   /** For createApp: POST /cds-services/{id}/feedback (EHR-facing). */
   routes: express.Router;
   /** For createApp's operational routes: GET /analytics, /analytics.json, /analytics.csv (the admin listener in production). */
@@ -131,6 +133,7 @@ export async function startFeedback(options: FeedbackOptions): Promise<Feedback>
     db,
     cardLog,
     onCards: cardLog.record,
+    cardLogAccepts: cardLog.accepts,
     routes,
     adminRoutes,
     location: describe(config),

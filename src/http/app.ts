@@ -32,6 +32,8 @@ export interface AppDeps {
   readinessChecks?: readonly ReadinessCheck[];
   /** The card log (src/feedback): told of every card response after it is sent. */
   onCards?: ServiceCallDeps['onCards'];
+  /** The card log's room (src/feedback): no room, no answer (503). */
+  cardLogAccepts?: ServiceCallDeps['cardLogAccepts'];
   /** More routes, after the CDS Hooks ones: the feedback endpoint (src/feedback). */
   routes?: express.Router;
   /** Operational routes besides /metrics and /status: the analytics pages (src/feedback). */
@@ -127,6 +129,7 @@ export function createApp(deps: AppDeps): express.Express {
       fetchPolicy: protection.fetchPolicy,
       explainAllowed: deps.config.EXPLAIN,
       ...(deps.onCards ? { onCards: deps.onCards } : {}),
+      ...(deps.cardLogAccepts ? { cardLogAccepts: deps.cardLogAccepts } : {}),
     }),
   );
   if (deps.routes) app.use(deps.routes);
