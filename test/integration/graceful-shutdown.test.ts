@@ -83,7 +83,7 @@ async function untilFhirRequests(n: number): Promise<void> {
   for (let i = 0; i < 200 && fhirRequests < n; i++) await new Promise((r) => setTimeout(r, 10));
 }
 
-test('SIGTERM finishes the request in flight, refuses new connections, then exits 0', async () => {
+test('SIGTERM finishes the request in flight, answers newcomers 503 with Connection: close meanwhile (no resets), then exits 0', async () => {
   fhirDelayMs = 800;
   const child = await startChild({ FETCH_DEADLINE_MS: '5000', SHUTDOWN_TIMEOUT_MS: '5000' });
   const before = fhirRequests;
@@ -91,7 +91,10 @@ test('SIGTERM finishes the request in flight, refuses new connections, then exit
   await untilFhirRequests(before + 1);
   child.process.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 100));
-  await expect(fetch(`${child.url}/healthz`)).rejects.toThrow();
+  // The listener stays open while a request is in flight: a newcomer is told to go elsewhere, not reset.
+  const newcomer = await fetch(`${child.url}/readyz`);
+  expect(newcomer.status).toBe(503);
+  expect(newcomer.headers.get('connection')).toBe('close');
   const answered = await inFlight;
   expect(answered.status).toBe(200);
   expect(answered.body).toEqual({ cards: [] });
