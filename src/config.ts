@@ -102,6 +102,7 @@ const Schema = z.object({
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(1200),
   AUTH_FAILURES_PER_MINUTE: int(0, 1_000_000).default(60),
   MAX_IN_FLIGHT: int(0, 100_000).default(256),
+  /** p99 event-loop delay in each of 3 one-second windows past which requests are shed, with enough in flight; 0 = off. */
   MAX_EVENT_LOOP_LAG_MS: int(0, 60_000).default(500),
   /** How long a request body may take to arrive once its headers are in; 0 = no limit (Node's 5 minutes). */
   BODY_TIMEOUT_MS: int(0, 60_000).default(2000),

@@ -14,6 +14,7 @@ import type { ReplayStore } from './auth/replay-store.js';
 import { discoveryHandler } from './discovery.js';
 import { errorHandler, notFound } from './errors.js';
 import type { ReadinessCheck } from './health.js';
+import type { LagSampler } from './limits.js';
 import { mountMetrics, protect, type Protection } from './protect.js';
 import { serviceCallHandler, type CallLog, type ServiceCallDeps } from './service-call.js';
 import { statusHandler } from './status.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Where used JWT ids are kept; one process's memory unless a shared store is given. */
   replayStore?: ReplayStore;
+  /** Event-loop lag per window for load shedding; tests inject one (default: perf_hooks.monitorEventLoopDelay). */
+  lagSampler?: LagSampler;
   /** Extra /readyz checks, e.g. that a database answers. */
   readinessChecks?: readonly ReadinessCheck[];
   /** The card log (src/feedback): told of every card response after it is sent. */

@@ -3,6 +3,7 @@
  * Retry-After) when too many requests are in flight or the event loop lags. Shedding early keeps
  * the answers that are given fast, instead of every answer arriving after the EHR gave up.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import { metrics } from '../metrics.js';
@@ -72,15 +73,59 @@ export function limitAuthFailures(auth: RequestHandler, perMinute: number): Requ
     });
 }
 
+/**
+ * How late the event loop runs, measured over windows: the p99 of `perf_hooks.monitorEventLoopDelay`
+ * in each of the last few windows. Tests inject their own, so shedding is driven deterministically
+ * and no test has to block the loop.
+ */
+export interface LagSampler {
+  /** The lowest per-window p99 delay (ms) over the last full set of windows: above a threshold only when every window was. */
+  sustainedLagMs(): number;
+  stop(): void;
+}
+
+/** The lowest of the last `count` window p99s, or 0 until there are that many: lag that lasts, not one stall. */
+export function sustainedLag(windows: readonly number[], count: number): number {
+  return windows.length < count ? 0 : Math.min(...windows.slice(-count));
+}
+
+export function eventLoopLagSampler(windowMs = 1000, count = 3): LagSampler {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  const windows: number[] = [];
+  let sustained = 0;
+  const timer = setInterval(() => {
+    windows.push(histogram.percentile(99) / 1e6);
+    if (windows.length > count) windows.shift();
+    histogram.reset();
+    sustained = sustainedLag(windows, count);
+  }, windowMs).unref();
+  return {
+    sustainedLagMs: () => sustained,
+    stop() {
+      clearInterval(timer);
+      histogram.disable();
+    },
+  };
+}
+
 export interface OverloadOptions {
   /** Requests answered at once; 0 = no limit. */
   maxInFlight: number;
-  /** Smoothed event-loop lag past which new requests are shed; 0 = never. */
+  /** Event-loop delay (p99 in every window of the sampler) past which new requests may be shed; 0 = never. */
   maxEventLoopLagMs: number;
+  /**
+   * Lag sheds only with at least this many requests in flight: with few in flight, shedding would
+   * not relieve the loop (a stall from elsewhere, e.g. a garbage collection or a demo server), and
+   * an EHR shows a refused call as "no advice". Default: 1/16 of maxInFlight, at least 4.
+   */
+  minInFlightForLag?: number;
+  /** Default: eventLoopLagSampler() when maxEventLoopLagMs > 0. */
+  sampler?: LagSampler;
 }
 
 export interface OverloadGuard {
-  /** Before the body is read: sheds during shutdown and event-loop overload, without counting. */
+  /** Before the body is read: sheds during shutdown and sustained event-loop overload, without counting. */
   admit(req: Request, res: Response, next: NextFunction): void;
   /**
    * Once the body is complete: the in-flight limit and count. A caller still sending its body holds
@@ -96,24 +141,11 @@ export interface OverloadGuard {
   stop(): void;
 }
 
-const SAMPLE_MS = 50;
-
 export function overloadGuard(options: OverloadOptions): OverloadGuard {
   let inFlight = 0;
   let draining = false;
-  let lag = 0;
-  // A timer that should fire every SAMPLE_MS; how late it fires is the loop's lag. Smoothed so one
-  // slow tick does not shed, while lag that persists for a few ticks does.
-  let expected = Date.now() + SAMPLE_MS;
-  const timer =
-    options.maxEventLoopLagMs > 0
-      ? setInterval(() => {
-          const now = Date.now();
-          const late = Math.max(0, now - expected);
-          expected = now + SAMPLE_MS;
-          lag = lag * 0.6 + late * 0.4;
-        }, SAMPLE_MS).unref()
-      : undefined;
+  const sampler = options.maxEventLoopLagMs > 0 ? (options.sampler ?? eventLoopLagSampler()) : undefined;
+  const minInFlight = options.minInFlightForLag ?? Math.max(4, Math.ceil(options.maxInFlight / 16));
 
   const shed = (reason: string, next: NextFunction): void => {
     metrics.rejected.inc({ reason });
@@ -123,7 +155,8 @@ export function overloadGuard(options: OverloadOptions): OverloadGuard {
   return {
     admit(_req, _res, next) {
       if (draining) return shed('shutting-down', next);
-      if (options.maxEventLoopLagMs > 0 && lag > options.maxEventLoopLagMs) return shed('event-loop-lag', next);
+      // Sustained overload only: lag in every window, and enough requests in flight for shedding to help.
+      if (sampler && inFlight >= minInFlight && sampler.sustainedLagMs() > options.maxEventLoopLagMs) return shed('event-loop-lag', next);
       next();
     },
     count(_req, res, next) {
@@ -145,10 +178,10 @@ export function overloadGuard(options: OverloadOptions): OverloadGuard {
       return inFlight;
     },
     get eventLoopLagMs() {
-      return lag;
+      return sampler?.sustainedLagMs() ?? 0;
     },
     stop() {
-      if (timer) clearInterval(timer);
+      sampler?.stop();
     },
   };
 }

@@ -18,7 +18,7 @@ import { jwtAuth } from './auth/middleware.js';
 import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
 import { chain } from './chain.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
-import { bodyDeadline, clientRateLimit, connectionCap, limitAuthFailures, overloadGuard } from './limits.js';
+import { bodyDeadline, clientRateLimit, connectionCap, limitAuthFailures, overloadGuard, type LagSampler } from './limits.js';
 import { countRequests, metricsEndpoint } from './metrics.js';
 import { headersOf, setHeaders, staticHeaders } from './security-headers.js';
 
@@ -29,6 +29,8 @@ export interface ProtectDeps {
   logger: Logger;
   replayStore?: ReplayStore;
   readinessChecks?: readonly ReadinessCheck[];
+  /** Tests drive lag shedding with their own sampler. */
+  lagSampler?: LagSampler;
 }
 
 /** GET /metrics with the API's strict CSP, for whichever listener serves the operational endpoints. */
@@ -58,7 +60,7 @@ const apiCsp = staticHeaders(headersOf(helmet.contentSecurityPolicy({ useDefault
 export function protect(app: express.Express, deps: ProtectDeps): Protection {
   const { config, logger } = deps;
   const allowlist = parseAllowlist(config.FHIR_SERVER_ALLOWLIST);
-  const guard = overloadGuard({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS });
+  const guard = overloadGuard({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS, ...(deps.lagSampler ? { sampler: deps.lagSampler } : {}) });
   const jsonBody = express.json({ limit: config.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
   const capConnections = connectionCap(config.MAX_CONNECTIONS_PER_ADDRESS);
   let draining = false;
