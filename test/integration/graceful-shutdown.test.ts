@@ -1,6 +1,6 @@
 /**
- * SIGTERM on the real service process: requests in flight are answered, new connections are
- * refused, and the process exits 0; past SHUTDOWN_TIMEOUT_MS it exits anyway.
+ * SIGTERM on the real service process: requests in flight are answered, newcomers get 503 with
+ * Connection: close (not resets), and the process exits 0; past SHUTDOWN_TIMEOUT_MS it exits anyway.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
