@@ -3,6 +3,7 @@
  * Retry-After) when too many requests are in flight or the event loop lags. Shedding early keeps
  * the answers that are given fast, instead of every answer arriving after the EHR gave up.
  */
+import { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
@@ -220,7 +221,8 @@ export function connectionCap(perAddress: number): ((req: Request, res: Response
   const counted = new WeakSet<object>();
   return (req, res) => {
     const socket = req.socket;
-    if (counted.has(socket)) return undefined;
+    // Only real connections count: an in-process injected request (light-my-request) has none, and its stand-in never closes.
+    if (counted.has(socket) || !(socket instanceof Socket)) return undefined;
     counted.add(socket);
     const address = socket.remoteAddress ?? 'unknown';
     const n = (open.get(address) ?? 0) + 1;

@@ -61,7 +61,10 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
   const { config, logger } = deps;
   const allowlist = parseAllowlist(config.FHIR_SERVER_ALLOWLIST);
   const guard = overloadGuard({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS, ...(deps.lagSampler ? { sampler: deps.lagSampler } : {}) });
-  const jsonBody = express.json({ limit: config.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  const parseJson = express.json({ limit: config.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  // Mounted twice (inside the /cds-services guards and for the other routes): a body is read once.
+  // body-parser's own "already read" check looks at the stream, which not every request object has.
+  const jsonBody: express.RequestHandler = (req, res, next) => (req.body !== undefined ? next() : parseJson(req, res, next));
   const capConnections = connectionCap(config.MAX_CONNECTIONS_PER_ADDRESS);
   let draining = false;
   const slots = createFetchSlots(config.FHIR_MAX_CONCURRENT_FETCHES, (waiting) => metrics.fhirFetchQueued.set(waiting));
