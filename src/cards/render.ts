@@ -45,6 +45,9 @@ function fillDeep(value: unknown, scope: CardScope): unknown {
   return value ?? undefined;
 }
 
+/** A delete needs a relative reference to its target; an order the EHR sent without an id has none. */
+const DELETABLE = /^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
+
 type ActionTemplate = NonNullable<CardTemplate['suggestions']>[number]['actions'][number];
 
 function renderActions(actions: readonly ActionTemplate[], scope: CardScope): Action[] {
@@ -69,13 +72,18 @@ function needsOrders(actions: readonly ActionTemplate[], scope: CardScope): bool
  */
 export function renderCard(rule: RuleDefinition, template: CardTemplate, base: CardScope, holds: (guardId: string) => boolean = () => true): Card {
   const scope: CardScope = rule.params ? { ...base, params: rule.params } : base;
+  // Filled first, so a variable missing from the text is reported before one in a suggestion.
+  const summary = shorten(fill(template.summary, scope));
   const suggestions: Suggestion[] | undefined = template.suggestions
     ?.flatMap((s, i) => ((s.offerWhen && !holds(suggestionGuardId(rule.id, i))) || needsOrders(s.actions, scope) ? [] : [s]))
-    .map((s) => ({
+    .map((s) => ({ s, actions: renderActions(s.actions, scope) }))
+    // A delete needs an id to name its target: an order the EHR sent without one is never offered for deletion.
+    .filter(({ actions }) => actions.every((a) => a.type !== 'delete' || DELETABLE.test(a.resourceId ?? '')))
+    .map(({ s, actions }) => ({
       label: fill(s.label, scope),
       uuid: randomUUID(),
       ...(s.isRecommended !== undefined ? { isRecommended: s.isRecommended } : {}),
-      actions: renderActions(s.actions, scope),
+      actions,
     }));
   const detail = template.detail.flatMap((line, i): string[] => {
     if (typeof line === 'string') return [line];
@@ -84,7 +92,7 @@ export function renderCard(rule: RuleDefinition, template: CardTemplate, base: C
   });
   return {
     uuid: randomUUID(),
-    summary: shorten(fill(template.summary, scope)),
+    summary,
     indicator: template.indicator,
     detail: detail.map((line) => fill(line, scope, escapeMarkdown)).join('\n'),
     source: {

@@ -28,11 +28,13 @@ const WITHDRAWN = new Set(['revoked', 'entered-in-error', 'completed']);
 export function lumbarImagingOrders(draftOrders: Bundle, selections: string[] | undefined, lumbar: ValueSet): DraftOrder[] {
   const selected = selections ? new Set(selections) : undefined;
   const orders: DraftOrder[] = [];
-  for (const entry of asArray(draftOrders.entry)) {
+  for (const [index, entry] of asArray(draftOrders.entry).entries()) {
     const resource = entry?.resource;
     if (!resource || resource.resourceType !== 'ServiceRequest') continue;
     const order = resource as ServiceRequest;
-    const reference = referenceTo(order);
+    // A draft order without an id is still evaluated, under a name that is no reference, so no
+    // suggestion can delete it (src/cards/render.ts) and two of them stay two orders.
+    const reference = order.id === undefined ? `draft order ${index + 1} without an id` : referenceTo(order);
     if (selected && !selected.has(reference)) continue;
     if (typeof order.status === 'string' && WITHDRAWN.has(order.status)) continue;
     const code = lumbar.match(order.code);

@@ -21,7 +21,7 @@ export async function runRequest(
   now: Date,
   explain = false,
 ): Promise<HookAnswer> {
-  const parsed = parseHookRequest(service.hook, body);
+  const parsed = parseHookRequest(service.hook, body, Object.keys(service.prefetch));
   if (!parsed.ok) throw new Error(`not a valid ${service.hook} request for ${service.id}: ${parsed.issues.map((i) => `${i.path || 'body'}: ${i.message}`).join('; ')}`);
   return answerHook(service, parsed.request, { knowledge, now, deadline: () => AbortSignal.timeout(DEADLINE_MS), explain });
 }

@@ -124,13 +124,18 @@ describe('Kubernetes manifests (docker/k8s)', () => {
 
   test('the container port is PORT, and the probes call /healthz and /readyz on it, which the service answers', async () => {
     const config = loadConfig(k8sEnv);
-    expect(container.ports).toEqual([{ name: 'http', containerPort: config.PORT }]);
+    expect(container.ports).toEqual([
+      { name: 'http', containerPort: config.PORT },
+      { name: 'admin', containerPort: config.ADMIN_PORT },
+    ]);
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     for (const probe of [container.livenessProbe, container.startupProbe, container.readinessProbe]) expect(await answers(probe.httpGet.path)).toBe(200);
     const annotations = deployment.spec.template.metadata.annotations;
-    expect(Number(annotations['prometheus.io/port'])).toBe(config.PORT);
+    // Metrics are on the admin listener in production, which the Service does not expose.
+    expect(Number(annotations['prometheus.io/port'])).toBe(config.ADMIN_PORT);
+    expect(config.ADMIN_HOST).toBe('0.0.0.0');
     expect(await answers(annotations['prometheus.io/path'] as string)).toBe(200);
   });
 

@@ -192,6 +192,8 @@ test('started as the image starts it, read-only and unprivileged, the service is
     PORT: '0',
     // Not a test of load shedding: a busy machine must not turn the hook call into a 503.
     MAX_EVENT_LOOP_LAG_MS: '0',
+    // Production's admin listener (default 9464), on a free port so parallel runs cannot collide.
+    ADMIN_PORT: '0',
   });
   const port = new URL(started.url).port;
   // Docker runs the health check until it passes; the bound here only stops a hang on a busy machine.
@@ -216,6 +218,10 @@ test('started as the image starts it, read-only and unprivileged, the service is
   expect((answer.body as { cards: { source: { topic: { code: string } } }[] }).cards.map((c) => c.source.topic.code)).toEqual(['imaging-defer']);
   // The preview page and explain are off in production.
   expect((await fetch(`${started.url}/preview/`)).status).toBe(404);
+  // The operational endpoints are only on the admin listener (loopback), never on the EHR-facing port.
+  expect((await fetch(`${started.url}/metrics`)).status).toBe(404);
+  const adminPort = /metrics, status: +http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(started.output())?.[1];
+  expect((await fetch(`http://127.0.0.1:${adminPort}/metrics`)).status).toBe(200);
 
   started.child.kill('SIGTERM');
   expect(await started.exited).toBe(0);

@@ -36,7 +36,7 @@ const byId = (id: string) => {
 const selectService = SERVICES.find((s) => s.id === SELECT);
 if (!selectService) throw new Error('no select service');
 
-const UNLIMITED = { RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURES_PER_MINUTE: '0', MAX_IN_FLIGHT: '0', MAX_EVENT_LOOP_LAG_MS: '0' };
+const UNLIMITED = { RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURES_PER_MINUTE: '0', MAX_IN_FLIGHT: '0', MAX_EVENT_LOOP_LAG_MS: '0', MAX_CONNECTIONS_PER_ADDRESS: '0' };
 const nowIso = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();
 
 /** Calls order-select for a scenario with full prefetch; returns the cards and the hookInstance used. */

@@ -1,6 +1,6 @@
 /**
- * SIGTERM on the real service process: requests in flight are answered, new connections are
- * refused, and the process exits 0; past SHUTDOWN_TIMEOUT_MS it exits anyway.
+ * SIGTERM on the real service process: requests in flight are answered, newcomers get 503 with
+ * Connection: close (not resets), and the process exits 0; past SHUTDOWN_TIMEOUT_MS it exits anyway.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -86,7 +86,7 @@ async function untilFhirRequests(n: number): Promise<void> {
   await eventually(() => fhirRequests >= n, `${n} FHIR requests`);
 }
 
-test('SIGTERM finishes the request in flight, refuses new connections, then exits 0', async () => {
+test('SIGTERM finishes the request in flight, answers newcomers 503 with Connection: close meanwhile (no resets), then exits 0', async () => {
   // Long enough that SIGTERM surely lands while the request waits on the FHIR server.
   fhirDelayMs = 3000;
   const child = await startChild({ FETCH_DEADLINE_MS: '15000', SHUTDOWN_TIMEOUT_MS: '15000' });
@@ -94,7 +94,10 @@ test('SIGTERM finishes the request in flight, refuses new connections, then exit
   const inFlight = post(`${child.url}/cds-services/${select.id}`, slowRequest()).then((r) => ({ ...r, at: Date.now() }));
   await untilFhirRequests(before + 1);
   child.process.kill('SIGTERM');
-  await eventually(() => fetch(`${child.url}/healthz`).then(() => false, () => true), 'new connections refused');
+  // The listener stays open while a request is in flight: a newcomer is told to go elsewhere, not reset.
+  let newcomer: Response | undefined;
+  await eventually(async () => (newcomer = await fetch(`${child.url}/readyz`)).status === 503, 'readiness off after SIGTERM');
+  expect(newcomer?.headers.get('connection')).toBe('close');
   const answered = await inFlight;
   expect(answered.status).toBe(200);
   expect(answered.body).toEqual({ cards: [] });
