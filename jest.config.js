@@ -6,5 +6,6 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  testTimeout: 20000,
+  // A guard against hangs, not a speed check: far above what any test needs on a busy machine.
+  testTimeout: 60000,
 };

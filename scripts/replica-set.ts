@@ -4,6 +4,7 @@
  * tests' transpiled copy) with the environment given, and found ready by its start-up banner.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { childEnv } from './child-env.js';
 
 export interface Replica {
   index: number;
@@ -34,7 +35,7 @@ export async function startReplicas(options: ReplicaOptions): Promise<ReplicaSet
   const children: { child: ChildProcess; exited: Promise<number | null>; out: () => string }[] = [];
   const started = Array.from({ length: options.count }, async (_, index): Promise<Replica> => {
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.main], {
-      env: { PATH: process.env.PATH ?? '', ...options.env(index), PORT: '0' },
+      env: { ...childEnv(), ...options.env(index), PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

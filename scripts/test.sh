@@ -3,7 +3,9 @@
 # - Debian's Chromium for the browser tests (installed when /usr/bin/chromium is missing);
 # - a real PostgreSQL on loopback for the feedback store tests, unless TEST_DATABASE_URL names one
 #   (installed and started when missing; a role and database `backpain_test`);
-# - jest, with its JSON report in $TEST_REPORT (default test-results/jest.json) so .ci/run can count.
+# - jest, with its JSON report in $TEST_REPORT (default test-results/jest.json) so .ci/run can count;
+#   with TEST_CLOCK_OFFSET (e.g. +400d) jest and everything it starts see the wall clock moved by
+#   that much (Debian's libfaketime; the monotonic clock stays real, so timers behave).
 # Extra arguments go to jest: `npm test -- test/unit` runs the unit tests only.
 # Installing needs root or sudo; without either, the script says what is missing and stops.
 set -uo pipefail
@@ -40,7 +42,19 @@ SQL
   export TEST_DATABASE_URL=postgres://backpain:backpain@127.0.0.1:5432/backpain_test
 fi
 
+clock=()
+if [ -n "${TEST_CLOCK_OFFSET:-}" ]; then
+  lib_glob='/usr/lib/*/faketime/libfaketimeMT.so.1'
+  compgen -G "$lib_glob" >/dev/null || need_package faketime faketime || exit 1
+  lib=$(compgen -G "$lib_glob" | head -1)
+  [ -n "$lib" ] || { echo "npm test: libfaketime not found ($lib_glob)" >&2; exit 1; }
+  # The library itself, not the `faketime` wrapper: the wrapper shares a semaphore that processes
+  # running as another user (the image test's unprivileged service) may not open.
+  clock=(env LD_PRELOAD="$lib" FAKETIME="$TEST_CLOCK_OFFSET" FAKETIME_DONT_FAKE_MONOTONIC=1)
+  echo "== the wall clock moved by $TEST_CLOCK_OFFSET for this run"
+fi
+
 report="${TEST_REPORT:-test-results/jest.json}"
 mkdir -p "$(dirname "$report")"
 rm -f "$report"
-NODE_OPTIONS="--experimental-vm-modules --experimental-websocket ${NODE_OPTIONS:-}" npx jest --json --outputFile="$report" "$@"
+NODE_OPTIONS="--experimental-vm-modules --experimental-websocket ${NODE_OPTIONS:-}" "${clock[@]}" npx jest --json --outputFile="$report" "$@"

@@ -27,6 +27,23 @@ const json = <T extends z.ZodType>(schema: T) =>
       return z.NEVER;
     }
   }, schema);
+/** The namespaces fhir-kit-client logs under (src/logging.js of the package): request URLs and headers. */
+const FHIR_KIT_NAMESPACES = ['fhir-kit-client:info', 'fhir-kit-client:error'];
+
+/**
+ * Whether DEBUG would turn fhir-kit-client's output on, read as the debug package reads it: patterns
+ * separated by commas or whitespace, `*` matching anything. Matched without regard to case, and
+ * `-pattern` exclusions are not trusted to cancel a match, so the check refuses everything debug
+ * could enable and more, never less.
+ */
+export function enablesFhirKitDebug(value: string): boolean {
+  const patterns = value.trim().split(/[\s,]+/).filter((p) => p && !p.startsWith('-'));
+  return patterns.some((p) => {
+    const glob = new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+    return FHIR_KIT_NAMESPACES.some((ns) => glob.test(ns));
+  });
+}
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 /** One trusted EHR: where its signing keys are. A jku header is fetched only when it is in `jku`. */
@@ -52,6 +69,12 @@ const Schema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   FHIR_PORT: port.default(8080),
+  /**
+   * The admin listener for /metrics, /status and /analytics*: unset, they are on PORT (demo); set
+   * (production's default), they are served only here and never on the EHR-facing port.
+   */
+  ADMIN_PORT: port.optional(),
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   DEMO_FHIR: bool,
   DEMO_SYNTHEA: bool,
   SYNTHEA_ARCHIVE: z.string().default(resolve(projectRoot, '../shared/data/synthea-r4-sample.tar.xz')),
@@ -59,11 +82,25 @@ const Schema = z.object({
   CORS_ORIGINS: z.string().default('*'),
   BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'like 1mb or 500kb').default('1mb'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  // Look-back windows count whole calendar days in this zone (design.md: Days and time zones).
+  CLINICAL_TIMEZONE: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone name such as Europe/London or America/New_York')
+    .default('UTC'),
   RULES_DIR: z.string().default(rulesDir),
   CARDS_DIR: z.string().default(cardsDir),
   // Trust: who may call (JWT) and which FHIR servers the service may call.
   PUBLIC_BASE_URL: httpUrl.transform((u) => u.replace(/\/+$/, '')).optional(),
   JWT_REQUIRED: bool,
+  /** The only way to run the production profile without client authentication; named so no one sets it by accident. */
+  UNSAFE_PRODUCTION_WITHOUT_JWT: bool.default(false),
   JWT_ISSUERS: json(z.array(IssuerSchema)).default([]),
   JWT_CLOCK_SKEW_SECONDS: int(0, 300).default(30),
   JWT_MAX_LIFETIME_SECONDS: int(60, 3600).default(3600),
@@ -77,7 +114,12 @@ const Schema = z.object({
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(1200),
   AUTH_FAILURES_PER_MINUTE: int(0, 1_000_000).default(60),
   MAX_IN_FLIGHT: int(0, 100_000).default(256),
+  /** p99 event-loop delay in each of 3 one-second windows past which requests are shed, with enough in flight; 0 = off. */
   MAX_EVENT_LOOP_LAG_MS: int(0, 60_000).default(500),
+  /** How long a request body may take to arrive once its headers are in; 0 = no limit (Node's 5 minutes). */
+  BODY_TIMEOUT_MS: int(0, 60_000).default(2000),
+  /** Open connections per client address; unset: 256 (MAX_IN_FLIGHT's default) without a trusted proxy, off behind one (every connection is then the proxy's). */
+  MAX_CONNECTIONS_PER_ADDRESS: int(0, 1_000_000).optional(),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d+|((loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(\/\d{1,3})?)\s*(,\s*|$))+)$/, 'true, false, a hop count, or addresses/subnets like loopback,10.0.0.0/8')
@@ -85,7 +127,7 @@ const Schema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   DEBUG: z
     .string()
-    .refine((v) => !/(^|,)\s*(\*|fhir-kit-client)/.test(v), 'enables fhir-kit-client debug output, which logs FHIR access tokens and patient data')
+    .refine((v) => !enablesFhirKitDebug(v), 'enables fhir-kit-client debug output, which logs FHIR access tokens and patient data (name other namespaces)')
     .optional(),
   // Informatician tools; unset, they follow DEMO_FHIR, so a production configuration (DEMO_FHIR=false) has them off.
   EXPLAIN: bool.optional(),
@@ -96,15 +138,22 @@ const Schema = z.object({
   FEEDBACK_STORE_COMMENTS: bool.default(false),
   FEEDBACK_HMAC_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
   FEEDBACK_RETENTION_DAYS: z.coerce.number().int().min(0).default(730),
+  // Tools only (`backpain-cds valueset expand`): the service never calls a terminology server.
+  TERMINOLOGY_SERVER: httpUrl.transform((u) => u.replace(/\/+$/, '')).optional(),
 });
 
 type ParsedConfig = z.infer<typeof Schema>;
-export type Config = Omit<ParsedConfig, 'FHIR_SERVER_ALLOWLIST' | 'EXPLAIN' | 'PREVIEW'> & { FHIR_SERVER_ALLOWLIST: string[]; EXPLAIN: boolean; PREVIEW: boolean };
+export type Config = Omit<ParsedConfig, 'FHIR_SERVER_ALLOWLIST' | 'EXPLAIN' | 'PREVIEW' | 'MAX_CONNECTIONS_PER_ADDRESS'> & {
+  FHIR_SERVER_ALLOWLIST: string[];
+  EXPLAIN: boolean;
+  PREVIEW: boolean;
+  MAX_CONNECTIONS_PER_ADDRESS: number;
+};
 
 /** What each profile turns on unless a setting says otherwise. */
 const PROFILE_DEFAULTS: Record<Profile, Record<string, unknown>> = {
   demo: { JWT_REQUIRED: false, FHIR_HTTPS_ONLY: false, DEMO_FHIR: true, DEMO_SYNTHEA: true },
-  production: { JWT_REQUIRED: true, FHIR_HTTPS_ONLY: true, DEMO_FHIR: false, DEMO_SYNTHEA: false, FHIR_SERVER_ALLOWLIST: [] },
+  production: { JWT_REQUIRED: true, FHIR_HTTPS_ONLY: true, DEMO_FHIR: false, DEMO_SYNTHEA: false, FHIR_SERVER_ALLOWLIST: [], ADMIN_PORT: 9464 },
 };
 
 /** Every setting name (environment variable or CONFIG_FILE key). */
@@ -134,6 +183,10 @@ function crossChecks(c: ParsedConfig, allowlist: string[]): string[] {
   const problems: string[] = [];
   const production = c.BACKPAIN_PROFILE === 'production';
   const https = (u: string): boolean => u.startsWith('https://');
+  if (c.ADMIN_PORT !== undefined && c.ADMIN_PORT !== 0 && c.ADMIN_PORT === c.PORT) problems.push('ADMIN_PORT: must differ from PORT (the operational endpoints must not be on the EHR-facing port)');
+  if (production && !c.JWT_REQUIRED && !c.UNSAFE_PRODUCTION_WITHOUT_JWT) {
+    problems.push('JWT_REQUIRED: false is refused in the production profile (anyone could call the services); set UNSAFE_PRODUCTION_WITHOUT_JWT=true only for a closed demo');
+  }
   if (c.JWT_REQUIRED && !c.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: is required when JWT_REQUIRED is true (each JWT aud is checked against it)');
   if (c.JWT_REQUIRED && c.JWT_ISSUERS.length === 0) problems.push('JWT_ISSUERS: at least one trusted issuer is required when JWT_REQUIRED is true');
   const seen = new Set<string>();
@@ -176,7 +229,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     [...new Set(['127.0.0.1', 'localhost', parsed.HOST === '0.0.0.0' ? 'localhost' : parsed.HOST])].map((h) => `http://${h}:${parsed.FHIR_PORT}/fhir`);
   const problems = crossChecks(parsed, allowlist);
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  return { ...parsed, FHIR_SERVER_ALLOWLIST: allowlist, EXPLAIN: parsed.EXPLAIN ?? parsed.DEMO_FHIR, PREVIEW: parsed.PREVIEW ?? parsed.DEMO_FHIR };
+  return {
+    ...parsed,
+    FHIR_SERVER_ALLOWLIST: allowlist,
+    EXPLAIN: parsed.EXPLAIN ?? parsed.DEMO_FHIR,
+    PREVIEW: parsed.PREVIEW ?? parsed.DEMO_FHIR,
+    MAX_CONNECTIONS_PER_ADDRESS: parsed.MAX_CONNECTIONS_PER_ADDRESS ?? (trustProxy(parsed) === false ? 256 : 0),
+  };
 }
 
 export function corsOrigins(config: Pick<Config, 'CORS_ORIGINS'>): string | string[] {

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { Demo } from './demo/start.js';
-import { createApp, protectionOf } from './http/app.js';
+import { createAdminApp, createApp, protectionOf } from './http/app.js';
 import { listen } from './http/listen.js';
 import { DatabaseReplayStore } from './http/auth/database-replay-store.js';
 import { shutDown } from './http/shutdown.js';
@@ -16,10 +16,12 @@ import { KnowledgeError } from './knowledge/load.js';
 import { watchKnowledge } from './knowledge/watch.js';
 import { startFeedback } from './feedback/index.js';
 import { createLogger, type Logger } from './log.js';
+import { setClinicalTimeZone } from './facts/dates.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
+  setClinicalTimeZone(config.CLINICAL_TIMEZONE);
   // Hot reload: edits to rules/ and cards/ go live without a restart; a broken edit is rejected and logged.
   const live = watchKnowledge({ rulesDir: config.RULES_DIR, cardsDir: config.CARDS_DIR }, logger);
 
@@ -31,10 +33,14 @@ async function main(): Promise<void> {
   const feedback = await startFeedback({ config, logger, knowledge: live.current });
   // Used JWT ids live in the same database, so a token replayed to another replica is refused too.
   const replayStore = new DatabaseReplayStore(feedback.db);
-  const app = createApp({ config, knowledge: live.current, knowledgeStatus: live.status, logger, onCards: feedback.onCards, routes: feedback.routes, replayStore });
+  const appDeps = { config, knowledge: live.current, knowledgeStatus: live.status, logger, onCards: feedback.onCards, cardLogAccepts: feedback.cardLogAccepts, routes: feedback.routes, adminRoutes: feedback.adminRoutes, replayStore };
+  const app = createApp(appDeps);
   const server: Server = await listen(app, config.PORT, config.HOST);
+  // Production: the operational endpoints on their own listener, loopback unless ADMIN_HOST says otherwise.
+  const admin = config.ADMIN_PORT !== undefined ? await listen(createAdminApp(appDeps), config.ADMIN_PORT, config.ADMIN_HOST) : undefined;
   const port = (server.address() as AddressInfo).port;
   const base = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
+  const adminBase = admin ? `http://${config.ADMIN_HOST === '0.0.0.0' ? 'localhost' : config.ADMIN_HOST}:${(admin.address() as AddressInfo).port}` : base;
   const lines = [
     '',
     'backpain-cds is running',
@@ -42,9 +48,10 @@ async function main(): Promise<void> {
     `  FHIR artefacts:      ${base}/fhir-artifacts  (STarT Back and SCOPiC Questionnaires, finding CodeSystem, ValueSets)`,
     ...(fhir ? [`  demo FHIR R4 server: ${fhir.url}  (load your own patients: POST a batch or transaction Bundle to ${fhir.url})`] : []),
     `  card feedback:       POST ${base}/cds-services/{id}/feedback`,
-    `  feedback analytics:  ${base}/analytics  (also .json and .csv)`,
+    `  feedback analytics:  ${adminBase}/analytics  (also .json and .csv)`,
+    `  metrics, status:     ${adminBase}/metrics, ${adminBase}/status${admin ? '  (admin listener, ADMIN_PORT)' : ''}`,
     `  feedback store:      ${feedback.location}`,
-    `  rules version:       ${live.current().version} (watching ${config.RULES_DIR} and ${config.CARDS_DIR}; GET ${base}/status)`,
+    `  rules version:       ${live.current().version} (watching ${config.RULES_DIR} and ${config.CARDS_DIR}; GET ${adminBase}/status)`,
     ...(config.PREVIEW ? [`  card preview:        ${base}/preview/`] : []),
     ...(config.EXPLAIN ? [`  explain:             add ?explain=true to a service URL for the decision trace`] : []),
     ...(example
@@ -67,6 +74,7 @@ async function main(): Promise<void> {
       .then(() => feedback.close())
       .catch((err: Error) => logger.error('shutdown did not finish cleanly', { error: err.name, message: err.message }))
       .then(() => fhir?.close())
+      .then(() => new Promise<void>((resolve) => (admin ? admin.close(() => resolve()) : resolve())))
       .finally(() => {
         protection.close();
         process.exit(0);

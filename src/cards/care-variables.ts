@@ -72,10 +72,6 @@ export const CARE_VARIABLES: Record<string, Variable> = {
       ? items.map((i) => `- ${i.display}: ${i.question} Record as an Observation coded ${s.instruments?.findingSystem.url}|${i.code} (${i.type === 'boolean' ? 'valueBoolean' : `valueInteger ${i.minValue} to ${i.maxValue}`}).`).join('\n')
       : '- Nothing: every SCOPiC item is recorded.';
   },
-  'redFlags.screen': (s) =>
-    s.facts.redFlags.length
-      ? `Red flags recorded: ${s.facts.redFlags.map((h) => `${h.label}: ${h.display} (${dated(h)})`).join('; ')}.`
-      : `No red flags recorded. Checked: ${s.facts.redFlagsChecked.join('; ')}.`,
   'chronicPain.display': (s) => care(s)?.chronicPain[0]?.display,
   'chronicPain.reference': (s) => care(s)?.chronicPain[0]?.reference,
   'chronicPain.since': (s) => (care(s)?.chronicPain[0] ? (care(s)?.chronicPain[0]?.date ?? 'an unknown date') : undefined),
@@ -84,6 +80,24 @@ export const CARE_VARIABLES: Record<string, Variable> = {
     return list?.length ? list.map((c) => `${c.display} (${c.date ? `since ${c.date}, ` : ''}${c.reference})`).join('; ') : undefined;
   },
   'phq9.result': (s) => (care(s) ? scoreText('PHQ-9', care(s)?.phq9) : undefined),
+  /** The PHQ-9 item 9 answer given with the latest PHQ-9, as the card's facts show it. */
+  'selfHarm.answer': (s) => {
+    const c = care(s);
+    if (!c) return undefined;
+    const a = c.phq9Item9;
+    return a ? `answered "${a.answer}" (${a.value} of 3) on ${a.date} (${a.reference})` : 'not recorded with the latest PHQ-9';
+  },
+  /**
+   * The same for the referral letter: when the record has no answer, gaps the clinician fills in
+   * before sending, so the letter never implies the question was asked when the record does not say so.
+   */
+  'selfHarm.letter': (s) => {
+    const c = care(s);
+    if (!c) return undefined;
+    const a = c.phq9Item9;
+    if (a) return `answered "${a.answer}" (${a.value} of 3) on ${a.date} (${a.reference}). Asked again before referring: [answer / action taken].`;
+    return 'not recorded in the record. Asked before referring: [not at all / several days / more than half the days / nearly every day]. Action taken if not "not at all": [...].';
+  },
   'gad7.result': (s) => (care(s) ? scoreText('GAD-7', care(s)?.gad7) : undefined),
   'moodScores.last': (s) => {
     const c = care(s);
@@ -108,6 +122,7 @@ export const LIST_VARIABLES: Record<string, ListVariable> = {
     return references([...c.startBack.evidence, ...(c.scopic?.items.map((i) => i.evidence) ?? [])]);
   },
   'mood.evidence': (s) => references([care(s)?.phq9, care(s)?.gad7].filter((x): x is Score => x !== undefined)),
+  'caudaEquina.references': (s) => (s.facts.caudaEquinaSigns.length ? references(s.facts.caudaEquinaSigns) : undefined),
   'chronicPain.references': (s) => {
     const list = care(s)?.chronicPain;
     return list?.length ? references(list) : undefined;

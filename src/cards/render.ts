@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CardTemplate, RuleDefinition } from '../knowledge/schemas.js';
 import { escapeMarkdown, fill, listValue, type CardScope } from './variables.js';
 import type { Card, Action, Suggestion } from './types.js';
+import { detailGuardId, suggestionGuardId } from '../rules/guards.js';
 
 export const RULE_SYSTEM = 'urn:backpain-cds:rule';
 export const OVERRIDE_REASON_SYSTEM = 'urn:backpain-cds:override-reason';
@@ -44,24 +45,56 @@ function fillDeep(value: unknown, scope: CardScope): unknown {
   return value ?? undefined;
 }
 
-/** `offered(i)` says whether suggestion i passes its offerWhen conditions; suggestions without offerWhen are always offered. */
-export function renderCard(rule: RuleDefinition, template: CardTemplate, scope: CardScope, offered: (index: number) => boolean = () => true): Card {
-  const suggestions: Suggestion[] | undefined = template.suggestions?.flatMap((s, i) => (s.offerWhen && !offered(i) ? [] : [s])).map((s) => ({
-    label: fill(s.label, scope),
-    uuid: randomUUID(),
-    ...(s.isRecommended !== undefined ? { isRecommended: s.isRecommended } : {}),
-    actions: s.actions.map(
-      (a): Action =>
-        a.type === 'delete'
-          ? { type: 'delete', description: fill(a.description, scope), resourceId: fill(a.resourceId, scope) }
-          : { type: 'create', description: fill(a.description, scope), resource: fillDeep(a.resource, scope) as Action['resource'] },
-    ),
-  }));
+/** A delete needs a relative reference to its target; an order the EHR sent without an id has none. */
+const DELETABLE = /^[A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/;
+
+type ActionTemplate = NonNullable<CardTemplate['suggestions']>[number]['actions'][number];
+
+function renderActions(actions: readonly ActionTemplate[], scope: CardScope): Action[] {
+  return actions.flatMap((a): Action[] => {
+    if (a.type === 'delete') {
+      // One delete per order in scope: a patient-scoped card removes every routine order at once.
+      const targets = a.forEach === 'order' ? (scope.orders ?? []).map((order) => ({ ...scope, order })) : [scope];
+      return targets.map((t) => ({ type: 'delete', description: fill(a.description, t), resourceId: fill(a.resourceId, t) }));
+    }
+    return [{ type: 'create', description: fill(a.description, scope), resource: fillDeep(a.resource, scope) as Action['resource'] }];
+  });
+}
+
+/** A suggestion that deletes "each order" has nothing to do without an order in scope, so it is not offered then. */
+function needsOrders(actions: readonly ActionTemplate[], scope: CardScope): boolean {
+  return actions.some((a) => a.type === 'delete' && a.forEach === 'order') && !scope.orders?.length;
+}
+
+/**
+ * `holds(id)` says whether the guard with that id (a suggestion's offerWhen, a detail block's when;
+ * ids from suggestionGuardId and detailGuardId) holds for this patient; unguarded parts always show.
+ */
+export function renderCard(rule: RuleDefinition, template: CardTemplate, base: CardScope, holds: (guardId: string) => boolean = () => true): Card {
+  const scope: CardScope = rule.params ? { ...base, params: rule.params } : base;
+  // Filled first, so a variable missing from the text is reported before one in a suggestion.
+  const summary = shorten(fill(template.summary, scope));
+  const suggestions: Suggestion[] | undefined = template.suggestions
+    ?.flatMap((s, i) => ((s.offerWhen && !holds(suggestionGuardId(rule.id, i))) || needsOrders(s.actions, scope) ? [] : [s]))
+    .map((s) => ({ s, actions: renderActions(s.actions, scope) }))
+    // A delete needs an id to name its target: an order the EHR sent without one is never offered for deletion.
+    .filter(({ actions }) => actions.every((a) => a.type !== 'delete' || DELETABLE.test(a.resourceId ?? '')))
+    .map(({ s, actions }) => ({
+      label: fill(s.label, scope),
+      uuid: randomUUID(),
+      ...(s.isRecommended !== undefined ? { isRecommended: s.isRecommended } : {}),
+      actions,
+    }));
+  const detail = template.detail.flatMap((line, i): string[] => {
+    if (typeof line === 'string') return [line];
+    if ('lines' in line) return holds(detailGuardId(rule.id, i)) ? line.lines : [];
+    throw new Error(`card ${template.rule}: detail[${i}] includes "${line.include}", which loading should have replaced`);
+  });
   return {
     uuid: randomUUID(),
-    summary: shorten(fill(template.summary, scope)),
+    summary,
     indicator: template.indicator,
-    detail: template.detail.map((line) => fill(line, scope, escapeMarkdown)).join('\n'),
+    detail: detail.map((line) => fill(line, scope, escapeMarkdown)).join('\n'),
     source: {
       label: template.source.label,
       ...(template.source.url ? { url: template.source.url } : {}),

@@ -6,10 +6,13 @@ import { Command, CommanderError } from 'commander';
 import { cardsCommand } from './commands/cards.js';
 import { explainCommand } from './commands/explain.js';
 import { k8sKnowledgeCommand } from './commands/k8s-knowledge.js';
+import { linksCommand } from './commands/links.js';
 import { rulesCommand } from './commands/rules.js';
 import { schemasCommand } from './commands/schemas.js';
+import { terminologyGapsCommand } from './commands/terminology-gaps.js';
 import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
+import { valueSetExpandCommand, valueSetImportCommand } from './commands/valueset.js';
 import { CliError, type CliIo } from './io.js';
 
 const knowledgeOptions = (cmd: Command): Command =>
@@ -61,6 +64,14 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addHelpText('after', '\nExample: backpain-cds cards test/scenarios/imaging-defer-acute-41-days.json')
     .action(async (file: string, options) => setExit(await cardsCommand(file, options, io)));
 
+  knowledgeOptions(program.command('links'))
+    .description('check that every page in cards/links.json still answers (HEAD, then GET, with a timeout); skipped, with a message, where there is no network')
+    .option('--timeout <ms>', 'how long to wait for each page', '10000')
+    .option('--probe <host...>', 'host names to resolve to decide whether there is network (default: the links\' own hosts)')
+    .option('--record', 'write today\'s date as lastChecked for every page that answered')
+    .addHelpText('after', '\nExit code 1 when a page is broken; 0 when all answer or when there is no network (the check is skipped and says so).')
+    .action(async (options) => setExit(await linksCommand(options, io)));
+
   program
     .command('schemas')
     .description('write the JSON Schemas for editors (rules/schemas/) from the schemas the service checks files with')
@@ -75,6 +86,39 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--dir <dir>', 'the manifests folder (default: docker/k8s/)')
     .addHelpText('after', '\nThen: kubectl apply -k docker/k8s. Every pod hot-reloads the new files within about a minute.')
     .action((options) => setExit(k8sKnowledgeCommand(options, io)));
+
+  const valueset = program.command('valueset').description('value set files from published FHIR ValueSets, and their expansions from a terminology server');
+  valueset
+    .command('import')
+    .description('write rules/valuesets/<id>.json from FHIR ValueSet JSON as VSAC, the NHS terminology server or an eCQM package exports it (a ValueSet or a Bundle of them)')
+    .argument('<files...>', 'ValueSet or Bundle JSON files')
+    .option('--id <id>', 'the value set id (default: a slug of the ValueSet name, since VSAC ids are OIDs)')
+    .option('--out <dir>', 'folder to write to (default: the valuesets folder of --rules, RULES_DIR or rules/)')
+    .option('--rules <dir>', 'rule and value set folder (default: RULES_DIR or rules/)')
+    .option('--json', 'print JSON for machines instead of text')
+    .addHelpText('after', '\nExample: backpain-cds valueset import ~/Downloads/2.16.840.1.113883.3.526.3.1010.json --id red-flag-cancer\nCodings in systems the service does not know are reported and left out.')
+    .action((files: string[], options) => setExit(valueSetImportCommand(files, options, io)));
+  valueset
+    .command('expand')
+    .description('refresh each value set\'s expansion with $expand on the FHIR terminology server in TERMINOLOGY_SERVER (compose is kept)')
+    .argument('[ids...]', 'value set ids (default: every file in rules/valuesets/)')
+    .option('--server <url>', 'terminology server base URL (default: TERMINOLOGY_SERVER)')
+    .option('--rules <dir>', 'rule and value set folder (default: RULES_DIR or rules/)')
+    .option('--json', 'print JSON for machines instead of text')
+    .addHelpText('after', '\nExample: TERMINOLOGY_SERVER=https://tx.example.org/fhir backpain-cds valueset expand red-flag-cancer\nPrints what each expansion gained and lost; the new expansion is in force once the files are committed or reloaded.')
+    .action(async (ids: string[], options) => setExit(await valueSetExpandCommand(ids, options, io)));
+  const terminology = program.command('terminology').description('check the value sets against the codes real records carry');
+  knowledgeOptions(terminology.command('gaps'))
+    .description('list codes seen in a FHIR Bulk Data export that are in no value set but whose display or text names a red flag: systems, codes, displays and counts only, never patient ids')
+    .argument('<paths...>', 'NDJSON files, or folders holding them (Condition.ndjson, Observation.ndjson, Procedure.ndjson, MedicationRequest.ndjson, MedicationStatement.ndjson, DiagnosticReport.ndjson, ...; .ndjson.gz too)')
+    .option('--min <count>', 'leave out codes seen in fewer records than this (default 1)')
+    .addHelpText(
+      'after',
+      '\nExample: backpain-cds terminology gaps ./bulk-export/\n' +
+        'Red flag words: the keyword list of each red flag (src/knowledge/red-flag-keywords.ts). Free text a clinician typed is only counted, never printed.\n' +
+        'The card log cannot be read for this: it stores which card each rule showed, not the codes in the record, so an export is the only input.',
+    )
+    .action(async (paths: string[], options) => setExit(await terminologyGapsCommand(paths, options, io)));
 
   return program;
 }

@@ -5,6 +5,7 @@
 import { Client } from 'fhir-kit-client';
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
 import type { FetchSlots } from './fetch-slots.js';
+import { resolveNextLink } from './fhir-server-allowlist.js';
 
 export type FetchFailure = 'timeout' | 'unreachable' | 'http-error' | 'not-fhir' | 'wrong-type' | 'bad-paging';
 
@@ -33,6 +34,8 @@ export interface FetchPolicy {
   slots?: FetchSlots;
   /** Called once per HTTP read with its outcome (ok, not-found or the failure kind) and duration. */
   observe?(outcome: 'ok' | 'not-found' | FetchFailure, seconds: number): void;
+  /** Whether another base (a next link's host spelling) is allowlisted; without it, next links stay on the request's host. */
+  allowsBase?(base: string): boolean;
 }
 
 /** A search answers a Bundle; a read `Type/id` answers that Type. Anything else is a server error, not data. */
@@ -46,6 +49,17 @@ function isResource(value: unknown): value is FhirResource {
   return typeof value === 'object' && value !== null && typeof (value as { resourceType?: unknown }).resourceType === 'string';
 }
 
+/**
+ * The query string as a strict server (Tomcat) accepts it: `|` and `,` (FHIR's system|code and OR
+ * separators) and every other character RFC 3986 does not allow in a query are percent-encoded;
+ * FHIR servers decode parameter values before they split them, so the search means the same.
+ */
+export function strictQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  return url.slice(0, q + 1) + url.slice(q + 1).replace(/[^A-Za-z0-9\-._~!$'()*+;=:@/?&%]/gu, (c) => encodeURIComponent(c));
+}
+
 function nextLink(bundle: Bundle): string | undefined {
   const link = Array.isArray(bundle.link) ? bundle.link.find((l) => l?.relation === 'next') : undefined;
   return typeof link?.url === 'string' ? link.url : undefined;
@@ -54,12 +68,13 @@ function nextLink(bundle: Bundle): string | undefined {
 export function createFhirReader(baseUrl: string, accessToken: string | undefined, signal: AbortSignal, policy: FetchPolicy = {}): FhirReader {
   const base = baseUrl.replace(/\/+$/, '');
   const client = new Client({ baseUrl: base, ...(accessToken ? { bearerToken: accessToken } : {}) });
+  const allowsBase = policy.allowsBase ?? (() => false);
   const send = (url: string): Promise<unknown> => client.request(url, { options: { signal, headers: { accept: 'application/fhir+json' } } });
 
   async function request(url: string): Promise<FhirResource | null> {
     const started = performance.now();
     try {
-      const result = await readOnce(url);
+      const result = await readOnce(strictQuery(url));
       policy.observe?.(result ? 'ok' : 'not-found', (performance.now() - started) / 1000);
       return result;
     } catch (err) {
@@ -91,16 +106,16 @@ export function createFhirReader(baseUrl: string, accessToken: string | undefine
   async function remainingPages(first: Bundle): Promise<BundleEntry[]> {
     const entries: BundleEntry[] = [];
     const seen = new Set<string>();
-    let next = nextLink(first);
-    while (next) {
-      // The bearer token must never leave for another server, and a looping link must end.
-      if (!next.startsWith(`${base}/`) && !next.startsWith(`${base}?`)) throw new FhirFetchError('bad-paging');
-      if (seen.has(next) || seen.size >= MAX_PAGES) throw new FhirFetchError('bad-paging');
+    let link = nextLink(first);
+    while (link) {
+      // The bearer token must never leave the allowed base, and a looping link must end.
+      const next = resolveNextLink(link, base, allowsBase);
+      if (!next || seen.has(next) || seen.size >= MAX_PAGES) throw new FhirFetchError('bad-paging');
       seen.add(next);
       const page = await request(next);
       if (!page || page.resourceType !== 'Bundle') throw new FhirFetchError('not-fhir');
       entries.push(...(Array.isArray(page.entry) ? page.entry : []));
-      next = nextLink(page);
+      link = nextLink(page);
     }
     return entries;
   }

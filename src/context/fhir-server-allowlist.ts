@@ -73,3 +73,29 @@ export function checkFhirServer(fhirServer: string, allowlist: readonly Allowlis
   );
   return allowed ? { ok: true, base: `${url.origin}${path}` } : { ok: false };
 }
+
+/**
+ * The URL to fetch for a Bundle's `next` link, or undefined when it must not be followed (the
+ * request's bearer token goes with it). The link is resolved the way fetch will resolve it (WHATWG
+ * URL: dot segments, backslashes, percent-encoded dots), then compared with the base part by part:
+ * same scheme and port, no credentials, a path under the base path segment by segment, and the same
+ * host, or another spelling of it (`localhost` for `127.0.0.1`) that the allowlist allows with the
+ * same base path. A string prefix check is not enough: `{base}/../admin` starts with `{base}/`.
+ */
+export function resolveNextLink(link: string, base: string, allowsBase: (base: string) => boolean): string | undefined {
+  let url: URL;
+  let from: URL;
+  try {
+    from = new URL(base);
+    url = new URL(link, `${from.origin}${trimSlashes(from.pathname)}/`);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== from.protocol || url.port !== from.port || url.username || url.password) return undefined;
+  if (/%2f|%5c/i.test(url.pathname)) return undefined;
+  const basePath = trimSlashes(from.pathname);
+  if (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) return undefined;
+  if (url.hostname !== from.hostname && !allowsBase(`${url.origin}${basePath}`)) return undefined;
+  url.hash = '';
+  return url.href;
+}

@@ -3,6 +3,7 @@
  * keys in parallel under one deadline. The result does not depend on which path the data took.
  */
 import type { Bundle, FhirResource, Patient } from 'fhir/r4.js';
+import { ownership, patientFullUrls, type PatientFullUrls } from '../facts/references.js';
 import type { PatientRecord } from '../facts/types.js';
 import type { HookRequest } from '../hooks/request.js';
 import type { ServiceDefinition } from '../hooks/services.js';
@@ -52,23 +53,37 @@ function resourcesOf(value: KeyValue): FhirResource[] {
   return (Array.isArray(value.entry) ? value.entry : []).flatMap((e) => (e?.resource && typeof e.resource === 'object' ? [e.resource] : []));
 }
 
-/** Records sometimes hold another patient's resources (a server ignoring a search parameter); those never count. */
-function belongsTo(resource: FhirResource, patientId: string): boolean {
-  const r = resource as { subject?: { reference?: unknown }; patient?: { reference?: unknown } };
-  const ref = r.subject?.reference ?? r.patient?.reference;
-  if (typeof ref !== 'string') return true;
-  return !/(^|\/)Patient\//.test(ref) || ref === `Patient/${patientId}` || ref.endsWith(`/Patient/${patientId}`);
-}
-
-export function groupRecord(patient: Patient, resources: FhirResource[]): PatientRecord {
-  const record: PatientRecord = { patient, conditions: [], observations: [], medicationRequests: [], procedures: [], imagingStudies: [], serviceRequests: [], questionnaireResponses: [] };
+/**
+ * Groups the resources by type. A resource that names another patient (a server ignoring a search
+ * parameter, an EHR's mixed bundle) never counts; it is counted instead, so the trace and log say so.
+ */
+export function groupRecord(patient: Patient, resources: FhirResource[], fullUrls: PatientFullUrls = new Map()): PatientRecord {
+  const record: PatientRecord = {
+    patient,
+    conditions: [],
+    observations: [],
+    medicationRequests: [],
+    medicationStatements: [],
+    procedures: [],
+    diagnosticReports: [],
+    imagingStudies: [],
+    serviceRequests: [],
+    questionnaireResponses: [],
+    otherPatientResources: 0,
+  };
   for (const r of resources) {
-    if (!belongsTo(r, patient.id ?? '')) continue;
+    if (r.resourceType === 'Patient') continue;
+    if (ownership(r, patient.id ?? '', fullUrls) === 'other-patient') {
+      record.otherPatientResources++;
+      continue;
+    }
     switch (r.resourceType) {
       case 'Condition': record.conditions.push(r); break;
       case 'Observation': record.observations.push(r); break;
       case 'MedicationRequest': record.medicationRequests.push(r); break;
+      case 'MedicationStatement': record.medicationStatements.push(r); break;
       case 'Procedure': record.procedures.push(r); break;
+      case 'DiagnosticReport': record.diagnosticReports.push(r); break;
       case 'ImagingStudy': record.imagingStudies.push(r); break;
       case 'ServiceRequest': record.serviceRequests.push(r); break;
       case 'QuestionnaireResponse': record.questionnaireResponses.push(r); break;
@@ -119,5 +134,5 @@ export async function resolvePatientContext(
     }
     return { kind: 'no-patient' };
   }
-  return { kind: 'record', record: groupRecord(patient, resources), fetchedKeys };
+  return { kind: 'record', record: groupRecord(patient, resources, patientFullUrls(values)), fetchedKeys };
 }

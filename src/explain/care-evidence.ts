@@ -31,7 +31,11 @@ const referrals =
   };
 
 const inPlace = (f: PatientFacts): string =>
-  f.episode?.start ? `counts when open (active, on-hold) or dated on or after the episode start ${f.episode.start}` : "Unknown: the episode's start is unknown.";
+  f.episode?.start
+    ? `counts when open (active, on-hold) or dated on or after the episode start ${f.episode.start}`
+    : f.episode
+      ? `counts when open (active, on-hold) or dated in the last ${f.care?.episodeWindowDays ?? '?'} days: the episode has no start date (rules/instruments.json undatedEpisodeLookbackDays)`
+      : 'Unknown: no open back pain episode.';
 
 export const CARE_FACT_EVIDENCE: Readonly<Record<string, EvidenceOf>> = {
   deceased: (f, r) =>
@@ -53,6 +57,12 @@ export const CARE_FACT_EVIDENCE: Readonly<Record<string, EvidenceOf>> = {
   chronicPainCondition: (f) => {
     const list = careOf(f)?.chronicPain ?? [];
     return list.length ? { evidence: list.map(item) } : none('No active Condition in the chronic-pain value set.');
+  },
+  chronicPrimaryPain: (f) => {
+    const list = careOf(f)?.chronicPrimaryPain ?? [];
+    return list.length
+      ? { evidence: list.map(item) }
+      : none('No active Condition in the chronic-primary-pain value set (chronic secondary pain, such as after trauma or surgery, is not in it).');
   },
   phq9Score: score('PHQ-9', (c) => c.phq9),
   phq9DaysAgo: score('PHQ-9', (c) => c.phq9),

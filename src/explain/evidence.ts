@@ -4,6 +4,7 @@
  * rule engine sees without an entry here has no explanation, and a test fails.
  */
 import type { Evidence, PatientFacts, PatientRecord } from '../facts/types.js';
+import { FINDING_EVIDENCE } from '../cards/finding-views.js';
 import { CARE_FACT_EVIDENCE } from './care-evidence.js';
 
 export interface EvidenceItem extends Evidence {
@@ -22,9 +23,6 @@ type EvidenceOf = (facts: PatientFacts, record: PatientRecord) => FactEvidence;
 const episode = (f: PatientFacts): EvidenceItem[] => (f.episode ? [{ ...f.episode.condition }] : []);
 const NO_EPISODE = 'No active back pain or sciatica Condition (value sets back-pain and sciatica) is in the record.';
 
-const hits = (list: PatientFacts['redFlags']): EvidenceItem[] =>
-  list.map((h) => ({ reference: h.reference, display: h.display, ...(h.date ? { date: h.date } : {}), label: h.label }));
-
 export const FACT_EVIDENCE: Readonly<Record<string, EvidenceOf>> = {
   ageYears: (f, r) =>
     typeof r.patient.birthDate === 'string' && f.ageYears !== undefined
@@ -40,19 +38,7 @@ export const FACT_EVIDENCE: Readonly<Record<string, EvidenceOf>> = {
     f.episode
       ? { evidence: episode(f), note: f.episode.sciatica ? "the episode's code is in the sciatica value set" : "the episode's code is not in the sciatica value set" }
       : { evidence: [], note: NO_EPISODE },
-  redFlagCount: (f) =>
-    f.redFlags.length
-      ? { evidence: hits(f.redFlags) }
-      : { evidence: [], note: `None found. Checked: ${f.redFlagsChecked.join('; ')}.` },
-  caudaEquinaSignCount: (f) =>
-    f.caudaEquinaSigns.length ? { evidence: hits(f.caudaEquinaSigns) } : { evidence: [], note: 'None found in its window (rules/findings.json caudaEquina).' },
-  priorLumbarImagingDaysAgo: (f) =>
-    f.priorLumbarImaging
-      ? {
-          evidence: [{ reference: f.priorLumbarImaging.reference, display: f.priorLumbarImaging.display, ...(f.priorLumbarImaging.date ? { date: f.priorLumbarImaging.date } : {}) }],
-          note: `newest lumbar imaging, ${f.priorLumbarImaging.daysAgo} days before ${f.today}`,
-        }
-      : { evidence: [], note: 'Unknown: no completed lumbar imaging Procedure or ImagingStudy (value set lumbar-imaging) is in the record.' },
+  ...FINDING_EVIDENCE,
   ...CARE_FACT_EVIDENCE,
 };
 

@@ -26,15 +26,14 @@ export function nearMisses(defs: readonly FindingDefinition[], found: readonly F
   return defs.flatMap((def) => {
     // Medication coverage is a sum over courses, not one dated record: it has no single near miss to show.
     const { medication: _coverage, ...rest } = def;
-    const opened: FindingDefinition = { ...rest, window: ANY_TIME, ...(def.observation ? { observation: { ...def.observation, window: ANY_TIME } } : {}) };
+    const opened: FindingDefinition = { ...rest, window: ANY_TIME };
     return findingHits(opened, record, today, lookup)
       .filter((h) => !counted.has(`${h.findingId} ${h.reference}`))
       .map((h): NearMiss => {
         const range = dayRange(h.date);
         const ago = range ? today - range.latest : undefined;
-        const window = h.reference.startsWith('Observation/') && def.observation ? def.observation.window : def.window;
-        const when = ago === undefined ? 'undated' : ago < 0 ? `dated ${-ago} days after the request time` : `${ago} days ago`;
-        return { ...h, why: `outside ${windowWords(window)} (${when})` };
+                const when = ago === undefined ? 'undated' : ago < 0 ? `dated ${-ago} days after the request time` : `${ago} days ago`;
+        return { ...h, why: `outside ${windowWords(def.window)} (${when})` };
       });
   });
 }

@@ -7,7 +7,7 @@ import type { CareFacts, Referral, ReferralKind } from './care-types.js';
 import { chronicPainConditions } from './chronic-pain.js';
 import { dayRange } from './dates.js';
 import type { ValueSetLookup } from './findings.js';
-import { latestScore } from './mood.js';
+import { latestScore, selfHarmAnswer } from './mood.js';
 import { imagingDoneIn, isOpen, referralsIn } from './referrals.js';
 import { scopicGroup, scopicItemValues } from './scopic.js';
 import { candidatesFromObservations, candidatesFromResponses, selectStartBack } from './startback.js';
@@ -21,7 +21,9 @@ export interface CareKnowledge {
 /** Value sets the care facts read (the loader checks they exist). */
 export const CARE_VALUE_SETS = {
   chronicPain: 'chronic-pain',
+  chronicPrimaryPain: 'chronic-primary-pain',
   phq9: 'phq9-total',
+  phq9Item9: 'phq9-item9',
   gad7: 'gad7-total',
   physiotherapy: 'referral-physiotherapy',
   psychologicalTherapy: 'referral-psychological-therapy',
@@ -39,7 +41,10 @@ function isDeceased(record: PatientRecord, today: number): boolean {
 
 export function buildCareFacts(record: PatientRecord, today: number, episode: Episode | undefined, k: CareKnowledge): CareFacts {
   const system = k.instruments.findingSystem.url;
-  const startDay = episode?.start !== undefined ? dayRange(episode.start)?.earliest : undefined;
+  const datedStart = episode?.start !== undefined ? dayRange(episode.start)?.earliest : undefined;
+  // An undated episode is still this episode: its recent results count (design.md: Unknown episode start).
+  const lookback = k.instruments.undatedEpisodeLookbackDays;
+  const startDay = episode ? (datedStart ?? today - lookback) : undefined;
   const vs = (id: string) => k.valueSet(id);
 
   const care: CareFacts = {
@@ -57,10 +62,14 @@ export function buildCareFacts(record: PatientRecord, today: number, episode: Ep
       ].sort((a, b) => a.daysAgo - b.daysAgo || a.reference.localeCompare(b.reference)),
     },
     chronicPain: chronicPainConditions(record.conditions, vs(CARE_VALUE_SETS.chronicPain)),
+    ...(episode ? { episodeWindowDays: episode.durationDays ?? lookback } : {}),
+    chronicPrimaryPain: chronicPainConditions(record.conditions, vs(CARE_VALUE_SETS.chronicPrimaryPain)),
   };
   const phq9 = latestScore(record.observations, vs(CARE_VALUE_SETS.phq9), today);
   const gad7 = latestScore(record.observations, vs(CARE_VALUE_SETS.gad7), today);
+  const item9 = selfHarmAnswer(record.observations, vs(CARE_VALUE_SETS.phq9Item9), phq9, today);
   if (phq9) care.phq9 = phq9;
+  if (item9) care.phq9Item9 = item9;
   if (gad7) care.gad7 = gad7;
 
   if (episode) {
@@ -69,7 +78,7 @@ export function buildCareFacts(record: PatientRecord, today: number, episode: Ep
       ...candidatesFromResponses(record.questionnaireResponses, def, system, today),
       ...candidatesFromObservations(record.observations, def, vs(def.totalValueSet), system, today),
     ];
-    const selection = selectStartBack(candidates, startDay, def.risk);
+    const selection = selectStartBack(candidates, startDay, def.risk, datedStart === undefined ? lookback : undefined);
     care.startBackProblems = selection.problems;
     care.startBackUnscorable = selection.unscorable;
     if (selection.result) {
@@ -89,7 +98,7 @@ export function buildCareFacts(record: PatientRecord, today: number, episode: Ep
   return care;
 }
 
-/** Open (active, on-hold) at any date, or made since the episode started. */
+/** Open (active, on-hold) at any date, or made since the episode started (for an undated episode, in its look-back days). */
 function inPlaceThisEpisode(referrals: Referral[], episodeDays: number | undefined): boolean | null {
   if (episodeDays === undefined) return null;
   return referrals.some((r) => isOpen(r) || r.daysAgo <= episodeDays);
@@ -99,10 +108,10 @@ type EngineValue = string | number | boolean | null;
 
 /**
  * The flat facts the patient-view rule files use. "...DaysAgo" facts are null when there is no such
- * record; "...InPlace" facts are null when the episode start is unknown.
+ * record; "...InPlace" facts are null when there is no episode.
  */
 export function careEngineFacts(care: CareFacts | undefined, episode: Episode | undefined): Record<string, EngineValue> {
-  const days = episode?.durationDays;
+  const days = episode ? (episode.durationDays ?? care?.episodeWindowDays) : undefined;
   const referrals = (kind: ReferralKind): Referral[] => care?.referrals[kind] ?? [];
   const physio = inPlaceThisEpisode(referrals('physiotherapy'), days);
   const spinal = inPlaceThisEpisode(referrals('spinalSpecialist'), days);
@@ -117,6 +126,7 @@ export function careEngineFacts(care: CareFacts | undefined, episode: Episode | 
     physioReferralInPlace: physio,
     fastTrackInPlace: spinal === null || mri === null ? null : spinal || mri,
     chronicPainCondition: (care?.chronicPain.length ?? 0) > 0,
+    chronicPrimaryPain: (care?.chronicPrimaryPain.length ?? 0) > 0,
     phq9Score: care?.phq9?.value ?? null,
     phq9DaysAgo: care?.phq9?.daysAgo ?? null,
     gad7Score: care?.gad7?.value ?? null,

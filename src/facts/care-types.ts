@@ -39,6 +39,11 @@ export interface Score extends DatedEvidence {
   value: number;
 }
 
+/** PHQ-9 item 9, thoughts of self-harm: 0 not at all, 1 several days, 2 more than half the days, 3 nearly every day. */
+export interface SelfHarmAnswer extends Score {
+  answer: string;
+}
+
 export interface Referral extends DatedEvidence {
   status: string;
 }
@@ -58,6 +63,12 @@ export interface CareFacts {
   referrals: Record<ReferralKind, Referral[]>;
   /** Active chronic pain Conditions, newest first. */
   chronicPain: Evidence[];
+  /** Those of them in the chronic primary pain value set (fibromyalgia, chronic widespread pain), where NICE NG193 applies. */
+  chronicPrimaryPain: Evidence[];
   phq9?: Score;
+  /** The PHQ-9 item 9 answer given with the latest PHQ-9, if recorded. */
+  phq9Item9?: SelfHarmAnswer;
   gad7?: Score;
+  /** Days back from today that count as this episode: its duration, or the look-back days when it has no start date. */
+  episodeWindowDays?: number;
 }

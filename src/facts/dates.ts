@@ -1,11 +1,44 @@
 /**
  * FHIR dates come as year, year-month, date or dateTime with offset. Windows in the rules are
- * counted in whole calendar days (UTC), so every comparison goes through a day number.
+ * counted in whole calendar days of the deployment's clinical time zone (CLINICAL_TIMEZONE), so
+ * every comparison goes through a day number: days since 1970-01-01 of that zone's calendar.
  */
 const DAY_MS = 86_400_000;
 
+/**
+ * The clinical time zone is one setting for the whole process, set once at start-up: threading it
+ * through every date reader would change dozens of signatures for a value that never varies per call.
+ */
+let zoneFormat: Intl.DateTimeFormat | undefined;
+let zoneName = 'UTC';
+
+/** Throws a RangeError naming the zone when it is not an IANA time zone the runtime knows. */
+export function setClinicalTimeZone(zone: string): void {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: 'numeric', day: 'numeric', hourCycle: 'h23' });
+  zoneName = format.resolvedOptions().timeZone;
+  zoneFormat = zoneName === 'UTC' || zoneName === 'Etc/UTC' ? undefined : format;
+}
+
+export function clinicalTimeZone(): string {
+  return zoneName;
+}
+
+/** The calendar day, in the clinical time zone, of an instant. */
+function zonedDay(ms: number): number {
+  if (!zoneFormat) return Math.floor(ms / DAY_MS);
+  let year = 0;
+  let month = 0;
+  let day = 0;
+  for (const part of zoneFormat.formatToParts(ms)) {
+    if (part.type === 'year') year = Number(part.value);
+    else if (part.type === 'month') month = Number(part.value);
+    else if (part.type === 'day') day = Number(part.value);
+  }
+  return Date.UTC(year, month - 1, day) / DAY_MS;
+}
+
 export interface DayRange {
-  /** First and last UTC day (days since 1970-01-01) the value can stand for. */
+  /** First and last calendar day (days since 1970-01-01) the value can stand for. */
   earliest: number;
   latest: number;
   precise: boolean;
@@ -25,11 +58,12 @@ export function dayRange(value: unknown): DayRange | undefined {
     // Date.UTC rolls 2026-02-30 over into March; FHIR says such a date is invalid.
     if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) return undefined;
     let day = ms / DAY_MS;
-    // With an offset the instant decides the UTC day; without one (not valid FHIR) the written date does.
+    // With an offset the instant decides the day in the clinical zone; without one (not valid FHIR),
+    // and for a date alone, the written date is the day.
     if (time !== undefined && /(Z|[+-]\d{2}:\d{2})$/.test(time)) {
       const instant = Date.parse(value);
       if (Number.isNaN(instant)) return undefined;
-      day = Math.floor(instant / DAY_MS);
+      day = zonedDay(instant);
     }
     return { earliest: day, latest: day, precise: true };
   }
@@ -41,8 +75,9 @@ export function dayRange(value: unknown): DayRange | undefined {
   return { earliest: Date.UTC(year, 0, 1) / DAY_MS, latest: Date.UTC(year, 11, 31) / DAY_MS, precise: false };
 }
 
+/** Today, in the clinical time zone, at the request time. */
 export function dayOf(date: Date): number {
-  return Math.floor(date.getTime() / DAY_MS);
+  return zonedDay(date.getTime());
 }
 
 export function isoDay(day: number): string {

@@ -1,9 +1,9 @@
 import type { Condition } from 'fhir/r4.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
-import { conditionActive, conditionDate } from './conditions.js';
+import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { dayRange, isoDay } from './dates.js';
 import { conceptText, referenceTo } from './resources.js';
-import type { Episode } from './types.js';
+import type { Episode, Evidence } from './types.js';
 
 /**
  * The episode is the newest active back pain or sciatica Condition. Conditions without a date
@@ -43,4 +43,25 @@ export function findEpisode(
     episode.durationDays = today - best.day;
   }
   return episode;
+}
+
+/**
+ * The newest back pain or sciatica Condition dated on or before today, active or not: an episode
+ * just marked resolved still makes a cauda equina sign an emergency (design.md).
+ */
+export function latestBackPainCondition(conditions: Condition[], today: number, backPain: ValueSet, sciatica: ValueSet): (Evidence & { daysAgo: number }) | undefined {
+  let best: (Evidence & { daysAgo: number }) | undefined;
+  for (const condition of conditions) {
+    if (!conditionCounts(condition)) continue;
+    const code = sciatica.match(condition.code) ?? backPain.match(condition.code);
+    if (!code) continue;
+    const range = dayRange(conditionDate(condition));
+    if (!range || range.earliest > today) continue;
+    const day = Math.min(range.latest, today);
+    const reference = referenceTo(condition);
+    if (!best || today - day < best.daysAgo || (today - day === best.daysAgo && reference < best.reference)) {
+      best = { reference, display: conceptText(condition.code, code), date: isoDay(day), daysAgo: today - day };
+    }
+  }
+  return best;
 }

@@ -1,13 +1,25 @@
 /**
- * Red flags and cauda equina signs: which findings in rules/findings.json the record shows, each
- * with the resource and date that prove it. Windows end today and are counted in whole days.
+ * Findings (red flags, cauda equina signs, prior lumbar imaging): which findings in
+ * rules/findings.json the record shows, each with the resource and date that prove it. Every
+ * resource type a finding is read from is a `source` in that file, so this module knows how to read
+ * a resource type, never which finding lives where. Windows end today and count whole days.
  */
-import type { Condition, Duration, MedicationRequest, Observation } from 'fhir/r4.js';
-import type { FindingDefinition, FindingWindow } from '../knowledge/schemas.js';
+import type {
+  CodeableConcept,
+  Duration,
+  ImagingStudy,
+  MedicationRequest,
+  MedicationStatement,
+  Observation,
+} from 'fhir/r4.js';
+import type { FindingDefinition, FindingSource, FindingWindow, MedicationResource } from '../knowledge/schemas.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { dayRange, isoDay } from './dates.js';
+import { observationDate } from './observations.js';
+import { procedureDate, reportDate } from './record-dates.js';
 import { asArray, conceptText, conceptWords, referenceTo, str } from './resources.js';
+import { hasKnownCoding, matchedKeyword, type TextEntry } from './text-entries.js';
 import type { FindingHit, PatientRecord } from './types.js';
 
 export type ValueSetLookup = (id: string) => ValueSet;
@@ -30,61 +42,153 @@ function inWindow(window: FindingWindow, ago: number | undefined, active: boolea
   }
 }
 
-function conditionHits(def: FindingDefinition, conditions: Condition[], today: number, vs: ValueSet): FindingHit[] {
-  const hits: FindingHit[] = [];
-  for (const condition of conditions) {
-    if (!conditionCounts(condition)) continue;
-    const code = vs.match(condition.code);
-    if (!code) continue;
-    const date = conditionDate(condition);
-    if (!inWindow(def.window, daysAgo(date, today), conditionActive(condition))) continue;
-    const range = dayRange(date);
-    hits.push({
-      findingId: def.id,
-      label: def.label,
-      reference: referenceTo(condition),
-      display: conceptText(condition.code, code),
-      ...(range ? { date: isoDay(range.latest) } : {}),
-    });
-  }
-  return hits;
+/** A resource without a status is read as counting: dropping it could hide a red flag. */
+function statusCounts(status: unknown, allowed: readonly string[]): boolean {
+  return typeof status !== 'string' || allowed.includes(status);
+}
+
+interface Candidate {
+  reference: string;
+  display: string;
+  date: string | undefined;
+  /** Active now (Conditions only): what an "active" window asks, and what keeps an undated finding in a days window. */
+  active: boolean;
+  matchedByText?: string;
+}
+
+function hit(def: FindingDefinition, c: Candidate, today: number): FindingHit | undefined {
+  const ago = daysAgo(c.date, today);
+  if (!inWindow(def.window, ago, c.active)) return undefined;
+  const range = dayRange(c.date);
+  return {
+    findingId: def.id,
+    label: def.label,
+    reference: c.reference,
+    display: c.display,
+    ...(range ? { date: isoDay(range.latest) } : {}),
+    ...(c.matchedByText ? { matchedByText: c.matchedByText } : {}),
+  };
 }
 
 function celsius(obs: Observation): number | undefined {
   const q = obs.valueQuantity;
   if (!q || typeof q.value !== 'number') return undefined;
   const unit = str(q.code) ?? str(q.unit) ?? '';
-  if (unit === '[degF]' || unit === '°F' || unit === 'degF') return ((q.value - 32) * 5) / 9;
+  if (unit === '[degF]' || unit === '°F' || unit === 'degF' || unit === 'F') return ((q.value - 32) * 5) / 9;
   if (unit === 'Cel' || unit === '°C' || unit === 'C' || unit === 'degC') return q.value;
   return undefined;
 }
 
-function observationDate(obs: Observation): string | undefined {
-  return obs.effectiveDateTime ?? obs.effectivePeriod?.start ?? obs.effectiveInstant ?? obs.issued;
+interface CountingCondition {
+  condition: PatientRecord['conditions'][number];
+  date: string | undefined;
+  active: boolean;
 }
 
-function observationHits(def: FindingDefinition, observations: Observation[], today: number, lookup: ValueSetLookup): FindingHit[] {
-  const rule = def.observation;
-  if (!rule) return [];
-  const vs = lookup(rule.valueSet);
-  const hits: FindingHit[] = [];
-  for (const obs of observations) {
-    if (obs.status === 'entered-in-error' || obs.status === 'cancelled') continue;
-    if (!vs.match(obs.code)) continue;
-    const value = celsius(obs);
-    if (value === undefined || value < rule.minimum) continue;
-    const date = observationDate(obs);
-    const ago = daysAgo(date, today);
-    if (ago === undefined || !inWindow(rule.window, ago, false)) continue;
-    hits.push({
-      findingId: def.id,
-      label: def.label,
-      reference: referenceTo(obs),
-      display: `${conceptText(obs.code)} ${Math.round(value * 10) / 10} °C`,
-      date: isoDay(today - ago),
-    });
+/** Every finding reads the same Conditions: which count, their dates and status are worked out once per record. */
+const countingConditions = new WeakMap<PatientRecord['conditions'], CountingCondition[]>();
+
+function conditionsThatCount(record: PatientRecord): CountingCondition[] {
+  let list = countingConditions.get(record.conditions);
+  if (!list) {
+    list = record.conditions.filter(conditionCounts).map((condition) => ({ condition, date: conditionDate(condition), active: conditionActive(condition) }));
+    countingConditions.set(record.conditions, list);
   }
-  return hits;
+  return list;
+}
+
+function conditionCandidates(source: Extract<FindingSource, { resource: 'Condition' }>, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
+  const vs = lookup(source.valueSet);
+  const out: Candidate[] = [];
+  for (const { condition, date, active } of conditionsThatCount(record)) {
+    const code = vs.match(condition.code);
+    if (!code) continue;
+    out.push({ reference: referenceTo(condition), display: conceptText(condition.code, code), date, active });
+  }
+  return out;
+}
+
+function observationCandidates(source: Extract<FindingSource, { resource: 'Observation' }>, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
+  const vs = lookup(source.valueSet);
+  const out: Candidate[] = [];
+  for (const obs of record.observations) {
+    if (!statusCounts(obs.status, source.status)) continue;
+    // "Saddle anaesthesia: no" records that the sign was looked for and is absent.
+    if (obs.valueBoolean === false) continue;
+    const concept = source.elements.map((e) => (e === 'code' ? obs.code : obs.valueCodeableConcept)).find((c) => vs.match(c));
+    if (!concept) continue;
+    const date = observationDate(obs);
+    if (source.quantity) {
+      const value = celsius(obs);
+      if (value === undefined || value < source.quantity.minimum) continue;
+      // A measurement stands for its own day only: an undated temperature is no evidence of fever now.
+      if (dayRange(date) === undefined) continue;
+      out.push({ reference: referenceTo(obs), display: `${conceptText(obs.code)} ${Math.round(value * 10) / 10} °C`, date, active: false });
+      continue;
+    }
+    out.push({ reference: referenceTo(obs), display: conceptText(concept, vs.match(concept)), date, active: false });
+  }
+  return out;
+}
+
+function procedureCandidates(source: Extract<FindingSource, { resource: 'Procedure' }>, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
+  const vs = lookup(source.valueSet);
+  const out: Candidate[] = [];
+  for (const p of record.procedures) {
+    if (!statusCounts(p.status, source.status)) continue;
+    const code = vs.match(p.code);
+    if (code) out.push({ reference: referenceTo(p), display: conceptText(p.code, code), date: procedureDate(p), active: false });
+  }
+  return out;
+}
+
+function reportCandidates(source: Extract<FindingSource, { resource: 'DiagnosticReport' }>, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
+  const vs = lookup(source.valueSet);
+  const out: Candidate[] = [];
+  for (const r of record.diagnosticReports) {
+    if (!statusCounts(r.status, source.status)) continue;
+    const code = vs.match(r.code);
+    if (code) out.push({ reference: referenceTo(r), display: conceptText(r.code, code), date: reportDate(r), active: false });
+  }
+  return out;
+}
+
+function lumbarSeries(study: ImagingStudy, bodySite: NonNullable<Extract<FindingSource, { resource: 'ImagingStudy' }>['bodySite']>, sites: ValueSet): string | undefined {
+  for (const series of asArray(study.series)) {
+    const modality = str(series?.modality?.code);
+    if (!modality || !bodySite.modalities.includes(modality)) continue;
+    const site = series.bodySite;
+    if (site && typeof site === 'object' && sites.has(site)) return `${modality} ${str(site.display) ?? 'lumbar spine'}`;
+  }
+  return undefined;
+}
+
+function studyCandidates(source: Extract<FindingSource, { resource: 'ImagingStudy' }>, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
+  const vs = lookup(source.valueSet);
+  const sites = source.bodySite ? lookup(source.bodySite.valueSet) : undefined;
+  const out: Candidate[] = [];
+  for (const s of record.imagingStudies) {
+    if (!statusCounts(s.status, source.status)) continue;
+    const concept = asArray(s.procedureCode).find((c) => vs.match(c));
+    const display = concept ? conceptText(concept, vs.match(concept)) : source.bodySite && sites ? lumbarSeries(s, source.bodySite, sites) : undefined;
+    if (display) out.push({ reference: referenceTo(s), display, date: str(s.started), active: false });
+  }
+  return out;
+}
+
+function sourceCandidates(source: FindingSource, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
+  switch (source.resource) {
+    case 'Condition':
+      return conditionCandidates(source, record, lookup);
+    case 'Observation':
+      return observationCandidates(source, record, lookup);
+    case 'Procedure':
+      return procedureCandidates(source, record, lookup);
+    case 'DiagnosticReport':
+      return reportCandidates(source, record, lookup);
+    case 'ImagingStudy':
+      return studyCandidates(source, record, lookup);
+  }
 }
 
 // A Map, not an object: a unit of "constructor" must find nothing, not Object.prototype's function.
@@ -96,8 +200,13 @@ function durationDays(d: Duration | undefined): number | undefined {
   return factor === undefined ? undefined : Math.round(d.value * factor);
 }
 
+export interface Coverage {
+  start: number;
+  end: number;
+}
+
 /** The days a MedicationRequest covers: supply duration (with repeats), else dosage bounds, else a default. */
-export function medicationCoverage(req: MedicationRequest, defaultDays: number): { start: number; end: number } | undefined {
+export function medicationCoverage(req: MedicationRequest, defaultDays: number): Coverage | undefined {
   const start = dayRange(req.authoredOn)?.earliest;
   const supply = durationDays(req.dispenseRequest?.expectedSupplyDuration);
   if (start !== undefined && supply !== undefined) {
@@ -116,43 +225,115 @@ export function medicationCoverage(req: MedicationRequest, defaultDays: number):
   return start === undefined ? undefined : { start, end: start + defaultDays - 1 };
 }
 
-const NOT_TAKEN = new Set(['cancelled', 'entered-in-error', 'draft']);
+/**
+ * The days a MedicationStatement covers: its effectivePeriod (an active one without an end runs to
+ * today), else effectiveDateTime plus the default.
+ */
+export function statementCoverage(st: MedicationStatement, defaultDays: number, today: number): Coverage | undefined {
+  const from = dayRange(st.effectivePeriod?.start)?.earliest;
+  if (from !== undefined) {
+    const to = dayRange(st.effectivePeriod?.end)?.latest ?? (st.status === 'active' ? Math.max(today, from) : from + defaultDays - 1);
+    return to >= from ? { start: from, end: to } : undefined;
+  }
+  const at = dayRange(st.effectiveDateTime)?.earliest;
+  return at === undefined ? undefined : { start: at, end: at + defaultDays - 1 };
+}
 
-function medicationHits(def: FindingDefinition, requests: MedicationRequest[], today: number, lookup: ValueSetLookup): FindingHit[] {
+const NOT_TAKEN: Record<MedicationResource, ReadonlySet<string>> = {
+  MedicationRequest: new Set(['cancelled', 'entered-in-error', 'draft']),
+  MedicationStatement: new Set(['entered-in-error', 'not-taken']),
+};
+
+interface MedicationEntry {
+  resource: MedicationRequest | MedicationStatement;
+  concept: CodeableConcept | undefined;
+  words: string;
+  coverage: Coverage | undefined;
+}
+
+function medicationEntries(kind: MedicationResource, record: PatientRecord, defaultDays: number, today: number): MedicationEntry[] {
+  const routes = (r: MedicationRequest | MedicationStatement): string[] =>
+    (kind === 'MedicationRequest' ? asArray((r as MedicationRequest).dosageInstruction) : asArray((r as MedicationStatement).dosage)).map((d) => conceptWords(d?.route));
+  const list: (MedicationRequest | MedicationStatement)[] = kind === 'MedicationRequest' ? record.medicationRequests : record.medicationStatements;
+  return list
+    .filter((r) => !(typeof r.status === 'string' && NOT_TAKEN[kind].has(r.status)))
+    .map((r) => ({
+      resource: r,
+      concept: r.medicationCodeableConcept,
+      words: [conceptWords(r.medicationCodeableConcept), str(r.medicationReference?.display) ?? '', ...routes(r)].join(' '),
+      coverage: kind === 'MedicationRequest' ? medicationCoverage(r as MedicationRequest, defaultDays) : statementCoverage(r as MedicationStatement, defaultDays, today),
+    }));
+}
+
+function medicationHits(def: FindingDefinition, record: PatientRecord, today: number, lookup: ValueSetLookup): FindingHit[] {
   const rule = def.medication;
   if (!rule) return [];
   const vs = lookup(rule.valueSet);
   const from = today - rule.lookbackDays;
   const covered = new Set<number>();
-  let newest: { req: MedicationRequest; start: number } | undefined;
-  for (const req of requests) {
-    if (typeof req.status === 'string' && NOT_TAKEN.has(req.status)) continue;
-    const concept = req.medicationCodeableConcept;
-    const words = [conceptWords(concept), str(req.medicationReference?.display) ?? '', ...asArray(req.dosageInstruction).map((d) => conceptWords(d?.route))].join(' ');
-    // Inhaled and topical forms do not thin bones the way tablets do, even when the code matches.
-    if (vs.excludesText(words)) continue;
-    if (vs.match(concept) === undefined && !vs.matchesText(words)) continue;
-    const span = medicationCoverage(req, rule.defaultDays);
-    if (!span) continue;
-    for (let day = Math.max(span.start, from); day <= Math.min(span.end, today); day++) covered.add(day);
-    if (!newest || span.start > newest.start) newest = { req, start: span.start };
+  let newest: { entry: MedicationEntry; start: number; byText: boolean } | undefined;
+  for (const kind of rule.resources) {
+    for (const entry of medicationEntries(kind, record, rule.defaultDays, today)) {
+      // Inhaled and topical forms do not thin bones the way tablets do, even when the code matches.
+      if (vs.excludesText(entry.words)) continue;
+      const byCode = vs.match(entry.concept) !== undefined;
+      if (!byCode && !vs.matchesText(entry.words)) continue;
+      const span = entry.coverage;
+      if (!span) continue;
+      for (let day = Math.max(span.start, from); day <= Math.min(span.end, today); day++) covered.add(day);
+      // "Matched by text" is for entries no code could speak for; a known product code named by its ingredient is a code match.
+      if (!newest || span.start > newest.start) newest = { entry, start: span.start, byText: !byCode && !hasKnownCoding([entry.concept]) };
+    }
   }
   if (covered.size < rule.minimumDays || !newest) return [];
+  const name = conceptText(newest.entry.concept, vs.match(newest.entry.concept));
   return [
     {
       findingId: def.id,
       label: def.label,
-      reference: referenceTo(newest.req),
-      display: `${conceptText(newest.req.medicationCodeableConcept)}: systemic steroid on ${covered.size} of the last ${rule.lookbackDays} days`,
+      reference: referenceTo(newest.entry.resource),
+      display: `${name === 'unnamed' ? (str(newest.entry.resource.medicationReference?.display) ?? name) : name}${newest.byText ? ' (matched by text)' : ''}: systemic steroid on ${covered.size} of the last ${rule.lookbackDays} days`,
       date: isoDay(newest.start),
+      ...(newest.byText ? { matchedByText: 'medication name' } : {}),
     },
   ];
 }
 
-export function findingHits(def: FindingDefinition, record: PatientRecord, today: number, lookup: ValueSetLookup): FindingHit[] {
-  return [
-    ...conditionHits(def, record.conditions, today, lookup(def.valueSet)),
-    ...observationHits(def, record.observations, today, lookup),
-    ...medicationHits(def, record.medicationRequests, today, lookup),
-  ];
+/** Entries with no code in a known system whose text names the finding (keywords in rules/findings.json). */
+function textHits(def: FindingDefinition, entries: readonly TextEntry[], today: number): FindingHit[] {
+  const keywords = def.keywords;
+  if (!keywords) return [];
+  const out: FindingHit[] = [];
+  for (const entry of entries) {
+    // A medication finding counts days of supply, which one named prescription cannot show.
+    if (def.medication && (entry.resourceType === 'MedicationRequest' || entry.resourceType === 'MedicationStatement')) continue;
+    const allowed = def.sources.find((s) => s.resource === entry.resourceType && 'status' in s);
+    if (allowed && 'status' in allowed && !statusCounts(entry.status, allowed.status)) continue;
+    const word = matchedKeyword(entry.text, keywords);
+    if (word === undefined) continue;
+    const display = `${entry.display} (matched by text: "${word}")`;
+    const h = hit(def, { reference: entry.reference, display, date: entry.date, active: entry.active, matchedByText: word }, today);
+    if (h) out.push(h);
+  }
+  return out;
+}
+
+/** A finding's matches before any window, with their dates as recorded (prior imaging picks the newest itself). */
+export function findingCandidates(def: FindingDefinition, record: PatientRecord, lookup: ValueSetLookup): { reference: string; display: string; date: string | undefined }[] {
+  return def.sources.flatMap((source) => sourceCandidates(source, record, lookup));
+}
+
+/** Every hit of one finding, one per resource (the first source that shows it), in record order per source. */
+export function findingHits(def: FindingDefinition, record: PatientRecord, today: number, lookup: ValueSetLookup, textEntries: readonly TextEntry[] = []): FindingHit[] {
+  const seen = new Set<string>();
+  const out: FindingHit[] = [];
+  const add = (h: FindingHit | undefined): void => {
+    if (!h || seen.has(h.reference)) return;
+    seen.add(h.reference);
+    out.push(h);
+  };
+  for (const source of def.sources) for (const c of sourceCandidates(source, record, lookup)) add(hit(def, c, today));
+  for (const h of medicationHits(def, record, today, lookup)) add(h);
+  for (const h of textHits(def, textEntries, today)) add(h);
+  return out;
 }

@@ -1,40 +1,22 @@
-import type { Bundle, ImagingStudy, Procedure, ServiceRequest } from 'fhir/r4.js';
+import type { Bundle, ServiceRequest } from 'fhir/r4.js';
+import type { FindingDefinition } from '../knowledge/schemas.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
 import { dayRange, isoDay } from './dates.js';
+import { findingCandidates, type ValueSetLookup } from './findings.js';
 import { asArray, conceptText, referenceTo } from './resources.js';
-import type { DraftOrder, ImagingEvidence } from './types.js';
+import type { DraftOrder, ImagingEvidence, PatientRecord } from './types.js';
 
-/** The newest completed lumbar Procedure or lumbar ImagingStudy on or before today. */
-export function priorLumbarImaging(
-  procedures: Procedure[],
-  studies: ImagingStudy[],
-  today: number,
-  lumbar: ValueSet,
-): ImagingEvidence | undefined {
+/** The newest dated lumbar imaging on or before today, from every source rules/findings.json names. */
+export function priorLumbarImaging(def: FindingDefinition, record: PatientRecord, today: number, lookup: ValueSetLookup): ImagingEvidence | undefined {
   const found: ImagingEvidence[] = [];
-  const add = (reference: string, display: string, date: string | undefined): void => {
-    const range = dayRange(date);
-    if (!range || range.earliest > today) return;
+  for (const c of findingCandidates(def, record, lookup)) {
+    const range = dayRange(c.date);
+    if (!range || range.earliest > today) continue;
     // The latest day a partial date can mean gives the most recent the imaging can have been.
     const day = Math.min(range.latest, today);
-    found.push({ reference, display, date: isoDay(day), daysAgo: today - day });
-  };
-  for (const p of procedures) {
-    if (p.status !== 'completed') continue;
-    const code = lumbar.match(p.code);
-    if (!code) continue;
-    add(referenceTo(p), conceptText(p.code, code), p.performedDateTime ?? p.performedPeriod?.start);
+    found.push({ reference: c.reference, display: c.display, date: isoDay(day), daysAgo: today - day });
   }
-  for (const s of studies) {
-    if (s.status === 'cancelled' || s.status === 'entered-in-error') continue;
-    for (const concept of asArray(s.procedureCode)) {
-      const code = lumbar.match(concept);
-      if (!code) continue;
-      add(referenceTo(s), conceptText(concept, code), s.started);
-      break;
-    }
-  }
-  return found.sort((a, b) => a.daysAgo - b.daysAgo)[0];
+  return found.sort((a, b) => a.daysAgo - b.daysAgo || a.reference.localeCompare(b.reference))[0];
 }
 
 const WITHDRAWN = new Set(['revoked', 'entered-in-error', 'completed']);
@@ -46,11 +28,13 @@ const WITHDRAWN = new Set(['revoked', 'entered-in-error', 'completed']);
 export function lumbarImagingOrders(draftOrders: Bundle, selections: string[] | undefined, lumbar: ValueSet): DraftOrder[] {
   const selected = selections ? new Set(selections) : undefined;
   const orders: DraftOrder[] = [];
-  for (const entry of asArray(draftOrders.entry)) {
+  for (const [index, entry] of asArray(draftOrders.entry).entries()) {
     const resource = entry?.resource;
     if (!resource || resource.resourceType !== 'ServiceRequest') continue;
     const order = resource as ServiceRequest;
-    const reference = referenceTo(order);
+    // A draft order without an id is still evaluated, under a name that is no reference, so no
+    // suggestion can delete it (src/cards/render.ts) and two of them stay two orders.
+    const reference = order.id === undefined ? `draft order ${index + 1} without an id` : referenceTo(order);
     if (selected && !selected.has(reference)) continue;
     if (typeof order.status === 'string' && WITHDRAWN.has(order.status)) continue;
     const code = lumbar.match(order.code);

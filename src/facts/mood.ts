@@ -1,7 +1,7 @@
 /** The latest PHQ-9 or GAD-7 total: windows and cut-offs are rule conditions over its value and age. */
 import type { Observation } from 'fhir/r4.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
-import type { Score } from './care-types.js';
+import type { SelfHarmAnswer, Score } from './care-types.js';
 import { isoDay } from './dates.js';
 import { integerValue, observationCounts, observationDate, resultDay } from './observations.js';
 import { referenceTo } from './resources.js';
@@ -27,6 +27,43 @@ export function latestScore(observations: Observation[], totals: ValueSet, today
     ) {
       best = candidate;
     }
+  }
+  return best;
+}
+
+/** PHQ-9 item 9 answers as LOINC answer codes (LL358-3), for a result sent as a coded value. */
+const ITEM9_ANSWERS = new Map([
+  ['LA6568-5', 0],
+  ['LA6569-3', 1],
+  ['LA6570-1', 2],
+  ['LA6571-9', 3],
+]);
+const ITEM9_WORDS = ['not at all', 'several days', 'more than half the days', 'nearly every day'];
+
+function item9Value(obs: Observation): number | undefined {
+  const n = integerValue(obs);
+  if (n !== undefined) return n >= 0 && n <= 3 ? n : undefined;
+  for (const c of obs.valueCodeableConcept?.coding ?? []) {
+    const v = typeof c?.code === 'string' ? ITEM9_ANSWERS.get(c.code) : undefined;
+    if (v !== undefined && (c.system === undefined || c.system === 'http://loinc.org')) return v;
+  }
+  return undefined;
+}
+
+/**
+ * The PHQ-9 item 9 answer (thoughts of self-harm) given with a PHQ-9: the newest one dated on the
+ * day of that PHQ-9 or after it. An older answer says nothing about risk today, so it is not used.
+ */
+export function selfHarmAnswer(observations: Observation[], item9: ValueSet, phq9: Score | undefined, today: number): SelfHarmAnswer | undefined {
+  let best: SelfHarmAnswer | undefined;
+  const from = phq9 ? today - phq9.daysAgo : undefined;
+  for (const obs of observations) {
+    if (!observationCounts(obs) || !item9.match(obs.code)) continue;
+    const value = item9Value(obs);
+    const day = resultDay(observationDate(obs), today);
+    if (value === undefined || day === undefined || from === undefined || day < from) continue;
+    const candidate: SelfHarmAnswer = { reference: referenceTo(obs), display: item9.title, date: isoDay(day), daysAgo: today - day, value, answer: ITEM9_WORDS[value] ?? String(value) };
+    if (!best || candidate.daysAgo < best.daysAgo || (candidate.daysAgo === best.daysAgo && candidate.value > best.value)) best = candidate;
   }
   return best;
 }

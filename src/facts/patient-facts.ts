@@ -1,10 +1,11 @@
 import type { FindingsFile, InstrumentsFile } from '../knowledge/schemas.js';
 import { buildCareFacts, careEngineFacts, careUnknowns } from './care-facts.js';
 import { ageInYears, dayOf, isoDay } from './dates.js';
-import { findEpisode } from './episode.js';
+import { findEpisode, latestBackPainCondition } from './episode.js';
 import { findingHits, type ValueSetLookup } from './findings.js';
 import { priorLumbarImaging } from './imaging.js';
 import { referenceTo } from './resources.js';
+import { scanTextEntries } from './text-entries.js';
 import type { PatientFacts, PatientRecord } from './types.js';
 
 export interface FactsKnowledge {
@@ -20,14 +21,24 @@ export function buildPatientFacts(record: PatientRecord, now: Date, knowledge: F
   const age = typeof record.patient.birthDate === 'string' ? ageInYears(record.patient.birthDate, today) : undefined;
   if (age === undefined) unknowns.push('The patient has no usable birthDate, so adulthood cannot be decided.');
 
-  const episode = findEpisode(record.conditions, today, knowledge.valueSet('back-pain'), knowledge.valueSet('sciatica'));
+  const backPain = knowledge.valueSet('back-pain');
+  const sciatica = knowledge.valueSet('sciatica');
+  const episode = findEpisode(record.conditions, today, backPain, sciatica);
+  const recentBackPain = latestBackPainCondition(record.conditions, today, backPain, sciatica);
   if (episode && episode.durationDays === undefined) {
     unknowns.push(`The episode's Condition (${episode.condition.reference}) has no full date, so its duration is unknown.`);
   }
 
-  const redFlags = knowledge.findings.redFlags.flatMap((def) => findingHits(def, record, today, knowledge.valueSet));
-  const caudaEquinaSigns = findingHits(knowledge.findings.caudaEquina, record, today, knowledge.valueSet);
-  const imaging = priorLumbarImaging(record.procedures, record.imagingStudies, today, knowledge.valueSet('lumbar-imaging'));
+  const text = scanTextEntries(record);
+  const redFlags = knowledge.findings.redFlags.flatMap((def) => findingHits(def, record, today, knowledge.valueSet, text.entries));
+  const caudaEquinaSigns = findingHits(knowledge.findings.caudaEquina, record, today, knowledge.valueSet, text.entries);
+  const imaging = priorLumbarImaging(knowledge.findings.priorLumbarImaging, record, today, knowledge.valueSet);
+  if (text.unreadable.length) {
+    unknowns.push(`${text.unreadable.length} ${text.unreadable.length === 1 ? 'entry has' : 'entries have'} neither a code in a known system nor any text, so no red flag could be read from ${text.unreadable.length === 1 ? 'it' : 'them'}: ${text.unreadable.join(', ')}.`);
+  }
+  if (record.otherPatientResources) {
+    unknowns.push(`${record.otherPatientResources} ${record.otherPatientResources === 1 ? 'resource names' : 'resources name'} another patient and ${record.otherPatientResources === 1 ? 'was' : 'were'} left out.`);
+  }
   const care = buildCareFacts(record, today, episode, knowledge);
   unknowns.push(...careUnknowns(care));
 
@@ -39,7 +50,10 @@ export function buildPatientFacts(record: PatientRecord, now: Date, knowledge: F
     redFlags,
     redFlagsChecked: knowledge.findings.redFlags.map((d) => d.label),
     caudaEquinaSigns,
+    textChecked: { textOnly: text.entries.length, unreadable: text.unreadable },
     ...(imaging ? { priorLumbarImaging: imaging } : {}),
+    ...(recentBackPain ? { recentBackPain } : {}),
+    otherPatientResources: record.otherPatientResources,
     care,
     unknowns,
   };
@@ -58,11 +72,12 @@ export function engineFacts(facts: PatientFacts): Record<string, string | number
     redFlagCount: facts.redFlags.length,
     caudaEquinaSignCount: facts.caudaEquinaSigns.length,
     priorLumbarImagingDaysAgo: facts.priorLumbarImaging?.daysAgo ?? null,
+    backPainConditionDaysAgo: facts.recentBackPain?.daysAgo ?? null,
     ...careEngineFacts(facts.care, facts.episode),
   };
 }
 
 /** The fact names a rule file may use, read off engineFacts itself so the two cannot drift apart. */
 export const ENGINE_FACT_NAMES: readonly string[] = Object.keys(
-  engineFacts({ today: '', patientReference: '', redFlags: [], redFlagsChecked: [], caudaEquinaSigns: [], unknowns: [] }),
+  engineFacts({ today: '', patientReference: '', redFlags: [], redFlagsChecked: [], caudaEquinaSigns: [], textChecked: { textOnly: 0, unreadable: [] }, otherPatientResources: 0, unknowns: [] }),
 );

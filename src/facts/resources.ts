@@ -2,7 +2,7 @@
  * Defensive readers for FHIR resources. Records from EHRs are often incomplete or malformed, and a
  * missing field must read as "unknown", never crash the request.
  */
-import type { CodeableConcept, Coding, Reference, Resource } from 'fhir/r4.js';
+import type { CodeableConcept, Coding, Resource } from 'fhir/r4.js';
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -40,9 +40,4 @@ export function conceptWords(concept: CodeableConcept | undefined): string {
 
 export function asArray<T>(value: T[] | undefined): T[] {
   return Array.isArray(value) ? value : [];
-}
-
-export function referencesPatient(ref: Reference | undefined, patientId: string): boolean {
-  if (!ref || typeof ref.reference !== 'string') return false;
-  return ref.reference === `Patient/${patientId}` || ref.reference.endsWith(`/Patient/${patientId}`);
 }

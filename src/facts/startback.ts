@@ -177,16 +177,17 @@ function describe(c: StartBackCandidate): string {
 }
 
 /**
- * The newest usable result dated on or after the episode start. An undated episode cannot be tied
- * to any result, so nothing is used and the card asks for a new one.
+ * The newest usable result dated on or after the episode start. For an episode with no start date
+ * the caller passes the start of its look-back days (`undatedLookbackDays`), so a recent result counts.
  */
 export function selectStartBack(
   candidates: StartBackCandidate[],
   episodeStartDay: number | undefined,
   cutoffs: StartBackDefinition['risk'],
+  undatedLookbackDays?: number,
 ): StartBackSelection {
   if (episodeStartDay === undefined) {
-    return { problems: ['The episode has no full start date, so no STarT Back result can be tied to it.'], unscorable: [] };
+    return { problems: ['There is no open back pain episode, so no STarT Back result can be tied to one.'], unscorable: [] };
   }
   const ordered = [...candidates].sort(
     (a, b) => b.day - a.day || a.rank - b.rank || (a.evidence[0]?.reference ?? '').localeCompare(b.evidence[0]?.reference ?? ''),
@@ -217,9 +218,11 @@ export function selectStartBack(
   const unscorable = [...problems];
   if (problems.length === 0) {
     const older = ordered[0];
-    problems.push(
-      `No STarT Back result is recorded since this episode started on ${isoDay(episodeStartDay)}${older ? ` (the last one, on ${isoDay(older.day)}, was before it)` : ''}.`,
-    );
+    const since =
+      undatedLookbackDays === undefined
+        ? `since this episode started on ${isoDay(episodeStartDay)}`
+        : `in the last ${undatedLookbackDays} days (the episode has no start date, so results since ${isoDay(episodeStartDay)} count as this episode's)`;
+    problems.push(`No STarT Back result is recorded ${since}${older ? ` (the last one, on ${isoDay(older.day)}, was before it)` : ''}.`);
   }
   return { problems, unscorable };
 }

@@ -1,7 +1,9 @@
 import type {
   Condition,
+  DiagnosticReport,
   ImagingStudy,
   MedicationRequest,
+  MedicationStatement,
   Observation,
   Patient,
   Procedure,
@@ -16,10 +18,14 @@ export interface PatientRecord {
   conditions: Condition[];
   observations: Observation[];
   medicationRequests: MedicationRequest[];
+  medicationStatements: MedicationStatement[];
   procedures: Procedure[];
+  diagnosticReports: DiagnosticReport[];
   imagingStudies: ImagingStudy[];
   serviceRequests: ServiceRequest[];
   questionnaireResponses: QuestionnaireResponse[];
+  /** Resources the EHR or server sent that name another patient: left out, and counted so the trace and log can say so. */
+  otherPatientResources: number;
 }
 
 /** One fact's proof: the resource it came from and its date, so a card can name it. */
@@ -33,6 +39,16 @@ export interface Evidence {
 export interface FindingHit extends Evidence {
   findingId: string;
   label: string;
+  /** Set when the entry had no code in a known system and its text named the finding: the keyword that matched. */
+  matchedByText?: string;
+}
+
+/** How much of the record the red flags were read from by text only, so "no red flags" stays truthful. */
+export interface TextChecked {
+  /** Entries with no code in a known system, read by their text. */
+  textOnly: number;
+  /** Entries with neither a known code nor any text: nothing could be read from them. */
+  unreadable: string[];
 }
 
 export interface Episode {
@@ -62,7 +78,12 @@ export interface PatientFacts {
   /** Labels of every red flag that was looked for, so "no red flags" says what was checked. */
   redFlagsChecked: string[];
   caudaEquinaSigns: FindingHit[];
+  textChecked: TextChecked;
   priorLumbarImaging?: ImagingEvidence;
+  /** The newest back pain or sciatica Condition (active or not) dated in the last 365 days. */
+  recentBackPain?: Evidence & { daysAgo: number };
+  /** Resources left out because they name another patient. */
+  otherPatientResources: number;
   /** Stratified care and chronic pain facts (STarT Back, SCOPiC, mood scores, referrals). */
   care?: CareFacts;
   /** Why some rule inputs are unknown, for the explain trace and the log. */

@@ -6,6 +6,7 @@ import type { Database } from '../db/database.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import { HttpError, operationOutcome } from '../http/operation-outcome.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
+import { paramText } from '../knowledge/params.js';
 import type { Logger } from '../log.js';
 import { loadAnalytics, type AnalyticsFilter, type AnalyticsLabels } from './analytics.js';
 import { renderAnalyticsCsv } from './analytics-csv.js';
@@ -31,7 +32,12 @@ export function analyticsLabels(knowledge: KnowledgeBase, services: AnalyticsRou
   return {
     rules: knowledge.ruleSets.flatMap((set) => set.rules.map((r) => ({ id: r.id, title: r.title, services: set.services, mode: r.mode }))),
     services,
-    suggestionLabel: (ruleId, position) => knowledge.cards.get(ruleId)?.suggestions?.[position - 1]?.label,
+    // A label may show the rule's own thresholds ({{rule.params.earlyDays}}); other placeholders are per patient and stay as written.
+    suggestionLabel: (ruleId, position) => {
+      const label = knowledge.cards.get(ruleId)?.suggestions?.[position - 1]?.label;
+      const params = knowledge.ruleSets.flatMap((set) => set.rules).find((r) => r.id === ruleId)?.params;
+      return label?.replace(/\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g, (whole, name: string) => paramText(name, params) ?? whole);
+    },
     // Our own reason codes read as the card files word them; a rule's own wording first.
     reasonDisplay: (ruleId, system, code) => {
       if (system !== OVERRIDE_REASON_SYSTEM) return undefined;

@@ -2,7 +2,9 @@
  * Records every card the service returns without ever slowing or failing the hook response: the
  * service call hands the cards over synchronously, they wait in a bounded queue, and a background
  * writer stores them in batches. When the store is down the writer retries with back-off while the
- * queue holds; past its capacity new cards are dropped. Failures and drops are logged and counted.
+ * queue holds. Nothing an EHR was shown may go unrecorded, so the service call asks `accepts` before
+ * it answers and answers 503 instead of cards the queue could not take (back-pressure); a drop here
+ * is then only a bug or a card recorded after close. Failures and drops are logged and counted.
  */
 import type { Card } from '../cards/types.js';
 import type { Logger } from '../log.js';
@@ -63,6 +65,9 @@ export class CardLog {
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
     this.clock = options.clock ?? (() => new Date());
   }
+
+  /** Whether `cards` more cards would be queued now; asked before the answer is sent (same tick as `record`). */
+  readonly accepts = (cards: number): boolean => !this.closed && this.queue.length + cards <= this.capacity;
 
   /** Never throws and never waits: the hook response must not depend on the log. */
   readonly record: OnCards = (serviceId, hookInstance, cards, rulesVersion, silentCards = []) => {

@@ -39,8 +39,12 @@ export interface Feedback {
   cardLog: CardLog;
   /** For createApp: records every card response. */
   onCards: OnCards;
-  /** For createApp: POST /cds-services/{id}/feedback, GET /analytics, /analytics.json, /analytics.csv. */
+  /** For createApp: whether the card log can record this many more cards now (back-pressure). */
+  cardLogAccepts(cards: number): boolean;
+  /** For createApp: POST /cds-services/{id}/feedback (EHR-facing). */
   routes: express.Router;
+  /** For createApp's operational routes: GET /analytics, /analytics.json, /analytics.csv (the admin listener in production). */
+  adminRoutes: express.Router;
   /** Where the data lives, for the start-up banner (no password). */
   location: string;
   /** Writes what the card log still holds, then closes the database (if opened here). */
@@ -123,13 +127,15 @@ export async function startFeedback(options: FeedbackOptions): Promise<Feedback>
     '/cds-services/:id/feedback',
     feedbackHandler({ db, isService: (id) => services.some((s) => s.id === id), storeComments: config.FEEDBACK_STORE_COMMENTS, logger }),
   );
-  routes.use(analyticsRouter({ db, knowledge: options.knowledge, services, logger, ...(options.now ? { now: options.now } : {}) }));
+  const adminRoutes = analyticsRouter({ db, knowledge: options.knowledge, services, logger, ...(options.now ? { now: options.now } : {}) });
 
   return {
     db,
     cardLog,
     onCards: cardLog.record,
+    cardLogAccepts: cardLog.accepts,
     routes,
+    adminRoutes,
     location: describe(config),
     async close() {
       for (const t of timers) clearInterval(t);

@@ -1,9 +1,10 @@
 import { badRequest, getResourceTypes, getStatus, OperationOutcomeError, serverError } from '@medplum/core';
-import { FhirRouter, MemoryRepository, type HttpMethod } from '@medplum/fhir-router';
+import { FhirRouter, type MemoryRepository, type HttpMethod } from '@medplum/fhir-router';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Bundle, CapabilityStatement } from 'fhir/r4.js';
 import { ensureFhirDefinitions } from './definitions.js';
+import { PatientReferenceRepository } from './patient-references.js';
 import { decorateSearchBundle, type SearchContext } from './search-bundle.js';
 
 type Outcome = Parameters<typeof getStatus>[0];
@@ -31,7 +32,7 @@ const STATUS_BY_ISSUE_CODE: Readonly<Record<string, number>> = {
 /** An Express app serving FHIR R4 at `/fhir` from an in-memory Medplum repository. */
 export function createFhirApp(): FhirApp {
   ensureFhirDefinitions();
-  const repo = new MemoryRepository();
+  const repo: MemoryRepository = new PatientReferenceRepository();
   const router = new FhirRouter();
   const startedAt = new Date().toISOString();
 

@@ -12,5 +12,7 @@ export {
   type LoadTarget,
   type SyntheaArchiveOptions,
 } from './load.js';
+export { patientIdOf } from './patient-id.js';
+export { PatientReferenceRepository } from './patient-references.js';
 export { decorateSearchBundle, type SearchContext } from './search-bundle.js';
 export { startFhirServer, type FhirServerOptions, type RunningFhirServer } from './server.js';

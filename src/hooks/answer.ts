@@ -30,6 +30,8 @@ export interface HookAnswer {
   firedRules: string[];
   /** Would-be cards of silent rules: for the card log only, never sent to the EHR. */
   silentCards?: Card[];
+  /** Resources left out because they named another patient (a count only: the log never holds patient ids). */
+  otherPatientResources?: number;
   trace?: ExplainTrace;
 }
 
@@ -58,7 +60,12 @@ export async function answerHook(service: ServiceDefinition, request: HookReques
     userReference: request.context.userId,
     now,
   });
-  const answer: HookAnswer = { cards: result.cards, firedRules: result.firedRules, ...(result.silentCards.length ? { silentCards: result.silentCards } : {}) };
+  const answer: HookAnswer = {
+    cards: result.cards,
+    firedRules: result.firedRules,
+    ...(result.silentCards.length ? { silentCards: result.silentCards } : {}),
+    ...(context.record.otherPatientResources ? { otherPatientResources: context.record.otherPatientResources } : {}),
+  };
   if (options.explain) {
     const ruleSet = knowledge.ruleSetFor(service.id);
     if (ruleSet) {

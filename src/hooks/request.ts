@@ -14,21 +14,37 @@ const relativeRef = (types: string[]) =>
 
 const id = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id');
 
+/** Some clients write the patient as a reference; the id is the part after `Patient/`. */
+const patientId = z
+  .string()
+  .transform((v) => (v.startsWith('Patient/') ? v.slice('Patient/'.length) : v))
+  .pipe(id);
+
 const resource = z.looseObject({ resourceType: z.string().min(1), id: z.string().optional() });
 
-// Suggestions delete draft orders by id and selections name them by id, so each needs a real one.
-const draftOrder = z.looseObject({ resourceType: z.string().min(1), id });
+// A draft order without an id is evaluated; it only cannot be deleted by a suggestion or selected.
+const draftOrder = z.looseObject({ resourceType: z.string().min(1), id: id.optional() });
+
+/**
+ * Draft orders per request (design.md, "Bounds"): each lumbar order gets its own card, so this also
+ * bounds the cards in a response. A signing session holds a handful; thousands are an attack.
+ */
+export const MAX_DRAFT_ORDERS = 50;
 
 const bundle = z.looseObject({
   resourceType: z.literal('Bundle'),
   type: z.string().optional(),
-  entry: z.array(z.looseObject({ resource: draftOrder.optional() })).optional(),
+  entry: z
+    .array(z.looseObject({ resource: draftOrder.optional() }))
+    .max(MAX_DRAFT_ORDERS, `at most ${MAX_DRAFT_ORDERS} draft orders per request`)
+    .optional(),
 });
 
 const fhirAuthorization = z.looseObject({
   access_token: z.string().min(1),
-  token_type: z.string().regex(/^bearer$/i, 'must be "Bearer"'),
-  expires_in: z.number().int().nonnegative().optional(),
+  // Absent means Bearer (the only type the spec defines); a numeric string is a number. Both seen from real clients.
+  token_type: z.string().regex(/^bearer$/i, 'must be "Bearer"').default('Bearer'),
+  expires_in: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,10}$/).transform(Number)]).optional(),
   scope: z.string().optional(),
   subject: z.string().optional(),
   patient: z.string().optional(),
@@ -43,17 +59,17 @@ const base = {
 
 const orderContext = {
   userId: relativeRef(['Practitioner', 'PractitionerRole']),
-  patientId: id,
+  patientId,
   encounterId: id.optional(),
   draftOrders: bundle,
 };
 
 const CONTEXTS = {
-  'order-select': z.looseObject({ ...orderContext, selections: z.array(z.string().min(1)).min(1) }),
+  'order-select': z.looseObject({ ...orderContext, selections: z.array(z.string().min(1)).min(1).max(MAX_DRAFT_ORDERS, `at most ${MAX_DRAFT_ORDERS} selections per request`) }),
   'order-sign': z.looseObject(orderContext),
   'patient-view': z.looseObject({
     userId: relativeRef(['Practitioner', 'PractitionerRole', 'Patient', 'RelatedPerson']),
-    patientId: id,
+    patientId,
     encounterId: id.optional(),
   }),
 } satisfies Record<HookName, z.ZodType>;
@@ -73,6 +89,19 @@ export interface HookRequest {
   prefetch?: Record<string, FhirResource | null>;
 }
 
+/** `Type/id` of every draft order that has an id. */
+function draftOrderRefs(draftOrders: z.infer<typeof bundle>): string[] {
+  return (draftOrders.entry ?? []).flatMap((e) => (e.resource?.id ? [`${e.resource.resourceType}/${e.resource.id}`] : []));
+}
+
+/** A selection is `Type/id`; a bare id (some clients send one) names the one draft order with that id, if exactly one has it. */
+function resolveSelection(selection: string, orders: readonly string[]): string | undefined {
+  if (orders.includes(selection)) return selection;
+  if (selection.includes('/')) return undefined;
+  const matches = orders.filter((ref) => ref.endsWith(`/${selection}`));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
 function requestSchema(hook: HookName) {
   return z
     .looseObject({ ...base, hook: z.literal(hook, { error: `hook must be "${hook}" for this service` }), context: CONTEXTS[hook] })
@@ -85,14 +114,23 @@ function requestSchema(hook: HookName) {
       if (hook !== 'order-select') return;
       const { selections, draftOrders } = req.context as { selections?: string[]; draftOrders?: z.infer<typeof bundle> };
       if (selections && draftOrders) {
-        const present = new Set((draftOrders.entry ?? []).map((e) => e.resource && `${e.resource.resourceType}/${e.resource.id}`));
-        selections.forEach((s, i) => {
-          if (!present.has(s)) {
-            ctx.addIssue({ code: 'custom', path: ['context', 'selections', i], message: `selection "${s}" is not an order in context.draftOrders` });
-          }
+        const orders = draftOrderRefs(draftOrders);
+        const resolved = selections.map((s, i) => {
+          const ref = resolveSelection(s, orders);
+          if (!ref) ctx.addIssue({ code: 'custom', path: ['context', 'selections', i], message: `selection "${s}" is not an order in context.draftOrders` });
+          return ref ?? s;
         });
+        (req.context as { selections: string[] }).selections = resolved;
       }
     });
+}
+
+function onlyKeys(body: unknown, keys: readonly string[]): unknown {
+  const prefetch = (body as { prefetch?: unknown } | null)?.prefetch;
+  if (typeof prefetch !== 'object' || prefetch === null || Array.isArray(prefetch)) return body;
+  const kept: Record<string, unknown> = {};
+  for (const key of keys) if (Object.hasOwn(prefetch, key)) kept[key] = (prefetch as Record<string, unknown>)[key];
+  return { ...(body as object), prefetch: kept };
 }
 
 const SCHEMAS = Object.fromEntries(
@@ -101,8 +139,12 @@ const SCHEMAS = Object.fromEntries(
 
 export type ParseResult = { ok: true; request: HookRequest } | { ok: false; issues: { path: string; message: string }[] };
 
-export function parseHookRequest(hook: HookName, body: unknown): ParseResult {
-  const result = SCHEMAS[hook].safeParse(body);
+/**
+ * `prefetchKeys`, when given, are the keys the service asked for: any other prefetch key is ignored
+ * before validation (a client may send keys meant for another service, in any shape).
+ */
+export function parseHookRequest(hook: HookName, body: unknown, prefetchKeys?: readonly string[]): ParseResult {
+  const result = SCHEMAS[hook].safeParse(prefetchKeys ? onlyKeys(body, prefetchKeys) : body);
   if (result.success) return { ok: true, request: result.data as unknown as HookRequest };
   return {
     ok: false,

@@ -14,8 +14,8 @@ import type { ReplayStore } from './auth/replay-store.js';
 import { discoveryHandler } from './discovery.js';
 import { errorHandler, notFound } from './errors.js';
 import type { ReadinessCheck } from './health.js';
-import type { LagProbe } from './limits.js';
-import { protect, type Protection } from './protect.js';
+import type { LagSampler } from './limits.js';
+import { mountMetrics, protect, type Protection } from './protect.js';
 import { serviceCallHandler, type CallLog, type ServiceCallDeps } from './service-call.js';
 import { statusHandler } from './status.js';
 
@@ -29,14 +29,40 @@ export interface AppDeps {
   now?: () => Date;
   /** Where used JWT ids are kept; one process's memory unless a shared store is given. */
   replayStore?: ReplayStore;
+  /** Event-loop lag per window for load shedding; tests inject one (default: perf_hooks.monitorEventLoopDelay). */
+  lagSampler?: LagSampler;
   /** Extra /readyz checks, e.g. that a database answers. */
   readinessChecks?: readonly ReadinessCheck[];
-  /** Event-loop lag source for load shedding; tests inject one to drive it. */
-  lagProbe?: LagProbe;
   /** The card log (src/feedback): told of every card response after it is sent. */
   onCards?: ServiceCallDeps['onCards'];
-  /** More routes, after the CDS Hooks ones: the feedback endpoint and the analytics pages (src/feedback). */
+  /** The card log's room (src/feedback): no room, no answer (503). */
+  cardLogAccepts?: ServiceCallDeps['cardLogAccepts'];
+  /** More routes, after the CDS Hooks ones: the feedback endpoint (src/feedback). */
   routes?: express.Router;
+  /** Operational routes besides /metrics and /status: the analytics pages (src/feedback). */
+  adminRoutes?: express.Router;
+}
+
+/**
+ * The operational endpoints: /metrics, /status and the analytics pages. They tell an attacker why
+ * tokens fail and what the service does, so with ADMIN_PORT set (production) they are served only
+ * by the admin app (createAdminApp), on its own listener, loopback by default.
+ */
+function mountOperational(app: express.Express, deps: AppDeps): void {
+  mountMetrics(app);
+  app.get('/status', statusHandler(deps.knowledge, deps.knowledgeStatus));
+  if (deps.adminRoutes) app.use(deps.adminRoutes);
+}
+
+/** The admin listener's app (ADMIN_PORT): the operational endpoints and nothing else. */
+export function createAdminApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  mountOperational(app, deps);
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
 }
 
 const protections = new WeakMap<express.Express, Protection>();
@@ -61,7 +87,7 @@ function requestLog(logger: Logger) {
     if (!logger.isInfoEnabled()) return next();
     afterResponse(res, () => {
       if (!res.writableFinished) return;
-      const { service, rules } = res.locals as CallLog;
+      const { service, rules, otherPatientResources } = res.locals as CallLog;
       logger.info('request', {
         requestId,
         method: req.method,
@@ -70,6 +96,7 @@ function requestLog(logger: Logger) {
         status: res.statusCode,
         ...((res.locals as AuthLocals).caller ? { iss: (res.locals as AuthLocals).caller?.iss } : {}),
         ...(rules ? { rules } : {}),
+        ...(otherPatientResources ? { otherPatientResources } : {}),
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
       });
     });
@@ -91,7 +118,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(cors({ origin: corsOrigins(deps.config), methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }));
   // Health, readiness and metrics; then JWT, rate limits and load shedding on everything under /cds-services.
   protection.mount();
-  app.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  // Routes outside /cds-services; under it the body was already read inside the guards (and is not read twice).
+  app.use(protection.jsonBody);
 
   app.get('/cds-services', discoveryHandler(offered));
   app.post(
@@ -105,11 +133,12 @@ export function createApp(deps: AppDeps): express.Express {
       fetchPolicy: protection.fetchPolicy,
       explainAllowed: deps.config.EXPLAIN,
       ...(deps.onCards ? { onCards: deps.onCards } : {}),
+      ...(deps.cardLogAccepts ? { cardLogAccepts: deps.cardLogAccepts } : {}),
     }),
   );
   if (deps.routes) app.use(deps.routes);
   app.use('/fhir-artifacts', artifactsRouter(deps.knowledge));
-  app.get('/status', statusHandler(deps.knowledge, deps.knowledgeStatus));
+  if (deps.config.ADMIN_PORT === undefined) mountOperational(app, deps);
   if (deps.config.PREVIEW) app.use('/preview', previewRouter({ knowledge: deps.knowledge, services: offered, ...(deps.knowledgeStatus ? { knowledgeStatus: deps.knowledgeStatus } : {}) }));
   app.use(notFound);
   app.use(errorHandler(deps.logger));

@@ -20,6 +20,8 @@ export interface HealthOptions {
   checks: readonly ReadinessCheck[];
   /** True once shutdown has begun: the load balancer should stop sending traffic. */
   draining(): boolean;
+  /** False when a complete hook call would be shed now (every in-flight slot taken): not ready, truthfully. */
+  hasRoom?(): boolean;
   logger: Logger;
   timeoutMs?: number;
 }
@@ -44,6 +46,7 @@ export function healthRoutes(options: HealthOptions): Router {
   const builtIn: ReadinessCheck[] = [
     { name: 'accepting', check: () => !options.draining() },
     { name: 'rules', check: () => options.rulesLoaded() },
+    ...(options.hasRoom ? [{ name: 'capacity', check: options.hasRoom }] : []),
   ];
   const router = Router();
   router.get('/healthz', (_req, res) => {

@@ -18,7 +18,7 @@ import { jwtAuth } from './auth/middleware.js';
 import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
 import { chain } from './chain.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
-import { authFailureLimit, clientRateLimit, overloadGuard, type LagProbe } from './limits.js';
+import { bodyDeadline, clientRateLimit, connectionCap, limitAuthFailures, overloadGuard, type LagSampler } from './limits.js';
 import { countRequests, metricsEndpoint } from './metrics.js';
 import { headersOf, setHeaders, staticHeaders } from './security-headers.js';
 
@@ -29,8 +29,13 @@ export interface ProtectDeps {
   logger: Logger;
   replayStore?: ReplayStore;
   readinessChecks?: readonly ReadinessCheck[];
-  /** Event-loop lag source for load shedding; tests inject one. */
-  lagProbe?: LagProbe;
+  /** Tests drive lag shedding with their own sampler. */
+  lagSampler?: LagSampler;
+}
+
+/** GET /metrics with the API's strict CSP, for whichever listener serves the operational endpoints. */
+export function mountMetrics(app: express.Express): void {
+  app.get('/metrics', apiCsp, metricsEndpoint);
 }
 
 export interface Protection {
@@ -38,6 +43,8 @@ export interface Protection {
   mount(): void;
   checkFhirServer(url: string): AllowlistVerdict;
   fetchPolicy: FetchPolicy;
+  /** The JSON body parser (BODY_LIMIT); under /cds-services it runs inside the guards, after the JWT check. */
+  jsonBody: express.RequestHandler;
   /** Graceful shutdown: readiness off, new requests shed. */
   drain(): void;
   inFlight(): number;
@@ -53,7 +60,12 @@ const apiCsp = staticHeaders(headersOf(helmet.contentSecurityPolicy({ useDefault
 export function protect(app: express.Express, deps: ProtectDeps): Protection {
   const { config, logger } = deps;
   const allowlist = parseAllowlist(config.FHIR_SERVER_ALLOWLIST);
-  const guard = overloadGuard({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS }, deps.lagProbe);
+  const guard = overloadGuard({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS, ...(deps.lagSampler ? { sampler: deps.lagSampler } : {}) });
+  const parseJson = express.json({ limit: config.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  // Mounted twice (inside the /cds-services guards and for the other routes): a body is read once.
+  // body-parser's own "already read" check looks at the stream, which not every request object has.
+  const jsonBody: express.RequestHandler = (req, res, next) => (req.body !== undefined ? next() : parseJson(req, res, next));
+  const capConnections = connectionCap(config.MAX_CONNECTIONS_PER_ADDRESS);
   let draining = false;
   const slots = createFetchSlots(config.FHIR_MAX_CONCURRENT_FETCHES, (waiting) => metrics.fhirFetchQueued.set(waiting));
   const fetchPolicy: FetchPolicy = {
@@ -62,9 +74,14 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
       metrics.fhirFetchDuration.observe({ outcome }, seconds);
       if (outcome !== 'ok' && outcome !== 'not-found') metrics.fhirFetchErrors.inc({ failure: outcome });
     },
+    allowsBase: (base) => checkFhirServer(base, allowlist, config.FHIR_HTTPS_ONLY).ok,
   };
 
-  if (!config.JWT_REQUIRED) logger.warn('JWT client authentication is off: any caller can use the CDS services (demo profile)', { profile: config.BACKPAIN_PROFILE });
+  if (!config.JWT_REQUIRED) {
+    // Production gets here only with UNSAFE_PRODUCTION_WITHOUT_JWT (loadConfig refuses it otherwise): say so loudly.
+    const level = config.BACKPAIN_PROFILE === 'production' ? 'error' : 'warn';
+    logger.log(level, 'JWT client authentication is off: any caller can use the CDS services', { profile: config.BACKPAIN_PROFILE });
+  }
   const auth =
     config.JWT_REQUIRED && config.PUBLIC_BASE_URL
       ? jwtAuth({
@@ -87,7 +104,7 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
         countRequests(req, res);
         if (draining) res.setHeader('Connection', 'close');
         setHeaders(res, SECURITY_HEADERS);
-        next();
+        next(capConnections?.(req, res));
       });
       app.use(
         healthRoutes({
@@ -95,16 +112,26 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
           rulesLoaded: () => deps.offered().length > 0,
           checks: deps.readinessChecks ?? [],
           draining: () => draining,
+          hasRoom: guard.hasRoom,
           logger,
         }),
       );
-      app.get('/metrics', apiCsp, metricsEndpoint);
       // Discovery, every service and every service's feedback endpoint, matched by path prefix.
-      const guards = [apiCsp, guard.middleware, authFailureLimit(config.AUTH_FAILURES_PER_MINUTE), auth, clientRateLimit(config.RATE_LIMIT_PER_MINUTE)];
+      // The JWT is checked before the body is read, and a request is counted in flight only once its body is whole.
+      const guards = [
+        apiCsp,
+        guard.admit,
+        auth && limitAuthFailures(auth, config.AUTH_FAILURES_PER_MINUTE),
+        clientRateLimit(config.RATE_LIMIT_PER_MINUTE),
+        bodyDeadline(config.BODY_TIMEOUT_MS),
+        jsonBody,
+        guard.count,
+      ];
       app.use('/cds-services', chain(...guards.filter((m): m is NonNullable<typeof m> => m !== undefined)));
     },
     checkFhirServer: (url) => checkFhirServer(url, allowlist, config.FHIR_HTTPS_ONLY),
     fetchPolicy,
+    jsonBody,
     drain() {
       draining = true;
       guard.drain();

@@ -8,6 +8,7 @@ import { parseHookRequest } from '../hooks/request.js';
 import type { Card } from '../cards/types.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
+import { metrics } from '../metrics.js';
 import { HttpError } from './operation-outcome.js';
 
 export interface ServiceCallDeps {
@@ -22,6 +23,8 @@ export interface ServiceCallDeps {
   fetchPolicy?: FetchPolicy;
   /** Told of every card response once it is sent (the card log); must return at once and never throw. */
   onCards?(serviceId: string, hookInstance: string, cards: readonly Card[], rulesVersion: string, silentCards?: readonly Card[]): void;
+  /** Whether onCards can record this many cards now; when it cannot, the answer is a 503, never unrecorded cards. */
+  cardLogAccepts?(cards: number): boolean;
 }
 
 /** Why 400 and not 412: the request names a server this service will never call, whatever it needs. */
@@ -32,6 +35,8 @@ const fhirServerRefused = (): HttpError =>
 export interface CallLog {
   service?: string;
   rules?: string[];
+  /** How many resources named another patient and were left out. */
+  otherPatientResources?: number;
 }
 
 export function serviceCallHandler(deps: ServiceCallDeps) {
@@ -45,7 +50,7 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
     if (!req.is(['application/json', 'application/*+json'])) {
       return next(new HttpError(415, [{ code: 'not-supported', diagnostics: 'send the hook request as Content-Type: application/json' }]));
     }
-    const parsed = parseHookRequest(service.hook, req.body);
+    const parsed = parseHookRequest(service.hook, req.body, Object.keys(service.prefetch));
     if (!parsed.ok) {
       return next(new HttpError(400, parsed.issues.map((i) => ({ code: 'invalid' as const, diagnostics: `${i.path || 'body'}: ${i.message}`, ...(i.path ? { expression: i.path } : {}) }))));
     }
@@ -65,7 +70,14 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
       explain: deps.explainAllowed === true && req.query.explain === 'true',
       ...(deps.fetchPolicy ? { fetchPolicy: deps.fetchPolicy } : {}),
     });
+    // Asked in the same tick as onCards below, so nothing can fill the queue in between. The silent
+    // cards are counted too: the log takes an answer's live and silent cards together or not at all.
+    if (answer.cards.length && deps.cardLogAccepts && !deps.cardLogAccepts(answer.cards.length + (answer.silentCards?.length ?? 0))) {
+      metrics.rejected.inc({ reason: 'card-log-full' });
+      return next(new HttpError(503, [{ code: 'transient', diagnostics: 'the card log cannot record an answer now; retry shortly' }], { 'Retry-After': '5' }));
+    }
     log.rules = answer.firedRules;
+    if (answer.otherPatientResources) log.otherPatientResources = answer.otherPatientResources;
     // Written directly: express's res.json adds nothing a POST answer needs and costs a fifth of a bare request.
     const body = JSON.stringify({ cards: answer.cards, ...(answer.trace ? { extension: { [EXPLAIN_EXTENSION]: answer.trace } } : {}) });
     res.setHeader('Content-Type', 'application/json; charset=utf-8');

@@ -39,14 +39,17 @@ function walk(value: unknown, path: string, visit: (text: string, path: string) 
 /** offerWhen names known facts; list variables stand alone as a field value inside a suggested resource. */
 export function checkCardTemplate(file: string, card: CardTemplate, factNames: readonly string[]): Problem[] {
   const problems: Problem[] = [];
-  card.suggestions?.forEach((s, i) => {
-    if (!s.offerWhen) return;
-    for (const [, fact] of JSON.stringify(s.offerWhen).matchAll(/"fact":"([^"]*)"/g)) {
+  const guards: [string, unknown][] = [
+    ...(card.suggestions ?? []).flatMap((s, i): [string, unknown][] => (s.offerWhen ? [[`suggestions[${i}].offerWhen`, s.offerWhen]] : [])),
+    ...card.detail.flatMap((l, i): [string, unknown][] => (typeof l === 'object' && 'when' in l ? [[`detail[${i}].when`, l.when]] : [])),
+  ];
+  for (const [path, conditions] of guards) {
+    for (const [, fact] of JSON.stringify(conditions).matchAll(/"fact":"([^"]*)"/g)) {
       if (fact && !factNames.includes(fact)) {
-        problems.push({ file, rule: card.rule, path: `suggestions[${i}].offerWhen`, message: `unknown fact "${fact}"; known facts: ${factNames.join(', ')}` });
+        problems.push({ file, rule: card.rule, path, message: `unknown fact "${fact}"; known facts: ${factNames.join(', ')}` });
       }
     }
-  });
+  }
   walk({ ...card, $schema: undefined }, '', (text, path) => {
     const lists = placeholdersIn(text).filter(isListVariable);
     if (lists.length === 0) return;

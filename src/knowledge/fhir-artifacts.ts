@@ -1,9 +1,9 @@
 /**
  * The FHIR R4 resources the service publishes, made from the same files the rules use: the STarT
  * Back and SCOPiC Questionnaires and the urn:backpain-cds:finding CodeSystem (rules/instruments.json),
- * and one ValueSet per code list in rules/valuesets/. Pure.
+ * and the ValueSet files in rules/valuesets/ themselves. Pure.
  */
-import type { CodeSystem, Questionnaire, QuestionnaireItem, ValueSet, ValueSetComposeInclude } from 'fhir/r4.js';
+import type { CodeSystem, Questionnaire, QuestionnaireItem, ValueSet } from 'fhir/r4.js';
 import type { InstrumentsFile, ValueSetFile } from './schemas.js';
 
 export type Artifact = Questionnaire | CodeSystem | ValueSet;
@@ -11,7 +11,7 @@ export type Artifact = Questionnaire | CodeSystem | ValueSet;
 export const VALUE_SET_URL_PREFIX = 'urn:backpain-cds:valueset:';
 
 /** FHIR's name is a computer-friendly identifier (que-0, vsd-0): "red-flag-hiv" → "RedFlagHiv". */
-function machineName(id: string): string {
+export function machineName(id: string): string {
   return id
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
@@ -99,39 +99,10 @@ export function findingCodeSystem(instruments: InstrumentsFile): CodeSystem {
   };
 }
 
-/**
- * Exact codes are listed by system; a prefix family (ICD-10-CM "M54.5" and its children) is an
- * is-a filter in its own include, because filters in one include must all hold.
- */
+/** The file is the resource: everything but the editor's "$schema" key. */
 export function valueSetResource(file: ValueSetFile): ValueSet {
-  const include: ValueSetComposeInclude[] = [];
-  const bySystem = new Map<string, ValueSetComposeInclude>();
-  for (const c of file.codes) {
-    if (c.match === 'prefix') {
-      include.push({ system: c.system, filter: [{ property: 'concept', op: 'is-a', value: c.code }] });
-      continue;
-    }
-    let entry = bySystem.get(c.system);
-    if (!entry) {
-      entry = { system: c.system, concept: [] };
-      bySystem.set(c.system, entry);
-      include.push(entry);
-    }
-    entry.concept?.push({ code: c.code, ...(c.display ? { display: c.display } : {}) });
-  }
-  const words = file.textIncludes?.length
-    ? ` Medications recorded by name also match when their text contains ${file.textIncludes.join(', ')}${file.textExcludes?.length ? `, unless it contains ${file.textExcludes.join(', ')}` : ''}.`
-    : '';
-  return {
-    resourceType: 'ValueSet',
-    id: file.id,
-    url: `${VALUE_SET_URL_PREFIX}${file.id}`,
-    name: machineName(file.id),
-    title: file.title,
-    status: 'active',
-    description: `${file.description}${words}`,
-    compose: { include },
-  };
+  const { $schema: _editorSchema, ...resource } = file;
+  return resource;
 }
 
 export function fhirArtifacts(knowledge: { instruments: InstrumentsFile; valueSets: ReadonlyMap<string, { file: ValueSetFile }> }): Artifact[] {

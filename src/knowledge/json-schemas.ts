@@ -11,7 +11,7 @@ import { rulesDir } from '../paths.js';
 import { factDocText, OPERATOR_DOCS } from './fact-docs.js';
 import { RuleTestSchema } from '../scenarios/rule-tests.js';
 import { ScenarioSchema } from '../scenarios/schema.js';
-import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, RuleFileSchema, ValueSetFileSchema } from './schemas.js';
+import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, LinksFileSchema, RuleFileSchema, SnippetFileSchema, ValueSetFileSchema } from './schemas.js';
 
 export const schemasDir = join(rulesDir, 'schemas');
 
@@ -40,12 +40,22 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
   'valueset.schema.json': {
     schema: ValueSetFileSchema,
     title: 'backpain-cds value set',
-    description: 'rules/valuesets/<id>.json: a list of codes matched by system and code.',
+    description: 'rules/valuesets/<id>.json: a FHIR R4 ValueSet; the service matches its expansion, its explicit concepts and its ICD-10 is-a filters (as code prefixes), minus compose.exclude.',
   },
   'card.schema.json': {
     schema: CardTemplateSchema,
     title: 'backpain-cds card template',
     description: 'cards/<rule id>.json: the CDS Hooks card a rule shows, with {{placeholders}} filled from the facts.',
+  },
+  'snippet.schema.json': {
+    schema: SnippetFileSchema,
+    title: 'backpain-cds card snippet',
+    description: 'cards/snippets/<id>.json: lines several cards share, included with {"include": "<id>"} in a card\'s detail.',
+  },
+  'links.schema.json': {
+    schema: LinksFileSchema,
+    title: 'backpain-cds links',
+    description: 'cards/links.json: every address a card links to, its publisher and when it was last checked (`backpain-cds links` checks them).',
   },
   'scenario.schema.json': {
     schema: ScenarioSchema,
@@ -60,7 +70,7 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
 };
 
 /** Which schema a file in the knowledge folders must name in "$schema". */
-export function schemaNameFor(kind: 'rule-file' | 'findings' | 'instruments' | 'valueset' | 'card' | 'scenario' | 'rule-test'): string {
+export function schemaNameFor(kind: 'rule-file' | 'findings' | 'instruments' | 'valueset' | 'card' | 'snippet' | 'links' | 'scenario' | 'rule-test'): string {
   return `${kind}.schema.json`;
 }
 

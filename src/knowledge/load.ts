@@ -15,19 +15,26 @@ import {
   CardTemplateSchema,
   FindingsFileSchema,
   InstrumentsFileSchema,
+  LinksFileSchema,
   RuleFileSchema,
+  SnippetFileSchema,
   ValueSetFileSchema,
   type CardTemplate,
   type FindingsFile,
   type InstrumentsFile,
+  type LinksFile,
   type RuleDefinition,
+  type SnippetFile,
   type ValueSetFile,
 } from './schemas.js';
 import { checkCardTemplate, checkInstruments } from './care-checks.js';
+import { checkFindings, checkLinks, checkLinksFile, expandIncludes, orderPlaceholders, paramProblems, resolveRuleParams } from './card-checks.js';
 import { explainIssues, formatPath } from './messages.js';
 import { didYouMean, jsonSyntaxError, positionOfPath } from './positions.js';
 import { unguardedPlaceholders } from './placeholder-guards.js';
-import { compileValueSet, normaliseCode, type ValueSet } from './valuesets.js';
+import { canonicalSystem, isIcd10 } from './code-systems.js';
+import { VALUE_SET_URL_PREFIX } from './fhir-artifacts.js';
+import { compileValueSet, icdFamilies, normaliseCode, type ValueSet } from './valuesets.js';
 
 export interface Problem {
   file: string;
@@ -77,8 +84,17 @@ export interface KnowledgeBase {
   instruments: InstrumentsFile;
   ruleSets: readonly RuleSet[];
   ruleSetFor(serviceId: string): RuleSet | undefined;
+  /** Card templates with their snippets included. */
   cards: ReadonlyMap<string, CardTemplate>;
+  /** cards/snippets/: text several cards share (the safety-net advice). */
+  snippets: ReadonlyMap<string, SnippetFile>;
+  /** cards/links.json: every link a card may carry, with its publisher and when it was last checked. */
+  links: LinksFile;
 }
+
+/** Files in cards/ that are not card templates. */
+export const LINKS_FILE = 'links.json';
+export const SNIPPETS_DIR = 'snippets';
 
 export interface KnowledgeDirs {
   rulesDir: string;
@@ -86,6 +102,7 @@ export interface KnowledgeDirs {
 }
 
 function jsonFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
@@ -104,29 +121,55 @@ function factsIn(node: unknown, path: string): { fact: string; operator: unknown
 
 const NUMERIC_OPERATORS = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
 
-/** The same code twice in one value set, counting ICD-10-CM with and without the dot, and codes a prefix entry already matches. */
-function duplicateCodes(file: string, vs: ValueSetFile): Problem[] {
+/**
+ * What the schema cannot say about a value set: the same code twice (ICD-10 with and without the
+ * dot), an explicit ICD-10 code its own is-a filter already matches, and ICD-10 filters the service
+ * cannot read as code prefixes (they would silently match nothing).
+ */
+export function valueSetProblems(file: string, vs: ValueSetFile): Problem[] {
   const problems: Problem[] = [];
-  const seen = new Map<string, number>();
-  const prefixes = vs.codes.flatMap((c, i) => (c.match === 'prefix' ? [{ i, system: c.system, code: normaliseCode(c.system, c.code) }] : []));
-  vs.codes.forEach((c, i) => {
-    const code = normaliseCode(c.system, c.code);
-    const key = `${c.system}|${code}`;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      problems.push({ file, path: `codes[${i}]`, message: `duplicate code ${c.system}|${c.code} (also codes[${first}]): remove one of them` });
-      return;
-    }
-    seen.set(key, i);
-    const cover = prefixes.find((p) => p.i !== i && p.system === c.system && code.startsWith(p.code) && code !== p.code);
-    if (cover) {
-      const by = vs.codes[cover.i];
-      problems.push({ file, path: `codes[${i}]`, message: `${c.code} is already matched by the prefix entry codes[${cover.i}] (${by?.code}): remove this entry` });
-    }
+  const keyOf = (system: string, code: string): string => {
+    const canonical = canonicalSystem(system) ?? system;
+    return `${canonical}|${normaliseCode(canonical, code)}`;
+  };
+  const families = vs.compose.include.flatMap((set, i) => icdFamilies(set).map((f) => ({ ...f, i, system: canonicalSystem(set.system) })));
+  const seen = new Map<string, string>();
+  vs.compose.include.forEach((set, i) => {
+    const system = canonicalSystem(set.system) ?? set.system;
+    (set.concept ?? []).forEach((c, j) => {
+      const at = `compose.include[${i}].concept[${j}]`;
+      const key = keyOf(system, c.code);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        problems.push({ file, path: at, message: `duplicate code ${set.system}|${c.code} (also ${first}): remove one of them` });
+        return;
+      }
+      seen.set(key, at);
+      const code = normaliseCode(system, c.code);
+      const cover = families.find((f) => f.system === system && code.startsWith(f.prefix) && code !== f.prefix);
+      if (cover) problems.push({ file, path: at, message: `${c.code} is already matched by the is-a filter compose.include[${cover.i}] (${cover.value}): remove this entry` });
+    });
   });
+  for (const [part, sets] of [['include', vs.compose.include], ['exclude', vs.compose.exclude ?? []]] as const) {
+    sets.forEach((set, i) => {
+      if (!isIcd10(canonicalSystem(set.system) ?? '')) return;
+      (set.filter ?? []).forEach((f, j) => {
+        if (f.property !== 'concept' || (f.op !== 'is-a' && f.op !== 'descendent-of')) {
+          problems.push({ file, path: `compose.${part}[${i}].filter[${j}]`, message: `ICD-10 filters are read as code prefixes, so only {"property": "concept", "op": "is-a" or "descendent-of"} is possible: rewrite it, or list the codes in "concept"` });
+        }
+      });
+    });
+  }
+  const listed = new Map<string, number>();
+  (vs.expansion.contains ?? []).forEach((c, i) => {
+    const key = keyOf(c.system, c.code);
+    const first = listed.get(key);
+    if (first !== undefined) problems.push({ file, path: `expansion.contains[${i}]`, message: `duplicate code ${c.system}|${c.code} (also expansion.contains[${first}]): remove one of them` });
+    else listed.set(key, i);
+  });
+  if (vs.url !== `${VALUE_SET_URL_PREFIX}${vs.id}`) problems.push({ file, path: 'url', message: `must be "${VALUE_SET_URL_PREFIX}${vs.id}" (the id after the prefix)` });
   return problems;
 }
-
 
 export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
   const problems: Problem[] = [];
@@ -190,7 +233,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     if (!vs) continue;
     const expected = file.split('/').pop()?.replace(/\.json$/, '');
     if (vs.id !== expected) problems.push({ file: show(file), path: 'id', message: `id "${vs.id}" must equal the file name "${expected}": change the id or rename the file` });
-    problems.push(...duplicateCodes(show(file), vs));
+    problems.push(...valueSetProblems(show(file), vs));
     valueSets.set(vs.id, compileValueSet(vs));
   }
   const needValueSet = (file: string, path: string, id: string, rule?: string): void => {
@@ -210,25 +253,51 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     problems.push(...checkInstruments(show(instrumentsPath), instruments));
   }
 
+  // Shared card text (cards/snippets/) and the list of links (cards/links.json)
+  const snippets = new Map<string, SnippetFile>();
+  for (const file of jsonFiles(join(dirs.cardsDir, SNIPPETS_DIR))) {
+    const snippet = parse(file, SnippetFileSchema);
+    if (!snippet) continue;
+    const expected = basename(file).replace(/\.json$/, '');
+    if (snippet.id !== expected) problems.push({ file: show(file), path: 'id', message: `id "${snippet.id}" must equal the file name "${expected}": change the id or rename the file` });
+    else snippets.set(snippet.id, snippet);
+  }
+  const linksPath = join(dirs.cardsDir, LINKS_FILE);
+  const links = existsSync(linksPath) ? parse(linksPath, LinksFileSchema) : undefined;
+  if (links) problems.push(...checkLinksFile(show(linksPath), links));
+  if (!existsSync(linksPath)) problems.push({ file: show(linksPath), path: '', message: `missing: add cards/${LINKS_FILE}, the list of every link the cards carry (url, publisher, title, lastChecked)` });
+
   // Red flags and cauda equina
   const findingsPath = join(dirs.rulesDir, 'findings.json');
   const findings = parse(findingsPath, FindingsFileSchema);
   if (findings) {
     const f = show(findingsPath);
-    [...findings.redFlags.map((d, i) => [d, `redFlags[${i}]`] as const), [findings.caudaEquina, 'caudaEquina'] as const].forEach(([def, at]) => {
-      needValueSet(f, `${at}.valueSet`, def.valueSet);
-      if (def.observation) needValueSet(f, `${at}.observation.valueSet`, def.observation.valueSet);
+    const defs = [...findings.redFlags.map((d, i) => [d, `redFlags[${i}]`] as const), [findings.caudaEquina, 'caudaEquina'] as const, [findings.priorLumbarImaging, 'priorLumbarImaging'] as const];
+    defs.forEach(([def, at]) => {
+      def.sources.forEach((source, j) => {
+        needValueSet(f, `${at}.sources[${j}].valueSet`, source.valueSet);
+        if (source.resource === 'ImagingStudy' && source.bodySite) needValueSet(f, `${at}.sources[${j}].bodySite.valueSet`, source.bodySite.valueSet);
+      });
       if (def.medication) needValueSet(f, `${at}.medication.valueSet`, def.medication.valueSet);
+      if (defs.findIndex(([d]) => d.id === def.id) !== defs.findIndex(([d]) => d === def)) {
+        problems.push({ file: f, path: `${at}.id`, message: `finding id "${def.id}" is used twice: each finding needs its own id` });
+      }
     });
+    problems.push(...checkFindings(f, findings));
   }
 
   // Card templates
   const cards = new Map<string, CardTemplate>();
   const cardFiles = new Map<string, string>();
   for (const file of jsonFiles(dirs.cardsDir)) {
-    const card = parse(file, CardTemplateSchema);
-    if (!card) continue;
+    if (basename(file) === LINKS_FILE) continue;
+    const parsed = parse(file, CardTemplateSchema);
+    if (!parsed) continue;
     const f = show(file);
+    const expanded = expandIncludes(f, parsed, snippets);
+    problems.push(...expanded.problems);
+    const card = expanded.card;
+    if (links) problems.push(...checkLinks(f, card, links));
     if (cards.has(card.rule)) problems.push({ file: f, rule: card.rule, path: 'rule', message: `${cardFiles.get(card.rule)} is already the card for this rule: delete one of the two` });
     else if (basename(file) !== `${card.rule}.json`) problems.push({ file: f, rule: card.rule, path: 'rule', message: `the card for rule "${card.rule}" must be cards/${card.rule}.json: rename the file or fix "rule"` });
     if (card.suggestions?.length && !card.selectionBehavior) {
@@ -262,12 +331,15 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
   let ruleFileBroken = false;
   for (const file of jsonFiles(dirs.rulesDir)) {
     if (file === findingsPath || file === instrumentsPath) continue;
-    const content = parse(file, RuleFileSchema);
-    if (!content) {
+    const raw = parse(file, RuleFileSchema);
+    if (!raw) {
       ruleFileBroken = true;
       continue;
     }
     const f = show(file);
+    // Thresholds are written once, in "params": the engine, the trace and the titles all read the resolved rule.
+    const content = { ...raw, rules: raw.rules.map(resolveRuleParams) };
+    raw.rules.forEach((rule, i) => problems.push(...paramProblems(f, `rules[${i}]`, rule, cards.get(rule.id), cardFiles.get(rule.id))));
     content.services.forEach((id, i) => {
       if (!SERVICES.some((s) => s.id === id)) {
         problems.push({ file: f, path: `services[${i}]`, message: `"${id}" is not a CDS service of this product: fix the id (services: ${SERVICES.map((s) => s.id).join(', ')})` });
@@ -309,7 +381,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       for (const message of unknownFact ? [] : unguardedPlaceholders(rule, words)) {
         problems.push({ file: cardFiles.get(rule.id) ?? f, rule: rule.id, path: 'placeholders', message });
       }
-      const orderWords = [...new Set(words.filter((n) => n.startsWith('order.')))];
+      const orderWords = card ? orderPlaceholders(card) : [];
       if (orderWords.length && (rule.scope === 'patient' || patientOnly)) {
         problems.push({
           file: cardFiles.get(rule.id) ?? f,
@@ -337,7 +409,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     }
   }
 
-  if (problems.length || !findings || !instruments) throw new KnowledgeError(placeProblems(problems, sources));
+  if (problems.length || !findings || !instruments || !links) throw new KnowledgeError(placeProblems(problems, sources));
   return {
     version: hash.digest('hex').slice(0, 16),
     loadedAt: new Date().toISOString(),
@@ -352,5 +424,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
     ruleSets,
     ruleSetFor: (serviceId) => services.get(serviceId),
     cards,
+    snippets,
+    links,
   };
 }

@@ -46,6 +46,8 @@ function distance(branch: Issue[], json: unknown, at: Segment[]): number {
 }
 
 function unionOfTypes(issue: Extract<Issue, { code: 'invalid_union' }>): string[] | undefined {
+  // A discriminated union whose discriminator matches no branch has no branch errors: its own message says what to use.
+  if (issue.errors.length === 0) return undefined;
   const expected = issue.errors.map((b) => (b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0 ? b[0].expected : undefined));
   return expected.every((e) => e !== undefined) ? (expected as string[]) : undefined;
 }
@@ -86,6 +88,12 @@ function describe(issue: Issue, json: unknown, path: Segment[]): string {
 export function explainIssues(issues: readonly Issue[], json: unknown, at: Segment[] = []): Located[] {
   return issues.flatMap((issue): Located[] => {
     const path = [...at, ...issue.path];
+    const value = valueAt(json, path);
+    // A condition value: a plain value, or {"param": name}. An object that is not a param reference is most likely a threshold written another way.
+    const paramBranch = issue.code === 'invalid_union' && issue.errors.some((b) => b.some((i) => i.path[0] === 'param'));
+    if (paramBranch && value !== null && typeof value === 'object' && !Array.isArray(value) && !('param' in value)) {
+      return [{ path, message: 'is an object; use one of: number, string, boolean, null, array, or {"param": "<name>"} naming one of the rule\'s params' }];
+    }
     if (issue.code === 'invalid_union' && issue.errors.length && !unionOfTypes(issue)) {
       const best = [...issue.errors].sort((a, b) => distance(a, json, path) - distance(b, json, path) || a.length - b.length)[0] ?? [];
       return explainIssues(best, json, path);

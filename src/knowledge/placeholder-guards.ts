@@ -3,6 +3,7 @@
  * imaging). A rule whose conditions do not guarantee that value would fail at request time (a
  * logged 500), so loading refuses it and says which condition to add.
  */
+import { FINDING_VIEWS } from '../cards/finding-views.js';
 import type { RuleDefinition } from './schemas.js';
 
 type Leaf = { fact: string; operator: string; value: unknown };
@@ -18,7 +19,7 @@ const positive = (fact: string) => (l: Leaf) =>
   typeof l.value === 'number' &&
   ((l.operator === 'greaterThan' && l.value >= 0) || (l.operator === 'greaterThanInclusive' && l.value >= 1) || (l.operator === 'equal' && l.value >= 1));
 
-/** A usable STarT Back result: only for a dated episode (selectStartBack ties results to its start). */
+/** A usable STarT Back result (so an open episode, dated or not). */
 const startBackKnown = (l: Leaf): boolean =>
   l.fact === 'startbackRisk' &&
   ((l.operator === 'equal' && typeof l.value === 'string') || (l.operator === 'notEqual' && l.value === null) || (l.operator === 'in' && Array.isArray(l.value) && l.value.length > 0 && !l.value.includes(null)));
@@ -44,7 +45,8 @@ interface Guard {
 const GUARDS: Guard[] = [
   {
     names: ['episode.days', 'episode.weeks', 'episode.start.plus.'],
-    holds: [known('episodeDays'), startBackKnown, scopicIn([1, 2, 3])],
+    // Not a STarT Back result: an undated episode can have one (its last 90 days count).
+    holds: [known('episodeDays')],
     needs: 'a dated back pain episode',
     add: '{"fact": "episodeDays", "operator": "lessThan", "value": 42} (or another comparison on episodeDays)',
   },
@@ -53,12 +55,6 @@ const GUARDS: Guard[] = [
     holds: [(l) => l.fact === 'openEpisode' && l.operator === 'equal' && l.value === true, known('episodeDays'), (l) => l.fact === 'sciatica' && l.operator === 'equal' && l.value === true],
     needs: 'an open back pain episode',
     add: '{"fact": "openEpisode", "operator": "equal", "value": true}',
-  },
-  {
-    names: ['priorImaging.'],
-    holds: [known('priorLumbarImagingDaysAgo')],
-    needs: 'prior lumbar imaging',
-    add: '{"fact": "priorLumbarImagingDaysAgo", "operator": "lessThanInclusive", "value": 365}',
   },
   {
     names: ['startback.result', 'startback.risk', 'startback.date', 'startback.evidence', 'stratification.evidence'],
@@ -79,13 +75,10 @@ const GUARDS: Guard[] = [
     needs: 'an active chronic pain condition',
     add: '{"fact": "chronicPainCondition", "operator": "equal", "value": true}',
   },
-  { names: ['redFlags.found'], holds: [positive('redFlagCount')], needs: 'at least one red flag', add: '{"fact": "redFlagCount", "operator": "greaterThan", "value": 0}' },
-  {
-    names: ['caudaEquina.signs'],
-    holds: [positive('caudaEquinaSignCount')],
-    needs: 'at least one cauda equina sign',
-    add: '{"fact": "caudaEquinaSignCount", "operator": "greaterThan", "value": 0}',
-  },
+  // Red flags, cauda equina signs and prior imaging declare their own (src/cards/finding-views.ts).
+  ...FINDING_VIEWS.flatMap((v) =>
+    v.guard ? [{ names: v.guard.names, holds: [v.guard.holds === 'positive' ? positive(v.fact) : known(v.fact)], needs: v.guard.needs, add: v.guard.add }] : [],
+  ),
 ];
 
 /** Does every way the conditions can be true pass through a leaf the guard accepts? */

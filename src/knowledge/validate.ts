@@ -7,9 +7,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { SERVICES } from '../hooks/services.js';
 import { projectRoot } from '../paths.js';
+import { scenarioFilePaths } from '../scenarios/load.js';
 import { readScenarioFiles } from '../scenarios/run.js';
+import { canonicalSystem, SNOMED } from './code-systems.js';
 import { schemasDir } from './json-schemas.js';
-import { KnowledgeError, loadKnowledge, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
+import { KnowledgeError, LINKS_FILE, loadKnowledge, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
 
 export interface Finding extends Problem {
   severity: 'error' | 'warning';
@@ -46,8 +48,10 @@ function schemaReferences(dirs: ValidateDirs): Finding[] {
     [existsSync(findings) ? [findings] : [], 'findings.schema.json'],
     [existsSync(instruments) ? [instruments] : [], 'instruments.schema.json'],
     [jsonFiles(join(dirs.rulesDir, 'valuesets')), 'valueset.schema.json'],
-    [jsonFiles(dirs.cardsDir), 'card.schema.json'],
-    [dirs.scenariosDir ? jsonFiles(dirs.scenariosDir) : [], 'scenario.schema.json'],
+    [jsonFiles(dirs.cardsDir).filter((f) => basename(f) !== LINKS_FILE), 'card.schema.json'],
+    [jsonFiles(dirs.cardsDir).filter((f) => basename(f) === LINKS_FILE), 'links.schema.json'],
+    [jsonFiles(join(dirs.cardsDir, SNIPPETS_DIR)), 'snippet.schema.json'],
+    [dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioFilePaths(dirs.scenariosDir) : [], 'scenario.schema.json'],
   ];
   const out: Finding[] = [];
   for (const [files, schema] of groups) {
@@ -90,7 +94,12 @@ function cardMarkup(cardsDir: string): Finding[] {
     }
     const texts: [string, unknown][] = [
       ['summary', card.summary],
-      ...(Array.isArray(card.detail) ? card.detail.map((line, i): [string, unknown] => [`detail[${i}]`, line]) : []),
+      ...(Array.isArray(card.detail)
+        ? card.detail.flatMap((line: unknown, i): [string, unknown][] => {
+            const block = line as { lines?: unknown } | null;
+            return Array.isArray(block?.lines) ? block.lines.map((l, j): [string, unknown] => [`detail[${i}].lines[${j}]`, l]) : [[`detail[${i}]`, line]];
+          })
+        : []),
       ...(Array.isArray(card.suggestions) ? card.suggestions.map((sug, i): [string, unknown] => [`suggestions[${i}].label`, sug?.label]) : []),
     ];
     for (const [path, text] of texts) {
@@ -109,14 +118,63 @@ function cardMarkup(cardsDir: string): Finding[] {
   return out;
 }
 
+/** Value sets where a missed descendant is a missed red flag: their explicit SNOMED concepts should carry an is-a filter. */
+const SAFETY_VALUE_SET = /^(red-flag-.+|cauda-equina-signs)$/;
+
+/**
+ * A SNOMED concept listed on its own matches that code only: a record coded with a more specific
+ * descendant (prostate cancer under "malignant neoplastic disease") is missed. It is covered when an
+ * is-a filter names it, or when the set has SNOMED is-a filters and the concept is a member of their
+ * expansion (then its descendants are members too). Without a terminology server that is as far as
+ * the hierarchy can be checked.
+ */
+function snomedWithoutDescendants(kb: KnowledgeBase, rulesDir: string): Finding[] {
+  const out: Finding[] = [];
+  for (const vs of kb.valueSets.values()) {
+    if (!SAFETY_VALUE_SET.test(vs.id)) continue;
+    const { include } = vs.file.compose;
+    const filtered = new Set(
+      include.flatMap((set) => (canonicalSystem(set.system) === SNOMED ? (set.filter ?? []).filter((f) => f.property === 'concept' && (f.op === 'is-a' || f.op === 'descendent-of')).map((f) => f.value) : [])),
+    );
+    const expanded = new Set(filtered.size ? (vs.file.expansion.contains ?? []).filter((c) => canonicalSystem(c.system) === SNOMED).map((c) => c.code) : []);
+    include.forEach((set, i) => {
+      if (canonicalSystem(set.system) !== SNOMED) return;
+      (set.concept ?? []).forEach((c, j) => {
+        if (filtered.has(c.code) || expanded.has(c.code)) return;
+        out.push({
+          severity: 'warning',
+          file: show(join(rulesDir, 'valuesets', `${vs.id}.json`)),
+          path: `compose.include[${i}].concept[${j}]`,
+          message: `SNOMED ${c.code}${c.display ? ` (${c.display})` : ''} is listed without an is-a filter${filtered.size ? ' and is not in the expansion of the set\'s is-a filters' : ''}, so records coded with its descendants will not match: add {"property": "concept", "op": "is-a", "value": "${c.code}"} to a SNOMED include and list the descendants in expansion.contains (backpain-cds valueset expand does this)`,
+        });
+      });
+    });
+  }
+  return out;
+}
+
 function scenarioProblems(dir: string, kb: KnowledgeBase | undefined): { count: number; problems: Finding[] } {
   const files = readScenarioFiles(dir);
   const problems: Finding[] = [];
+  // The demo server and the integration tests load every scenario into one FHIR server: an id used
+  // twice would overwrite another scenario's patient or resource.
+  const owners = new Map<string, string>();
+  const claim = (key: string, file: string, path: string, what: string): void => {
+    const owner = owners.get(key);
+    if (owner === undefined) owners.set(key, file);
+    else problems.push({ severity: 'error', file: show(file), path, message: `${what} is also used in ${show(owner)}: give it an id of its own` });
+  };
   for (const f of files) {
     if (f.error || !f.scenario) {
       problems.push({ severity: 'error', file: show(f.file), path: '', message: `${(f.error ?? '').replace(`${f.file}: `, '')}` });
       continue;
     }
+    const sc = f.scenario;
+    claim(`scenario ${sc.id}`, f.file, 'id', `scenario id "${sc.id}"`);
+    [sc.patient, ...sc.resources, ...sc.draftOrders].forEach((r, i) => {
+      const path = i === 0 ? 'patient.id' : i <= sc.resources.length ? `resources[${i - 1}].id` : `draftOrders[${i - 1 - sc.resources.length}].id`;
+      claim(`${r.resourceType}/${r.id}`, f.file, path, `${r.resourceType}/${r.id}`);
+    });
     for (const [serviceId, expected] of Object.entries(f.scenario.expect)) {
       const path = `expect.${serviceId}`;
       if (!SERVICES.some((s) => s.id === serviceId)) {
@@ -161,7 +219,7 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
     problems.push(...err.problems.map((p): Finding => ({ severity: 'error', ...p })));
   }
   const scenarios = dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioProblems(dirs.scenariosDir, kb) : { count: 0, problems: [] };
-  problems.push(...scenarios.problems, ...schemaReferences(dirs), ...cardMarkup(dirs.cardsDir));
+  problems.push(...scenarios.problems, ...schemaReferences(dirs), ...cardMarkup(dirs.cardsDir), ...(kb ? snomedWithoutDescendants(kb, dirs.rulesDir) : []));
   const ruleFiles = jsonFiles(dirs.rulesDir).filter((f) => f !== join(dirs.rulesDir, 'findings.json') && f !== join(dirs.rulesDir, 'instruments.json'));
   return {
     ok: !problems.some((p) => p.severity === 'error'),
@@ -170,7 +228,7 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
       ruleFiles: ruleFiles.length,
       rules: countRules(ruleFiles),
       valueSets: jsonFiles(join(dirs.rulesDir, 'valuesets')).length,
-      cards: jsonFiles(dirs.cardsDir).length,
+      cards: jsonFiles(dirs.cardsDir).filter((f) => basename(f) !== LINKS_FILE).length,
       scenarios: scenarios.count,
     },
     problems,

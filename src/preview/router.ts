@@ -94,12 +94,16 @@ export function previewRouter(deps: PreviewDeps): Router {
         results.push({ service: { id: service.id, title: service.title }, ...(expected ? { expected, pass: false } : {}), error: (err as Error).message });
       }
     }
+    // Each card's clinical review (cards/<rule>.json "clinicalReview"), so nobody mistakes unreviewed text for signed-off text.
+    const shown = new Set(results.flatMap((r) => ('cards' in r ? r.cards.map((c) => c.source.topic?.code ?? '') : [])));
+    const reviews = Object.fromEntries([...knowledge.cards].filter(([rule]) => shown.has(rule)).map(([rule, card]) => [rule, card.clinicalReview]));
     res.json({
       rulesVersion: knowledge.version,
       ...rejected(),
       scenario: { id: scenario.id, description: scenario.description, now: scenario.now, patient: scenario.patient },
       hook,
       results,
+      reviews,
     });
   });
 

@@ -1,5 +1,7 @@
 import { Engine } from 'json-rules-engine';
-import type { CardTemplate, RuleDefinition, RuleFile, RuleMode } from '../knowledge/schemas.js';
+import { resolveParams } from '../knowledge/params.js';
+import type { CardTemplate, ConditionNode, RuleDefinition, RuleFile, RuleMode } from '../knowledge/schemas.js';
+import { detailGuardId, suggestionGuardId } from './guards.js';
 
 export type EngineFacts = Record<string, string | number | boolean | null>;
 
@@ -18,26 +20,29 @@ export interface RuleSet {
 /** Enough for every combination a busy day brings; past it the map starts again rather than grow. */
 const DECIDED_MAX = 10_000;
 
-/** The engine event of a card suggestion's offerWhen conditions: "<rule id>#<suggestion index>" (rule ids have no "#"). */
-export function suggestionGuardId(ruleId: string, index: number): string {
-  return `${ruleId}#${index}`;
-}
+export { detailGuardId, suggestionGuardId } from './guards.js';
 
 /**
  * One json-rules-engine Engine per rule file, built at load: a run gets its own almanac, so requests
- * can share it. The offerWhen conditions of the rules' card suggestions run in the same engine, so
- * one run decides both which cards fire and which of their suggestions are offered.
+ * can share it. The offerWhen conditions of the rules' card suggestions, and the when conditions of
+ * their detail blocks, run in the same engine, so one run decides which cards fire, which of their
+ * suggestions are offered and which of their paragraphs show.
  */
 export function compileRuleSet(file: string, content: RuleFile, cards: ReadonlyMap<string, CardTemplate> = new Map()): RuleSet {
   const engine = new Engine([], { allowUndefinedFacts: false, replaceFactsInEventParams: false });
+  const addGuard = (id: string, when: ConditionNode, rule: RuleDefinition): void => {
+    // Card conditions may read the rule's params too; json-rules-engine wants an all/any/not at the top.
+    const resolved = resolveParams(when, rule.params);
+    engine.addRule({ name: id, conditions: ('fact' in resolved ? { all: [resolved] } : resolved) as never, event: { type: id } });
+  };
   for (const rule of content.rules) {
-    engine.addRule({ name: rule.id, conditions: rule.conditions as never, event: { type: rule.id } });
-    cards.get(rule.id)?.suggestions?.forEach((s, i) => {
-      if (!s.offerWhen) return;
-      const id = suggestionGuardId(rule.id, i);
-      // json-rules-engine wants an all/any/not at the top.
-      const conditions = 'fact' in s.offerWhen ? { all: [s.offerWhen] } : s.offerWhen;
-      engine.addRule({ name: id, conditions: conditions as never, event: { type: id } });
+    engine.addRule({ name: rule.id, conditions: resolveParams(rule.conditions, rule.params) as never, event: { type: rule.id } });
+    const card = cards.get(rule.id);
+    card?.suggestions?.forEach((s, i) => {
+      if (s.offerWhen) addGuard(suggestionGuardId(rule.id, i), s.offerWhen, rule);
+    });
+    card?.detail.forEach((line, i) => {
+      if (typeof line === 'object' && 'when' in line) addGuard(detailGuardId(rule.id, i), line.when, rule);
     });
   }
   const rules = content.rules.map((r): CompiledRule => ({ ...r, mode: r.mode ?? content.mode ?? 'live' }));

@@ -7,7 +7,7 @@ import type { Card } from '../cards/types.js';
 import { buildPatientFacts, engineFacts } from '../facts/patient-facts.js';
 import type { DraftOrder, PatientFacts, PatientRecord } from '../facts/types.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
-import { firedRuleIds, splitByMode, suggestionGuardId, type Candidate } from './engine.js';
+import { firedRuleIds, splitByMode, type Candidate } from './engine.js';
 
 export interface Evaluation {
   cards: Card[];
@@ -55,8 +55,16 @@ export async function evaluate(knowledge: KnowledgeBase, input: EvaluationInput)
     return renderCard(
       c.rule,
       template,
-      { facts, userReference: input.userReference, instruments: knowledge.instruments, ...(order ? { order } : {}) },
-      (i) => offeredGuards.has(suggestionGuardId(c.rule.id, i)),
+      {
+        facts,
+        userReference: input.userReference,
+        instruments: knowledge.instruments,
+        findings: knowledge.findings,
+        ...(order ? { order } : {}),
+        // A patient-scoped card on an imaging service acts on every order in scope (cauda equina: remove them all).
+        ...(c.rule.scope === 'patient' && input.orders?.length ? { orders: input.orders } : {}),
+      },
+      (id) => offeredGuards.has(id),
     );
   };
   return {

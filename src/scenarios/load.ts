@@ -20,9 +20,17 @@ export function readScenario(file: string): Scenario {
   return result.data;
 }
 
-export function readScenarios(dir = scenariosDir): Scenario[] {
-  return readdirSync(dir)
+/**
+ * Every scenario file in `dir` and its sub-folders (e.g. test/scenarios/real-world/), sorted by
+ * path: a corpus can be grouped in folders and still be run, validated, seeded and previewed.
+ */
+export function scenarioFilePaths(dir = scenariosDir): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => readScenario(join(dir, f)));
+    .map((f) => join(dir, f))
+    .sort();
+}
+
+export function readScenarios(dir = scenariosDir): Scenario[] {
+  return scenarioFilePaths(dir).map((f) => readScenario(f));
 }

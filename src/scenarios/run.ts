@@ -3,13 +3,11 @@
  * the CLI (`test`, `explain`, `cards`) and the preview page use it. No server, no FHIR calls: a
  * scenario request carries every prefetch key.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { answerHook, type HookAnswer } from '../hooks/answer.js';
 import { parseHookRequest } from '../hooks/request.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
-import { readScenario } from './load.js';
+import { readScenario, scenarioFilePaths } from './load.js';
 import { scenarioRequest } from './requests.js';
 import type { Scenario } from './schema.js';
 
@@ -23,7 +21,7 @@ export async function runRequest(
   now: Date,
   explain = false,
 ): Promise<HookAnswer> {
-  const parsed = parseHookRequest(service.hook, body);
+  const parsed = parseHookRequest(service.hook, body, Object.keys(service.prefetch));
   if (!parsed.ok) throw new Error(`not a valid ${service.hook} request for ${service.id}: ${parsed.issues.map((i) => `${i.path || 'body'}: ${i.message}`).join('; ')}`);
   return answerHook(service, parsed.request, { knowledge, now, deadline: () => AbortSignal.timeout(DEADLINE_MS), explain });
 }
@@ -40,13 +38,10 @@ export interface ScenarioFile {
   error?: string;
 }
 
-/** Every scenario file in a folder; a broken one is reported, not fatal, so the others still run. */
+/** Every scenario file in a folder and its sub-folders; a broken one is reported, not fatal, so the others still run. */
 export function readScenarioFiles(dir: string): ScenarioFile[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => {
-      const file = join(dir, f);
+  return scenarioFilePaths(dir)
+    .map((file) => {
       try {
         return { file, scenario: readScenario(file) };
       } catch (err) {

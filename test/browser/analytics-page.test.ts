@@ -4,7 +4,8 @@
  * filters, the charts draw the same numbers, and the filter form works.
  */
 import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import type { Analytics, Counts } from '../../src/feedback/analytics.js';
 import { percent } from '../../src/feedback/analytics-page.js';
 import { saveFeedback, writeCards, type CardLogRow, type FeedbackItem } from '../../src/feedback/store.js';
@@ -12,7 +13,6 @@ import { accepted, card, overridden, REASONS, seedKnownWeeks, SELECT, SIGN } fro
 import { startFeedbackService, type FeedbackService } from '../support/feedback-service.js';
 import { createTestStore, type TestStore } from '../support/stores.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const FROM = '2026-09-28';
 const TO = '2026-11-22';
 type Field = Exclude<keyof Counts, 'tooFewToJudge'>;
@@ -111,7 +111,7 @@ beforeAll(async () => {
   store = await createTestStore('pglite');
   svc = await startFeedbackService(store);
   await seedEightWeeks(svc);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -3,15 +3,14 @@
  * it shows the cards an EHR would draw for scenario patients, the explain trace beside them, picks
  * up an edited card file on reload, and never runs script injected into card text.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { projectRoot } from '../../src/paths.js';
 import { copyKnowledge, type KnowledgeCopy } from '../support/knowledge-copy.js';
 import { startLiveService, type LiveService } from '../support/live-service.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const screenshots = join(projectRoot, 'test-results');
 
 /** Card text an attacker (or a careless paste) could put in a card file. */
@@ -29,11 +28,10 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (.ci/run does this)`);
   copy = copyKnowledge();
   copy.editJson<{ detail: string[] }>('cards/imaging-defer.json', (card) => void card.detail.push('', ...INJECTED));
   service = await startLiveService(copy, { PREVIEW: 'true' });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('dialog', (d) => void d.dismiss());
@@ -68,7 +66,7 @@ test('the page loads with every scenario patient and the hooks the services answ
 const SCENARIOS: [string, string, string[], string | undefined, boolean][] = [
   ['imaging-defer-acute-41-days', 'order-select', ['imaging-defer'], 'warning', true],
   ['imaging-repeat-replaces-defer', 'order-select', ['imaging-repeat'], 'warning', true],
-  ['cauda-equina-urinary-retention', 'order-sign', ['cauda-equina-emergency'], 'critical', false],
+  ['cauda-equina-urinary-retention', 'order-sign', ['cauda-equina-emergency'], 'critical', true],
   ['imaging-defer-two-lumbar-orders', 'order-sign', ['imaging-defer', 'imaging-defer'], 'warning', true],
   ['non-lumbar-knee-xray', 'order-select', [], undefined, false],
 ];
@@ -112,6 +110,22 @@ test('links, suggestions and override reasons are shown; a card link opens outsi
   );
   expect(await card.locator('.override option').allTextContents()).toEqual(expect.arrayContaining(['Decided with the patient after discussion']));
   expect(await card.locator('button.suggestion.recommended').textContent()).toBe('Remove the lumbar imaging order');
+});
+
+test('each card shows its clinical review from the card file: awaiting sign-off, or signed off with date and reviewer role', async () => {
+  await open('imaging-repeat-replaces-defer', 'order-select');
+  const review = page.locator('#cards .card .review').first();
+  expect(await review.getAttribute('data-review-status')).toBe('awaiting-sign-off');
+  expect(await review.textContent()).toMatch(/^Clinical review: awaiting sign-off \(text changed \d{4}-\d{2}-\d{2}\)\. Not yet signed off\. See issue 14/);
+  const before = await service.status();
+  copy.editJson<{ clinicalReview: unknown }>('cards/imaging-repeat.json', (card) => {
+    card.clinicalReview = { status: 'signed-off', lastReviewed: '2026-12-10', reviewerRole: 'GP, clinical safety officer' };
+  });
+  await service.until((s) => s.version !== before.version);
+  await open('imaging-repeat-replaces-defer', 'order-select');
+  const signed = page.locator('#cards .card .review').first();
+  expect(await signed.getAttribute('data-review-status')).toBe('signed-off');
+  expect(await signed.textContent()).toBe('Last clinically reviewed 2026-12-10 by GP, clinical safety officer: signed off.');
 });
 
 test('script injected into card text does not run, and is gone from the page', async () => {

@@ -203,7 +203,7 @@ export const recordRequest = fc
     service: fc.constantFrom(...IMAGING),
     orders: fc.array(draftOrder('o1'), { minLength: 1, maxLength: 1 }).chain((first) => fc.array(draftOrder('o2'), { maxLength: 1 }).map((more) => [...first, ...more])),
     patient: fc.oneof({ weight: 6, arbitrary: patient }, { weight: 1, arbitrary: fc.constant(null) }),
-    prefetch: fc.record({ conditions: prefetchValue, temperatures: prefetchValue, medications: prefetchValue, procedures: prefetchValue, imagingStudies: prefetchValue }, { requiredKeys: [] }),
+    prefetch: fc.record({ conditions: prefetchValue, observations: prefetchValue, medications: prefetchValue, procedures: prefetchValue, imagingStudies: prefetchValue }, { requiredKeys: [] }),
     extra: fc.option(fc.dictionary(fc.oneof(text, nasty), small, { maxKeys: 3 }), { nil: undefined }),
   })
   .map(({ service, orders, patient: p, prefetch, extra }) => ({

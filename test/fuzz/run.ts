@@ -52,13 +52,14 @@ const SEARCH_TYPES = ['Condition', 'Observation', 'MedicationRequest', 'Procedur
 let answers: Record<string, { status: number; body: string }> = {};
 const fhir = createServer((req, res) => {
   const type = /\/fhir\/([A-Za-z]+)/.exec(req.url ?? '')?.[1] ?? '';
-  const answer = answers[type] ?? { status: 404, body: '{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found"}]}' };
+  // Own keys only: a generated next link may be relative (followed under the base), e.g. `constructor`.
+  const answer = (Object.hasOwn(answers, type) ? answers[type] : undefined) ?? { status: 404, body: '{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found"}]}' };
   res.writeHead(answer.status, { 'content-type': 'application/fhir+json' }).end(answer.body);
 });
 await new Promise<void>((resolve) => fhir.listen(0, '127.0.0.1', resolve));
 const fhirBase = `http://127.0.0.1:${(fhir.address() as AddressInfo).port}/fhir`;
 // Shedding and rate limits are off: they answer 429/503 by design, which is not what is tested here.
-const service = await startService({ FHIR_SERVER_ALLOWLIST: fhirBase, RATE_LIMIT_PER_MINUTE: '0', MAX_IN_FLIGHT: '0', MAX_EVENT_LOOP_LAG_MS: '0', FETCH_DEADLINE_MS: '3000' });
+const service = await startService({ FHIR_SERVER_ALLOWLIST: fhirBase, RATE_LIMIT_PER_MINUTE: '0', MAX_IN_FLIGHT: '0', MAX_EVENT_LOOP_LAG_MS: '0', MAX_CONNECTIONS_PER_ADDRESS: '0', FETCH_DEADLINE_MS: '3000' });
 
 const seen: Record<string, number> = {};
 const sent: Record<Transport, number> = { http: 0, inject: 0 };

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { loadConfig, SETTINGS, type Config } from '../../src/config.js';
-import { configMapYaml, deploymentItems, knowledgeFiles, KNOWLEDGE_CONFIGMAP, KNOWLEDGE_VOLUME, volumeItems } from '../../src/ops/k8s-knowledge.js';
+import { configMapYaml, deploymentSources, knowledgeFiles, KNOWLEDGE_CONFIGMAP, KNOWLEDGE_VOLUME, volumeSources } from '../../src/ops/k8s-knowledge.js';
 import { cardsDir, projectRoot, rulesDir } from '../../src/paths.js';
 import { only, readDockerfile, stageEnv } from '../support/dockerfile.js';
 import { startService, type RunningService } from '../support/harness.js';
@@ -72,7 +72,7 @@ interface Deployment extends K8sObject {
         terminationGracePeriodSeconds: number;
         securityContext: { runAsNonRoot: boolean; runAsUser: number };
         containers: Container[];
-        volumes: { name: string; configMap?: { name: string; items: { key: string; path: string }[] }; emptyDir?: unknown }[];
+        volumes: { name: string; projected?: { sources: { configMap?: { name: string } }[] }; emptyDir?: unknown }[];
       };
     };
   };
@@ -124,13 +124,18 @@ describe('Kubernetes manifests (docker/k8s)', () => {
 
   test('the container port is PORT, and the probes call /healthz and /readyz on it, which the service answers', async () => {
     const config = loadConfig(k8sEnv);
-    expect(container.ports).toEqual([{ name: 'http', containerPort: config.PORT }]);
+    expect(container.ports).toEqual([
+      { name: 'http', containerPort: config.PORT },
+      { name: 'admin', containerPort: config.ADMIN_PORT },
+    ]);
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     for (const probe of [container.livenessProbe, container.startupProbe, container.readinessProbe]) expect(await answers(probe.httpGet.path)).toBe(200);
     const annotations = deployment.spec.template.metadata.annotations;
-    expect(Number(annotations['prometheus.io/port'])).toBe(config.PORT);
+    // Metrics are on the admin listener in production, which the Service does not expose.
+    expect(Number(annotations['prometheus.io/port'])).toBe(config.ADMIN_PORT);
+    expect(config.ADMIN_HOST).toBe('0.0.0.0');
     expect(await answers(annotations['prometheus.io/path'] as string)).toBe(200);
   });
 
@@ -172,9 +177,18 @@ describe('Kubernetes manifests (docker/k8s)', () => {
     const files = knowledgeFiles({ rulesDir, cardsDir });
     const hint = 'out of date: run `npx backpain-cds k8s-knowledge`';
     expect(readFileSync(join(k8sDir, 'knowledge-configmap.yaml'), 'utf8') === configMapYaml(files) ? 'current' : hint).toBe('current');
-    expect(deploymentItems(readFileSync(join(k8sDir, 'deployment.yaml'), 'utf8'))).toEqual(volumeItems(files));
+    const sources = volumeSources(files);
+    expect(deploymentSources(readFileSync(join(k8sDir, 'deployment.yaml'), 'utf8'))).toEqual(sources);
+    // Every file once, in ConfigMaps of at most 1 MiB, all projected into the one knowledge volume.
+    expect(sources.flatMap((s) => s.items.map((i) => i.path)).sort()).toEqual(files.map((f) => f.path).sort());
+    for (const cm of objects.filter((m) => m.kind === 'ConfigMap' && m.metadata.name.startsWith(KNOWLEDGE_CONFIGMAP))) {
+      // The API server's limit: the keys and values of data together.
+      const data = Object.entries((cm as K8sObject & { data: Record<string, string> }).data);
+      expect(data.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0)).toBeLessThan(1_048_576);
+    }
     const volume = pod.volumes.find((v) => v.name === KNOWLEDGE_VOLUME);
-    expect(volume?.configMap?.name).toBe(KNOWLEDGE_CONFIGMAP);
+    expect(volume?.projected?.sources.map((s) => s.configMap?.name)).toEqual(sources.map((s) => s.name));
+    expect(sources[0]?.name).toBe(KNOWLEDGE_CONFIGMAP);
     const mount = container.volumeMounts.find((m) => m.name === KNOWLEDGE_VOLUME)?.mountPath;
     const config = loadConfig(k8sEnv);
     expect(config.RULES_DIR).toBe(`${mount}/rules`);

@@ -37,7 +37,7 @@ const byId = (id: string) => {
 const selectService = SERVICES.find((s) => s.id === SELECT);
 if (!selectService) throw new Error('no select service');
 
-const UNLIMITED = { RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURES_PER_MINUTE: '0', MAX_IN_FLIGHT: '0', MAX_EVENT_LOOP_LAG_MS: '0' };
+const UNLIMITED = { RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURES_PER_MINUTE: '0', MAX_IN_FLIGHT: '0', MAX_EVENT_LOOP_LAG_MS: '0', MAX_CONNECTIONS_PER_ADDRESS: '0' };
 const nowIso = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();
 
 /** Calls order-select for a scenario with full prefetch; returns the cards and the hookInstance used. */
@@ -264,7 +264,7 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     }
   });
 
-  test('1,000 items posted concurrently, then a restart: every item stored exactly once', async () => {
+  test('1,000 items posted concurrently (64 at a time), then a restart: every item stored exactly once', async () => {
     const cards = Array.from({ length: 1000 }, (_, i) => card(i % 2 ? SELECT : SIGN, i % 3 ? 'imaging-defer' : 'imaging-repeat', nowIso(-60_000), 1));
     await writeCards(svc.feedback.db, cards);
     const items = cards.map((c, i) => ({
@@ -279,7 +279,15 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     // Load shedding and rate limits (tested on their own) are off here: every item must reach the store.
     await svc.close();
     svc = await startFeedbackService(store, { logs: svc.logs, env: UNLIMITED });
-    const answers = await Promise.all(sends.map(({ service, item }) => feedback(svc, [item], service)));
+    // 64 connections at a time, as a busy EHR's pool would: 1,100 sockets opened at once overflow the
+    // listen backlog of a loaded machine, and a reset connection tests the kernel, not the store.
+    const answers: Awaited<ReturnType<typeof feedback>>[] = new Array(sends.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        for (let i = next++; i < sends.length; i = next++) answers[i] = await feedback(svc, [sends[i]!.item], sends[i]!.service);
+      }),
+    );
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     expect(answers.reduce((n, a) => n + (a.body as { stored: number }).stored, 0)).toBe(1000);
 
@@ -293,7 +301,7 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
       { outcome: 'accepted', n: 750 },
       { outcome: 'overridden', n: 250 },
     ]);
-  }, 60_000);
+  }, 180_000);
 
   test('the store goes down: hooks still answer, feedback gets 503 with Retry-After, failures are logged and counted', async () => {
     let down: FeedbackService;

@@ -1,6 +1,6 @@
 /**
- * SIGTERM on the real service process: requests in flight are answered, new connections are
- * refused, and the process exits 0; past SHUTDOWN_TIMEOUT_MS it exits anyway.
+ * SIGTERM on the real service process: requests in flight are answered, newcomers get 503 with
+ * Connection: close (not resets), and the process exits 0; past SHUTDOWN_TIMEOUT_MS it exits anyway.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -11,6 +11,7 @@ import { scenarioRequest } from '../../src/scenarios/requests.js';
 import { buildSrc } from '../support/build.js';
 import { eventually } from '../support/eventually.js';
 import { post } from '../support/harness.js';
+import { childEnv } from '../../scripts/child-env.js';
 
 const select = SERVICES.find((s) => s.id === 'back-pain-imaging-select')!;
 const scenario = readScenario(`${scenariosDir}/imaging-defer-acute-41-days.json`);
@@ -54,14 +55,15 @@ interface Child {
 
 async function startChild(env: Record<string, string>): Promise<Child> {
   const child = spawn(process.execPath, ['--experimental-websocket', main], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', DEMO_FHIR: 'false', LOG_LEVEL: 'info', FHIR_SERVER_ALLOWLIST: fhirBase, MAX_EVENT_LOOP_LAG_MS: '0', ...env },
+    env: { ...childEnv(), PORT: '0', DEMO_FHIR: 'false', LOG_LEVEL: 'info', FHIR_SERVER_ALLOWLIST: fhirBase, MAX_EVENT_LOOP_LAG_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
   const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start-up line:\n${out}`)), 15000);
+    // Only a guard against a child that never starts: a loaded machine can take many seconds.
+    const timer = setTimeout(() => reject(new Error(`no start-up line:\n${out}`)), 90_000);
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       const m = /CDS Hooks discovery: (http:\/\/\S+)\/cds-services/.exec(out);
@@ -84,7 +86,7 @@ async function untilFhirRequests(n: number): Promise<void> {
   await eventually(() => fhirRequests >= n, `${n} FHIR requests`);
 }
 
-test('SIGTERM finishes the request in flight, refuses new connections, then exits 0', async () => {
+test('SIGTERM finishes the request in flight, answers newcomers 503 with Connection: close meanwhile (no resets), then exits 0', async () => {
   // Long enough that SIGTERM surely lands while the request waits on the FHIR server.
   fhirDelayMs = 3000;
   const child = await startChild({ FETCH_DEADLINE_MS: '15000', SHUTDOWN_TIMEOUT_MS: '15000' });
@@ -92,14 +94,17 @@ test('SIGTERM finishes the request in flight, refuses new connections, then exit
   const inFlight = post(`${child.url}/cds-services/${select.id}`, slowRequest()).then((r) => ({ ...r, at: Date.now() }));
   await untilFhirRequests(before + 1);
   child.process.kill('SIGTERM');
-  await eventually(() => fetch(`${child.url}/healthz`).then(() => false, () => true), 'new connections refused');
+  // The listener stays open while a request is in flight: a newcomer is told to go elsewhere, not reset.
+  let newcomer: Response | undefined;
+  await eventually(async () => (newcomer = await fetch(`${child.url}/readyz`)).status === 503, 'readiness off after SIGTERM');
+  expect(newcomer?.headers.get('connection')).toBe('close');
   const answered = await inFlight;
   expect(answered.status).toBe(200);
   expect(answered.body).toEqual({ cards: [] });
   const exit = await child.exited;
   expect(exit.code).toBe(0);
   expect(exit.at).toBeGreaterThanOrEqual(answered.at - 50);
-});
+}, 180_000);
 
 test('a request that outlasts SHUTDOWN_TIMEOUT_MS is cut, and the process still exits 0', async () => {
   // The FHIR server answers far later than the shutdown timeout: only the timeout can end the request.
@@ -113,4 +118,4 @@ test('a request that outlasts SHUTDOWN_TIMEOUT_MS is cut, and the process still 
   expect(exit.code).toBe(0);
   // fetch's own error (from another realm than jest's Error): the connection was cut.
   expect(await inFlight).toHaveProperty('message', 'fetch failed');
-});
+}, 180_000);

@@ -3,6 +3,8 @@
  * restart and without failing a request in flight; a broken edit is rejected, logged, and the last
  * good set stays live. GET /status shows which set is live and the last error.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SERVICES } from '../../src/hooks/services.js';
 import { KnowledgeError } from '../../src/knowledge/load.js';
 import { watchKnowledge } from '../../src/knowledge/watch.js';
@@ -18,7 +20,7 @@ const scenario = readScenario(`${scenariosDir}/imaging-defer-acute-41-days.json`
 const request = scenarioRequest(scenario, select, { prefetch: 'all' });
 
 type Card = { summary: string; source: { topic: { code: string } } };
-type RuleFile = { rules: { id: string; conditions: { all: { fact: string; value: unknown }[] } }[] };
+type RuleFile = { rules: { id: string; params?: Record<string, number> }[] };
 
 let copy: KnowledgeCopy;
 let service: LiveService;
@@ -51,8 +53,7 @@ test('a changed threshold goes live without a restart', async () => {
 
   // "Early" becomes under 4 weeks: the 41-day episode no longer gets the card.
   copy.editJson<RuleFile>('rules/back-pain-imaging.json', (f) => {
-    const cond = f.rules.find((r) => r.id === 'imaging-defer')!.conditions.all.find((c) => c.fact === 'episodeDays')!;
-    cond.value = 28;
+    f.rules.find((r) => r.id === 'imaging-defer')!.params = { earlyDays: 28 };
   });
   const { status: after } = await until((s) => s.version !== before.version);
   expect(after.lastReload?.outcome).toBe('loaded');
@@ -60,7 +61,7 @@ test('a changed threshold goes live without a restart', async () => {
   expect(await cards()).toEqual([]);
 
   copy.editJson<RuleFile>('rules/back-pain-imaging.json', (f) => {
-    f.rules.find((r) => r.id === 'imaging-defer')!.conditions.all.find((c) => c.fact === 'episodeDays')!.value = 42;
+    f.rules.find((r) => r.id === 'imaging-defer')!.params = { earlyDays: 42 };
   });
   await until((s) => s.version !== after.version);
   expect((await cards()).map((c) => c.source.topic.code)).toEqual(['imaging-defer']);
@@ -93,6 +94,24 @@ test('a broken edit is rejected and logged with the reason; the last good set st
   copy.write('cards/imaging-defer.json', JSON.stringify({ ...card, summary: 'Fixed: consider deferring imaging.' }));
   await until((s) => s.lastReload?.outcome === 'loaded' && s.version !== good.version);
   expect((await cards())[0]?.summary).toBe('Fixed: consider deferring imaging.');
+});
+
+test('a value set with a misspelt code system is rejected with "did you mean"; the last good set stays live', async () => {
+  const good = await status();
+  const liveSummary = (await cards())[0]?.summary;
+  const original = readFileSync(join(copy.rulesDir, 'valuesets/red-flag-cancer.json'), 'utf8');
+  copy.editJson<{ compose: { include: { system: string }[] } }>('rules/valuesets/red-flag-cancer.json', (f) => void (f.compose.include[2]!.system = 'http://snomed.info/sctt'));
+  const { status: rejected } = await until((s) => s.lastReload?.outcome === 'rejected');
+  expect(rejected.version).toBe(good.version);
+  expect(rejected.lastError?.problems).toEqual([
+    expect.objectContaining({ file: 'rules/valuesets/red-flag-cancer.json', path: 'compose.include[2].system', message: expect.stringMatching(/unknown code system "http:\/\/snomed\.info\/sctt": did you mean http:\/\/snomed\.info\/sct\?/) }),
+  ]);
+  expect((await cards())[0]?.summary).toBe(liveSummary);
+
+  copy.write('rules/valuesets/red-flag-cancer.json', original);
+  // The file is back as it was: the same rule set, so nothing to swap.
+  const { status: back } = await until((s) => s.lastReload?.outcome === 'unchanged');
+  expect(back.version).toBe(good.version);
 });
 
 test('no request in flight fails while the rule set is swapped again and again', async () => {

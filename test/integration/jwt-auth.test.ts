@@ -174,6 +174,11 @@ describe('refused with a bare 401', () => {
     await expectRefused(once, 'replayed');
   });
   test('no jti', async () => expectRefused(await token({ jti: null }), 'bad-claims'));
+  test.each([
+    ['a NUL', 'jti-\u0000-nul'],
+    ['a control character', 'jti-\u0007-bell'],
+    ['a lone surrogate', 'jti-\ud800-lone'],
+  ])('a validly signed token whose jti holds %s', async (_name, jti) => expectRefused(await token({ jti }), 'bad-claims'));
   test('a jku not on the allowlist is never fetched', async () => {
     const forged = await token({ key: attacker, jku: `${evil.url}/jwks.json` });
     await expectRefused(forged, 'jku-not-allowed');
@@ -196,6 +201,30 @@ describe('refused with a bare 401', () => {
   });
   test('an unknown service id needs a token too (no service enumeration)', async () => {
     expect((await call(undefined, '/cds-services/no-such-service')).status).toBe(401);
+  });
+});
+
+describe('a jku from a real client (the CDS Hooks Sandbox always sends one)', () => {
+  test('with the issuer\'s keys configured inline holding the kid: verified with them, the jku is never fetched', async () => {
+    const inline = await startService({ JWT_REQUIRED: 'true', PUBLIC_BASE_URL: PUBLIC, JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwks: { keys: [es.publicJwk] } }]), AUTH_FAILURES_PER_MINUTE: '0' });
+    try {
+      const before = evil.hitCount();
+      const aud = `${PUBLIC}/cds-services`;
+      const good = await mintToken({ key: es, iss: ISS, aud, jku: `${evil.url}/jwks.json` });
+      expect((await fetch(`${inline.url}/cds-services`, { headers: { authorization: `Bearer ${good}` } })).status).toBe(200);
+      // A forgery with the same kid and a jku serving the forger's key is checked against the inline key.
+      const forged = await mintToken({ key: attacker, iss: ISS, aud, jku: `${evil.url}/jwks.json` });
+      expect((await fetch(`${inline.url}/cds-services`, { headers: { authorization: `Bearer ${forged}` } })).status).toBe(401);
+      expect(inline.logs.join('')).toMatch(/"reason":"bad-signature"/);
+      expect(evil.hitCount()).toBe(before);
+    } finally {
+      await inline.close();
+    }
+  });
+
+  test('a jku equal to the issuer\'s configured jwksUrl is that key set', async () => {
+    const res = await call(await token({ jku: `${jwks.url}/jwks.json` }));
+    expect(res.status).toBe(200);
   });
 });
 
@@ -242,6 +271,22 @@ test('too many failed authentications from one address: 429', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await fetch(`${strict.url}/cds-services`)).status);
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
+  } finally {
+    await strict.close();
+  }
+});
+
+test('bad tokens do not lock out good ones: past the limit a valid token from the same address still passes', async () => {
+  const strict = await jwtService('jwks.json', { AUTH_FAILURES_PER_MINUTE: '3' });
+  try {
+    const bad = await Promise.all(Array.from({ length: 6 }, () => mintToken({ key: attacker, iss: ISS, aud: `${PUBLIC}/cds-services` })));
+    const badStatuses: number[] = [];
+    for (const t of bad) badStatuses.push((await fetch(`${strict.url}/cds-services`, { headers: { authorization: `Bearer ${t}` } })).status);
+    expect(badStatuses).toEqual([401, 401, 401, 429, 429, 429]);
+    const good = await fetch(`${strict.url}/cds-services`, { headers: { authorization: `Bearer ${await token({ aud: `${PUBLIC}/cds-services` })}` } });
+    expect(good.status).toBe(200);
+    // Still refused after the good one: the limit holds for bad tokens.
+    expect((await fetch(`${strict.url}/cds-services`)).status).toBe(429);
   } finally {
     await strict.close();
   }

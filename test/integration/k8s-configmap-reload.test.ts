@@ -7,12 +7,12 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { knowledgeFiles, volumeItems, type KnowledgeFile } from '../../src/ops/k8s-knowledge.js';
+import { knowledgeFiles, volumeSources, type KnowledgeFile } from '../../src/ops/k8s-knowledge.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
 import { startLiveService, type LiveService } from '../support/live-service.js';
 import type { KnowledgeCopy } from '../support/knowledge-copy.js';
 
-/** A ConfigMap volume as the kubelet's atomic writer keeps it. */
+/** A projected ConfigMap volume as the kubelet's atomic writer keeps it. */
 class ConfigMapVolume {
   private generation = 0;
   private current = '';
@@ -20,7 +20,7 @@ class ConfigMapVolume {
 
   write(files: readonly KnowledgeFile[]): void {
     const next = `..2026_01_01_00_00_0${this.generation++}.${process.pid}`;
-    for (const item of volumeItems(files)) {
+    for (const item of volumeSources(files).flatMap((s) => s.items)) {
       const file = files.find((f) => f.key === item.key);
       const target = join(this.mount, next, item.path);
       mkdirSync(dirname(target), { recursive: true });

@@ -87,25 +87,18 @@ describe('discovery', () => {
     expect(byId.get('back-pain-stratified-care')?.hook).toBe('patient-view');
     expect(byId.get('chronic-pain-therapy-referral')?.hook).toBe('patient-view');
     expect(Object.keys(byId.get('back-pain-stratified-care')?.prefetch ?? {}).sort()).toEqual(
-      ['conditions', 'imagingStudies', 'medications', 'observations', 'patient', 'procedures', 'questionnaireResponses', 'serviceRequests'].sort(),
+      ['conditions', 'diagnosticReports', 'imagingStudies', 'medicationStatements', 'medications', 'observations', 'patient', 'procedures', 'questionnaireResponses', 'serviceRequests'].sort(),
     );
   });
 
-  test('the Observation prefetch asks for every code the facts read (value sets and instruments)', () => {
-    const wanted = (serviceId: string): string[] => {
-      const ids = serviceId === 'back-pain-stratified-care' ? ['body-temperature', 'startback-total'] : ['phq9-total', 'gad7-total'];
-      const codes = ids.flatMap((id) => knowledge.valueSet(id).file.codes.map((c) => `${c.system}|${c.code}`));
-      if (serviceId === 'back-pain-stratified-care') {
-        const system = knowledge.instruments.findingSystem.url;
-        codes.push(`${system}|${knowledge.instruments.startBack.psychosocialCode.code}`, ...knowledge.instruments.scopic.items.map((i) => `${system}|${i.code}`));
-      }
-      return codes;
-    };
-    for (const svc of patientView) {
-      const query = svc.prefetch.observations ?? '';
-      const listed = new Set(new URLSearchParams(query.split('?')[1]).get('code')?.split(',') ?? []);
-      for (const code of wanted(svc.id)) expect({ service: svc.id, code, listed: listed.has(code) }).toEqual({ service: svc.id, code, listed: true });
-    }
+  test('the Observation prefetch asks for every code the facts read, or for every Observation but laboratory results', () => {
+    // Red flags and cauda equina signs come from Observations of any code (or text only), so stratified care reads them all.
+    const stratified = new URLSearchParams(patientView.find((s) => s.id === 'back-pain-stratified-care')?.prefetch.observations?.split('?')[1]);
+    expect({ code: stratified.get('code'), notCategory: stratified.get('category:not') }).toEqual({ code: null, notCategory: 'laboratory' });
+    const chronic = patientView.find((s) => s.id === 'chronic-pain-therapy-referral');
+    const listed = new Set(new URLSearchParams(chronic?.prefetch.observations?.split('?')[1]).get('code')?.split(',') ?? []);
+    const codes = ['phq9-total', 'phq9-item9', 'gad7-total'].flatMap((id) => (knowledge.valueSet(id).file.expansion.contains ?? []).map((c) => `${c.system}|${c.code}`));
+    for (const code of codes) expect({ code, listed: listed.has(code) }).toEqual({ code, listed: true });
   });
 });
 

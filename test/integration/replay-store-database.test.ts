@@ -119,6 +119,13 @@ describe.each(storeKinds())('%s', (kind) => {
       expect(b.logs.join('')).not.toContain(token);
     });
 
+    test('a validly signed token whose jti holds a NUL (which PostgreSQL refuses) is a 401, not a 503', async () => {
+      const token = await mintToken({ key, iss: ISS, aud: `${PUBLIC}/cds-services/${SELECT}`, jti: 'nul-\u0000-jti' });
+      const res = await post(`${a.url}/cds-services/${SELECT}`, request, { authorization: `Bearer ${token}` });
+      expect(res.status).toBe(401);
+      expect(a.logs.join('')).toMatch(/"reason":"bad-claims"/);
+    });
+
     test('when the database cannot answer, the call is refused with 503 and Retry-After, not let through', async () => {
       // A database of its own (a PGlite directory belongs to one instance), closed under the service.
       const brokenStore = await createTestStore(kind);

@@ -142,10 +142,13 @@ export function record(parts: Partial<PatientRecord> = {}): PatientRecord {
     conditions: [],
     observations: [],
     medicationRequests: [],
+    medicationStatements: [],
     procedures: [],
+    diagnosticReports: [],
     imagingStudies: [],
     serviceRequests: [],
     questionnaireResponses: [],
+    otherPatientResources: 0,
     ...parts,
   };
 }

@@ -26,11 +26,11 @@ export interface RunningService {
 /**
  * The demo profile, allowing FHIR servers on loopback at any port (tests start them on port 0).
  * Event-loop-lag shedding is off: a busy test machine must not turn a test about cards into a 503;
- * the tests about shedding turn it on and drive the lag themselves.
+ * the tests about shedding (lag-shedding.test.ts) turn it on and drive the lag with a sampler.
  */
 export const TEST_ENV: Record<string, string> = { FHIR_SERVER_ALLOWLIST: 'http://127.0.0.1:*/fhir', MAX_EVENT_LOOP_LAG_MS: '0' };
 
-export async function startService(env: Record<string, string> = {}, deps: Partial<Pick<AppDeps, 'replayStore' | 'readinessChecks' | 'lagProbe'>> = {}): Promise<RunningService> {
+export async function startService(env: Record<string, string> = {}, deps: Partial<Pick<AppDeps, 'replayStore' | 'readinessChecks' | 'lagSampler'>> = {}): Promise<RunningService> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -4,6 +4,7 @@
  */
 import { runCli } from '../../src/cli/program.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
+import type { ValueSetFile as ValueSet } from '../../src/knowledge/schemas.js';
 import { validateFiles, type Finding } from '../../src/knowledge/validate.js';
 import { scenariosDir } from '../../src/scenarios/load.js';
 import { copyKnowledge, type KnowledgeCopy } from '../support/knowledge-copy.js';
@@ -12,7 +13,6 @@ import { captureIo } from '../support/cli.js';
 type Json = Record<string, unknown>;
 type RuleFile = { rules: { id: string; scope: string; replaces?: string[]; conditions: { all: Json[] } }[]; services: string[] };
 type Card = { rule: string; summary: string; detail: string[]; links?: { url: string }[]; source: { url?: string } };
-type ValueSet = { codes: { system: string; code: string; match?: string }[] };
 
 let copy: KnowledgeCopy;
 beforeEach(() => {
@@ -79,8 +79,8 @@ const cases: [string, (c: KnowledgeCopy) => void, Omit<Partial<Finding>, 'messag
   ],
   [
     'a card placeholder no fact provides',
-    (c) => c.editJson<Card>('cards/imaging-defer.json', (f) => void (f.summary = 'Back pain for {{episode.duration}} days.')),
-    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'placeholders', message: /\{\{episode\.duration\}\} is not a card variable: fix the name or remove it\. \(known: .*episode\.days/ },
+    (c) => c.editJson<Card>('cards/imaging-defer.json', (f) => void (f.summary = 'Back pain for {{episode.length}} days.')),
+    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'placeholders', message: /\{\{episode\.length\}\} is not a card variable: fix the name or remove it\. \(known: .*episode\.days/ },
   ],
   [
     'an order placeholder on a card of a patient-scoped rule',
@@ -103,24 +103,98 @@ const cases: [string, (c: KnowledgeCopy) => void, Omit<Partial<Finding>, 'messag
     { file: 'cards/imaging-defer.json', path: 'links[0].url', message: /use an absolute http:\/\/ or https:\/\/ address/ },
   ],
   [
-    'a duplicate code, with and without the ICD-10-CM dot',
-    (c) => c.editJson<ValueSet>('rules/valuesets/red-flag-hiv.json', (f) => void f.codes.push({ system: ICD, code: 'B20' }, { system: ICD, code: 'b20' })),
-    { file: 'rules/valuesets/red-flag-hiv.json', message: /duplicate code http:\/\/hl7\.org\/fhir\/sid\/icd-10-cm\|b20 \(also codes\[\d+\]\): remove one of them/ },
+    'a duplicate code in the expansion, with and without the ICD-10-CM dot',
+    (c) => c.editJson<ValueSet>('rules/valuesets/red-flag-hiv.json', (f) => void f.expansion.contains?.push({ system: ICD, code: 'B20' }, { system: ICD, code: 'b20' })),
+    { file: 'rules/valuesets/red-flag-hiv.json', message: /duplicate code http:\/\/hl7\.org\/fhir\/sid\/icd-10-cm\|b20 \(also expansion\.contains\[\d+\]\): remove one of them/ },
   ],
   [
-    'a code a prefix entry already matches',
-    (c) => c.editJson<ValueSet>('rules/valuesets/back-pain.json', (f) => void f.codes.push({ system: ICD, code: 'M54.50' })),
-    { file: 'rules/valuesets/back-pain.json', message: /M54\.50 is already matched by the prefix entry codes\[0\] \(M54\.5\): remove this entry/ },
+    'a duplicate explicit concept in compose',
+    (c) => c.editJson<ValueSet>('rules/valuesets/red-flag-hiv.json', (f) => void f.compose.include.push({ system: ICD, concept: [{ code: 'B97.35' }] })),
+    { file: 'rules/valuesets/red-flag-hiv.json', message: /duplicate code http:\/\/hl7\.org\/fhir\/sid\/icd-10-cm\|B97\.?35 \(also compose\.include\[\d+\]\.concept\[\d+\]\): remove one of them/ },
+  ],
+  [
+    'a concept an ICD-10 is-a filter already matches',
+    (c) => c.editJson<ValueSet>('rules/valuesets/back-pain.json', (f) => void f.compose.include.push({ system: ICD, concept: [{ code: 'M54.50' }] })),
+    { file: 'rules/valuesets/back-pain.json', message: /M54\.50 is already matched by the is-a filter compose\.include\[0\] \(M54\.5\): remove this entry/ },
+  ],
+  [
+    'an ICD-10 filter that cannot be read as a code prefix',
+    (c) => c.editJson<ValueSet>('rules/valuesets/back-pain.json', (f) => void f.compose.include.push({ system: ICD, filter: [{ property: 'concept', op: 'regex', value: 'M54.*' }] })),
+    { file: 'rules/valuesets/back-pain.json', path: 'compose.include[8].filter[0]', message: /only \{"property": "concept", "op": "is-a" or "descendent-of"\} is possible/ },
+  ],
+  [
+    'a misspelt code system in compose (did you mean)',
+    (c) => c.editJson<ValueSet>('rules/valuesets/red-flag-cancer.json', (f) => void (f.compose.include[2]!.system = 'http://snomed.info/sctt')),
+    { file: 'rules/valuesets/red-flag-cancer.json', path: 'compose.include[2].system', message: /unknown code system "http:\/\/snomed\.info\/sctt": did you mean http:\/\/snomed\.info\/sct\?/ },
+  ],
+  [
+    'a misspelt code system in the expansion',
+    (c) => c.editJson<ValueSet>('rules/valuesets/red-flag-hiv.json', (f) => void (f.expansion.contains![0]!.system = 'http://loinc.og')),
+    { file: 'rules/valuesets/red-flag-hiv.json', path: 'expansion.contains[0].system', message: /unknown code system "http:\/\/loinc\.og": did you mean http:\/\/loinc\.org\?/ },
+  ],
+  [
+    'a misspelt code system in compose.exclude',
+    (c) => c.editJson<ValueSet>('rules/valuesets/red-flag-hiv.json', (f) => void (f.compose.exclude = [{ system: 'http://hl7.org/fhir/sid/icd10-cm', concept: [{ code: 'B20' }] }])),
+    { file: 'rules/valuesets/red-flag-hiv.json', path: 'compose.exclude[0].system', message: /did you mean http:\/\/hl7\.org\/fhir\/sid\/icd-10-cm\?/ },
+  ],
+  [
+    'an include with neither concepts nor filters (every code in the system)',
+    (c) => c.editJson<ValueSet>('rules/valuesets/red-flag-hiv.json', (f) => void f.compose.include.push({ system: 'http://snomed.info/sct' })),
+    { file: 'rules/valuesets/red-flag-hiv.json', message: /list "concept" or "filter"/ },
   ],
   [
     'a missing value set in findings.json',
-    (c) => c.editJson<{ redFlags: { valueSet: string }[] }>('rules/findings.json', (f) => void (f.redFlags[0]!.valueSet = 'red-flag-cancers')),
-    { file: 'rules/findings.json', path: 'redFlags[0].valueSet', message: /value set "red-flag-cancers" does not exist in rules\/valuesets\/ \(add rules\/valuesets\/red-flag-cancers\.json or fix the name\)/ },
+    (c) => c.editJson<{ redFlags: { sources: { valueSet: string }[] }[] }>('rules/findings.json', (f) => void (f.redFlags[0]!.sources[0]!.valueSet = 'red-flag-cancers')),
+    { file: 'rules/findings.json', path: 'redFlags[0].sources[0].valueSet', message: /value set "red-flag-cancers" does not exist in rules\/valuesets\/ \(add rules\/valuesets\/red-flag-cancers\.json or fix the name\)/ },
+  ],
+  [
+    'a finding source of a resource type the service cannot read',
+    (c) => c.editJson<{ redFlags: { sources: { resource: string }[] }[] }>('rules/findings.json', (f) => void (f.redFlags[0]!.sources[0]!.resource = 'Encounter')),
+    { file: 'rules/findings.json', path: 'redFlags[0].sources[0].resource', message: /reads findings from these resource types only: use "resource": "Condition", "Observation"/ },
+  ],
+  [
+    'two findings with the same id',
+    (c) => c.editJson<{ redFlags: { id: string }[] }>('rules/findings.json', (f) => void (f.redFlags[1]!.id = 'cancer')),
+    { file: 'rules/findings.json', path: 'redFlags[1].id', message: /finding id "cancer" is used twice/ },
   ],
   [
     'a value set whose id is not its file name',
     (c) => c.editJson<{ id: string }>('rules/valuesets/red-flag-hiv.json', (f) => void (f.id = 'hiv')),
     { file: 'rules/valuesets/red-flag-hiv.json', path: 'id', message: /must equal the file name "red-flag-hiv": change the id or rename the file/ },
+  ],
+  [
+    'a card link that is not in cards/links.json',
+    (c) => c.editJson<Card>('cards/imaging-defer.json', (f) => void (f.links![0]!.url = 'https://www.nhs.uk/conditions/back-pain-new/')),
+    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'links[0].url', message: /https:\/\/www\.nhs\.uk\/conditions\/back-pain-new\/ is not in cards\/links\.json: add it there with its publisher/ },
+  ],
+  [
+    'a listed link that is not on its publisher\'s own site',
+    (c) =>
+      c.editJson<{ links: { url: string; publisher: string }[] }>('cards/links.json', (f) => {
+        f.links.push({ ...f.links[0]!, url: 'https://www.mirror-of-nice.example/guidance/ng59' });
+      }),
+    { file: 'cards/links.json', path: 'links[11].url', message: /is not on NICE's own site \(www\.nice\.org\.uk, cks\.nice\.org\.uk\): link to the publisher's canonical page/ },
+  ],
+  [
+    'a listed link from a publisher that is not on the list',
+    (c) => c.editJson<{ links: { publisher: string }[] }>('cards/links.json', (f) => void (f.links[0]!.publisher = 'AAFP')),
+    { file: 'cards/links.json', path: 'links[0].publisher', message: /use one of "NICE", "NHS", "ACR", "MedlinePlus", "Versus Arthritis", "Keele STarT Back"/ },
+  ],
+  [
+    'a red flag whose urgency level does not exist',
+    (c) =>
+      c.editJson<{ redFlags: { urgency: { level: string } }[] }>('rules/findings.json', (f) => void (f.redFlags[0]!.urgency.level = 'urgent')),
+    { file: 'rules/findings.json', path: 'redFlags[0].urgency.level', message: /"urgent" is not an urgency level: use one of same-day, within-24-hours, within-days/ },
+  ],
+  [
+    'a card without its clinical review',
+    (c) => c.editJson<Card & { clinicalReview?: unknown }>('cards/imaging-defer.json', (f) => void delete f.clinicalReview),
+    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'clinicalReview', message: /missing/ },
+  ],
+  [
+    'a card signed off without the reviewer\'s role',
+    (c) => c.editJson<Card & { clinicalReview?: unknown }>('cards/imaging-defer.json', (f) => void (f.clinicalReview = { status: 'signed-off', lastReviewed: '2026-12-10' })),
+    { file: 'cards/imaging-defer.json', rule: 'imaging-defer', path: 'clinicalReview.reviewerRole', message: /missing/ },
   ],
   [
     'a file that is not JSON',
@@ -153,7 +227,7 @@ test('warnings do not fail: markup in card text and a missing $schema', async ()
   expect(found.every((p) => p.severity === 'warning')).toBe(true);
   const io = captureIo();
   expect(await runCli(['validate', '--rules', copy.rulesDir, '--cards', copy.cardsDir], io)).toBe(0);
-  expect(io.stdout()).toMatch(/✔ .* valid, 2 warnings/);
+  expect(io.stdout()).toMatch(new RegExp(`✔ .* valid, ${found.length} warnings`));
 });
 
 test('the CLI exits 1 and prints each problem; --json gives the same problems for machines', async () => {
@@ -170,10 +244,74 @@ test('the CLI exits 1 and prints each problem; --json gives the same problems fo
   expect(report.problems).toEqual([expect.objectContaining({ severity: 'error', rule: 'imaging-defer', path: 'rules[2].conditions.all[2].fact' })]);
 });
 
-test('the project files are valid', async () => {
+test('the project files are valid; any warning is a red-flag SNOMED concept still waiting for its descendants', async () => {
   const io = captureIo();
-  expect(await runCli(['validate'], io)).toBe(0);
-  expect(io.stdout()).toMatch(/^✔ \d+ rule files .* valid\. Rules version [0-9a-f]{16}\.$/m);
+  expect(await runCli(['validate', '--json'], io)).toBe(0);
+  const report = JSON.parse(io.stdout()) as { ok: boolean; version: string; problems: Finding[] };
+  expect(report.version).toMatch(/^[0-9a-f]{16}$/);
+  for (const p of report.problems) {
+    expect(p).toEqual(expect.objectContaining({ severity: 'warning', file: expect.stringMatching(/^rules\/valuesets\/(red-flag-.+|cauda-equina-signs)\.json$/), message: expect.stringMatching(/without an is-a filter/) }));
+  }
+});
+
+describe('SNOMED concepts in red-flag value sets without an is-a filter', () => {
+  const warningsFor = (file: string): Finding[] => problems().filter((p) => p.file === file && /without an is-a filter/.test(p.message));
+
+  test('a concept listed on its own is a warning naming the file, the field and the filter to add; validate still passes', async () => {
+    copy.editJson<ValueSet>('rules/valuesets/red-flag-cancer.json', (f) => {
+      f.compose.include = [{ system: 'http://snomed.info/sct', concept: [{ code: '363346000', display: 'Malignant neoplastic disease' }] }];
+      f.expansion.contains = [{ system: 'http://snomed.info/sct', code: '363346000' }];
+    });
+    expect(warningsFor('rules/valuesets/red-flag-cancer.json')).toEqual([
+      {
+        severity: 'warning',
+        file: 'rules/valuesets/red-flag-cancer.json',
+        path: 'compose.include[0].concept[0]',
+        message: expect.stringMatching(/SNOMED 363346000 \(Malignant neoplastic disease\) is listed without an is-a filter, so records coded with its descendants will not match: add \{"property": "concept", "op": "is-a", "value": "363346000"\}/),
+      },
+    ]);
+    const io = captureIo();
+    expect(await runCli(['validate', '--rules', copy.rulesDir, '--cards', copy.cardsDir], io)).toBe(0);
+    expect(io.stdout()).toMatch(/warning rules\/valuesets\/red-flag-cancer\.json: compose\.include\[0\]\.concept\[0\]: SNOMED 363346000/);
+  });
+
+  test('an is-a filter on the concept (in URI or OID form) silences it', () => {
+    copy.editJson<ValueSet>('rules/valuesets/red-flag-cancer.json', (f) => {
+      f.compose.include = [
+        { system: 'urn:oid:2.16.840.1.113883.6.96', filter: [{ property: 'concept', op: 'is-a', value: '363346000' }] },
+        { system: 'http://snomed.info/sct', concept: [{ code: '363346000' }] },
+      ];
+      f.expansion.contains = [
+        { system: 'http://snomed.info/sct', code: '363346000' },
+        { system: 'http://snomed.info/sct', code: '399068003' },
+      ];
+    });
+    expect(warningsFor('rules/valuesets/red-flag-cancer.json')).toEqual([]);
+  });
+
+  test('with SNOMED is-a filters, members of the expansion are covered and a concept outside it is not', () => {
+    copy.editJson<ValueSet>('rules/valuesets/red-flag-cancer.json', (f) => {
+      f.compose.include = [
+        { system: 'http://snomed.info/sct', filter: [{ property: 'concept', op: 'is-a', value: '363346000' }] },
+        { system: 'http://snomed.info/sct', concept: [{ code: '399068003', display: 'Malignant tumor of prostate' }, { code: '128462008', display: 'Secondary malignant neoplastic disease' }] },
+      ];
+      f.expansion.contains = [
+        { system: 'http://snomed.info/sct', code: '363346000' },
+        { system: 'http://snomed.info/sct', code: '399068003' },
+      ];
+    });
+    expect(warningsFor('rules/valuesets/red-flag-cancer.json')).toEqual([
+      expect.objectContaining({
+        path: 'compose.include[1].concept[1]',
+        message: expect.stringMatching(/^SNOMED 128462008 \(Secondary malignant neoplastic disease\) is listed without an is-a filter and is not in the expansion of the set's is-a filters/),
+      }),
+    ]);
+  });
+
+  test('value sets other than red flags and cauda equina are not checked', () => {
+    copy.editJson<ValueSet>('rules/valuesets/back-pain.json', (f) => void f.compose.include.push({ system: 'http://snomed.info/sct', concept: [{ code: '161891005' }] }));
+    expect(warningsFor('rules/valuesets/back-pain.json')).toEqual([]);
+  });
 });
 
 describe('errors with places, the root cause once, and "did you mean"', () => {

@@ -177,8 +177,8 @@ describe('imaging-repeat card', () => {
     const card = await onlyCard([lbp()], [MRI], { procedures: [prior] });
     expect(card.summary).toBe('Lumbar imaging was done 100 days ago (2026-08-15). A repeat is unlikely to help without new signs.');
     expect(card.summary.length).toBeLessThan(140);
-    expect(card.source.topic).toEqual({ system: RULE_SYSTEM, code: 'imaging-repeat', display: 'Repeat lumbar imaging within a year' });
-    expect(card.detail).toContain('- Previous imaging: MRI lumbar spine (Procedure/mri-old), 2026-08-15.');
+    expect(card.source.topic).toEqual({ system: RULE_SYSTEM, code: 'imaging-repeat', display: 'Repeat lumbar imaging within 12 months' });
+    expect(card.detail).toContain('- Previous imaging: MRI lumbar spine (Procedure/mri-old), 2026-08-15: within 12 months.');
     expect(card.detail).toContain('- Episode: Low back pain, unspecified (Condition/lbp), started 2026-11-03.');
     expect(card.suggestions).toHaveLength(1);
     expect(card.suggestions?.[0]?.actions).toEqual([
@@ -189,16 +189,38 @@ describe('imaging-repeat card', () => {
 });
 
 describe('cauda-equina-emergency card', () => {
-  test('critical, names each sign with reference and date, no suggestions and no selectionBehavior', async () => {
+  test('critical, names each sign with reference and date; one suggestion removes every routine order and refers for emergency assessment today', async () => {
     const ces = condition('ces', 'G83.4', { onset: daysAgo(3), display: 'Cauda equina syndrome' });
     const card = await onlyCard([lbp(), ces], [MRI, XRAY]);
     expect(card.indicator).toBe('critical');
     expect(card.summary).toBe('Possible cauda equina syndrome: arrange emergency same-day assessment, not a routine imaging order.');
     expect(card.detail).toContain('- Cauda equina syndrome (Condition/ces, 2026-11-20): Cauda equina sign (last 30 days)');
     expect(card.detail).toContain('- Episode: Low back pain, unspecified (Condition/lbp), started 2026-11-03.');
-    expect(card).not.toHaveProperty('suggestions');
-    expect(card).not.toHaveProperty('selectionBehavior');
-    expect(card.overrideReasons?.map((r) => r.code)).toEqual(['already-assessed-emergency', 'sign-explained-otherwise', 'sign-resolved']);
+    expect(card.selectionBehavior).toBe('at-most-one');
+    expect(card.suggestions).toHaveLength(1);
+    const [suggestion] = card.suggestions ?? [];
+    expect(suggestion?.uuid).toMatch(UUID);
+    expect(suggestion?.isRecommended).toBe(true);
+    expect(suggestion?.actions.map((a) => [a.type, a.resourceId ?? a.resource?.resourceType])).toEqual([
+      ['delete', 'ServiceRequest/o1'],
+      ['delete', 'ServiceRequest/o2'],
+      ['create', 'ServiceRequest'],
+    ]);
+    const referral = suggestion?.actions[2]?.resource as ServiceRequest;
+    expect(referral).toMatchObject({
+      status: 'draft',
+      intent: 'order',
+      priority: 'stat',
+      authoredOn: '2026-11-23',
+      occurrenceDateTime: '2026-11-23',
+      subject: { reference: 'Patient/p1' },
+      requester: { reference: USER },
+      reasonReference: [{ reference: 'Condition/ces', display: 'Cauda equina syndrome' }],
+    });
+    expect(referral.code?.text).toMatch(/same-day assessment .* emergency MRI/);
+    expect(referral.note?.[0]?.text).toContain('Please assess the patient today (same day) and arrange an emergency MRI of the lumbar spine.');
+    expect(card.overrideReasons?.map((r) => r.code)).toEqual(['already-assessed-emergency', 'sign-explained-otherwise', 'assessed-cauda-equina-unlikely']);
+    expect(card.overrideReasons?.map((r) => r.display).join(' ')).not.toMatch(/resolved/i);
     expect(card.uuid).toMatch(UUID);
   });
 });
@@ -260,7 +282,7 @@ describe('renderCard', () => {
 
   test('a template without suggestions, override reasons or links gives a card without those keys', () => {
     const { rule, template } = ruleAndTemplate('imaging-defer');
-    const bare: CardTemplate = { rule: template.rule, indicator: 'info', summary: 'Hello', detail: ['line'], source: { label: 'test' } };
+    const bare: CardTemplate = { rule: template.rule, clinicalReview: template.clinicalReview, indicator: 'info', summary: 'Hello', detail: ['line'], source: { label: 'test' } };
     expect(renderCard(rule, bare, scope())).toEqual({
       uuid: expect.stringMatching(UUID),
       summary: 'Hello',

@@ -119,7 +119,7 @@ describe('precedence', () => {
   test('red flags: red-flag-review only, naming each flag with its record and date', async () => {
     const found = await cards('back-pain-stratified-care', { conditions: [backPain(20), cancer], observations: medium });
     expect(ids(found)).toEqual(['red-flag-review']);
-    expect(found[0]?.detail).toContain('Personal history of malignant neoplasm of breast (Condition/ca, 2015-01-01): Cancer or a history of cancer');
+    expect(found[0]?.detail).toContain('- **Cancer or a history of cancer**: Personal history of malignant neoplasm of breast (Condition/ca, recorded 2015-01-01). **Assess within 24 hours.**');
   });
 
   test('red flags also silence startback-missing and the sciatica cards', async () => {

@@ -39,6 +39,7 @@ const NOTHING_FOR_CARE = {
   physioReferralInPlace: null,
   fastTrackInPlace: null,
   chronicPainCondition: false,
+  chronicPrimaryPain: false,
   phq9Score: null,
   phq9DaysAgo: null,
   gad7Score: null,
@@ -95,6 +96,7 @@ describe('patient facts basics', () => {
       'Trauma or vertebral fracture (last 90 days)',
       'Unexplained weight loss (last 90 days)',
       'Fever (last 14 days)',
+      'Prior lumbar spine surgery',
     ]);
   });
 
@@ -106,12 +108,15 @@ describe('patient facts basics', () => {
       redFlags: [],
       redFlagsChecked: expect.any(Array),
       caudaEquinaSigns: [],
+      textChecked: { textOnly: 0, unreadable: [] },
+      otherPatientResources: 0,
       care: {
         deceased: false,
         startBackProblems: [],
         startBackUnscorable: [],
         referrals: { physiotherapy: [], psychologicalTherapy: [], exercise: [], spinalSpecialist: [], lumbarMri: [] },
         chronicPain: [],
+        chronicPrimaryPain: [],
       },
       unknowns: [],
     });
@@ -128,6 +133,7 @@ describe('engineFacts', () => {
       'redFlagCount',
       'caudaEquinaSignCount',
       'priorLumbarImagingDaysAgo',
+      'backPainConditionDaysAgo',
       ...CARE_FACT_NAMES,
     ]);
   });
@@ -141,6 +147,7 @@ describe('engineFacts', () => {
       redFlagCount: 0,
       caudaEquinaSignCount: 0,
       priorLumbarImagingDaysAgo: null,
+      backPainConditionDaysAgo: 41,
       ...NOTHING_FOR_CARE,
       physioReferralInPlace: false,
       fastTrackInPlace: false,
@@ -156,6 +163,7 @@ describe('engineFacts', () => {
       redFlagCount: 0,
       caudaEquinaSignCount: 0,
       priorLumbarImagingDaysAgo: null,
+      backPainConditionDaysAgo: null,
       ...NOTHING_FOR_CARE,
     });
   });
@@ -504,8 +512,9 @@ describe('long-term systemic steroids', () => {
         findingId: 'long-term-steroids',
         label: 'Long-term systemic steroids',
         reference: 'MedicationRequest/m1',
-        display: `${PREDNISONE}: systemic steroid on 90 of the last 366 days`,
+        display: `${PREDNISONE} (matched by text): systemic steroid on 90 of the last 366 days`,
         date: daysAgo(200),
+        matchedByText: 'medication name',
       },
     ]);
   });
@@ -543,7 +552,7 @@ describe('long-term systemic steroids', () => {
     );
     expect(redFlagIds(facts)).toEqual(['long-term-steroids']);
     expect(facts.redFlags[0]?.reference).toBe('MedicationRequest/m2');
-    expect(facts.redFlags[0]?.display).toBe(`${PREDNISONE}: systemic steroid on 90 of the last 366 days`);
+    expect(facts.redFlags[0]?.display).toBe(`${PREDNISONE} (matched by text): systemic steroid on 90 of the last 366 days`);
   });
 
   test('expectedSupplyDuration 30 days with numberOfRepeatsAllowed 2 covers 90 days and counts', () => {

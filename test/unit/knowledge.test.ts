@@ -62,7 +62,7 @@ describe('the real files', () => {
     expect(kb.ruleSetFor('back-pain-imaging-sign')).toBe(imaging);
     expect(imaging?.rules.map((r) => r.id)).toEqual(['cauda-equina-emergency', 'imaging-repeat', 'imaging-defer']);
     for (const rule of kb.ruleSets.flatMap((set) => set.rules)) expect(kb.cards.has(rule.id)).toBe(true);
-    expect(kb.findings.redFlags).toHaveLength(12);
+    expect(kb.findings.redFlags).toHaveLength(13);
     expect(kb.findings.caudaEquina.window).toEqual({ kind: 'days', days: 30 });
   });
 
@@ -77,7 +77,7 @@ describe('the real files', () => {
     const copy = copyKnowledge();
     const before = loadKnowledge(copy).version;
     const original = copy.read('rules/valuesets/red-flag-hiv.json');
-    copy.edit('rules/valuesets/red-flag-hiv.json', '"HIV disease and asymptomatic HIV infection status."', '"HIV disease and HIV infection status."');
+    copy.edit('rules/valuesets/red-flag-hiv.json', '"title": "HIV infection"', '"title": "HIV disease"');
     const changed = loadKnowledge(copy).version;
     expect(changed).toMatch(/^[0-9a-f]{16}$/);
     expect(changed).not.toBe(before);

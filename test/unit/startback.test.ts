@@ -181,10 +181,18 @@ describe('selectStartBack', () => {
     expect(problems).toEqual([`No STarT Back result is recorded since this episode started on ${daysAgo(30)} (the last one, on ${daysAgo(40)}, was before it).`]);
   });
 
-  test('an undated episode cannot be tied to any result', () => {
+  test('without an episode no result is tied to one', () => {
     const { result, problems } = selectStartBack(fromObservations(startBackTotal('t', 2, daysAgo(4))), undefined, def.risk);
     expect(result).toBeUndefined();
-    expect(problems[0]).toMatch(/no full start date/);
+    expect(problems[0]).toMatch(/no open back pain episode/);
+  });
+
+  test('an undated episode: a result in its look-back days counts, an older one does not and the problem says why', () => {
+    const recent = selectStartBack(fromObservations(startBackTotal('t', 2, daysAgo(90))), today - 90, def.risk, 90);
+    expect(recent.result).toMatchObject({ total: 2, risk: 'low' });
+    const old = selectStartBack(fromObservations(startBackTotal('t', 2, daysAgo(91))), today - 90, def.risk, 90);
+    expect(old.result).toBeUndefined();
+    expect(old.problems[0]).toMatch(/in the last 90 days \(the episode has no start date/);
   });
 
   test('on the same day the answers win over an Observation, whatever the order', () => {

@@ -3,11 +3,13 @@ import type { ValueSetFile } from '../../src/knowledge/schemas.js';
 import { compileValueSet, type ValueSet } from '../../src/knowledge/valuesets.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
 import { CPT, ICD10, LOINC, RXNORM, SNOMED } from '../support/fhir-builders.js';
+import { copyKnowledge } from '../support/knowledge-copy.js';
+import { valueSetFile } from '../support/valueset-files.js';
 
 const WHO_ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 
 describe('compileValueSet', () => {
-  const vs = compileValueSet({
+  const vs = compileValueSet(valueSetFile({
     id: 'test-set',
     title: 'Test set',
     description: 'For unit tests',
@@ -17,7 +19,7 @@ describe('compileValueSet', () => {
       { system: ICD10, code: 'S33.5', match: 'prefix' },
       { system: SNOMED, code: '279039007', display: 'Low back pain' },
     ],
-  });
+  }));
   const icd = (code: string): boolean => vs.has({ system: ICD10, code });
 
   test('keeps the id and title of the file', () => {
@@ -61,7 +63,7 @@ describe('compileValueSet', () => {
   });
 
   test('dots are only ignored for ICD-10-CM: a SNOMED code is compared as written', () => {
-    const loinc = compileValueSet({ id: 'l', title: 'L', description: 'd', codes: [{ system: LOINC, code: '8310-5' }] });
+    const loinc = compileValueSet(valueSetFile({ id: 'l', title: 'L', description: 'd', codes: [{ system: LOINC, code: '8310-5' }] }));
     expect(loinc.has({ system: LOINC, code: '8310-5' })).toBe(true);
     expect(loinc.has({ system: LOINC, code: '83105' })).toBe(false);
   });
@@ -93,14 +95,14 @@ describe('compileValueSet', () => {
   });
 
   describe('text includes and excludes', () => {
-    const meds = compileValueSet({
+    const meds = compileValueSet(valueSetFile({
       id: 'meds',
       title: 'Meds',
       description: 'd',
       codes: [{ system: RXNORM, code: '8640' }],
       textIncludes: ['prednisone', 'hydrocortisone', 'fluticasone'],
       textExcludes: ['inhal', 'cream', 'topical'],
-    });
+    }));
 
     test('prednisone 5 MG Oral Tablet matches by name (case-insensitive)', () => {
       expect(meds.matchesText('PredniSONE 5 MG Oral Tablet')).toBe(true);
@@ -144,9 +146,12 @@ describe('the real value sets (rules/valuesets)', () => {
       'body-temperature',
       'cauda-equina-signs',
       'chronic-pain',
+      'chronic-primary-pain',
       'gad7-total',
       'lumbar-imaging',
       'lumbar-mri',
+      'lumbar-spine-body-site',
+      'phq9-item9',
       'phq9-total',
       'red-flag-cancer',
       'red-flag-fever',
@@ -156,6 +161,7 @@ describe('the real value sets (rules/valuesets)', () => {
       'red-flag-long-term-steroids',
       'red-flag-neurological-impairment',
       'red-flag-osteoporosis',
+      'red-flag-prior-lumbar-surgery',
       'red-flag-spinal-infection',
       'red-flag-transplant',
       'red-flag-trauma',
@@ -321,13 +327,13 @@ describe('the real value sets (rules/valuesets)', () => {
 
 describe('ValueSetFile type', () => {
   test('compileValueSet keeps the file it was compiled from', () => {
-    const file: ValueSetFile = { id: 'x', title: 'X', description: 'd', codes: [{ system: SNOMED, code: '1' }] };
+    const file: ValueSetFile = valueSetFile({ id: 'x', title: 'X', description: 'd', codes: [{ system: SNOMED, code: '1' }] });
     expect(compileValueSet(file).file).toBe(file);
   });
 });
 
 describe('code systems in their other spellings', () => {
-  const vs = compileValueSet({
+  const vs = compileValueSet(valueSetFile({
     id: 'oid-set',
     title: 'OID set',
     description: 'For unit tests',
@@ -338,7 +344,7 @@ describe('code systems in their other spellings', () => {
       { system: LOINC, code: '8331-1' },
       { system: CPT, code: '72148' },
     ],
-  });
+  }));
 
   test.each([
     ['urn:oid:2.16.840.1.113883.6.96', '363346000'],
@@ -359,5 +365,95 @@ describe('code systems in their other spellings', () => {
     [undefined, '363346000'],
   ])('an unknown system %s never matches', (system, code) => {
     expect(vs.has({ system, code })).toBe(false);
+  });
+});
+
+describe('FHIR compose and expansion', () => {
+  const base = valueSetFile({ id: 'fhir-set', codes: [{ system: ICD10, code: 'C', match: 'prefix' }, { system: SNOMED, code: '363346000' }] });
+
+  test('every expansion.contains entry matches, even one not listed in compose (a SNOMED descendant)', () => {
+    const vs = compileValueSet({
+      ...base,
+      compose: { include: [{ system: SNOMED, filter: [{ property: 'concept', op: 'is-a', value: '363346000' }] }] },
+      expansion: { ...base.expansion, contains: [{ system: SNOMED, code: '363346000' }, { system: 'urn:oid:2.16.840.1.113883.6.96', code: '399068003', display: 'Malignant tumor of prostate' }] },
+    });
+    expect(vs.has({ system: SNOMED, code: '399068003' })).toBe(true);
+    expect(vs.has({ system: SNOMED, code: '363346000' })).toBe(true);
+    // A SNOMED is-a filter is not evaluated at run time: only its listed members match.
+    expect(vs.has({ system: SNOMED, code: '93870000' })).toBe(false);
+  });
+
+  test('an ICD-10 descendent-of filter matches the children but not the category itself', () => {
+    const vs = compileValueSet({ ...base, compose: { include: [{ system: ICD10, filter: [{ property: 'concept', op: 'descendent-of', value: 'Z94' }] }] }, expansion: { ...base.expansion, contains: [] } });
+    expect(vs.has({ system: ICD10, code: 'Z94.0' })).toBe(true);
+    expect(vs.has({ system: WHO_ICD10, code: 'Z94.1' })).toBe(true);
+    expect(vs.has({ system: ICD10, code: 'Z94' })).toBe(false);
+  });
+
+  test('compose.exclude wins over include: excluded concepts and excluded ICD-10 families do not match', () => {
+    const vs = compileValueSet({
+      ...base,
+      compose: {
+        include: base.compose.include,
+        exclude: [
+          { system: ICD10, filter: [{ property: 'concept', op: 'is-a', value: 'C44' }] },
+          { system: ICD10, concept: [{ code: 'C61' }] },
+          { system: 'urn:oid:2.16.840.1.113883.6.96', concept: [{ code: '363346000' }] },
+        ],
+      },
+    });
+    expect(vs.has({ system: ICD10, code: 'C50.9' })).toBe(true);
+    expect(vs.has({ system: ICD10, code: 'C44.91' })).toBe(false);
+    expect(vs.has({ system: WHO_ICD10, code: 'C44' })).toBe(false);
+    expect(vs.has({ system: ICD10, code: 'C61' })).toBe(false);
+    expect(vs.has({ system: SNOMED, code: '363346000' })).toBe(false);
+  });
+
+  test('text words come from the text-includes and text-excludes extensions', () => {
+    const vs = compileValueSet({
+      ...base,
+      extension: [
+        { url: 'urn:backpain-cds:valueset:text-includes', valueString: 'Prednisone' },
+        { url: 'urn:backpain-cds:valueset:text-excludes', valueString: 'inhal' },
+      ],
+    });
+    expect(vs.matchesText('prednisone 5 MG Oral Tablet')).toBe(true);
+    expect(vs.excludesText('budesonide inhalation')).toBe(true);
+  });
+});
+
+describe('the expansion in force is part of the rules version', () => {
+  test('changing only the expansion changes the version', () => {
+    const copy = copyKnowledge();
+    try {
+      const before = loadKnowledge(copy).version;
+      // A code the set does not hold (the test is of the mechanism, not of the clinical content).
+      expect(loadKnowledge(copy).valueSet('red-flag-cancer').has({ system: SNOMED, code: '38341003' })).toBe(false);
+      copy.editJson<ValueSetFile>('rules/valuesets/red-flag-cancer.json', (f) => void f.expansion.contains?.push({ system: SNOMED, code: '38341003', display: 'Hypertensive disorder' }));
+      const after = loadKnowledge(copy);
+      expect(after.version).not.toBe(before);
+      expect(after.valueSet('red-flag-cancer').has({ system: SNOMED, code: '38341003' })).toBe(true);
+    } finally {
+      copy.remove();
+    }
+  });
+});
+
+describe('OID system forms in a value set file', () => {
+  test('are accepted and read as the canonical URI: the compiled set, the loaded file and the published resource all say http://snomed.info/sct', () => {
+    const copy = copyKnowledge();
+    try {
+      copy.editJson<ValueSetFile>('rules/valuesets/red-flag-hiv.json', (f) => {
+        // A code the set does not hold, so the OID-spelt entry is what makes it match.
+        f.compose.include.push({ system: 'urn:oid:2.16.840.1.113883.6.96', concept: [{ code: '38341003', display: 'Hypertensive disorder' }] });
+        f.expansion.contains?.push({ system: 'urn:oid:2.16.840.1.113883.6.96', code: '38341003', display: 'Hypertensive disorder' });
+      });
+      const vs = loadKnowledge(copy).valueSet('red-flag-hiv');
+      expect(vs.has({ system: SNOMED, code: '38341003' })).toBe(true);
+      expect(vs.file.compose.include.at(-1)?.system).toBe(SNOMED);
+      expect(vs.file.expansion.contains?.at(-1)?.system).toBe(SNOMED);
+    } finally {
+      copy.remove();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { projectRoot } from '../../paths.js';
-import { configMapYaml, knowledgeFiles, volumeItems, withVolumeItems } from '../../ops/k8s-knowledge.js';
+import { configMapYaml, knowledgeFiles, volumeSources, withVolumeSources } from '../../ops/k8s-knowledge.js';
 import { CliError, type CliIo } from '../io.js';
 import { knowledgeDirs, loadForCli, type KnowledgeOptions } from '../knowledge.js';
 
@@ -21,7 +21,7 @@ export function k8sKnowledgeCommand(options: K8sKnowledgeOptions, io: CliIo): nu
   const files = knowledgeFiles(knowledgeDirs(options));
   const wanted = new Map([
     [join(dir, 'knowledge-configmap.yaml'), configMapYaml(files)],
-    [deploymentFile, withVolumeItems(readFileSync(deploymentFile, 'utf8'), volumeItems(files))],
+    [deploymentFile, withVolumeSources(readFileSync(deploymentFile, 'utf8'), volumeSources(files))],
   ]);
   const stale = [...wanted].filter(([file, text]) => !existsSync(file) || readFileSync(file, 'utf8') !== text).map(([file]) => file);
   const shown = stale.map((f) => relative(process.cwd(), f) || f);

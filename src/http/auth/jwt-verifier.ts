@@ -84,6 +84,11 @@ export interface JwtVerifier {
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const MAX_TOKEN_LENGTH = 16_384;
+/**
+ * A jti is stored (replay protection): control characters (PostgreSQL refuses NUL in text) and lone
+ * surrogates (not encodable as UTF-8) would fail there as a store error, 503, instead of a refused token.
+ */
+const PLAIN_TEXT = /^(?:[^\u0000-\u001f\u007f\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])+$/;
 
 /** Values from an unverified token go to the log, so keep them short and plain. */
 const loggable = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, 200) : undefined);
@@ -134,20 +139,25 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     return set;
   };
 
+  const localSet = (iss: string, jwks: NonNullable<IssuerConfig['jwks']>): JWTVerifyGetKey => {
+    let set = local.get(iss);
+    if (!set) {
+      set = createLocalJWKSet(jwks as unknown as JSONWebKeySet);
+      local.set(iss, set);
+    }
+    return set;
+  };
+
   const keySource = (issuer: IssuerConfig, header: ProtectedHeaderParameters, ids: TokenIds): JWTVerifyGetKey => {
+    // Keys configured for the issuer that hold the token's kid are used whatever jku says, and nothing
+    // is fetched: real clients (the CDS Hooks Sandbox) always send a jku, even where keys are exchanged out of band.
+    if (issuer.jwks?.keys.some((k) => k.kid === header.kid)) return localSet(issuer.iss, issuer.jwks);
     if (header.jku !== undefined) {
-      // Never fetch a URL the token chose unless the operator listed it: that would be SSRF.
-      if (typeof header.jku !== 'string' || !issuer.jku?.includes(header.jku)) throw new AuthError('jku-not-allowed', ids);
+      // Never fetch a URL the token chose unless the operator configured it: that would be SSRF.
+      if (typeof header.jku !== 'string' || !(issuer.jku?.includes(header.jku) || header.jku === issuer.jwksUrl)) throw new AuthError('jku-not-allowed', ids);
       return remoteSet(header.jku);
     }
-    if (issuer.jwks) {
-      let set = local.get(issuer.iss);
-      if (!set) {
-        set = createLocalJWKSet(issuer.jwks as unknown as JSONWebKeySet);
-        local.set(issuer.iss, set);
-      }
-      return set;
-    }
+    if (issuer.jwks) return localSet(issuer.iss, issuer.jwks);
     if (issuer.jwksUrl) return remoteSet(issuer.jwksUrl);
     throw new AuthError('no-key-source', ids);
   };
@@ -188,7 +198,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
 
       const { exp, iat, jti, tenant } = payload as JWTPayload & { tenant?: unknown };
       if (typeof exp !== 'number' || typeof iat !== 'number' || exp - iat > options.maxLifetimeSeconds) throw new AuthError('lifetime-too-long', ids);
-      if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw new AuthError('bad-claims', ids);
+      if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256 || !PLAIN_TEXT.test(jti)) throw new AuthError('bad-claims', ids);
       if (tenant !== undefined && typeof tenant !== 'string') throw new AuthError('bad-claims', ids);
       const verifiedIds = { ...ids, ...(typeof tenant === 'string' ? { tenant: loggable(tenant) } : {}) };
       if (issuer.tenants && (typeof tenant !== 'string' || !issuer.tenants.includes(tenant))) throw new AuthError('tenant-not-allowed', verifiedIds);

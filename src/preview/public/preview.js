@@ -44,7 +44,20 @@ function markdown(text) {
   return DOMPurify.sanitize(html, { USE_PROFILES: { html: true } });
 }
 
-function renderCard(card) {
+/** The card file's clinical review: signed off (date, reviewer role) or awaiting sign-off since a change. */
+function renderReview(review) {
+  if (!review) return el('p', { class: 'review review-unknown', 'data-review-status': 'unknown' }, 'Clinical review: not recorded.');
+  const parts = review.status === 'signed-off'
+    ? [`Last clinically reviewed ${review.lastReviewed} by ${review.reviewerRole}: signed off.`]
+    : [
+        `Clinical review: awaiting sign-off (text changed ${review.changed}).`,
+        review.lastReviewed ? ` Last signed off ${review.lastReviewed}${review.reviewerRole ? ` by ${review.reviewerRole}` : ''}.` : ' Not yet signed off.',
+      ];
+  if (review.reference) parts.push(` See ${review.reference}.`);
+  return el('p', { class: `review review-${review.status}`, 'data-review-status': review.status }, parts.join(''));
+}
+
+function renderCard(card, reviews = {}) {
   const indicator = ['info', 'warning', 'critical'].includes(card.indicator) ? card.indicator : 'info';
   const node = el('article', { class: `card indicator-${indicator}`, 'data-rule': card.source?.topic?.code ?? '', 'data-indicator': indicator });
   node.append(el('div', { class: 'card-head' }, el('span', { class: 'indicator' }, indicator), el('h3', { class: 'summary' }, card.summary)));
@@ -70,6 +83,7 @@ function renderCard(card) {
   if (card.links) {
     node.append(el('ul', { class: 'links' }, ...card.links.map((l) => el('li', {}, safeLink(l.url, l.label)))));
   }
+  node.append(renderReview(reviews[card.source?.topic?.code]));
   if (card.overrideReasons) {
     const select = el('select', { 'aria-label': 'Override reason' }, ...card.overrideReasons.map((r) => el('option', { value: r.code }, r.display)));
     node.append(el('div', { class: 'override' }, el('span', {}, 'Dismiss with reason:'), select, el('button', { type: 'button', class: 'dismiss' }, 'Dismiss')));
@@ -182,11 +196,11 @@ async function show() {
       const section = el('div', { class: 'service', 'data-service': r.service.id }, head);
       if (r.error) section.append(el('div', { class: 'error-box' }, r.error));
       else if (r.cards.length === 0) section.append(el('p', { class: 'none' }, 'No cards.'));
-      else for (const card of r.cards) section.append(renderCard(card));
+      else for (const card of r.cards) section.append(renderCard(card, run.reviews));
       if (r.silentCards) {
         section.append(el('div', { class: 'silent-cards' },
           el('h3', { class: 'silent-title' }, 'Silent mode: logged, not shown to the EHR'),
-          ...r.silentCards.map(renderCard)));
+          ...r.silentCards.map((card) => renderCard(card, run.reviews))));
       }
       cards.append(section);
       const why = el('div', { class: 'service', 'data-service': r.service.id }, el('h2', {}, r.service.title));

@@ -1,0 +1,13 @@
+/** Markdown a module built itself from escaped record text, so the renderer does not escape it again. */
+export class Markdown {
+  constructor(readonly text: string) {}
+}
+
+/** Record text is data, not markup: in markdown it must not open tags, links or emphasis of its own. */
+export function escapeMarkdown(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_[\]!#|~]/g, '\\$&');
+}
