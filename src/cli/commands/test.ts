@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { SERVICES } from '../../hooks/services.js';
 import type { KnowledgeBase } from '../../knowledge/load.js';
 import { projectRoot } from '../../paths.js';
-import { readScenario, scenariosDir } from '../../scenarios/load.js';
+import { readScenario, scenarioFilePaths, scenariosDir } from '../../scenarios/load.js';
 import { cardText, checkExpectation, isRuleTestJson, readRuleTest, runRuleTest, type RuleExpectation, type RuleTest } from '../../scenarios/rule-tests.js';
 import { runScenario, sameRules } from '../../scenarios/run.js';
 import type { Scenario } from '../../scenarios/schema.js';
@@ -53,18 +53,12 @@ function readTestFile(file: string): TestFile {
   }
 }
 
-function jsonFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => join(dir, f));
-}
 
 function testFiles(paths: string[]): TestFile[] {
   const targets = paths.length ? paths.map((p) => resolve(p)) : [scenariosDir, ...(existsSync(ruleTestsDir) ? [ruleTestsDir] : [])];
   return targets.flatMap((target) => {
     if (!existsSync(target)) throw new CliError(`${target}: no such file or folder`);
-    return (statSync(target).isDirectory() ? jsonFiles(target) : [target]).map(readTestFile);
+    return (statSync(target).isDirectory() ? scenarioFilePaths(target) : [target]).map(readTestFile);
   });
 }
 
