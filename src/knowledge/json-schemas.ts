@@ -87,11 +87,25 @@ function escapeRegExp(text: string): string {
  * `validate`, as a pattern an editor underlines while the informatician types.
  */
 export function placeholderPattern(): string {
-  const names = CARD_VARIABLE_NAMES.map((n) => escapeRegExp(n).replace('<n>', '\\d{1,4}')).join('|');
+  const names = CARD_VARIABLE_NAMES.map((n) => escapeRegExp(n).replace('<n>', '\\d{1,4}').replace('<name>', '[a-z][A-Za-z0-9]*')).join('|');
   return `^(?![\\s\\S]*\\{\\{(?!(?:${names})\\}\\}))(?![\\s\\S]*(?:^|[^{])\\{(?:today|[A-Za-z]\\w*\\.[\\w.]*)\\}(?!\\}))[\\s\\S]*$`;
 }
 
 const PLACEHOLDER_HELP = `{{placeholders}} filled from the record: ${CARD_VARIABLE_NAMES.map((n) => `{{${n}}}`).join(', ')}. Single braces are refused.`;
+
+/**
+ * A detail item is a line, a block of lines with a "when", or a snippet include: the pattern goes on
+ * every text line, wherever it sits, and on the item itself for editors that read it there.
+ */
+function withTextPattern(items: JsonObject, pattern: string): JsonObject {
+  const branches = (items.anyOf as JsonObject[] | undefined)?.map((b): JsonObject => {
+    if (b.type === 'string') return { ...b, pattern };
+    const props = b.properties as Record<string, JsonObject> | undefined;
+    if (!props?.lines) return b;
+    return { ...b, properties: { ...props, lines: { ...props.lines, items: { ...(props.lines.items as JsonObject), pattern } } } };
+  });
+  return { ...items, ...(branches ? { anyOf: branches } : {}), pattern };
+}
 
 /**
  * What zod cannot say for editors: each fact and operator with its meaning (VS Code shows
@@ -122,7 +136,7 @@ function enrich(json: JsonObject): JsonObject {
   if (props?.summary && props.detail && props.rule) {
     const pattern = placeholderPattern();
     props.summary = { ...props.summary, pattern, description: `${String(props.summary.description ?? '')} ${PLACEHOLDER_HELP}` };
-    props.detail = { ...props.detail, items: { ...(props.detail.items as JsonObject), pattern }, description: `${String(props.detail.description ?? '')} ${PLACEHOLDER_HELP}` };
+    props.detail = { ...props.detail, items: withTextPattern(props.detail.items as JsonObject, pattern), description: `${String(props.detail.description ?? '')} ${PLACEHOLDER_HELP}` };
   }
   return json;
 }

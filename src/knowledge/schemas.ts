@@ -371,10 +371,14 @@ export type ClinicalReview = z.infer<typeof ClinicalReviewSchema>;
 /** A detail line, or a block of lines shown only when its conditions hold, or a shared snippet. */
 const DetailLineSchema = z.union([
   z.string(),
-  z.strictObject({
-    when: ConditionSchema.meta({ description: 'Show these lines only when the conditions hold (same form as a rule\'s conditions).' }),
-    lines: z.array(z.string()).min(1),
-  }),
+  // The description sits on the block, not on "when": a described copy of the condition would be a
+  // second, unenriched definition in card.schema.json, without the facts' editor help.
+  z
+    .strictObject({
+      when: ConditionSchema,
+      lines: z.array(z.string()).min(1),
+    })
+    .meta({ description: 'Lines shown only when "when" holds (same form as a rule\'s conditions).' }),
   z.strictObject({ include: slug.meta({ description: 'The id of a snippet in cards/snippets/ (e.g. "safety-net"), whose lines go here.' }) }),
 ]);
 export type DetailLine = z.infer<typeof DetailLineSchema>;

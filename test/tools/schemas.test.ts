@@ -52,9 +52,12 @@ describe('editor help beyond the structure', () => {
     const card = read<{ properties: { summary: { pattern: string }; detail: { items: { pattern: string } } } }>('card.schema.json');
     const pattern = new RegExp(card.properties.summary.pattern);
     expect(card.properties.detail.items.pattern).toBe(card.properties.summary.pattern);
-    for (const file of readdirSync(cardsDir).filter((f) => f.endsWith('.json'))) {
-      const c = JSON.parse(readFileSync(join(cardsDir, file), 'utf8')) as { summary: string; detail: string[] };
-      for (const text of [c.summary, ...c.detail]) expect({ file, text, ok: pattern.test(text) }).toEqual({ file, text, ok: true });
+    // cards/links.json is the list of links, not a card.
+    for (const file of readdirSync(cardsDir).filter((f) => f.endsWith('.json') && f !== 'links.json')) {
+      const c = JSON.parse(readFileSync(join(cardsDir, file), 'utf8')) as { summary: string; detail: (string | { lines?: string[] })[] };
+      // Detail holds lines, blocks of lines with a "when", and snippet includes (no text of their own).
+      const lines = c.detail.flatMap((d) => (typeof d === 'string' ? [d] : (d.lines ?? [])));
+      for (const text of [c.summary, ...lines]) expect({ file, text, ok: pattern.test(text) }).toEqual({ file, text, ok: true });
     }
     expect(pattern.test('Back pain for {{episode.days}} days; review by {{today.plus.28.days}}.')).toBe(true);
     expect(pattern.test('Back pain for {{episode.day}} days.')).toBe(false);
