@@ -146,7 +146,7 @@ test('a readiness check that never answers counts as failed: /readyz answers 503
   const s = await service({}, { readinessChecks: [{ name: 'slow', check: () => new Promise(() => undefined) }] });
   const res = await fetch(`${s.url}/readyz`);
   expect(res.status).toBe(503);
-  expect(await res.json()).toEqual({ status: 'not-ready', checks: { accepting: 'ok', rules: 'ok', slow: 'failed' } });
+  expect(await res.json()).toEqual({ status: 'not-ready', checks: { accepting: 'ok', capacity: 'ok', rules: 'ok', slow: 'failed' } });
 });
 
 test('/metrics: requests by service and status, latency, cards by rule, FHIR reads, and the reload and store counters', async () => {
