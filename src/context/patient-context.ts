@@ -53,12 +53,9 @@ function resourcesOf(value: KeyValue): FhirResource[] {
   return (Array.isArray(value.entry) ? value.entry : []).flatMap((e) => (e?.resource && typeof e.resource === 'object' ? [e.resource] : []));
 }
 
-/**
- * Groups the resources by type. A resource that names another patient (a server ignoring a search
- * parameter, an EHR's mixed bundle) never counts; it is counted instead, so the trace and log say so.
- */
-export function groupRecord(patient: Patient, resources: FhirResource[], fullUrls: PatientFullUrls = new Map()): PatientRecord {
-  const record: PatientRecord = {
+/** A record with the patient and nothing else: the shape every reader of a record can rely on. */
+export function emptyRecord(patient: Patient): PatientRecord {
+  return {
     patient,
     conditions: [],
     observations: [],
@@ -71,6 +68,14 @@ export function groupRecord(patient: Patient, resources: FhirResource[], fullUrl
     questionnaireResponses: [],
     otherPatientResources: 0,
   };
+}
+
+/**
+ * Groups the resources by type. A resource that names another patient (a server ignoring a search
+ * parameter, an EHR's mixed bundle) never counts; it is counted instead, so the trace and log say so.
+ */
+export function groupRecord(patient: Patient, resources: FhirResource[], fullUrls: PatientFullUrls = new Map()): PatientRecord {
+  const record = emptyRecord(patient);
   for (const r of resources) {
     if (r.resourceType === 'Patient') continue;
     if (ownership(r, patient.id ?? '', fullUrls) === 'other-patient') {

@@ -37,7 +37,7 @@ export function toBatchBundle(bundle: Bundle): Bundle {
       if (target === undefined && key === 'reference' && value.startsWith(URN_UUID)) {
         unresolved.add(value);
       }
-      return target ?? (key === 'reference' ? asStoredReference(value) : value);
+      return target ?? value;
     }
     if (Array.isArray(value)) {
       return value.map((item) => rewrite(item, key));
@@ -61,16 +61,6 @@ export function toBatchBundle(bundle: Bundle): Bundle {
     throw new Error(`Bundle has ${unresolved.size} urn:uuid reference(s) to entries it does not contain, e.g. ${[...unresolved][0]}`);
   }
   return { resourceType: 'Bundle', type: 'batch', entry: batchEntries };
-}
-
-/**
- * A server stores a versioned or absolute Patient reference as `Patient/{id}` (HAPI strips versions
- * from references by default), so its search by patient finds the resource. Other references are
- * kept as written.
- */
-function asStoredReference(reference: string): string {
-  const m = /^(?:https?:\/\/[^\s]*\/)?Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(reference);
-  return m ? `Patient/${m[1]}` : reference;
 }
 
 function uuidOf(fullUrl: string | undefined): string | undefined {

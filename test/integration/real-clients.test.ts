@@ -40,7 +40,7 @@ const deletes = (body: unknown): string[] =>
 
 test('a client that sends prefetch keys the service did not ask for (any shape): they are ignored, not a 400', async () => {
   const body = scenarioRequest(scenario, select, { prefetch: 'all' });
-  Object.assign(body.prefetch as Json, { medicationStatements: 'not a resource', otherService: { resourceType: 'Bundle', type: 'searchset' }, list: [1, 2] });
+  Object.assign(body.prefetch as Json, { encounters: 'not a resource', otherService: { resourceType: 'Bundle', type: 'searchset' }, list: [1, 2] });
   const res = await call(select.id, body);
   expect(res.status).toBe(200);
   assertCdsResponse(res.body);

@@ -14,6 +14,7 @@ import type {
   ServiceRequest,
 } from 'fhir/r4.js';
 import type { PatientRecord } from '../../src/facts/types.js';
+import { emptyRecord } from '../../src/context/patient-context.js';
 
 export const ICD10 = 'http://hl7.org/fhir/sid/icd-10-cm';
 export const SNOMED = 'http://snomed.info/sct';
@@ -137,18 +138,5 @@ export function bundleOf(resources: ServiceRequest[], type: Bundle['type'] | und
 }
 
 export function record(parts: Partial<PatientRecord> = {}): PatientRecord {
-  return {
-    patient: patient(),
-    conditions: [],
-    observations: [],
-    medicationRequests: [],
-    medicationStatements: [],
-    procedures: [],
-    diagnosticReports: [],
-    imagingStudies: [],
-    serviceRequests: [],
-    questionnaireResponses: [],
-    otherPatientResources: 0,
-    ...parts,
-  };
+  return { ...emptyRecord(patient()), ...parts };
 }
