@@ -6,11 +6,13 @@
  */
 import type {
   CodeableConcept,
+  DiagnosticReport,
   Duration,
   ImagingStudy,
   MedicationRequest,
   MedicationStatement,
   Observation,
+  Procedure,
 } from 'fhir/r4.js';
 import type { FindingDefinition, FindingSource, FindingWindow, MedicationResource } from '../knowledge/schemas.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
@@ -131,24 +133,14 @@ function observationCandidates(source: Extract<FindingSource, { resource: 'Obser
   return out;
 }
 
-function procedureCandidates(source: Extract<FindingSource, { resource: 'Procedure' }>, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
+/** Resources whose code is in the source's value set and whose status counts (Procedure, DiagnosticReport). */
+function codedCandidates<R extends Procedure | DiagnosticReport>(resources: readonly R[], source: { valueSet: string; status: string[] }, lookup: ValueSetLookup, dateOf: (r: R) => string | undefined): Candidate[] {
   const vs = lookup(source.valueSet);
   const out: Candidate[] = [];
-  for (const p of record.procedures) {
-    if (!statusCounts(p.status, source.status)) continue;
-    const code = vs.match(p.code);
-    if (code) out.push({ reference: referenceTo(p), display: conceptText(p.code, code), date: procedureDate(p), active: false });
-  }
-  return out;
-}
-
-function reportCandidates(source: Extract<FindingSource, { resource: 'DiagnosticReport' }>, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
-  const vs = lookup(source.valueSet);
-  const out: Candidate[] = [];
-  for (const r of record.diagnosticReports) {
+  for (const r of resources) {
     if (!statusCounts(r.status, source.status)) continue;
     const code = vs.match(r.code);
-    if (code) out.push({ reference: referenceTo(r), display: conceptText(r.code, code), date: reportDate(r), active: false });
+    if (code) out.push({ reference: referenceTo(r), display: conceptText(r.code, code), date: dateOf(r), active: false });
   }
   return out;
 }
@@ -183,9 +175,9 @@ function sourceCandidates(source: FindingSource, record: PatientRecord, lookup: 
     case 'Observation':
       return observationCandidates(source, record, lookup);
     case 'Procedure':
-      return procedureCandidates(source, record, lookup);
+      return codedCandidates(record.procedures, source, lookup, procedureDate);
     case 'DiagnosticReport':
-      return reportCandidates(source, record, lookup);
+      return codedCandidates(record.diagnosticReports, source, lookup, reportDate);
     case 'ImagingStudy':
       return studyCandidates(source, record, lookup);
   }
