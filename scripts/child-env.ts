@@ -4,7 +4,9 @@
  * clock moved with libfaketime (`TEST_CLOCK_OFFSET` in `npm test`), so tokens minted here and
  * checked there agree on the time.
  */
-const SHARED = ['PATH', 'LD_PRELOAD', 'FAKETIME', 'FAKETIME_DONT_FAKE_MONOTONIC'];
+/** The variables through which libfaketime moves a process's wall clock. */
+export const MOVED_CLOCK_VARIABLES: readonly string[] = ['LD_PRELOAD', 'FAKETIME', 'FAKETIME_DONT_FAKE_MONOTONIC'];
+const SHARED = ['PATH', ...MOVED_CLOCK_VARIABLES];
 
 export function childEnv(): Record<string, string> {
   const out: Record<string, string> = {};

@@ -19,6 +19,7 @@ import { aDate } from '../support/matchers.js';
 import { createTestStore, storeKinds, TEST_HMAC_SECRET, type TestStore } from '../support/stores.js';
 import { eventually } from '../support/eventually.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
+import { inParallel } from '../support/in-parallel.js';
 
 type CardsBody = { cards: { uuid: string; source: { topic?: { code: string } }; suggestions?: { uuid: string }[] }[] };
 type Analytics = {
@@ -281,13 +282,7 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     svc = await startFeedbackService(store, { logs: svc.logs, env: UNLIMITED });
     // 64 connections at a time, as a busy EHR's pool would: 1,100 sockets opened at once overflow the
     // listen backlog of a loaded machine, and a reset connection tests the kernel, not the store.
-    const answers: Awaited<ReturnType<typeof feedback>>[] = new Array(sends.length);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 64 }, async () => {
-        for (let i = next++; i < sends.length; i = next++) answers[i] = await feedback(svc, [sends[i]!.item], sends[i]!.service);
-      }),
-    );
+    const answers = await inParallel(sends, 64, ({ service, item }) => feedback(svc, [item], service));
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     expect(answers.reduce((n, a) => n + (a.body as { stored: number }).stored, 0)).toBe(1000);
 

@@ -5,6 +5,7 @@ import { scenarioRequest } from '../../src/scenarios/requests.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { assertCdsResponse, assertOperationOutcome } from '../support/spec.js';
 import { EVERY_JSON_TYPE, everyFieldOfEveryType } from '../fuzz/arbitraries.js';
+import { inParallel } from '../support/in-parallel.js';
 
 const select = SERVICES.find((s) => s.id === 'back-pain-imaging-select')!;
 const scenario = readScenario(`${scenariosDir}/imaging-defer-acute-41-days.json`);
@@ -150,19 +151,13 @@ describe('every hook field of every JSON type, on every service', () => {
 
   test(`${cases.length} requests: never a 5xx; a field of another hook is ignored; a wrong type of the hook's own field is a 400 naming it`, async () => {
     const failures: string[] = [];
-    let next = 0;
     // Eight connections at a time; the timeout below only stops a hang, it times nothing.
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        for (let i = next++; i < cases.length; i = next++) {
-          const c = cases[i]!;
-          const res = await post(`${service.url}/cds-services/${c.service}`, c.body);
-          if (res.status >= 500) failures.push(`${c.service} ${c.path}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
-          else if (res.status === 400) assertOperationOutcome(res.body);
-          else if (res.status !== 200 && res.status !== 412) failures.push(`${c.service} ${c.path}: unexpected ${res.status}`);
-        }
-      }),
-    );
+    await inParallel(cases, 8, async (c) => {
+      const res = await post(`${service.url}/cds-services/${c.service}`, c.body);
+      if (res.status >= 500) failures.push(`${c.service} ${c.path}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+      else if (res.status === 400) assertOperationOutcome(res.body);
+      else if (res.status !== 200 && res.status !== 412) failures.push(`${c.service} ${c.path}: unexpected ${res.status}`);
+    });
     expect(failures).toEqual([]);
   }, 180_000);
 
