@@ -15,7 +15,7 @@ export interface LiveService {
   logs: string[];
   status(): Promise<KnowledgeStatus>;
   /** Polls GET /status until the condition holds (the limit only stops a broken build hanging). */
-  until(done: (s: KnowledgeStatus) => boolean, limitMs?: number): Promise<{ ms: number; status: KnowledgeStatus }>;
+  until(done: (s: KnowledgeStatus) => boolean, limitMs?: number): Promise<{ status: KnowledgeStatus }>;
   close(): Promise<void>;
 }
 
@@ -38,7 +38,7 @@ export async function startLiveService(copy: KnowledgeCopy, env: Record<string, 
       const started = Date.now();
       for (;;) {
         const s = await status();
-        if (done(s)) return { ms: Date.now() - started, status: s };
+        if (done(s)) return { status: s };
         if (Date.now() - started > limitMs) throw new Error(`not within ${limitMs} ms; status: ${JSON.stringify(s)}`);
         await new Promise((r) => setTimeout(r, 25));
       }
