@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { SERVICES, type ServiceDefinition } from '../hooks/services.js';
 import type { HookAnswer } from '../hooks/answer.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
-import { readScenario } from '../scenarios/load.js';
-import { scenarioRequest } from '../scenarios/requests.js';
-import { runRequest } from '../scenarios/run.js';
+import { readScenario } from '../demo/scenarios/load.js';
+import { scenarioRequest } from '../demo/scenarios/requests.js';
+import { runRequest } from '../demo/scenarios/run.js';
 import { CliError } from './io.js';
 
 export interface CallOptions {

@@ -5,11 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
-import { readSyntheaArchive } from '../fhir-server/load.js';
-import { startFhirServer, type RunningFhirServer } from '../fhir-server/server.js';
+import { readSyntheaArchive } from './fhir-server/load.js';
+import { startFhirServer, type RunningFhirServer } from './fhir-server/server.js';
 import type { Logger } from '../log.js';
-import { scenarioBundle, shiftToToday } from '../scenarios/bundle.js';
-import { readScenarios } from '../scenarios/load.js';
+import { scenarioBundle, shiftToToday } from './scenarios/bundle.js';
+import { readScenarios } from './scenarios/load.js';
 
 export type DemoFhirConfig = Pick<Config, 'FHIR_PORT' | 'HOST' | 'DEMO_SYNTHEA' | 'SYNTHEA_ARCHIVE'>;
 

@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.js';
 import { SERVICES } from '../hooks/services.js';
 import type { Logger } from '../log.js';
-import { shiftScenario, shiftToToday } from '../scenarios/bundle.js';
-import { readScenario, scenariosDir } from '../scenarios/load.js';
-import { scenarioRequest } from '../scenarios/requests.js';
+import { shiftScenario, shiftToToday } from './scenarios/bundle.js';
+import { readScenario, scenariosDir } from './scenarios/load.js';
+import { scenarioRequest } from './scenarios/requests.js';
 
 export interface DemoFhir {
   url: string;

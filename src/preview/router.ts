@@ -11,8 +11,8 @@ import type { HookName, ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import { rejectedEdit, type KnowledgeStatus } from '../knowledge/watch.js';
 import { projectRoot } from '../paths.js';
-import { scenariosDir } from '../scenarios/load.js';
-import { readScenarioFiles, runScenario, sameRules } from '../scenarios/run.js';
+import { scenariosDir } from '../demo/scenarios/load.js';
+import { readScenarioFiles, runScenario, sameRules } from '../demo/scenarios/run.js';
 
 export interface PreviewDeps {
   knowledge(): KnowledgeBase;

@@ -8,8 +8,8 @@
  */
 import fc from 'fast-check';
 import { SERVICES, type ServiceDefinition } from '../../src/hooks/services.js';
-import { readScenarios } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { readScenarios } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 
 export const PATIENT_ID = 'fuzz-patient';
 const ICD = 'http://hl7.org/fhir/sid/icd-10-cm';

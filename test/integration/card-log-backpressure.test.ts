@@ -5,8 +5,8 @@
  */
 import type { Database, Queryable } from '../../src/db/database.js';
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { startFeedbackService, type FeedbackService } from '../support/feedback-service.js';
 import { post } from '../support/harness.js';
 import { createTestStore, type TestStore } from '../support/stores.js';

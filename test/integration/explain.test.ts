@@ -8,9 +8,9 @@ import { FACT_EVIDENCE } from '../../src/explain/evidence.js';
 import type { ExplainTrace } from '../../src/explain/trace.js';
 import { ENGINE_FACT_NAMES } from '../../src/facts/patient-facts.js';
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
-import { runScenario } from '../../src/scenarios/run.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
+import { runScenario } from '../../src/demo/scenarios/run.js';
 import { knowledge, post, startService, type RunningService } from '../support/harness.js';
 import { assertCdsResponse } from '../support/spec.js';
 

@@ -5,11 +5,11 @@
  * and names and for the tokens. None may be there. The last test proves the scan can see them.
  */
 import { randomUUID } from 'node:crypto';
-import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
+import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
 import { SERVICES } from '../../src/hooks/services.js';
-import { scenarioBundle } from '../../src/scenarios/bundle.js';
-import { readScenarios } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { scenarioBundle } from '../../src/demo/scenarios/bundle.js';
+import { readScenarios } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { post } from '../support/harness.js';
 import { startFeedbackService, type FeedbackService } from '../support/feedback-service.js';
 import { createTestStore, dumpTables, storeKinds, type TestStore } from '../support/stores.js';

@@ -5,10 +5,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
-import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
-import { scenarioBundle } from '../../src/scenarios/bundle.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
+import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
+import { scenarioBundle } from '../../src/demo/scenarios/bundle.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { assertCdsResponse, assertOperationOutcome } from '../support/spec.js';
 

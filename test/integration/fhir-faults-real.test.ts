@@ -1,5 +1,5 @@
 /**
- * Faults in front of the real FHIR server (src/fhir-server): the same Medplum-backed server the
+ * Faults in front of the real FHIR server (src/demo/fhir-server): the same Medplum-backed server the
  * other integration tests read, reached through routes that delay it, reset the connection, or cut
  * the answer mid-body. Each request is answered in time with the right status, and nothing is left
  * behind: no connection to the FHIR server stays open and no fetch slot stays taken.
@@ -7,12 +7,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { createFhirApp } from '../../src/fhir-server/app.js';
-import { loadBundles } from '../../src/fhir-server/load.js';
+import { createFhirApp } from '../../src/demo/fhir-server/app.js';
+import { loadBundles } from '../../src/demo/fhir-server/load.js';
 import { SERVICES } from '../../src/hooks/services.js';
-import { scenarioBundle } from '../../src/scenarios/bundle.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { scenarioBundle } from '../../src/demo/scenarios/bundle.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { eventually } from '../support/eventually.js';
 import { assertCdsResponse, assertOperationOutcome, ruleIds } from '../support/spec.js';

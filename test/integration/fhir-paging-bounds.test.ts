@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest, searchInMemory } from '../../src/scenarios/requests.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest, searchInMemory } from '../../src/demo/scenarios/requests.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { assertOperationOutcome, ruleIds } from '../support/spec.js';
 import { startStubServer, type StubServer } from '../support/stub-server.js';

@@ -4,8 +4,8 @@
  * another patient's.
  */
 import type { Bundle, Condition } from 'fhir/r4.js';
-import { patientIdOf } from '../../src/fhir-server/patient-id.js';
-import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
+import { patientIdOf } from '../../src/demo/fhir-server/patient-id.js';
+import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
 
 const condition = (id: string, reference: string): { resource: Condition } => ({
   resource: { resourceType: 'Condition', id, subject: { reference }, code: { text: 'Low back pain' } },

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getSearchParameter } from '@medplum/core';
 import type { Bundle, BundleEntry, CapabilityStatement, Condition, Observation, OperationOutcome, Patient } from 'fhir/r4.js';
-import { ensureFhirDefinitions } from '../../src/fhir-server/definitions.js';
-import { BundleLoadError, loadBundles, readSyntheaArchive, shiftDates, toBatchBundle } from '../../src/fhir-server/load.js';
-import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
+import { ensureFhirDefinitions } from '../../src/demo/fhir-server/definitions.js';
+import { BundleLoadError, loadBundles, readSyntheaArchive, shiftDates, toBatchBundle } from '../../src/demo/fhir-server/load.js';
+import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
 
 const SYNTHEA_ARCHIVE =
   process.env.SYNTHEA_ARCHIVE ?? resolve(process.cwd(), '../shared/data/synthea-r4-sample.tar.xz');

@@ -6,8 +6,8 @@
 import type { Patient } from 'fhir/r4.js';
 import { strictQuery } from '../../src/context/fhir-fetch.js';
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { startStubServer, type StubServer } from '../support/stub-server.js';
 

@@ -2,9 +2,9 @@
  * The lumbar imaging services end to end: the real service over HTTP, the real FHIR server over
  * HTTP, every scenario patient through full, partial and no prefetch.
  */
-import type { RunningFhirServer } from '../../src/fhir-server/server.js';
+import type { RunningFhirServer } from '../../src/demo/fhir-server/server.js';
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenarios } from '../../src/scenarios/load.js';
+import { readScenarios } from '../../src/demo/scenarios/load.js';
 import { expectSameCardsEveryWay, startScenarioWorld, type ScenarioWorld } from '../support/every-way.js';
 import type { RunningService } from '../support/harness.js';
 

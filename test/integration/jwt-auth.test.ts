@@ -5,8 +5,8 @@
  */
 import { SignJWT } from 'jose';
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { readResponse, startService, type RunningService } from '../support/harness.js';
 import { mintToken, startJwksServer, testKey, unsignedToken, type JwksServer, type TestKey } from '../support/jwt.js';
 import { assertCdsResponse, assertOperationOutcome } from '../support/spec.js';

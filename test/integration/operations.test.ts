@@ -3,8 +3,8 @@
  * concurrent FHIR reads, readiness with pluggable checks, and Prometheus metrics.
  */
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { eventually } from '../support/eventually.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { mintToken, startJwksServer, testKey } from '../support/jwt.js';

@@ -4,11 +4,11 @@
  * cards suggest checked as complete R4 referrals.
  */
 import type { ServiceRequest } from 'fhir/r4.js';
-import type { RunningFhirServer } from '../../src/fhir-server/server.js';
+import type { RunningFhirServer } from '../../src/demo/fhir-server/server.js';
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenarios } from '../../src/scenarios/load.js';
-import { DEMO_USER } from '../../src/scenarios/requests.js';
-import type { Scenario } from '../../src/scenarios/schema.js';
+import { readScenarios } from '../../src/demo/scenarios/load.js';
+import { DEMO_USER } from '../../src/demo/scenarios/requests.js';
+import type { Scenario } from '../../src/demo/scenarios/schema.js';
 import { expectSameCardsEveryWay, startScenarioWorld, type CardsBody, type ScenarioWorld } from '../support/every-way.js';
 import { knowledge, type RunningService } from '../support/harness.js';
 import { r4Errors } from '../support/r4.js';

@@ -4,10 +4,10 @@
  * over HTTP to the real service, and the real demo FHIR server where the service must read.
  */
 import { SERVICES } from '../../src/hooks/services.js';
-import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
-import { scenarioBundle } from '../../src/scenarios/bundle.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
+import { scenarioBundle } from '../../src/demo/scenarios/bundle.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { assertCdsResponse, assertOperationOutcome, ruleIds } from '../support/spec.js';
 

@@ -1,7 +1,7 @@
 /** Bad input gets a 4xx with an OperationOutcome that says what is wrong; never a 500. */
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { assertCdsResponse, assertOperationOutcome } from '../support/spec.js';
 import { EVERY_JSON_TYPE, everyFieldOfEveryType } from '../fuzz/arbitraries.js';

@@ -10,8 +10,8 @@ import { createApp, protectionOf } from '../../src/http/app.js';
 import { listen } from '../../src/http/listen.js';
 import { shutDown } from '../../src/http/shutdown.js';
 import { createLogger } from '../../src/log.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { knowledge, post } from '../support/harness.js';
 import { startStubServer, type StubServer } from '../support/stub-server.js';
 

@@ -4,8 +4,8 @@
  */
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/load.js';
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenarios } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { readScenarios } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { post } from '../support/harness.js';
 import { startFeedbackService, type FeedbackService } from '../support/feedback-service.js';
 import { copyKnowledge, type KnowledgeCopy } from '../support/knowledge-copy.js';

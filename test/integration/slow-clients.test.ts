@@ -6,8 +6,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { SERVICES } from '../../src/hooks/services.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { ruleIds } from '../support/spec.js';
 import { startStubServer, type StubServer } from '../support/stub-server.js';

@@ -8,12 +8,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Bundle, Condition, FhirResource, Patient } from 'fhir/r4.js';
-import { readSyntheaArchive, toBatchBundle } from '../../src/fhir-server/load.js';
-import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
+import { readSyntheaArchive, toBatchBundle } from '../../src/demo/fhir-server/load.js';
+import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
 import { fillTemplate } from '../../src/context/tokens.js';
 import { SERVICES, type ServiceDefinition } from '../../src/hooks/services.js';
-import { searchInMemory } from '../../src/scenarios/requests.js';
-import type { Scenario } from '../../src/scenarios/schema.js';
+import { searchInMemory } from '../../src/demo/scenarios/requests.js';
+import type { Scenario } from '../../src/demo/scenarios/schema.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { assertCdsResponse } from '../support/spec.js';
 

@@ -4,11 +4,11 @@
  * expected rule ids, and all three saying the same thing.
  */
 import type { Card } from '../../src/cards/types.js';
-import { startFhirServer, type RunningFhirServer } from '../../src/fhir-server/server.js';
-import { scenarioBundle } from '../../src/scenarios/bundle.js';
+import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
+import { scenarioBundle } from '../../src/demo/scenarios/bundle.js';
 import type { ServiceDefinition } from '../../src/hooks/services.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
-import type { Scenario } from '../../src/scenarios/schema.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
+import type { Scenario } from '../../src/demo/scenarios/schema.js';
 import { post, startService, type RunningService } from './harness.js';
 import { assertCdsResponse, ruleIds } from './spec.js';
 

@@ -1,6 +1,6 @@
 /** R4 validation with Medplum's validator (StructureDefinitions and invariants), for resources the service publishes or suggests. */
 import { OperationOutcomeError, validateResource } from '@medplum/core';
-import { ensureFhirDefinitions } from '../../src/fhir-server/definitions.js';
+import { ensureFhirDefinitions } from '../../src/demo/fhir-server/definitions.js';
 
 /** The validator's errors as "path: message" lines; [] when the resource is valid R4. */
 export function r4Errors(resource: unknown): string[] {

@@ -7,8 +7,8 @@ import { runCli } from '../../src/cli/program.js';
 import type { ExplainTrace } from '../../src/explain/trace.js';
 import { SERVICES } from '../../src/hooks/services.js';
 import { projectRoot } from '../../src/paths.js';
-import { readScenario, scenariosDir } from '../../src/scenarios/load.js';
-import { scenarioRequest } from '../../src/scenarios/requests.js';
+import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { captureIo } from '../support/cli.js';
 
 const scenarioFile = (id: string): string => join(scenariosDir, `${id}.json`);

@@ -6,9 +6,9 @@
  */
 import { join } from 'node:path';
 import type { Bundle } from 'fhir/r4.js';
-import { readScenarios, scenarioFilePaths, scenariosDir } from '../../src/scenarios/load.js';
-import { searchInMemory } from '../../src/scenarios/requests.js';
-import type { Scenario } from '../../src/scenarios/schema.js';
+import { readScenarios, scenarioFilePaths, scenariosDir } from '../../src/demo/scenarios/load.js';
+import { searchInMemory } from '../../src/demo/scenarios/requests.js';
+import type { Scenario } from '../../src/demo/scenarios/schema.js';
 
 const dir = join(scenariosDir, 'real-world');
 const corpus = readScenarios(dir);

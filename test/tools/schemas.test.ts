@@ -6,7 +6,7 @@ import { validateFiles } from '../../src/knowledge/validate.js';
 import { ENGINE_FACT_NAMES } from '../../src/facts/patient-facts.js';
 import { FACT_DOCS } from '../../src/knowledge/fact-docs.js';
 import { cardsDir, projectRoot, rulesDir } from '../../src/paths.js';
-import { scenariosDir } from '../../src/scenarios/load.js';
+import { scenariosDir } from '../../src/demo/scenarios/load.js';
 
 test.each([...generateSchemas()].map(([name, text]) => [name, text]))('rules/schemas/%s is up to date (else run: npm run schemas)', (name, text) => {
   expect(readFileSync(join(schemasDir, name), 'utf8')).toBe(text);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateFiles } from '../../src/knowledge/validate.js';
 import { rulesDir, cardsDir } from '../../src/paths.js';
-import { scenariosDir } from '../../src/scenarios/load.js';
+import { scenariosDir } from '../../src/demo/scenarios/load.js';
 
 let tmp: string;
 beforeEach(() => {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { formatProblem } from '../../knowledge/load.js';
 import { validateFiles } from '../../knowledge/validate.js';
-import { scenariosDir } from '../../scenarios/load.js';
+import { scenariosDir } from '../../demo/scenarios/load.js';
 import type { CliIo } from '../io.js';
 import { knowledgeDirs, type KnowledgeOptions } from '../knowledge.js';
 

@@ -4,7 +4,7 @@
  * counts leave this module: never a patient id, never free text a clinician typed.
  */
 import type { CodeableConcept, Coding } from 'fhir/r4.js';
-import { patientIdOf } from '../../fhir-server/patient-id.js';
+import { referencedPatientId as patientIdOf } from '../../facts/references.js';
 import { canonicalSystem } from '../../knowledge/code-systems.js';
 import type { KeywordMatcher } from '../../knowledge/red-flag-keywords.js';
 import { normaliseCode, type ValueSet } from '../../knowledge/valuesets.js';

@@ -3,10 +3,10 @@
  * the CLI (`test`, `explain`, `cards`) and the preview page use it. No server, no FHIR calls: a
  * scenario request carries every prefetch key.
  */
-import { answerHook, type HookAnswer } from '../hooks/answer.js';
-import { parseHookRequest } from '../hooks/request.js';
-import type { ServiceDefinition } from '../hooks/services.js';
-import type { KnowledgeBase } from '../knowledge/load.js';
+import { answerHook, type HookAnswer } from '../../hooks/answer.js';
+import { parseHookRequest } from '../../hooks/request.js';
+import type { ServiceDefinition } from '../../hooks/services.js';
+import type { KnowledgeBase } from '../../knowledge/load.js';
 import { readScenario, scenarioFilePaths } from './load.js';
 import { scenarioRequest } from './requests.js';
 import type { Scenario } from './schema.js';

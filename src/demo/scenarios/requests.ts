@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
-import { fillTemplate } from '../context/tokens.js';
-import { referencedPatientId } from '../facts/references.js';
-import type { ServiceDefinition } from '../hooks/services.js';
+import { fillTemplate } from '../../context/tokens.js';
+import { referencedPatientId } from '../../facts/references.js';
+import type { ServiceDefinition } from '../../hooks/services.js';
 import type { Scenario } from './schema.js';
 
 export const DEMO_USER = 'Practitioner/demo-clinician';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { explainIssues, formatPath } from '../knowledge/messages.js';
-import { projectRoot } from '../paths.js';
+import { explainIssues, formatPath } from '../../knowledge/messages.js';
+import { projectRoot } from '../../paths.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 
 export const scenariosDir = resolve(projectRoot, 'test/scenarios');

@@ -4,4 +4,4 @@
  * scenario prefetch with it, and Medplum's core needs a global WebSocket that Node 20 lacks
  * without a flag.
  */
-export { referencedPatientId as patientIdOf } from '../facts/references.js';
+export { referencedPatientId as patientIdOf } from '../../facts/references.js';

@@ -5,12 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Card } from '../cards/types.js';
-import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
-import type { KnowledgeBase } from '../knowledge/load.js';
-import { explainIssues, formatPath } from '../knowledge/messages.js';
-import type { CardTemplate } from '../knowledge/schemas.js';
-import { firedRuleIds, splitByMode, type Candidate, type EngineFacts } from '../rules/engine.js';
+import type { Card } from '../../cards/types.js';
+import { ENGINE_FACT_NAMES } from '../../facts/patient-facts.js';
+import type { KnowledgeBase } from '../../knowledge/load.js';
+import { explainIssues, formatPath } from '../../knowledge/messages.js';
+import type { CardTemplate } from '../../knowledge/schemas.js';
+import { firedRuleIds, splitByMode, type Candidate, type EngineFacts } from '../../rules/engine.js';
 
 const ruleIds = z.array(z.string().min(1));
 
