@@ -1,8 +1,8 @@
 /** The JSON Schemas editors use are generated from the zod schemas the service checks files with. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSchemas, schemasDir } from '../../src/knowledge/json-schemas.js';
-import { validateFiles } from '../../src/knowledge/validate.js';
+import { generateSchemas, schemasDir } from '../../src/cli/json-schemas.js';
+import { validateFiles } from '../../src/cli/validate-files.js';
 import { ENGINE_FACT_NAMES } from '../../src/facts/patient-facts.js';
 import { FACT_DOCS } from '../../src/knowledge/fact-docs.js';
 import { cardsDir, projectRoot, rulesDir } from '../../src/paths.js';

@@ -5,7 +5,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateFiles } from '../../src/knowledge/validate.js';
+import { validateFiles } from '../../src/cli/validate-files.js';
 import { rulesDir, cardsDir } from '../../src/paths.js';
 import { scenariosDir } from '../../src/demo/scenarios/load.js';
 

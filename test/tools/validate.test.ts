@@ -5,7 +5,7 @@
 import { runCli } from '../../src/cli/program.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import type { ValueSetFile as ValueSet } from '../../src/knowledge/schemas.js';
-import { validateFiles, type Finding } from '../../src/knowledge/validate.js';
+import { validateFiles, type Finding } from '../../src/cli/validate-files.js';
 import { scenariosDir } from '../../src/demo/scenarios/load.js';
 import { copyKnowledge, type KnowledgeCopy } from '../support/knowledge-copy.js';
 import { captureIo } from '../support/cli.js';

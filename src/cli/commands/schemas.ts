@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { generateSchemas, schemasDir } from '../../knowledge/json-schemas.js';
+import { generateSchemas, schemasDir } from '../json-schemas.js';
 import { projectRoot } from '../../paths.js';
 import type { CliIo } from '../io.js';
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { formatProblem } from '../../knowledge/load.js';
-import { validateFiles } from '../../knowledge/validate.js';
+import { validateFiles } from '../validate-files.js';
 import { scenariosDir } from '../../demo/scenarios/load.js';
 import type { CliIo } from '../io.js';
 import { knowledgeDirs, type KnowledgeOptions } from '../knowledge.js';

@@ -3,7 +3,7 @@
  * Informaticians add one as a JSON file in test/scenarios/, without writing TypeScript.
  */
 import { z } from 'zod';
-import { RuleExpectationSchema } from './rule-tests.js';
+import { RuleExpectationSchema } from './expectations.js';
 
 const resource = z.looseObject({ resourceType: z.string().min(1), id: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/) });
 

@@ -9,9 +9,9 @@ import { SERVICES } from '../hooks/services.js';
 import { projectRoot } from '../paths.js';
 import { scenarioFilePaths } from '../demo/scenarios/load.js';
 import { readScenarioFiles } from '../demo/scenarios/run.js';
-import { canonicalSystem, SNOMED } from './code-systems.js';
+import { canonicalSystem, SNOMED } from '../knowledge/code-systems.js';
 import { schemasDir } from './json-schemas.js';
-import { KnowledgeError, LINKS_FILE, loadKnowledge, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
+import { KnowledgeError, LINKS_FILE, loadKnowledge, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs, type Problem } from '../knowledge/load.js';
 
 export interface Finding extends Problem {
   severity: 'error' | 'warning';

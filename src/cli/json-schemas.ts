@@ -8,10 +8,10 @@ import { z } from 'zod';
 import { CARD_VARIABLE_NAMES } from '../cards/variables.js';
 import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
 import { rulesDir } from '../paths.js';
-import { factDocText, OPERATOR_DOCS } from './fact-docs.js';
-import { RuleTestSchema } from '../demo/scenarios/rule-tests.js';
+import { factDocText, OPERATOR_DOCS } from '../knowledge/fact-docs.js';
+import { RuleTestSchema } from './rule-tests.js';
 import { ScenarioSchema } from '../demo/scenarios/schema.js';
-import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, LinksFileSchema, RuleFileSchema, SnippetFileSchema, ValueSetFileSchema } from './schemas.js';
+import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, LinksFileSchema, RuleFileSchema, SnippetFileSchema, ValueSetFileSchema } from '../knowledge/schemas.js';
 
 export const schemasDir = join(rulesDir, 'schemas');
 
