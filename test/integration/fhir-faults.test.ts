@@ -8,7 +8,8 @@
 import nock from 'nock';
 import { SERVICES } from '../../src/hooks/services.js';
 import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
-import { scenarioRequest, searchInMemory } from '../../src/demo/scenarios/requests.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
+import { searchInMemory } from '../../src/demo/scenarios/search.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { assertCdsResponse, assertOperationOutcome, ruleIds } from '../support/spec.js';
 

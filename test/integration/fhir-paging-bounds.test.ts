@@ -7,7 +7,8 @@
 import type { IncomingMessage } from 'node:http';
 import { SERVICES } from '../../src/hooks/services.js';
 import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
-import { scenarioRequest, searchInMemory } from '../../src/demo/scenarios/requests.js';
+import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
+import { searchInMemory } from '../../src/demo/scenarios/search.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { assertOperationOutcome, ruleIds } from '../support/spec.js';
 import { startStubServer, type StubServer } from '../support/stub-server.js';

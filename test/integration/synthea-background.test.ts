@@ -12,7 +12,7 @@ import { readSyntheaArchive, toBatchBundle } from '../../src/demo/fhir-server/lo
 import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
 import { fillTemplate } from '../../src/context/tokens.js';
 import { SERVICES, type ServiceDefinition } from '../../src/hooks/services.js';
-import { searchInMemory } from '../../src/demo/scenarios/requests.js';
+import { searchInMemory } from '../../src/demo/scenarios/search.js';
 import type { Scenario } from '../../src/demo/scenarios/schema.js';
 import { post, startService, type RunningService } from '../support/harness.js';
 import { assertCdsResponse } from '../support/spec.js';

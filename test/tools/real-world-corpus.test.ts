@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { Bundle } from 'fhir/r4.js';
 import { readScenarios, scenarioFilePaths, scenariosDir } from '../../src/demo/scenarios/load.js';
-import { searchInMemory } from '../../src/demo/scenarios/requests.js';
+import { searchInMemory } from '../../src/demo/scenarios/search.js';
 import type { Scenario } from '../../src/demo/scenarios/schema.js';
 
 const dir = join(scenariosDir, 'real-world');
