@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
-import { readSyntheaArchive } from './fhir-server/load.js';
+import { readSyntheaArchive } from './fhir-server/synthea-archive.js';
 import { startFhirServer, type RunningFhirServer } from './fhir-server/server.js';
 import type { Logger } from '../log.js';
 import { scenarioBundle, shiftToToday } from './scenarios/bundle.js';

@@ -3,7 +3,10 @@ import { resolve } from 'node:path';
 import { getSearchParameter } from '@medplum/core';
 import type { Bundle, BundleEntry, CapabilityStatement, Condition, Observation, OperationOutcome, Patient } from 'fhir/r4.js';
 import { ensureFhirDefinitions } from '../../src/demo/fhir-server/definitions.js';
-import { BundleLoadError, loadBundles, readSyntheaArchive, shiftDates, toBatchBundle } from '../../src/demo/fhir-server/load.js';
+import { toBatchBundle } from '../../src/demo/fhir-server/batch.js';
+import { BundleLoadError, loadBundles } from '../../src/demo/fhir-server/load.js';
+import { shiftDates } from '../../src/demo/fhir-server/shift-dates.js';
+import { readSyntheaArchive } from '../../src/demo/fhir-server/synthea-archive.js';
 import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
 
 const SYNTHEA_ARCHIVE =

@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Bundle, Condition, FhirResource, Patient } from 'fhir/r4.js';
-import { readSyntheaArchive, toBatchBundle } from '../../src/demo/fhir-server/load.js';
+import { toBatchBundle } from '../../src/demo/fhir-server/batch.js';
+import { readSyntheaArchive } from '../../src/demo/fhir-server/synthea-archive.js';
 import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
 import { fillTemplate } from '../../src/context/tokens.js';
 import { SERVICES, type ServiceDefinition } from '../../src/hooks/services.js';

@@ -1,17 +1,9 @@
 export { createFhirApp, type FhirApp } from './app.js';
 export { ensureFhirDefinitions } from './definitions.js';
-export {
-  BundleLoadError,
-  loadBundles,
-  readSyntheaArchive,
-  shiftDates,
-  toBatchBundle,
-  type LoadFailure,
-  type LoadOptions,
-  type LoadSummary,
-  type LoadTarget,
-  type SyntheaArchiveOptions,
-} from './load.js';
+export { toBatchBundle } from './batch.js';
+export { BundleLoadError, loadBundles, type LoadFailure, type LoadOptions, type LoadSummary, type LoadTarget } from './load.js';
+export { shiftDates } from './shift-dates.js';
+export { readSyntheaArchive, type SyntheaArchiveOptions } from './synthea-archive.js';
 export { patientIdOf } from './patient-id.js';
 export { PatientReferenceRepository } from './patient-references.js';
 export { decorateSearchBundle, type SearchContext } from './search-bundle.js';

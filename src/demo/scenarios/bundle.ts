@@ -1,5 +1,5 @@
 import type { Bundle, FhirResource } from 'fhir/r4.js';
-import { shiftDates } from '../fhir-server/load.js';
+import { shiftDates } from '../fhir-server/shift-dates.js';
 import type { Scenario } from './schema.js';
 
 const DAY_MS = 86_400_000;
