@@ -6,35 +6,14 @@
  * one statement at a time. PGlite is a single connection, so statements are serialised here and a
  * transaction holds the line from BEGIN to COMMIT.
  */
-import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { projectRoot } from '../paths.js';
 import type { Database, Queryable, Row } from './database.js';
 
-/** Plain CommonJS, so the worker needs no build step (it also runs under the test runner). */
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { PGlite } = require(workerData.pglite);
-let db;
-PGlite.create(workerData.dataDir).then(
-  (d) => { db = d; parentPort.postMessage({ ready: true }); },
-  (e) => parentPort.postMessage({ ready: false, error: { name: e.name, message: e.message } }),
-);
-parentPort.on('message', async (m) => {
-  try {
-    if (m.op === 'close') {
-      await db.close();
-      parentPort.postMessage({ id: m.id, rows: [] });
-      return;
-    }
-    const result = await db.query(m.sql, m.params);
-    parentPort.postMessage({ id: m.id, rows: result.rows });
-  } catch (e) {
-    parentPort.postMessage({ id: m.id, error: { name: e.name, message: e.message, code: e.code } });
-  }
-});
-`;
+/** Plain JavaScript read from src/ (see the file), so the built service and the test runner start the same worker. */
+const WORKER = resolve(projectRoot, 'src/db/pglite-worker.mjs');
 
 interface Reply {
   id?: number;
@@ -50,7 +29,7 @@ function toError(e: NonNullable<Reply['error']>): Error {
 /** Opens (and on first use creates, which takes a few seconds) the PGlite data directory. */
 export async function openPglite(dataDir: string): Promise<Database> {
   mkdirSync(dirname(dataDir), { recursive: true });
-  const worker = new Worker(WORKER, { eval: true, workerData: { dataDir, pglite: createRequire(import.meta.url).resolve('@electric-sql/pglite') } });
+  const worker = new Worker(WORKER, { workerData: { dataDir } });
   const pending = new Map<number, { resolve(rows: Row[]): void; reject(err: Error): void }>();
   let nextId = 1;
   let stopped: Error | undefined;

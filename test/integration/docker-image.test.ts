@@ -117,6 +117,7 @@ test('the runtime stage holds production dependencies only, without the demo FHI
   expect(existsSync(join(app, 'dist/src/main.js'))).toBe(true);
   expect(existsSync(join(app, 'dist/test'))).toBe(false);
   expect(existsSync(join(app, 'src/preview/public/index.html'))).toBe(true);
+  expect(existsSync(join(app, 'src/db/pglite-worker.mjs'))).toBe(true);
   expect(readdirSync(join(app, 'rules'))).toContain('findings.json');
 });
 
