@@ -7,6 +7,12 @@
  * cannot hold a "/", so a file's key is its path with "/" written as "__"; the volume's items map
  * each key back to its path. Pods hot-reload changed ConfigMaps like an edited folder
  * (src/knowledge/watch.ts).
+ *
+ * Not kustomize's configMapGenerator: it does not pack files into ConfigMaps under 1 MiB (each
+ * generator is one ConfigMap, listed by hand), it keys files by base name (the nested rules/valuesets/
+ * paths would need a key=path line each, and the projected volume's items still written here), and
+ * hot reload needs stable names, so its content-hash suffix would have to be switched off. It is also
+ * not installed where the tests run; this generator is tested (test/integration/k8s-configmap-reload.test.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
