@@ -12,7 +12,7 @@ import { createAdminApp, createApp, protectionOf } from './http/app.js';
 import { listen } from './http/listen.js';
 import { DatabaseReplayStore } from './http/auth/database-replay-store.js';
 import { shutDown } from './http/shutdown.js';
-import { KnowledgeError } from './knowledge/load.js';
+import { KnowledgeError } from './knowledge/problems.js';
 import { watchKnowledge } from './knowledge/watch.js';
 import { startFeedback } from './feedback/index.js';
 import { createLogger, type Logger } from './log.js';

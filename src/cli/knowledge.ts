@@ -1,6 +1,7 @@
 /** The knowledge folders the CLI reads: --rules/--cards, else RULES_DIR/CARDS_DIR, else the project's own. */
 import { resolve } from 'node:path';
-import { formatProblem, KnowledgeError, loadKnowledge, type KnowledgeBase, type KnowledgeDirs } from '../knowledge/load.js';
+import { loadKnowledge, type KnowledgeBase, type KnowledgeDirs } from '../knowledge/load.js';
+import { formatProblem, KnowledgeError } from '../knowledge/problems.js';
 import { cardsDir, rulesDir } from '../paths.js';
 import { CliError } from './io.js';
 

@@ -11,7 +11,8 @@ import { scenarioFilePaths } from '../demo/scenarios/load.js';
 import { readScenarioFiles } from '../demo/scenarios/run.js';
 import { canonicalSystem, SNOMED } from '../knowledge/code-systems.js';
 import { schemasDir } from './json-schemas.js';
-import { KnowledgeError, LINKS_FILE, loadKnowledge, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs, type Problem } from '../knowledge/load.js';
+import { LINKS_FILE, loadKnowledge, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs } from '../knowledge/load.js';
+import { KnowledgeError, type Problem } from '../knowledge/problems.js';
 
 export interface Finding extends Problem {
   severity: 'error' | 'warning';

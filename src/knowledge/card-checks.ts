@@ -3,7 +3,7 @@
  * links, red-flag urgencies and rule parameters. Each problem names the file, the rule and the field.
  */
 import { paramOfPlaceholder, placeholdersIn } from '../cards/variables.js';
-import type { Problem } from './load.js';
+import type { Problem } from './problems.js';
 import { paramRefs, paramText, resolveParams } from './params.js';
 import { LINK_PUBLISHERS, type CardTemplate, type FindingsFile, type LinksFile, type RuleDefinition, type SnippetFile } from './schemas.js';
 

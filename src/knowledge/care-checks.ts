@@ -3,7 +3,7 @@
  * each problem naming the file, the rule and the field.
  */
 import { isListVariable, placeholdersIn } from '../cards/variables.js';
-import type { Problem } from './load.js';
+import type { Problem } from './problems.js';
 import type { CardTemplate, InstrumentsFile } from './schemas.js';
 
 export function checkInstruments(file: string, instruments: InstrumentsFile): Problem[] {

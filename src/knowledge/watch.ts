@@ -7,7 +7,8 @@ import { watch, readdirSync, realpathSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
-import { KnowledgeError, formatProblem, loadKnowledge, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
+import { loadKnowledge, type KnowledgeBase, type KnowledgeDirs } from './load.js';
+import { formatProblem, KnowledgeError, type Problem } from './problems.js';
 
 export interface KnowledgeStatus {
   version: string;

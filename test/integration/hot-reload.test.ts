@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICES } from '../../src/hooks/services.js';
-import { KnowledgeError } from '../../src/knowledge/load.js';
+import { KnowledgeError } from '../../src/knowledge/problems.js';
 import { watchKnowledge } from '../../src/knowledge/watch.js';
 import { createLogger } from '../../src/log.js';
 import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';

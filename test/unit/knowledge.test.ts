@@ -1,7 +1,8 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { KnowledgeError, formatProblem, loadKnowledge, type KnowledgeDirs, type Problem } from '../../src/knowledge/load.js';
+import { loadKnowledge, type KnowledgeDirs } from '../../src/knowledge/load.js';
+import { KnowledgeError, formatProblem, type Problem } from '../../src/knowledge/problems.js';
 import type { ValueSetFile } from '../../src/knowledge/schemas.js';
 import { cardsDir, projectRoot, rulesDir } from '../../src/paths.js';
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { formatProblem } from '../../knowledge/load.js';
+import { formatProblem } from '../../knowledge/problems.js';
 import { validateFiles } from '../validate-files.js';
 import { scenariosDir } from '../../demo/scenarios/load.js';
 import type { CliIo } from '../io.js';
