@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Database, Queryable, Row } from './database.js';
+import type { Database, Queryable, Row } from './types.js';
 
 /** Plain CommonJS, so the worker needs no build step (it also runs under the test runner). */
 const WORKER = `
