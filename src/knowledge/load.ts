@@ -20,6 +20,7 @@ import {
   SnippetFileSchema,
   ValueSetFileSchema,
   type CardTemplate,
+  type ConditionNode,
   type FindingsFile,
   type InstrumentsFile,
   type LinksFile,
@@ -27,24 +28,18 @@ import {
   type SnippetFile,
   type ValueSetFile,
 } from './schemas.js';
-import { checkCardTemplate, checkInstruments } from './care-checks.js';
-import { checkFindings, checkLinks, checkLinksFile, expandIncludes, orderPlaceholders, paramProblems, resolveRuleParams } from './card-checks.js';
-import { explainIssues, formatPath } from './messages.js';
+import { checkCardTemplate, checkLinks, checkLinksFile, expandIncludes, orderPlaceholders } from './card-checks.js';
+import { checkFindings, checkInstruments } from './definition-checks.js';
+import { paramProblems, resolveRuleParams } from './param-checks.js';
+import { conditionLeaves } from './conditions.js';
+import { explainIssues, formatPath, type Problem } from './messages.js';
 import { didYouMean, jsonSyntaxError, positionOfPath } from './positions.js';
 import { unguardedPlaceholders } from './placeholder-guards.js';
 import { canonicalSystem, isIcd10 } from './code-systems.js';
 import { VALUE_SET_URL_PREFIX } from './fhir-artifacts.js';
 import { compileValueSet, icdFamilies, normaliseCode, type ValueSet } from './valuesets.js';
 
-export interface Problem {
-  file: string;
-  rule?: string;
-  path: string;
-  message: string;
-  /** Where in the file, 1-based, when the path or the syntax error can be placed. */
-  line?: number;
-  column?: number;
-}
+export type { Problem };
 
 export class KnowledgeError extends Error {
   constructor(readonly problems: Problem[]) {
@@ -107,16 +102,6 @@ function jsonFiles(dir: string): string[] {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => join(dir, f));
-}
-
-/** Every {fact} condition with its JSON path, so a problem points at the very line. */
-function factsIn(node: unknown, path: string): { fact: string; operator: unknown; value: unknown; path: string }[] {
-  if (node === null || typeof node !== 'object') return [];
-  const n = node as { all?: unknown[]; any?: unknown[]; not?: unknown; fact?: unknown; operator?: unknown; value?: unknown };
-  if (Array.isArray(n.all)) return n.all.flatMap((c, i) => factsIn(c, `${path}.all[${i}]`));
-  if (Array.isArray(n.any)) return n.any.flatMap((c, i) => factsIn(c, `${path}.any[${i}]`));
-  if (n.not !== undefined) return factsIn(n.not, `${path}.not`);
-  return typeof n.fact === 'string' ? [{ fact: n.fact, operator: n.operator, value: n.value, path }] : [];
 }
 
 const NUMERIC_OPERATORS = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
@@ -357,7 +342,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
         problems.push({ file: f, rule: rule.id, path: `${at}.id`, message: `no card template: add cards/${rule.id}.json` });
       }
       let unknownFact = false;
-      for (const { fact, operator, value, path } of factsIn(rule.conditions, `${at}.conditions`)) {
+      for (const { leaf: { fact, operator, value }, path } of conditionLeaves<Extract<ConditionNode, { fact: string }>>(rule.conditions, `${at}.conditions`)) {
         // "42" in quotes never compares as a number: the rule would silently never fire.
         if (NUMERIC_OPERATORS.has(String(operator)) && typeof value !== 'number') {
           problems.push({ file: f, rule: rule.id, path: `${path}.value`, message: `${String(operator)} compares numbers, and the value is ${JSON.stringify(value)}: write a number without quotes, e.g. 42` });

@@ -6,6 +6,17 @@
 import type { z } from 'zod';
 import { didYouMean } from './positions.js';
 
+/** One thing wrong in a file an informatician edits, named so they can find and fix it. */
+export interface Problem {
+  file: string;
+  rule?: string;
+  path: string;
+  message: string;
+  /** Where in the file, 1-based, when the path or the syntax error can be placed. */
+  line?: number;
+  column?: number;
+}
+
 type Issue = z.core.$ZodIssue;
 type Segment = PropertyKey;
 
