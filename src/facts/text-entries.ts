@@ -9,7 +9,7 @@ import { conditionActive, conditionCounts, conditionDate } from './conditions.js
 import { procedureDate } from './record-dates.js';
 import { observationDate } from './observations.js';
 import { asArray, referenceTo, str } from './resources.js';
-import type { PatientRecord } from './types.js';
+import type { PatientRecord } from './record.js';
 
 export type TextEntryType = 'Condition' | 'Observation' | 'Procedure' | 'MedicationRequest' | 'MedicationStatement';
 

@@ -7,8 +7,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { z } from 'zod';
 import { CARD_VARIABLE_NAMES, isCardVariable, placeholdersIn } from '../cards/variables.js';
-import { CARE_VALUE_SETS } from '../facts/care-facts.js';
-import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
 import { SERVICES } from '../hooks/services.js';
 import { compileRuleSet, type RuleSet } from '../rules/engine.js';
 import {
@@ -32,6 +30,7 @@ import { checkCardTemplate, checkLinks, checkLinksFile, expandIncludes, orderPla
 import { checkFindings, checkInstruments } from './definition-checks.js';
 import { paramProblems, resolveRuleParams } from './param-checks.js';
 import { conditionLeaves } from './conditions.js';
+import { ENGINE_FACT_NAMES, FACT_VALUE_SETS } from './fact-docs.js';
 import { explainIssues, formatPath, type Problem } from './messages.js';
 import { didYouMean, jsonSyntaxError, positionOfPath } from './positions.js';
 import { unguardedPlaceholders } from './placeholder-guards.js';
@@ -228,7 +227,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
       problems.push({ file, ...(rule ? { rule } : {}), path, message: `value set "${id}" does not exist in rules/valuesets/ (add rules/valuesets/${id}.json or fix the name).${hint}` });
     }
   };
-  for (const id of ['back-pain', 'sciatica', 'lumbar-imaging', ...Object.values(CARE_VALUE_SETS)]) needValueSet('rules/valuesets', id, id);
+  for (const id of Object.values(FACT_VALUE_SETS)) needValueSet('rules/valuesets', id, id);
 
   // STarT Back and SCOPiC instruments
   const instrumentsPath = join(dirs.rulesDir, 'instruments.json');

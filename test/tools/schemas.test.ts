@@ -3,8 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSchemas, schemasDir } from '../../src/knowledge/json-schemas.js';
 import { validateFiles } from '../../src/knowledge/validate.js';
-import { ENGINE_FACT_NAMES } from '../../src/facts/patient-facts.js';
-import { FACT_DOCS } from '../../src/knowledge/fact-docs.js';
+import { ENGINE_FACT_NAMES, FACT_DOCS } from '../../src/knowledge/fact-docs.js';
 import { cardsDir, projectRoot, rulesDir } from '../../src/paths.js';
 import { scenariosDir } from '../../src/scenarios/load.js';
 
