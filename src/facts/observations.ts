@@ -9,7 +9,7 @@ import { dayRange } from './dates.js';
  * statuses as data. An Observation without a status is read as a result: dropping it could hide a
  * red flag.
  */
-export const RESULT_STATUSES: readonly string[] = ['final', 'amended', 'corrected', 'preliminary'];
+const RESULT_STATUSES: readonly string[] = ['final', 'amended', 'corrected', 'preliminary'];
 
 /** The one test of whether an Observation is a result the facts may use. */
 export function observationCounts(obs: Observation): boolean {
