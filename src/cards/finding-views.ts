@@ -1,21 +1,18 @@
 /**
- * What each finding group of rules/findings.json (red flags, cauda equina signs, prior lumbar
- * imaging) and the back pain Condition behind it show outside the facts stage, declared once: the
- * engine fact's explanation for the trace, the card placeholders, and which placeholders need the
- * fact to hold (the loader refuses a rule that could fire without it).
+ * The card placeholders of each finding group of rules/findings.json (red flags, cauda equina
+ * signs, prior lumbar imaging) and the back pain Condition behind it, declared with which of them
+ * need the fact to hold (the loader refuses a rule that could fire without it). Their explanation
+ * for the trace is src/explain/evidence.ts.
  */
-import type { FactEvidence } from '../explain/evidence.js';
-import type { FindingHit, PatientFacts, TextChecked } from '../facts/types.js';
+import { textCheckedSentence } from '../facts/findings.js';
+import type { FindingHit } from '../facts/types.js';
 import { daysInWords } from '../knowledge/params.js';
 import { escapeMarkdown, Markdown } from './markdown.js';
-import type { CardScope } from './variables.js';
-
-type Variable = (scope: CardScope) => string | Markdown | undefined;
+import type { CardScope, Variable } from './scope.js';
 
 export interface FindingView {
-  /** The engine fact (engineFacts in src/facts/patient-facts.ts) this view explains. */
+  /** The engine fact (src/knowledge/fact-docs.ts) whose findings the placeholders show. */
   fact: string;
-  evidence(facts: PatientFacts): FactEvidence;
   variables: Record<string, Variable>;
   /** Placeholders (a trailing "." covers a family) that have a value only when the fact shows a finding. */
   guard?: {
@@ -25,24 +22,6 @@ export interface FindingView {
     needs: string;
     add: string;
   };
-}
-
-const plural = (n: number, one: string, many: string): string => (n === 1 ? one : many);
-
-/** How much was read by text only, in one sentence, so a card that says "no red flags" says it too. */
-export function textCheckedSentence(t: TextChecked): string {
-  const parts: string[] = [];
-  parts.push(
-    t.textOnly === 0
-      ? 'Every entry read had a code in a known code system.'
-      : `${t.textOnly} ${plural(t.textOnly, 'entry', 'entries')} had no code in a known code system and ${plural(t.textOnly, 'was', 'were')} checked by ${plural(t.textOnly, 'its', 'their')} text only.`,
-  );
-  if (t.unreadable.length) {
-    parts.push(
-      `${t.unreadable.length} ${plural(t.unreadable.length, 'entry', 'entries')} had neither a known code nor any text and could not be checked (${t.unreadable.join(', ')}).`,
-    );
-  }
-  return parts.join(' ');
 }
 
 function evidenceList(hits: FindingHit[]): Markdown {
@@ -76,15 +55,9 @@ function redFlagList(s: CardScope): Markdown | undefined {
 
 const dated = (h: FindingHit): string => `${h.date ? `${h.date}, ` : ''}${h.reference}`;
 
-const items = (list: FindingHit[]) => list.map((h) => ({ reference: h.reference, display: h.display, ...(h.date ? { date: h.date } : {}), label: h.label }));
-
 export const FINDING_VIEWS: readonly FindingView[] = [
   {
     fact: 'redFlagCount',
-    evidence: (f) =>
-      f.redFlags.length
-        ? { evidence: items(f.redFlags) }
-        : { evidence: [], note: `None found. Checked: ${f.redFlagsChecked.join('; ')}. ${textCheckedSentence(f.textChecked)}` },
     variables: {
       'redFlags.checked': (s) => s.facts.redFlagsChecked.join('; '),
       'redFlags.textChecked': (s) => textCheckedSentence(s.facts.textChecked),
@@ -103,8 +76,6 @@ export const FINDING_VIEWS: readonly FindingView[] = [
   },
   {
     fact: 'caudaEquinaSignCount',
-    evidence: (f) =>
-      f.caudaEquinaSigns.length ? { evidence: items(f.caudaEquinaSigns) } : { evidence: [], note: 'None found in its window (rules/findings.json caudaEquina).' },
     variables: {
       'caudaEquina.signs': (s) => (s.facts.caudaEquinaSigns.length ? evidenceList(s.facts.caudaEquinaSigns) : undefined),
       /** The signs as plain text, for a referral letter. */
@@ -125,13 +96,6 @@ export const FINDING_VIEWS: readonly FindingView[] = [
   },
   {
     fact: 'priorLumbarImagingDaysAgo',
-    evidence: (f) =>
-      f.priorLumbarImaging
-        ? {
-            evidence: [{ reference: f.priorLumbarImaging.reference, display: f.priorLumbarImaging.display, ...(f.priorLumbarImaging.date ? { date: f.priorLumbarImaging.date } : {}) }],
-            note: `newest lumbar imaging, ${f.priorLumbarImaging.daysAgo} days before ${f.today}`,
-          }
-        : { evidence: [], note: 'Unknown: no dated lumbar imaging (rules/findings.json priorLumbarImaging: Procedure, ImagingStudy, DiagnosticReport) is in the record.' },
     variables: {
       'priorImaging.display': (s) => s.facts.priorLumbarImaging?.display,
       'priorImaging.reference': (s) => s.facts.priorLumbarImaging?.reference,
@@ -142,10 +106,6 @@ export const FINDING_VIEWS: readonly FindingView[] = [
   },
   {
     fact: 'backPainConditionDaysAgo',
-    evidence: (f) =>
-      f.recentBackPain
-        ? { evidence: [{ reference: f.recentBackPain.reference, display: f.recentBackPain.display, ...(f.recentBackPain.date ? { date: f.recentBackPain.date } : {}) }], note: `newest back pain Condition, active or not, ${f.recentBackPain.daysAgo} days before ${f.today}` }
-        : { evidence: [], note: 'Unknown: no dated back pain or sciatica Condition (value sets back-pain and sciatica) is in the record.' },
     variables: {
       // Always has a value: the cauda equina card names the episode, a recent back pain Condition, or neither.
       'backPain.context': (s) => {
@@ -161,4 +121,3 @@ export const FINDING_VIEWS: readonly FindingView[] = [
 
 export const FINDING_VARIABLES: Record<string, Variable> = Object.assign({}, ...FINDING_VIEWS.map((v) => v.variables)) as Record<string, Variable>;
 
-export const FINDING_EVIDENCE: Readonly<Record<string, (facts: PatientFacts) => FactEvidence>> = Object.fromEntries(FINDING_VIEWS.map((v) => [v.fact, v.evidence]));

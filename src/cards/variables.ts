@@ -2,31 +2,32 @@
  * The words a card template can use, as {{name}} placeholders. Each is computed here from the
  * facts, so templates stay plain text and an unknown name is caught when the files are loaded.
  */
-import type { DraftOrder, PatientFacts } from '../facts/types.js';
+import type { Reference } from 'fhir/r4.js';
 import { dayRange, isoDay } from '../facts/dates.js';
-import { daysInWords, paramText, PARAM_PLACEHOLDER, type RuleParams } from '../knowledge/params.js';
-import type { FindingsFile, InstrumentsFile } from '../knowledge/schemas.js';
-import { CARE_VARIABLES, LIST_VARIABLES } from './care-variables.js';
+import { startBackMaxima } from '../facts/startback.js';
+import type { Evidence, Score } from '../facts/types.js';
+import { paramText, PARAM_PLACEHOLDER } from '../knowledge/params.js';
 import { FINDING_VARIABLES } from './finding-views.js';
 import { escapeMarkdown, Markdown } from './markdown.js';
+import type { CardScope, Variable } from './scope.js';
 
 export { escapeMarkdown };
+export type { CardScope };
 
-export interface CardScope {
-  facts: PatientFacts;
-  userReference: string;
-  order?: DraftOrder;
-  /** Every lumbar imaging order in scope, for actions that repeat per order (a patient-scoped card on an imaging service). */
-  orders?: readonly DraftOrder[];
-  /** STarT Back and SCOPiC definitions, for variables that show items or sessions. */
-  instruments?: InstrumentsFile;
-  /** Red-flag definitions, for each flag's urgency and the look-back windows. */
-  findings?: FindingsFile;
-  /** The parameters of the rule the card belongs to ({{rule.params.<name>}}). */
-  params?: RuleParams;
+type ListVariable = (scope: CardScope) => Reference[] | undefined;
+
+function dated(e: Evidence): string {
+  return `${e.date ? `${e.date}, ` : ''}${e.reference}`;
 }
 
-type Variable = (scope: CardScope) => string | Markdown | undefined;
+function scoreText(name: string, score: Score | undefined): string {
+  return score ? `${name} ${score.value} on ${score.date} (${score.reference})` : `${name}: none recorded`;
+}
+
+function references(evidence: Evidence[]): Reference[] {
+  const seen = new Set<string>();
+  return evidence.filter((e) => !seen.has(e.reference) && seen.add(e.reference)).map((e) => ({ reference: e.reference, display: e.display }));
+}
 
 const VARIABLES: Record<string, Variable> = {
   today: (s) => s.facts.today,
@@ -53,7 +54,103 @@ const VARIABLES: Record<string, Variable> = {
   'order.reference': (s) => s.order?.reference,
   'order.display': (s) => s.order?.display,
   ...FINDING_VARIABLES,
-  ...CARE_VARIABLES,
+  'startback.risk': (s) => s.facts.startBack?.risk,
+  'startback.date': (s) => s.facts.startBack?.date,
+  'startback.result': (s) => {
+    const r = s.facts.startBack;
+    if (!r) return undefined;
+    const max = s.instruments ? startBackMaxima(s.instruments.startBack) : undefined;
+    const of = (n: number, m: number | undefined) => (m === undefined ? `${n}` : `${n} of ${m}`);
+    const sub = r.psychosocial !== undefined ? `, psychosocial subscore ${of(r.psychosocial, max?.psychosocial)}` : '';
+    return `STarT Back total ${of(r.total, max?.total)}${sub}: ${r.risk} risk, on ${r.date} (${r.evidence.map((e) => e.reference).join(', ')})`;
+  },
+  'startback.problems': (s) => {
+    const problems = s.facts.startBackProblems;
+    if (problems.length) return problems.map((p) => `- ${p}`).join('\n');
+    return s.facts.startBack ? '- A usable STarT Back result is recorded.' : '- No back pain episode is open.';
+  },
+  'startback.items': (s) =>
+    s.instruments?.startBack.items
+      .map((i) => `${i.linkId}. ${i.text} (${i.type === 'boolean' ? 'agree / disagree' : i.answers.map((a) => a.display.toLowerCase()).join(' / ')})`)
+      .join('\n'),
+  'scopic.group': (s) => s.facts.scopic?.group?.toString(),
+  'scopic.sessions': (s) => {
+    const group = s.facts.scopic?.group;
+    const sessions = s.instruments?.scopic.physioSessions;
+    if (!sessions) return undefined;
+    return group === 1 ? `${sessions.group1}` : group === 2 ? `${sessions.group2}` : undefined;
+  },
+  'scopic.items': (s) => {
+    const scopic = s.facts.scopic;
+    if (!scopic) return 'not assessed (SCOPiC applies to sciatica with a usable STarT Back result)';
+    const recorded = scopic.items.map(
+      (i) => `${i.display}: ${typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : i.value}, ${i.positive ? 'positive' : 'negative'} (${dated(i.evidence)})`,
+    );
+    return [...recorded, ...scopic.missing.map((m) => `${m}: not recorded`)].join('; ');
+  },
+  'scopic.missing': (s) => {
+    const missing = s.facts.scopic?.missing ?? [];
+    return missing.length ? missing.join('; ') : 'none';
+  },
+  'scopic.missingCodes': (s) => {
+    const missing = new Set(s.facts.scopic?.missing ?? []);
+    const items = s.instruments?.scopic.items.filter((i) => missing.has(i.display));
+    return items?.length
+      ? items.map((i) => `- ${i.display}: ${i.question} Record as an Observation coded ${s.instruments?.findingSystem.url}|${i.code} (${i.type === 'boolean' ? 'valueBoolean' : `valueInteger ${i.minValue} to ${i.maxValue}`}).`).join('\n')
+      : '- Nothing: every SCOPiC item is recorded.';
+  },
+  'chronicPain.display': (s) => s.facts.chronicPain[0]?.display,
+  'chronicPain.reference': (s) => s.facts.chronicPain[0]?.reference,
+  'chronicPain.since': (s) => (s.facts.chronicPain[0] ? (s.facts.chronicPain[0]?.date ?? 'an unknown date') : undefined),
+  'chronicPain.list': (s) => {
+    const list = s.facts.chronicPain;
+    return list?.length ? list.map((c) => `${c.display} (${c.date ? `since ${c.date}, ` : ''}${c.reference})`).join('; ') : undefined;
+  },
+  'phq9.result': (s) => scoreText('PHQ-9', s.facts.phq9),
+  /** The PHQ-9 item 9 answer given with the latest PHQ-9, as the card's facts show it. */
+  'selfHarm.answer': (s) => {
+    const c = s.facts;
+    const a = c.phq9Item9;
+    return a ? `answered "${a.answer}" (${a.value} of 3) on ${a.date} (${a.reference})` : 'not recorded with the latest PHQ-9';
+  },
+  /**
+   * The same for the referral letter: when the record has no answer, gaps the clinician fills in
+   * before sending, so the letter never implies the question was asked when the record does not say so.
+   */
+  'selfHarm.letter': (s) => {
+    const c = s.facts;
+    const a = c.phq9Item9;
+    if (a) return `answered "${a.answer}" (${a.value} of 3) on ${a.date} (${a.reference}). Asked again before referring: [answer / action taken].`;
+    return 'not recorded in the record. Asked before referring: [not at all / several days / more than half the days / nearly every day]. Action taken if not "not at all": [...].';
+  },
+  'gad7.result': (s) => scoreText('GAD-7', s.facts.gad7),
+  'moodScores.last': (s) => {
+    const c = s.facts;
+    const scores: [string, Score][] = [];
+    if (c.phq9) scores.push(['PHQ-9', c.phq9]);
+    if (c.gad7) scores.push(['GAD-7', c.gad7]);
+    const last = scores.sort((a, b) => a[1].daysAgo - b[1].daysAgo)[0];
+    return last ? `The last one is ${scoreText(last[0], last[1])}, ${last[1].daysAgo} days ago.` : 'No PHQ-9 or GAD-7 is recorded.';
+  },
+};
+
+/** Variables that stand for a list of References: a template uses one as the whole value of a field, e.g. "supportingInfo": "{{stratification.evidence}}". */
+const LIST_VARIABLES: Record<string, ListVariable> = {
+  'startback.evidence': (s) => {
+    const r = s.facts.startBack;
+    return r ? references(r.evidence) : undefined;
+  },
+  'stratification.evidence': (s) => {
+    const c = s.facts;
+    if (!c?.startBack) return undefined;
+    return references([...c.startBack.evidence, ...(c.scopic?.items.map((i) => i.evidence) ?? [])]);
+  },
+  'mood.evidence': (s) => references([s.facts.phq9, s.facts.gad7].filter((x): x is Score => x !== undefined)),
+  'caudaEquina.references': (s) => (s.facts.caudaEquinaSigns.length ? references(s.facts.caudaEquinaSigns) : undefined),
+  'chronicPain.references': (s) => {
+    const list = s.facts.chronicPain;
+    return list?.length ? references(list) : undefined;
+  },
 };
 
 /**

@@ -6,9 +6,8 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CARD_VARIABLE_NAMES } from '../cards/variables.js';
-import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
 import { rulesDir } from '../paths.js';
-import { factDocText, OPERATOR_DOCS } from '../knowledge/fact-docs.js';
+import { ENGINE_FACT_NAMES, factDocText, OPERATOR_DOCS } from '../knowledge/fact-docs.js';
 import { RuleTestSchema } from './rule-tests.js';
 import { ScenarioSchema } from '../demo/scenarios/schema.js';
 import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, LinksFileSchema, RuleFileSchema, SnippetFileSchema, ValueSetFileSchema } from '../knowledge/schemas.js';

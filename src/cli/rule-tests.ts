@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { Card } from '../cards/types.js';
 import { checkExpectation, RuleExpectationSchema } from '../demo/scenarios/expectations.js';
-import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
+import { ENGINE_FACT_NAMES } from '../knowledge/fact-docs.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import { explainIssues, formatPath } from '../knowledge/messages.js';
 import type { CardTemplate } from '../knowledge/schemas.js';

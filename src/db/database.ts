@@ -7,19 +7,9 @@
  * new entry at the end of `src/db/migrations.ts`, and use `query` and `transaction`.
  * Cast counts and sums in SQL (`count(*)::int`): pg returns int8 as a string, PGlite as a number.
  */
-export type Row = Record<string, unknown>;
+import type { Database } from './types.js';
 
-export interface Queryable {
-  /** One SQL statement with $1… parameters; the rows it returns. */
-  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
-}
-
-export interface Database extends Queryable {
-  readonly kind: 'pglite' | 'postgres';
-  /** Runs fn in one transaction: every statement commits, or none does if fn throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-}
+export type { Database, Queryable, Row } from './types.js';
 
 export interface DatabaseLocation {
   /** postgres://… : a PostgreSQL server. Absent: PGlite in `pgliteDir`. */

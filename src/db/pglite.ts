@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { projectRoot } from '../paths.js';
-import type { Database, Queryable, Row } from './database.js';
+import type { Database, Queryable, Row } from './types.js';
 
 /** Plain JavaScript read from src/ (see the file), so the built service and the test runner start the same worker. */
 const WORKER = resolve(projectRoot, 'src/db/pglite-worker.mjs');

@@ -1,6 +1,6 @@
 /** A real PostgreSQL server through a pg connection pool. */
 import pg from 'pg';
-import type { Database, Queryable, Row } from './database.js';
+import type { Database, Queryable, Row } from './types.js';
 
 /** Fail fast when the server is down, so callers can answer 503 instead of hanging. */
 const CONNECT_TIMEOUT_MS = 3000;

@@ -4,8 +4,8 @@
  * "none found". Found by running the facts' own matching with the windows opened, so the two agree.
  */
 import { dayOf, dayRange } from '../facts/dates.js';
-import { findingHits, type ValueSetLookup } from '../facts/findings.js';
-import type { FindingHit, PatientRecord } from '../facts/types.js';
+import { findingHits } from '../facts/findings.js';
+import type { FindingHit, PatientRecord, ValueSetLookup } from '../facts/types.js';
 import type { FindingDefinition, FindingWindow } from '../knowledge/schemas.js';
 
 export interface NearMiss extends FindingHit {

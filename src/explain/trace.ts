@@ -5,6 +5,7 @@
  */
 import { engineFacts } from '../facts/patient-facts.js';
 import type { DraftOrder, PatientFacts, PatientRecord } from '../facts/types.js';
+import { conditionLeaves, factsOf } from '../knowledge/conditions.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import type { RuleDefinition } from '../knowledge/schemas.js';
 import { replacersOf, type Candidate, type RuleSet } from '../rules/engine.js';
@@ -125,10 +126,7 @@ function toTrace(node: EngineCondition): ConditionTrace {
 }
 
 function leaves(c: ConditionTrace): Extract<ConditionTrace, { fact: string }>[] {
-  if ('all' in c) return c.all.flatMap(leaves);
-  if ('any' in c) return c.any.flatMap(leaves);
-  if ('not' in c) return leaves(c.not);
-  return [c];
+  return conditionLeaves<Extract<ConditionTrace, { fact: string }>>(c).map(({ leaf }) => leaf);
 }
 
 export function describeLeaf(c: Extract<ConditionTrace, { fact: string }>): string {
@@ -167,17 +165,10 @@ export interface TraceInput {
 /** The facts a rule set's conditions (and its cards' offerWhen conditions) read: the only ones worth showing. */
 export function factsUsed(ruleSet: RuleSet, knowledge: Pick<KnowledgeBase, 'cards'>): Set<string> {
   const used = new Set<string>();
-  const walk = (c: unknown): void => {
-    if (typeof c !== 'object' || c === null) return;
-    const node = c as { all?: unknown[]; any?: unknown[]; not?: unknown; fact?: unknown };
-    if (typeof node.fact === 'string') used.add(node.fact);
-    node.all?.forEach(walk);
-    node.any?.forEach(walk);
-    walk(node.not);
-  };
   for (const rule of ruleSet.rules) {
-    walk(rule.conditions);
-    for (const s of knowledge.cards.get(rule.id)?.suggestions ?? []) walk(s.offerWhen);
+    for (const tree of [rule.conditions, ...(knowledge.cards.get(rule.id)?.suggestions ?? []).map((s) => s.offerWhen)]) {
+      for (const fact of factsOf(tree)) used.add(fact);
+    }
   }
   return used;
 }

@@ -2,8 +2,22 @@
  * FHIR dates come as year, year-month, date or dateTime with offset. Windows in the rules are
  * counted in whole calendar days of the deployment's clinical time zone (CLINICAL_TIMEZONE), so
  * every comparison goes through a day number: days since 1970-01-01 of that zone's calendar.
+ * Day arithmetic is date-fns on UTCDate, so the process's own time zone (TZ) never enters it.
  */
-const DAY_MS = 86_400_000;
+import { UTCDate } from '@date-fns/utc';
+import { addDays, differenceInCalendarDays } from 'date-fns';
+
+const EPOCH = new UTCDate(0);
+
+/** The day number of the UTC calendar day an instant falls on. */
+function utcDay(ms: number): number {
+  return differenceInCalendarDays(new UTCDate(ms), EPOCH);
+}
+
+/** The UTC midnight that starts a day number. */
+function dayStart(day: number): UTCDate {
+  return addDays(EPOCH, day);
+}
 
 /**
  * The clinical time zone is one setting for the whole process, set once at start-up: threading it
@@ -25,7 +39,7 @@ export function clinicalTimeZone(): string {
 
 /** The calendar day, in the clinical time zone, of an instant. */
 function zonedDay(ms: number): number {
-  if (!zoneFormat) return Math.floor(ms / DAY_MS);
+  if (!zoneFormat) return utcDay(ms);
   let year = 0;
   let month = 0;
   let day = 0;
@@ -34,7 +48,7 @@ function zonedDay(ms: number): number {
     else if (part.type === 'month') month = Number(part.value);
     else if (part.type === 'day') day = Number(part.value);
   }
-  return Date.UTC(year, month - 1, day) / DAY_MS;
+  return utcDay(Date.UTC(year, month - 1, day));
 }
 
 export interface DayRange {
@@ -57,7 +71,7 @@ export function dayRange(value: unknown): DayRange | undefined {
     const check = new Date(ms);
     // Date.UTC rolls 2026-02-30 over into March; FHIR says such a date is invalid.
     if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) return undefined;
-    let day = ms / DAY_MS;
+    let day = utcDay(ms);
     // With an offset the instant decides the day in the clinical zone; without one (not valid FHIR),
     // and for a date alone, the written date is the day.
     if (time !== undefined && /(Z|[+-]\d{2}:\d{2})$/.test(time)) {
@@ -70,9 +84,9 @@ export function dayRange(value: unknown): DayRange | undefined {
   if (mo !== undefined) {
     const month = Number(mo) - 1;
     if (month < 0 || month > 11) return undefined;
-    return { earliest: Date.UTC(year, month, 1) / DAY_MS, latest: Date.UTC(year, month + 1, 0) / DAY_MS, precise: false };
+    return { earliest: utcDay(Date.UTC(year, month, 1)), latest: utcDay(Date.UTC(year, month + 1, 0)), precise: false };
   }
-  return { earliest: Date.UTC(year, 0, 1) / DAY_MS, latest: Date.UTC(year, 11, 31) / DAY_MS, precise: false };
+  return { earliest: utcDay(Date.UTC(year, 0, 1)), latest: utcDay(Date.UTC(year, 11, 31)), precise: false };
 }
 
 /** Today, in the clinical time zone, at the request time. */
@@ -81,7 +95,7 @@ export function dayOf(date: Date): number {
 }
 
 export function isoDay(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+  return dayStart(day).toISOString().slice(0, 10);
 }
 
 /** Whole years between a birth date and a day, the way people count birthdays. */
@@ -89,8 +103,8 @@ export function ageInYears(birthDate: string, onDay: number): number | undefined
   const range = dayRange(birthDate);
   if (!range) return undefined;
   // A partial birth date counts from its last possible day, so nobody is taken for older than they can be.
-  const born = new Date(range.latest * DAY_MS);
-  const now = new Date(onDay * DAY_MS);
+  const born = dayStart(range.latest);
+  const now = dayStart(onDay);
   let age = now.getUTCFullYear() - born.getUTCFullYear();
   const beforeBirthday =
     now.getUTCMonth() < born.getUTCMonth() ||

@@ -3,7 +3,18 @@ import type { ValueSet } from '../knowledge/valuesets.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { dayRange, isoDay } from './dates.js';
 import { conceptText, referenceTo } from './resources.js';
-import type { Episode, Evidence } from './types.js';
+import type { Evidence } from './record.js';
+
+export interface Episode {
+  condition: Evidence;
+  sciatica: boolean;
+  /** Absent when the Condition has no date: then nothing that needs the duration can decide. */
+  start?: string;
+  durationDays?: number;
+}
+
+/** The newest back pain or sciatica Condition (active or not) dated on or before today. */
+export type RecentBackPain = Evidence & { daysAgo: number };
 
 /**
  * The episode is the newest active back pain or sciatica Condition. Conditions without a date
@@ -49,8 +60,8 @@ export function findEpisode(
  * The newest back pain or sciatica Condition dated on or before today, active or not: an episode
  * just marked resolved still makes a cauda equina sign an emergency (design.md).
  */
-export function latestBackPainCondition(conditions: Condition[], today: number, backPain: ValueSet, sciatica: ValueSet): (Evidence & { daysAgo: number }) | undefined {
-  let best: (Evidence & { daysAgo: number }) | undefined;
+export function latestBackPainCondition(conditions: Condition[], today: number, backPain: ValueSet, sciatica: ValueSet): RecentBackPain | undefined {
+  let best: RecentBackPain | undefined;
   for (const condition of conditions) {
     if (!conditionCounts(condition)) continue;
     const code = sciatica.match(condition.code) ?? backPain.match(condition.code);
@@ -64,4 +75,20 @@ export function latestBackPainCondition(conditions: Condition[], today: number, 
     }
   }
   return best;
+}
+
+/** The days that count as this episode, for results that must be this episode's (STarT Back, SCOPiC, referrals). */
+export interface EpisodeWindow {
+  /** First day of the window (days since 1970-01-01). */
+  startDay: number;
+  /** Days back from today: the episode's duration, or the look-back days when it has no start date. */
+  days: number;
+  dated: boolean;
+}
+
+/** An undated episode is still this episode: its recent results count (design.md: Unknown episode start). */
+export function episodeWindow(episode: Episode | undefined, today: number, undatedLookbackDays: number): EpisodeWindow | undefined {
+  if (!episode) return undefined;
+  const days = episode.durationDays ?? undatedLookbackDays;
+  return { startDay: today - days, days, dated: episode.durationDays !== undefined };
 }

@@ -14,17 +14,38 @@ import type {
   Observation,
   Procedure,
 } from 'fhir/r4.js';
-import type { FindingDefinition, FindingSource, FindingWindow, MedicationResource } from '../knowledge/schemas.js';
+import type { FindingDefinition, FindingSource, FindingsFile, FindingWindow, MedicationResource } from '../knowledge/schemas.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { dayRange, isoDay } from './dates.js';
 import { observationDate } from './observations.js';
 import { procedureDate, reportDate } from './record-dates.js';
 import { asArray, conceptText, conceptWords, referenceTo, str } from './resources.js';
-import { hasKnownCoding, matchedKeyword, type TextEntry } from './text-entries.js';
-import type { FindingHit, PatientRecord } from './types.js';
+import type { Evidence, PatientRecord, ValueSetLookup } from './record.js';
+import { hasKnownCoding, matchedKeyword, scanTextEntries, type TextEntry } from './text-entries.js';
 
-export type ValueSetLookup = (id: string) => ValueSet;
+export interface FindingHit extends Evidence {
+  findingId: string;
+  label: string;
+  /** Set when the entry had no code in a known system and its text named the finding: the keyword that matched. */
+  matchedByText?: string;
+}
+
+/** How much of the record the red flags were read from by text only, so "no red flags" stays truthful. */
+export interface TextChecked {
+  /** Entries with no code in a known system, read by their text. */
+  textOnly: number;
+  /** Entries with neither a known code nor any text: nothing could be read from them. */
+  unreadable: string[];
+}
+
+export interface RedFlagFacts {
+  redFlags: FindingHit[];
+  /** Labels of every red flag that was looked for, so "no red flags" says what was checked. */
+  redFlagsChecked: string[];
+  caudaEquinaSigns: FindingHit[];
+  textChecked: TextChecked;
+}
 
 /** Days ago of the latest day a date can stand for: a red flag dated "2026-08" counts while any of August is in the window. */
 function daysAgo(value: string | undefined, today: number): number | undefined {
@@ -328,4 +349,33 @@ export function findingHits(def: FindingDefinition, record: PatientRecord, today
   for (const h of medicationHits(def, record, today, lookup)) add(h);
   for (const h of textHits(def, textEntries, today)) add(h);
   return out;
+}
+
+/** The red flags and cauda equina signs of rules/findings.json the record shows, and how much of it was read by text only. */
+export function redFlagFacts(record: PatientRecord, findings: FindingsFile, valueSet: ValueSetLookup, today: number): RedFlagFacts {
+  const text = scanTextEntries(record);
+  return {
+    redFlags: findings.redFlags.flatMap((def) => findingHits(def, record, today, valueSet, text.entries)),
+    redFlagsChecked: findings.redFlags.map((d) => d.label),
+    caudaEquinaSigns: findingHits(findings.caudaEquina, record, today, valueSet, text.entries),
+    textChecked: { textOnly: text.entries.length, unreadable: text.unreadable },
+  };
+}
+
+const plural = (n: number, one: string, many: string): string => (n === 1 ? one : many);
+
+/** How much was read by text only, in one sentence, so a card that says "no red flags" says it too. */
+export function textCheckedSentence(t: TextChecked): string {
+  const parts: string[] = [];
+  parts.push(
+    t.textOnly === 0
+      ? 'Every entry read had a code in a known code system.'
+      : `${t.textOnly} ${plural(t.textOnly, 'entry', 'entries')} had no code in a known code system and ${plural(t.textOnly, 'was', 'were')} checked by ${plural(t.textOnly, 'its', 'their')} text only.`,
+  );
+  if (t.unreadable.length) {
+    parts.push(
+      `${t.unreadable.length} ${plural(t.unreadable.length, 'entry', 'entries')} had neither a known code nor any text and could not be checked (${t.unreadable.join(', ')}).`,
+    );
+  }
+  return parts.join(' ');
 }

@@ -1,10 +1,27 @@
 /** The latest PHQ-9 or GAD-7 total: windows and cut-offs are rule conditions over its value and age. */
 import type { Observation } from 'fhir/r4.js';
+import { FACT_VALUE_SETS } from '../knowledge/fact-docs.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
-import type { SelfHarmAnswer, Score } from './care-types.js';
 import { isoDay } from './dates.js';
 import { integerValue, observationCounts, observationDate, resultDay } from './observations.js';
+import type { DatedEvidence, ValueSetLookup } from './record.js';
 import { referenceTo } from './resources.js';
+
+export interface Score extends DatedEvidence {
+  value: number;
+}
+
+/** PHQ-9 item 9, thoughts of self-harm: 0 not at all, 1 several days, 2 more than half the days, 3 nearly every day. */
+export interface SelfHarmAnswer extends Score {
+  answer: string;
+}
+
+export interface MoodFacts {
+  phq9?: Score;
+  /** The PHQ-9 item 9 answer given with the latest PHQ-9, if recorded. */
+  phq9Item9?: SelfHarmAnswer;
+  gad7?: Score;
+}
 
 /**
  * The newest scored Observation whose code is in the value set, dated on or before today. On the
@@ -66,4 +83,17 @@ export function selfHarmAnswer(observations: Observation[], item9: ValueSet, phq
     if (!best || candidate.daysAgo < best.daysAgo || (candidate.daysAgo === best.daysAgo && candidate.value > best.value)) best = candidate;
   }
   return best;
+}
+
+export function moodFacts(observations: Observation[], valueSet: ValueSetLookup, today: number): MoodFacts {
+  const phq9 = latestScore(observations, valueSet(FACT_VALUE_SETS.phq9), today);
+  const gad7 = latestScore(observations, valueSet(FACT_VALUE_SETS.gad7), today);
+  const item9 = selfHarmAnswer(observations, valueSet(FACT_VALUE_SETS.phq9Item9), phq9, today);
+  return { ...(phq9 ? { phq9 } : {}), ...(item9 ? { phq9Item9: item9 } : {}), ...(gad7 ? { gad7 } : {}) };
+}
+
+/** Days since the newer of the latest PHQ-9 and GAD-7, or undefined when neither is recorded. */
+export function moodScoreDaysAgo(mood: MoodFacts): number | undefined {
+  const days = [mood.phq9?.daysAgo, mood.gad7?.daysAgo].filter((d): d is number => d !== undefined);
+  return days.length ? Math.min(...days) : undefined;
 }

@@ -2,11 +2,18 @@
 import type { Observation, ObservationComponent } from 'fhir/r4.js';
 import { dayRange } from './dates.js';
 
-const NOT_A_RESULT = new Set(['entered-in-error', 'cancelled', 'registered']);
+/**
+ * The statuses of an Observation that is a result (design.md: final, amended, corrected or
+ * preliminary). Registered (no result yet), cancelled, entered-in-error and unknown (the source
+ * cannot say it is not one of those) are not; the findings of rules/findings.json list the same
+ * statuses as data. An Observation without a status is read as a result: dropping it could hide a
+ * red flag.
+ */
+const RESULT_STATUSES: readonly string[] = ['final', 'amended', 'corrected', 'preliminary'];
 
-/** Entered-in-error, cancelled and not-yet-available results never count. */
+/** The one test of whether an Observation is a result the facts may use. */
 export function observationCounts(obs: Observation): boolean {
-  return !(typeof obs.status === 'string' && NOT_A_RESULT.has(obs.status));
+  return typeof obs.status !== 'string' || RESULT_STATUSES.includes(obs.status);
 }
 
 export function observationDate(obs: Observation): string | undefined {

@@ -3,10 +3,20 @@
  * value set (active, on-hold or completed), and for lumbar MRI also the imaging already done.
  */
 import type { ImagingStudy, Procedure, ServiceRequest } from 'fhir/r4.js';
+import { FACT_VALUE_SETS } from '../knowledge/fact-docs.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
-import type { Referral } from './care-types.js';
 import { dayRange, isoDay } from './dates.js';
+import type { DatedEvidence, PatientRecord, ValueSetLookup } from './record.js';
 import { asArray, conceptText, referenceTo } from './resources.js';
+
+export interface Referral extends DatedEvidence {
+  status: string;
+}
+
+export type ReferralKind = 'physiotherapy' | 'psychologicalTherapy' | 'exercise' | 'spinalSpecialist' | 'lumbarMri';
+
+/** Referrals (and for lumbar MRI, imaging done) per kind, newest first; only active, on-hold or completed ones. */
+export type Referrals = Record<ReferralKind, Referral[]>;
 
 const COUNTED = new Set(['active', 'on-hold', 'completed']);
 const OPEN = new Set(['active', 'on-hold']);
@@ -59,4 +69,24 @@ export function imagingDoneIn(procedures: Procedure[], studies: ImagingStudy[], 
     if (concept) add(referenceTo(s), conceptText(concept, vs.match(concept)), s.started);
   }
   return out.sort(byNewest);
+}
+
+export function referralFacts(record: PatientRecord, valueSet: ValueSetLookup, today: number): Referrals {
+  const requested = (kind: ReferralKind): Referral[] => referralsIn(record.serviceRequests, valueSet(FACT_VALUE_SETS[kind]), today);
+  return {
+    physiotherapy: requested('physiotherapy'),
+    psychologicalTherapy: requested('psychologicalTherapy'),
+    exercise: requested('exercise'),
+    spinalSpecialist: requested('spinalSpecialist'),
+    lumbarMri: [...requested('lumbarMri'), ...imagingDoneIn(record.procedures, record.imagingStudies, valueSet(FACT_VALUE_SETS.lumbarMri), today)].sort(byNewest),
+  };
+}
+
+/**
+ * Open (active, on-hold) at any date, or made since the episode started (for an undated episode, in
+ * its look-back days); null when there is no episode to place it in.
+ */
+export function inPlaceThisEpisode(referrals: Referral[], episodeDays: number | undefined): boolean | null {
+  if (episodeDays === undefined) return null;
+  return referrals.some((r) => isOpen(r) || r.daysAgo <= episodeDays);
 }

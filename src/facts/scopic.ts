@@ -3,11 +3,29 @@
  * four clinical items decide group 1, 2 or 3. Items and cut-offs come from rules/instruments.json.
  */
 import type { Observation } from 'fhir/r4.js';
-import type { ScopicDefinition } from '../knowledge/schemas.js';
-import type { ScopicItemValue, StartBackRisk } from './care-types.js';
+import type { InstrumentsFile, ScopicDefinition } from '../knowledge/schemas.js';
 import { isoDay } from './dates.js';
+import type { Episode, EpisodeWindow } from './episode.js';
 import { booleanValue, integerValue, observationCounts, observationDate, resultDay } from './observations.js';
+import type { Evidence } from './record.js';
 import { asArray, conceptText, referenceTo } from './resources.js';
+import type { StartBackResult, StartBackRisk } from './startback.js';
+
+export interface ScopicItemValue {
+  code: string;
+  display: string;
+  value: number | boolean;
+  positive: boolean;
+  evidence: Evidence;
+}
+
+export interface ScopicFacts {
+  /** Absent when the items recorded cannot decide the group. */
+  group?: 1 | 2 | 3;
+  items: ScopicItemValue[];
+  /** Displays of the items with no usable value since the episode started. */
+  missing: string[];
+}
 
 type ItemDefinition = ScopicDefinition['items'][number];
 
@@ -61,4 +79,25 @@ export function scopicGroup(risk: StartBackRisk, items: Pick<ScopicItemValue, 'p
   if (positive >= rule.group3MinPositive) return 3;
   if (negative >= rule.group2MinNegative) return 2;
   return undefined;
+}
+
+/** Only for a sciatica episode with a usable STarT Back result. */
+export function scopicFacts(
+  observations: Observation[],
+  episode: Episode | undefined,
+  window: EpisodeWindow | undefined,
+  startBack: StartBackResult | undefined,
+  instruments: InstrumentsFile,
+  today: number,
+): ScopicFacts | undefined {
+  if (!episode?.sciatica || !window || !startBack) return undefined;
+  const def = instruments.scopic;
+  const items = scopicItemValues(observations, def, instruments.findingSystem.url, window.startDay, today);
+  const group = scopicGroup(startBack.risk, items, def);
+  const recorded = new Set(items.map((i) => i.code));
+  return {
+    ...(group !== undefined ? { group } : {}),
+    items,
+    missing: def.items.filter((i) => !recorded.has(i.code)).map((i) => i.display),
+  };
 }

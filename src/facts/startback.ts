@@ -4,13 +4,34 @@
  * their scores and the cut-offs come from rules/instruments.json.
  */
 import type { Observation, QuestionnaireResponse, QuestionnaireResponseItem } from 'fhir/r4.js';
-import type { StartBackDefinition } from '../knowledge/schemas.js';
+import type { InstrumentsFile, StartBackDefinition } from '../knowledge/schemas.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
-import type { StartBackResult, StartBackRisk } from './care-types.js';
 import { isoDay } from './dates.js';
+import type { EpisodeWindow } from './episode.js';
 import { integerValue, observationCounts, observationDate, resultDay, sameMoment } from './observations.js';
+import type { Evidence, PatientRecord, ValueSetLookup } from './record.js';
 import { asArray, referenceTo } from './resources.js';
-import type { Evidence } from './types.js';
+
+export type StartBackRisk = 'low' | 'medium' | 'high';
+
+/** A STarT Back result the rules can use. */
+export interface StartBackResult {
+  total: number;
+  /** Absent only for a low total, where the subscore cannot change the group. */
+  psychosocial?: number;
+  risk: StartBackRisk;
+  date: string;
+  /** The QuestionnaireResponse, or the total Observation and the subscore Observation it pairs with. */
+  evidence: Evidence[];
+}
+
+export interface StartBackFacts {
+  startBack?: StartBackResult;
+  /** Why no STarT Back result could be used, in words a card can show (empty when one was used, or there is no episode). */
+  startBackProblems: string[];
+  /** Recorded STarT Back results that could not be scored (a subset of startBackProblems). */
+  startBackUnscorable: string[];
+}
 
 export interface StartBackScore {
   total: number;
@@ -225,4 +246,17 @@ export function selectStartBack(
     problems.push(`No STarT Back result is recorded ${since}${older ? ` (the last one, on ${isoDay(older.day)}, was before it)` : ''}.`);
   }
   return { problems, unscorable };
+}
+
+/** The newest usable STarT Back result of this episode, or why there is none; nothing without an episode. */
+export function startBackFacts(record: PatientRecord, window: EpisodeWindow | undefined, instruments: InstrumentsFile, valueSet: ValueSetLookup, today: number): StartBackFacts {
+  if (!window) return { startBackProblems: [], startBackUnscorable: [] };
+  const def = instruments.startBack;
+  const system = instruments.findingSystem.url;
+  const candidates = [
+    ...candidatesFromResponses(record.questionnaireResponses, def, system, today),
+    ...candidatesFromObservations(record.observations, def, valueSet(def.totalValueSet), system, today),
+  ];
+  const selection = selectStartBack(candidates, window.startDay, def.risk, window.dated ? undefined : window.days);
+  return { ...(selection.result ? { startBack: selection.result } : {}), startBackProblems: selection.problems, startBackUnscorable: selection.unscorable };
 }

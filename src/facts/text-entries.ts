@@ -7,9 +7,9 @@ import type { CodeableConcept, Condition, MedicationRequest, MedicationStatement
 import { isKnownSystem } from '../knowledge/code-systems.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { procedureDate } from './record-dates.js';
-import { observationDate } from './observations.js';
+import { observationCounts, observationDate } from './observations.js';
 import { asArray, referenceTo, str } from './resources.js';
-import type { PatientRecord } from './types.js';
+import type { PatientRecord } from './record.js';
 
 export type TextEntryType = 'Condition' | 'Observation' | 'Procedure' | 'MedicationRequest' | 'MedicationStatement';
 
@@ -59,7 +59,7 @@ interface Candidate {
   status?: unknown;
   date?: string | undefined;
   active?: boolean;
-  /** False for entries that never count (refuted Conditions): they are neither read nor reported. */
+  /** False for entries that never count (refuted Conditions, Observations that are no result): they are neither read nor reported. */
   counts?: boolean;
 }
 
@@ -75,8 +75,8 @@ function uncoded(record: PatientRecord): Candidate[] {
   }
   for (const o of record.observations as Observation[]) {
     if (hasKnownCoding([o.code, o.valueCodeableConcept])) continue;
-    // "No" to a finding is not the finding.
-    out.push({ resourceType: 'Observation', reference: referenceTo(o), concepts: [o.code, o.valueCodeableConcept], extra: [o.valueString], status: o.status, date: observationDate(o), counts: o.valueBoolean !== false });
+    // "No" to a finding is not the finding, and an Observation that is no result shows nothing.
+    out.push({ resourceType: 'Observation', reference: referenceTo(o), concepts: [o.code, o.valueCodeableConcept], extra: [o.valueString], status: o.status, date: observationDate(o), counts: o.valueBoolean !== false && observationCounts(o) });
   }
   for (const p of record.procedures as Procedure[]) {
     if (hasKnownCoding([p.code])) continue;

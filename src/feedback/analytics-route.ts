@@ -1,4 +1,6 @@
 /** GET /analytics (HTML), /analytics.json and /analytics.csv, with ?from=&to=&service=&version= filters. */
+import { UTCDate } from '@date-fns/utc';
+import { differenceInCalendarDays, subDays } from 'date-fns';
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { OVERRIDE_REASON_SYSTEM } from '../cards/render.js';
@@ -21,7 +23,6 @@ export interface AnalyticsRouteDeps {
   now?: () => Date;
 }
 
-const DAY_MS = 86_400_000;
 /** The default period: the last 12 weeks, today included. */
 const DEFAULT_DAYS = 84;
 const MAX_DAYS = 3 * 366;
@@ -68,8 +69,8 @@ function filterFrom(query: Request['query'], today: Date, serviceIds: readonly s
     );
   }
   const to = parsed.data.to ?? today.toISOString().slice(0, 10);
-  const from = parsed.data.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
-  const days = (Date.parse(to) - Date.parse(from)) / DAY_MS;
+  const from = parsed.data.from ?? subDays(new UTCDate(Date.parse(`${to}T00:00:00Z`)), DEFAULT_DAYS - 1).toISOString().slice(0, 10);
+  const days = differenceInCalendarDays(new UTCDate(Date.parse(to)), new UTCDate(Date.parse(from)));
   if (days < 0) throw new HttpError(400, [{ code: 'invalid', diagnostics: `from (${from}) is after to (${to})`, expression: 'from' }]);
   if (days > MAX_DAYS) throw new HttpError(400, [{ code: 'invalid', diagnostics: 'the period may be at most 3 years', expression: 'from' }]);
   return { from, to, ...(parsed.data.service ? { serviceId: parsed.data.service } : {}), ...(parsed.data.version ? { rulesVersion: parsed.data.version } : {}) };

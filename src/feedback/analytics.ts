@@ -7,6 +7,8 @@
  * Would-be cards of rules in silent mode are counted apart (never shown, so never answered), and every
  * number can be narrowed to one rules version and compared across versions.
  */
+import { UTCDate } from '@date-fns/utc';
+import { addDays, addWeeks, differenceInCalendarDays, startOfISOWeek } from 'date-fns';
 import type { Database } from '../db/database.js';
 
 export interface AnalyticsFilter {
@@ -111,7 +113,6 @@ export interface AnalyticsLabels {
 }
 
 export const TOP_REASONS = 5;
-const DAY_MS = 86_400_000;
 
 /** The cards issued in the range (live and silent) and, for each, its latest feedback from the same service. */
 const SCOPE = `
@@ -194,17 +195,20 @@ interface ReasonRow extends Record<string, unknown> {
   count: number;
 }
 
-function isoDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+function isoDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+/** A YYYY-MM-DD day as its UTC midnight. */
+function utcDay(day: string): UTCDate {
+  return new UTCDate(Date.parse(`${day}T00:00:00Z`));
 }
 
 /** Mondays (UTC) of every week that overlaps the range. */
 export function weeksOf(from: string, to: string): string[] {
-  const start = Date.parse(`${from}T00:00:00Z`);
-  const monday = start - ((new Date(start).getUTCDay() + 6) % 7) * DAY_MS;
-  const end = Date.parse(`${to}T00:00:00Z`);
+  const end = utcDay(to);
   const weeks: string[] = [];
-  for (let t = monday; t <= end; t += 7 * DAY_MS) weeks.push(isoDay(t));
+  for (let monday = startOfISOWeek(utcDay(from)); monday <= end; monday = addWeeks(monday, 1)) weeks.push(isoDay(monday));
   return weeks;
 }
 
@@ -239,7 +243,7 @@ function iso(value: Date | string): string {
 
 /** Cards per 7 days of the period, to one decimal. */
 function perWeek(n: number, filter: AnalyticsFilter): number {
-  const days = (Date.parse(`${filter.to}T00:00:00Z`) - Date.parse(`${filter.from}T00:00:00Z`)) / DAY_MS + 1;
+  const days = differenceInCalendarDays(utcDay(filter.to), utcDay(filter.from)) + 1;
   return Math.round((n / days) * 7 * 10) / 10;
 }
 
@@ -289,7 +293,7 @@ function topReasons(rows: readonly ReasonRow[], labels: AnalyticsLabels): Overri
 
 /** Next day after `to`, as the exclusive end of the range. */
 function rangeOf(filter: AnalyticsFilter): [string, string] {
-  return [`${filter.from}T00:00:00Z`, `${isoDay(Date.parse(`${filter.to}T00:00:00Z`) + DAY_MS)}T00:00:00Z`];
+  return [`${filter.from}T00:00:00Z`, `${isoDay(addDays(utcDay(filter.to), 1))}T00:00:00Z`];
 }
 
 export async function loadAnalytics(db: Database, filter: AnalyticsFilter, labels: AnalyticsLabels, now: Date = new Date()): Promise<Analytics> {

@@ -7,7 +7,7 @@ import type { FetchPolicy } from '../context/fhir-fetch.js';
 import { resolvePatientContext } from '../context/patient-context.js';
 import type { Card } from '../cards/types.js';
 import { explainEvaluation, notEvaluated, type ExplainTrace } from '../explain/trace.js';
-import { lumbarImagingOrders } from '../facts/imaging.js';
+import { lumbarImagingOrders } from '../facts/draft-orders.js';
 import type { DraftOrder } from '../facts/types.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import { evaluate } from '../rules/evaluate.js';

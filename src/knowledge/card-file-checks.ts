@@ -3,8 +3,8 @@
  * care checks, and placeholders that are card variables written with double braces.
  */
 import { CARD_VARIABLE_NAMES, isCardVariable, placeholdersIn } from '../cards/variables.js';
-import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
-import { checkCardTemplate } from './care-checks.js';
+import { checkCardTemplate } from './card-checks.js';
+import { ENGINE_FACT_NAMES } from './fact-docs.js';
 import { suggestion, type Problem } from './problems.js';
 import type { CardTemplate } from './schemas.js';
 

@@ -2,13 +2,12 @@
  * Loads the files informaticians edit (rules/, rules/valuesets/, cards/) into one immutable
  * knowledge base, or fails with every problem found, each naming the file, the rule and the field.
  * Reading and schema checks are read-files.ts; what a schema cannot say is checked per kind of file
- * (valueset-checks, card-checks, card-file-checks, care-checks, rule-checks); this module reads
+ * (valueset-checks, card-checks, card-file-checks, definition-checks, param-checks, rule-checks); this module reads
  * each kind in the order their references need, checks the references across files, and compiles
  * the rules.
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { CARE_VALUE_SETS } from '../facts/care-facts.js';
 import { compileRuleSet, type RuleSet } from '../rules/engine.js';
 import {
   CardTemplateSchema,
@@ -24,8 +23,10 @@ import {
   type LinksFile,
   type SnippetFile,
 } from './schemas.js';
-import { checkInstruments } from './care-checks.js';
-import { checkFindings, checkLinks, checkLinksFile, expandIncludes, paramProblems, resolveRuleParams } from './card-checks.js';
+import { checkLinks, checkLinksFile, expandIncludes } from './card-checks.js';
+import { checkFindings, checkInstruments } from './definition-checks.js';
+import { FACT_VALUE_SETS } from './fact-docs.js';
+import { paramProblems, resolveRuleParams } from './param-checks.js';
 import { checkCardFile } from './card-file-checks.js';
 import { KnowledgeError, placeProblems, suggestion, type Problem } from './problems.js';
 import { jsonFiles, knowledgeReader, type KnowledgeReader } from './read-files.js';
@@ -76,7 +77,7 @@ export function loadKnowledge(dirs: KnowledgeDirs): KnowledgeBase {
   const load: Loading = { dirs, reader: knowledgeReader(dirs.rulesDir, problems), problems };
   const valueSets = readValueSets(load);
   const needValueSet = valueSetCheck(load, valueSets);
-  for (const id of ['back-pain', 'sciatica', 'lumbar-imaging', ...Object.values(CARE_VALUE_SETS)]) needValueSet('rules/valuesets', id, id);
+  for (const id of Object.values(FACT_VALUE_SETS)) needValueSet('rules/valuesets', id, id);
   const instruments = readInstruments(load, needValueSet);
   const snippets = readSnippets(load);
   const links = readLinks(load);

@@ -3,6 +3,7 @@
  * ({"param": "earlyDays"}) and the prose ({{rule.params.earlyDays}}) read it, so the words on a card
  * cannot contradict the number the rule decides with.
  */
+import { conditionLeaves, mapConditionLeaves } from './conditions.js';
 import type { ConditionNode } from './schemas.js';
 
 export type RuleParams = Readonly<Record<string, number>>;
@@ -35,23 +36,19 @@ export function paramText(placeholder: string, params: RuleParams | undefined): 
 
 /** Every {"param": name} in a condition tree, with its JSON path. */
 export function paramRefs(node: unknown, path: string): { name: string; path: string }[] {
-  if (node === null || typeof node !== 'object') return [];
-  const n = node as { all?: unknown[]; any?: unknown[]; not?: unknown; value?: unknown };
-  if (Array.isArray(n.all)) return n.all.flatMap((c, i) => paramRefs(c, `${path}.all[${i}]`));
-  if (Array.isArray(n.any)) return n.any.flatMap((c, i) => paramRefs(c, `${path}.any[${i}]`));
-  if (n.not !== undefined) return paramRefs(n.not, `${path}.not`);
-  const v = n.value as { param?: unknown } | null | undefined;
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && typeof v.param === 'string' ? [{ name: v.param, path: `${path}.value` }] : [];
+  return conditionLeaves<{ value?: unknown }>(node, path).flatMap(({ leaf, path: at }) => {
+    const v = leaf.value as { param?: unknown } | null | undefined;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) && typeof v.param === 'string' ? [{ name: v.param, path: `${at}.value` }] : [];
+  });
 }
 
 /** The conditions with each {"param": name} replaced by its number; an unknown name is left for the loader to report. */
 export function resolveParams(node: ConditionNode, params: RuleParams | undefined): ConditionNode {
-  if ('all' in node) return { all: node.all.map((c) => resolveParams(c, params)) };
-  if ('any' in node) return { any: node.any.map((c) => resolveParams(c, params)) };
-  if ('not' in node) return { not: resolveParams(node.not, params) };
-  const v = node.value as { param?: unknown } | null;
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && typeof v.param === 'string' && params && Object.hasOwn(params, v.param)) {
-    return { ...node, value: params[v.param] };
-  }
-  return node;
+  return mapConditionLeaves(node, (leaf) => {
+    const v = leaf.value as { param?: unknown } | null;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && typeof v.param === 'string' && params && Object.hasOwn(params, v.param)) {
+      return { ...leaf, value: params[v.param] };
+    }
+    return leaf;
+  });
 }

@@ -6,22 +6,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { placeholdersIn } from '../cards/variables.js';
-import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
 import { SERVICES } from '../hooks/services.js';
 import { orderPlaceholders } from './card-checks.js';
+import { conditionLeaves } from './conditions.js';
+import { ENGINE_FACT_NAMES } from './fact-docs.js';
 import { unguardedPlaceholders } from './placeholder-guards.js';
 import { suggestion, type Problem } from './problems.js';
-import type { CardTemplate, RuleFile } from './schemas.js';
-
-/** Every {fact} condition with its JSON path, so a problem points at the very line. */
-function factsIn(node: unknown, path: string): { fact: string; operator: unknown; value: unknown; path: string }[] {
-  if (node === null || typeof node !== 'object') return [];
-  const n = node as { all?: unknown[]; any?: unknown[]; not?: unknown; fact?: unknown; operator?: unknown; value?: unknown };
-  if (Array.isArray(n.all)) return n.all.flatMap((c, i) => factsIn(c, `${path}.all[${i}]`));
-  if (Array.isArray(n.any)) return n.any.flatMap((c, i) => factsIn(c, `${path}.any[${i}]`));
-  if (n.not !== undefined) return factsIn(n.not, `${path}.not`);
-  return typeof n.fact === 'string' ? [{ fact: n.fact, operator: n.operator, value: n.value, path }] : [];
-}
+import type { CardTemplate, ConditionNode, RuleFile } from './schemas.js';
 
 const NUMERIC_OPERATORS = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
 
@@ -52,7 +43,7 @@ export function checkRuleFile(content: RuleFile, { file: f, cardsDir, cards, car
       problems.push({ file: f, rule: rule.id, path: `${at}.id`, message: `no card template: add cards/${rule.id}.json` });
     }
     let unknownFact = false;
-    for (const { fact, operator, value, path } of factsIn(rule.conditions, `${at}.conditions`)) {
+    for (const { leaf: { fact, operator, value }, path } of conditionLeaves<Extract<ConditionNode, { fact: string }>>(rule.conditions, `${at}.conditions`)) {
       // "42" in quotes never compares as a number: the rule would silently never fire.
       if (NUMERIC_OPERATORS.has(String(operator)) && typeof value !== 'number') {
         problems.push({ file: f, rule: rule.id, path: `${path}.value`, message: `${String(operator)} compares numbers, and the value is ${JSON.stringify(value)}: write a number without quotes, e.g. 42` });

@@ -4,7 +4,7 @@
  * the JSON Schemas for editors are generated from them.
  */
 import { z } from 'zod';
-import { ENGINE_FACT_NAMES } from '../facts/patient-facts.js';
+import { ENGINE_FACT_NAMES } from './fact-docs.js';
 import { canonicalSystem, isKnownSystem, knownSystems, nearestKnownSystem } from './code-systems.js';
 
 const slug = z

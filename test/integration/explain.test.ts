@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { EXPLAIN_EXTENSION } from '../../src/explain/extension.js';
 import { FACT_EVIDENCE } from '../../src/explain/evidence.js';
 import type { ExplainTrace } from '../../src/explain/trace.js';
-import { ENGINE_FACT_NAMES } from '../../src/facts/patient-facts.js';
+import { ENGINE_FACT_NAMES } from '../../src/knowledge/fact-docs.js';
 import { SERVICES } from '../../src/hooks/services.js';
 import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
 import { scenarioRequest } from '../../src/demo/scenarios/requests.js';

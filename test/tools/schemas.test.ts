@@ -3,8 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSchemas, schemasDir } from '../../src/cli/json-schemas.js';
 import { validateFiles } from '../../src/cli/validate-files.js';
-import { ENGINE_FACT_NAMES } from '../../src/facts/patient-facts.js';
-import { FACT_DOCS } from '../../src/knowledge/fact-docs.js';
+import { ENGINE_FACT_NAMES, FACT_DOCS } from '../../src/knowledge/fact-docs.js';
 import { cardsDir, projectRoot, rulesDir } from '../../src/paths.js';
 import { scenariosDir } from '../../src/demo/scenarios/load.js';
 

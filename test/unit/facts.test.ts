@@ -1,5 +1,6 @@
 import type { Condition, MedicationRequest, Observation } from 'fhir/r4.js';
-import { ENGINE_FACT_NAMES, buildPatientFacts, engineFacts } from '../../src/facts/patient-facts.js';
+import { buildPatientFacts, engineFacts } from '../../src/facts/patient-facts.js';
+import { ENGINE_FACT_NAMES } from '../../src/knowledge/fact-docs.js';
 import type { PatientFacts, PatientRecord } from '../../src/facts/types.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/load.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
@@ -110,14 +111,12 @@ describe('patient facts basics', () => {
       caudaEquinaSigns: [],
       textChecked: { textOnly: 0, unreadable: [] },
       otherPatientResources: 0,
-      care: {
-        deceased: false,
-        startBackProblems: [],
-        startBackUnscorable: [],
-        referrals: { physiotherapy: [], psychologicalTherapy: [], exercise: [], spinalSpecialist: [], lumbarMri: [] },
-        chronicPain: [],
-        chronicPrimaryPain: [],
-      },
+      deceased: false,
+      startBackProblems: [],
+      startBackUnscorable: [],
+      referrals: { physiotherapy: [], psychologicalTherapy: [], exercise: [], spinalSpecialist: [], lumbarMri: [] },
+      chronicPain: [],
+      chronicPrimaryPain: [],
       unknowns: [],
     });
   });
@@ -136,6 +135,7 @@ describe('engineFacts', () => {
       'backPainConditionDaysAgo',
       ...CARE_FACT_NAMES,
     ]);
+    expect(Object.keys(engineFacts(factsOf(record())))).toEqual([...ENGINE_FACT_NAMES]);
   });
 
   test('an adult with 41 days of back pain and nothing else', () => {

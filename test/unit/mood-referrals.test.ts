@@ -39,6 +39,14 @@ describe('latestScore', () => {
     ];
     expect(latestScore(results, phq, today)).toBeUndefined();
   });
+
+  test('only a result counts: registered, cancelled and unknown statuses are ignored, preliminary and no status are read', () => {
+    const withStatus = (id: string, status: 'registered' | 'cancelled' | 'unknown' | 'preliminary') => ({ ...phq9(id, 20, daysAgo(1)), status });
+    expect(latestScore([withStatus('r', 'registered'), withStatus('c', 'cancelled'), withStatus('u', 'unknown')], phq, today)).toBeUndefined();
+    expect(latestScore([withStatus('u', 'unknown'), withStatus('p', 'preliminary')], phq, today)?.reference).toBe('Observation/p');
+    const { status: _status, ...noStatus } = phq9('n', 20, daysAgo(1));
+    expect(latestScore([noStatus as ReturnType<typeof phq9>], phq, today)?.reference).toBe('Observation/n');
+  });
 });
 
 describe('referralsIn', () => {

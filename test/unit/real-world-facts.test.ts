@@ -246,6 +246,18 @@ describe('text as a safety net', () => {
     expect(facts.textChecked.textOnly).toBe(3);
   });
 
+  test('a text-only Observation counts only as a result (final, amended, corrected, preliminary or no status), as a coded one does', () => {
+    const cancer = (id: string, status: Observation['status'] | undefined) => {
+      const o = observation(id, { code: { text: 'Metastatic carcinoma on biopsy' } });
+      if (status === undefined) delete (o as Partial<Observation>).status;
+      else o.status = status;
+      return o;
+    };
+    const counted = (status: Observation['status'] | undefined) => flags(record({ observations: [cancer('o', status)] }));
+    for (const status of ['final', 'amended', 'corrected', 'preliminary', undefined] as const) expect(counted(status)).toEqual(['cancer']);
+    for (const status of ['registered', 'cancelled', 'entered-in-error', 'unknown'] as const) expect(counted(status)).toEqual([]);
+  });
+
   test('an entry with neither a known code nor text is reported as unreadable', () => {
     const blank = { ...condition('blank', 'x'), code: { coding: [{ system: 'http://local.example/codes', code: '123' }] } };
     const scan = scanTextEntries(record({ conditions: [blank] }));

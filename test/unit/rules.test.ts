@@ -1,5 +1,5 @@
 import type { Condition, ImagingStudy, Patient, Procedure } from 'fhir/r4.js';
-import { lumbarImagingOrders } from '../../src/facts/imaging.js';
+import { lumbarImagingOrders } from '../../src/facts/draft-orders.js';
 import type { DraftOrder } from '../../src/facts/types.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/load.js';
 import type { RuleDefinition } from '../../src/knowledge/schemas.js';

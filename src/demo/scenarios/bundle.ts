@@ -1,13 +1,12 @@
+import { UTCDate } from '@date-fns/utc';
+import { addDays, differenceInCalendarDays } from 'date-fns';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { shiftDates } from '../fhir-server/shift-dates.js';
 import type { Scenario } from './schema.js';
 
-const DAY_MS = 86_400_000;
-
 /** Whole days from the scenario's `now` to `today`, so the demo server tells today what the scenario tells at its `now`. */
 export function shiftToToday(scenario: Scenario, today: Date): number {
-  const from = Math.floor(Date.parse(scenario.now) / DAY_MS);
-  return Math.floor(today.getTime() / DAY_MS) - from;
+  return differenceInCalendarDays(new UTCDate(today.getTime()), new UTCDate(Date.parse(scenario.now)));
 }
 
 /** The scenario's record (not its draft orders, which live in the EHR until signed) as a bundle to load. */
@@ -20,6 +19,6 @@ export function scenarioBundle(scenario: Scenario, shiftDays = 0): Bundle {
 export function shiftScenario(scenario: Scenario, shiftDays: number): Scenario {
   return {
     ...shiftDates(scenario, shiftDays),
-    now: new Date(Date.parse(scenario.now) + shiftDays * DAY_MS).toISOString(),
+    now: addDays(new UTCDate(Date.parse(scenario.now)), shiftDays).toISOString(),
   };
 }
