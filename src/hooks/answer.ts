@@ -41,8 +41,9 @@ export async function answerHook(service: ServiceDefinition, request: HookReques
 
   let orders: DraftOrder[] | undefined;
   if (service.evaluates === 'lumbar-imaging-orders') {
-    const selections = service.hook === 'order-select' ? request.context.selections : undefined;
-    orders = lumbarImagingOrders(request.context.draftOrders ?? { resourceType: 'Bundle', type: 'collection' }, selections, knowledge.valueSet('lumbar-imaging'));
+    const selections = request.hook === 'order-select' ? request.context.selections : undefined;
+    const draftOrders = request.hook === 'patient-view' ? undefined : request.context.draftOrders;
+    orders = lumbarImagingOrders(draftOrders ?? { resourceType: 'Bundle', type: 'collection' }, selections, knowledge.valueSet('lumbar-imaging'));
     // Nothing in scope, nothing to say: no need to read the record at all.
     if (orders.length === 0) {
       return skip(`No lumbar imaging order (value set lumbar-imaging) is ${service.hook === 'order-select' ? 'selected' : 'among the draft orders'}, so the record was not read and no rule ran.`);
