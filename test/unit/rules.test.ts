@@ -6,7 +6,7 @@ import type { RuleDefinition } from '../../src/knowledge/schemas.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
 import { copyKnowledge } from '../support/knowledge-copy.js';
 import { applyPrecedence, firedRuleIds, splitByMode, type Candidate, type CompiledRule, type EngineFacts, type RuleSet } from '../../src/rules/engine.js';
-import { evaluate } from '../../src/rules/evaluate.js';
+import { evaluate } from '../../src/pipeline/evaluate.js';
 import {
   CPT,
   LOINC,

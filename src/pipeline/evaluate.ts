@@ -1,13 +1,14 @@
 /**
- * From facts to cards for one service call: run the service's rule file once per order in scope
- * (or once for the patient), apply precedence, and fill each surviving rule's card template.
+ * The pipeline's middle, from a patient record to cards: build the facts, run the service's rule
+ * file once (rules/engine.ts), give order-scoped rules one candidate per order in scope, apply
+ * precedence, and fill each surviving rule's card template (cards/render.ts).
  */
 import { renderCard } from '../cards/render.js';
 import type { Card } from '../cards/types.js';
 import { buildPatientFacts, engineFacts } from '../facts/patient-facts.js';
 import type { DraftOrder, PatientFacts, PatientRecord } from '../facts/types.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
-import { firedRuleIds, splitByMode, type Candidate } from './engine.js';
+import { firedRuleIds, splitByMode, type Candidate } from '../rules/engine.js';
 
 export interface Evaluation {
   cards: Card[];
