@@ -5,7 +5,7 @@ import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/load.js';
 import type { RuleDefinition } from '../../src/knowledge/schemas.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
 import { copyKnowledge } from '../support/knowledge-copy.js';
-import { applyPrecedence, firedRuleIds, splitByMode, type Candidate, type CompiledRule, type EngineFacts, type RuleSet } from '../../src/rules/engine.js';
+import { applyPrecedence, candidatesOf, firedRuleIds, splitByMode, type Candidate, type CompiledRule, type EngineFacts, type RuleSet } from '../../src/rules/engine.js';
 import { evaluate } from '../../src/pipeline/evaluate.js';
 import {
   CPT,
@@ -141,6 +141,27 @@ describe('firedRuleIds on the imaging rule file', () => {
     expect(await fired({ caudaEquinaSignCount: 1, openEpisode: false, episodeDays: null })).toEqual(['cauda-equina-emergency']);
     expect(await fired({ caudaEquinaSignCount: 1, ageYears: 17 })).toEqual([]);
     expect(await fired({ caudaEquinaSignCount: 1, ageYears: null })).toEqual([]);
+  });
+});
+
+describe('candidatesOf (one engine run, one candidate per order for order-scoped rules)', () => {
+  const show = (cs: Candidate[]): string[] => cs.map((c) => `${c.rule.id}@${c.orderReference ?? 'patient'}`);
+  const orders = [{ reference: 'ServiceRequest/a' }, { reference: 'ServiceRequest/b' }];
+
+  test('an order-scoped rule gives one candidate per order in scope, a patient-scoped rule one, in firing order', () => {
+    expect(show(candidatesOf(imaging, ['cauda-equina-emergency', 'imaging-defer'], orders))).toEqual([
+      'cauda-equina-emergency@patient',
+      'imaging-defer@ServiceRequest/a',
+      'imaging-defer@ServiceRequest/b',
+    ]);
+  });
+
+  test('without orders (a service that looks at the patient once) every rule gives one candidate', () => {
+    expect(show(candidatesOf(imaging, ['imaging-repeat', 'imaging-defer']))).toEqual(['imaging-repeat@patient', 'imaging-defer@patient']);
+  });
+
+  test('guard events (suggestion and detail conditions) are not rules and give no candidate', () => {
+    expect(candidatesOf(imaging, ['imaging-defer#0', 'imaging-defer#detail-1'], orders)).toEqual([]);
   });
 });
 
