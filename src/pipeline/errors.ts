@@ -10,7 +10,7 @@ abstract class PipelineError extends Error {
 /**
  * The patient data the rules need cannot be had: a prefetch key is missing and cannot be fetched,
  * the FHIR server failed, or it answered for another patient. Deciding without it could hide a
- * red flag, so the answer is an error, never an empty card list (HTTP 412).
+ * red flag, so the answer is an error, never an empty card list (src/http answers 412).
  */
 export class PatientDataUnavailable extends PipelineError {
   override readonly name = 'PatientDataUnavailable';
@@ -18,7 +18,7 @@ export class PatientDataUnavailable extends PipelineError {
 
 /**
  * The request is wrong in a way its schema cannot see: a prefetch of the wrong resource type, or a
- * prefetched Patient that is not context.patientId (HTTP 400). `expression` is the field at fault.
+ * prefetched Patient that is not context.patientId (src/http answers 400). `expression` is the field at fault.
  */
 export class InvalidRequest extends PipelineError {
   override readonly name = 'InvalidRequest';
