@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { SERVICES, type ServiceDefinition } from '../hooks/services.js';
-import type { HookAnswer } from '../hooks/answer.js';
+import type { HookAnswer } from '../pipeline/answer.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import { readScenario } from '../demo/scenarios/load.js';
 import { scenarioRequest } from '../demo/scenarios/requests.js';

@@ -1,7 +1,7 @@
 /**
  * A cap on FHIR reads in flight across the whole process, so a burst of requests cannot open
  * hundreds of connections to an EHR's FHIR server. A read waits for a free slot, first come first
- * served, and gives up when its request's deadline passes (the caller then answers 412 in time).
+ * served, and gives up when its request's deadline passes (the request then fails in time, as PatientDataUnavailable).
  * Not p-limit: it has no per-call AbortSignal, so a read whose deadline passed would keep its place
  * in the queue (and in the waiting gauge) until its turn came; clearQueue() drops every waiter.
  */

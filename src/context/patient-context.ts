@@ -7,7 +7,7 @@ import { ownership, patientFullUrls, type PatientFullUrls } from '../facts/refer
 import type { PatientRecord } from '../facts/types.js';
 import type { HookRequest } from '../hooks/request.js';
 import type { ServiceDefinition } from '../hooks/services.js';
-import { HttpError, badRequest } from '../http/operation-outcome.js';
+import { InvalidRequest, PatientDataUnavailable } from '../pipeline/errors.js';
 import { createFhirReader, expectedResourceType, FhirFetchError, type FetchPolicy, type FhirReader } from './fhir-fetch.js';
 import { fillTemplate } from './tokens.js';
 
@@ -15,34 +15,30 @@ export type ContextResult = { kind: 'record'; record: PatientRecord; fetchedKeys
 
 type KeyValue = FhirResource | null;
 
-function preconditionFailed(diagnostics: string): HttpError {
-  return new HttpError(412, [{ code: 'not-found', diagnostics }]);
-}
-
 function hasNextPage(value: FhirResource): value is Bundle {
   return value.resourceType === 'Bundle' && Array.isArray(value.link) && value.link.some((l) => l?.relation === 'next');
 }
 
 async function fetchKey(key: string, template: string, request: HookRequest, reader: FhirReader | undefined): Promise<KeyValue> {
   const url = fillTemplate(template, request.context);
-  if (url === undefined) throw preconditionFailed(`prefetch "${key}" is missing and its query needs a context value this request does not have`);
+  if (url === undefined) throw new PatientDataUnavailable(`prefetch "${key}" is missing and its query needs a context value this request does not have`);
   if (!reader) {
-    throw preconditionFailed(`prefetch "${key}" is missing or an OperationOutcome, and the request has no fhirServer to fetch it from`);
+    throw new PatientDataUnavailable(`prefetch "${key}" is missing or an OperationOutcome, and the request has no fhirServer to fetch it from`);
   }
   try {
     return await reader.get(url);
   } catch (err) {
-    if (err instanceof FhirFetchError) throw preconditionFailed(`could not read "${key}" from fhirServer: ${err.message}`);
+    if (err instanceof FhirFetchError) throw new PatientDataUnavailable(`could not read "${key}" from fhirServer: ${err.message}`);
     throw err;
   }
 }
 
 async function completePages(key: string, bundle: Bundle, reader: FhirReader | undefined): Promise<Bundle> {
-  if (!reader) throw preconditionFailed(`prefetch "${key}" has more pages and the request has no fhirServer to read them from`);
+  if (!reader) throw new PatientDataUnavailable(`prefetch "${key}" has more pages and the request has no fhirServer to read them from`);
   try {
     return { ...bundle, entry: [...(bundle.entry ?? []), ...(await reader.remainingPages(bundle))] };
   } catch (err) {
-    if (err instanceof FhirFetchError) throw preconditionFailed(`could not read the next pages of "${key}" from fhirServer: ${err.message}`);
+    if (err instanceof FhirFetchError) throw new PatientDataUnavailable(`could not read the next pages of "${key}" from fhirServer: ${err.message}`);
     throw err;
   }
 }
@@ -98,11 +94,22 @@ export function groupRecord(patient: Patient, resources: FhirResource[], fullUrl
   return record;
 }
 
-export async function resolvePatientContext(
+/** Reads one request's patient context; built once, with the process-wide fetch policy, and given to the pipeline. */
+export type ReadPatientContext = (service: ServiceDefinition, request: HookRequest, deadline: () => AbortSignal) => Promise<ContextResult>;
+
+/**
+ * `policy` (the cap on FHIR reads in flight, their metrics, the allowlist for next links) is the
+ * same for every request, so it is bound here once rather than passed along with each call.
+ */
+export function patientContextReader(policy: FetchPolicy = {}): ReadPatientContext {
+  return (service, request, deadline) => resolvePatientContext(service, request, deadline, policy);
+}
+
+async function resolvePatientContext(
   service: ServiceDefinition,
   request: HookRequest,
   deadline: () => AbortSignal,
-  policy?: FetchPolicy,
+  policy: FetchPolicy,
 ): Promise<ContextResult> {
   const prefetch = request.prefetch ?? {};
   // The reader (and its deadline timer) exists only when something must be fetched.
@@ -123,7 +130,7 @@ export async function resolvePatientContext(
         return fetchKey(key, template, request, readerFor());
       }
       const expected = expectedResourceType(template);
-      if (given.resourceType !== expected) throw badRequest(`prefetch "${key}" must be a ${expected}, null or an OperationOutcome`, `prefetch.${key}`);
+      if (given.resourceType !== expected) throw new InvalidRequest(`prefetch "${key}" must be a ${expected}, null or an OperationOutcome`, `prefetch.${key}`);
       return hasNextPage(given) ? completePages(key, given, readerFor()) : given;
     }),
   );
@@ -134,8 +141,8 @@ export async function resolvePatientContext(
   if (!patient) {
     if (patients.length) {
       // The EHR's own mistake in its prefetch is a bad request; a FHIR server answering for someone else is data that cannot be had.
-      if (fetchedKeys.includes('patient')) throw preconditionFailed('fhirServer answered a Patient that is not context.patientId');
-      throw badRequest('the prefetched Patient is not context.patientId', 'prefetch.patient');
+      if (fetchedKeys.includes('patient')) throw new PatientDataUnavailable('fhirServer answered a Patient that is not context.patientId');
+      throw new InvalidRequest('the prefetched Patient is not context.patientId', 'prefetch.patient');
     }
     return { kind: 'no-patient' };
   }

@@ -20,10 +20,14 @@ const patientId = z
   .transform((v) => (v.startsWith('Patient/') ? v.slice('Patient/'.length) : v))
   .pipe(id);
 
-const resource = z.looseObject({ resourceType: z.string().min(1), id: z.string().optional() });
+/**
+ * A FHIR resource is checked only as far as every reader relies on it (its resourceType); past that
+ * check it is typed as the FHIR resource it claims to be, and the fact modules read each field defensively.
+ */
+const resource = z.looseObject({ resourceType: z.string().min(1), id: z.string().optional() }).transform((r) => r as FhirResource);
 
 // A draft order without an id is evaluated; it only cannot be deleted by a suggestion or selected.
-const draftOrder = z.looseObject({ resourceType: z.string().min(1), id: id.optional() });
+const draftOrder = z.looseObject({ resourceType: z.string().min(1), id: id.optional() }).transform((r) => r as FhirResource);
 
 /**
  * Draft orders per request (design.md, "Bounds"): each lumbar order gets its own card, so this also
@@ -31,14 +35,16 @@ const draftOrder = z.looseObject({ resourceType: z.string().min(1), id: id.optio
  */
 export const MAX_DRAFT_ORDERS = 50;
 
-const bundle = z.looseObject({
-  resourceType: z.literal('Bundle'),
-  type: z.string().optional(),
-  entry: z
-    .array(z.looseObject({ resource: draftOrder.optional() }))
-    .max(MAX_DRAFT_ORDERS, `at most ${MAX_DRAFT_ORDERS} draft orders per request`)
-    .optional(),
-});
+const bundle = z
+  .looseObject({
+    resourceType: z.literal('Bundle'),
+    type: z.string().optional(),
+    entry: z
+      .array(z.looseObject({ resource: draftOrder.optional() }))
+      .max(MAX_DRAFT_ORDERS, `at most ${MAX_DRAFT_ORDERS} draft orders per request`)
+      .optional(),
+  })
+  .transform((b) => b as Bundle);
 
 const fhirAuthorization = z.looseObject({
   access_token: z.string().min(1),
@@ -64,33 +70,8 @@ const orderContext = {
   draftOrders: bundle,
 };
 
-const CONTEXTS = {
-  'order-select': z.looseObject({ ...orderContext, selections: z.array(z.string().min(1)).min(1).max(MAX_DRAFT_ORDERS, `at most ${MAX_DRAFT_ORDERS} selections per request`) }),
-  'order-sign': z.looseObject(orderContext),
-  'patient-view': z.looseObject({
-    userId: relativeRef(['Practitioner', 'PractitionerRole', 'Patient', 'RelatedPerson']),
-    patientId,
-    encounterId: id.optional(),
-  }),
-} satisfies Record<HookName, z.ZodType>;
-
-export interface HookRequest {
-  hook: HookName;
-  hookInstance: string;
-  fhirServer?: string;
-  fhirAuthorization?: { access_token: string; token_type: string };
-  context: {
-    userId: string;
-    patientId: string;
-    encounterId?: string;
-    selections?: string[];
-    draftOrders?: Bundle;
-  } & Record<string, unknown>;
-  prefetch?: Record<string, FhirResource | null>;
-}
-
 /** `Type/id` of every draft order that has an id. */
-function draftOrderRefs(draftOrders: z.infer<typeof bundle>): string[] {
+function draftOrderRefs(draftOrders: Bundle): string[] {
   return (draftOrders.entry ?? []).flatMap((e) => (e.resource?.id ? [`${e.resource.resourceType}/${e.resource.id}`] : []));
 }
 
@@ -102,25 +83,32 @@ function resolveSelection(selection: string, orders: readonly string[]): string 
   return matches.length === 1 ? matches[0] : undefined;
 }
 
-function requestSchema(hook: HookName) {
+const CONTEXTS = {
+  'order-select': z
+    .looseObject({ ...orderContext, selections: z.array(z.string().min(1)).min(1).max(MAX_DRAFT_ORDERS, `at most ${MAX_DRAFT_ORDERS} selections per request`) })
+    .superRefine((context, ctx) => {
+      // Each selection, written as the client wrote it, becomes the `Type/id` of its draft order.
+      const orders = draftOrderRefs(context.draftOrders);
+      context.selections = context.selections.map((s, i) => {
+        const ref = resolveSelection(s, orders);
+        if (!ref) ctx.addIssue({ code: 'custom', path: ['selections', i], message: `selection "${s}" is not an order in context.draftOrders` });
+        return ref ?? s;
+      });
+    }),
+  'order-sign': z.looseObject(orderContext),
+  'patient-view': z.looseObject({
+    userId: relativeRef(['Practitioner', 'PractitionerRole', 'Patient', 'RelatedPerson']),
+    patientId,
+    encounterId: id.optional(),
+  }),
+} satisfies Record<HookName, z.ZodType>;
+
+function requestSchema<H extends HookName>(hook: H) {
   return z
     .looseObject({ ...base, hook: z.literal(hook, { error: `hook must be "${hook}" for this service` }), context: CONTEXTS[hook] })
     .superRefine((req, ctx) => {
       if (req.fhirAuthorization && !req.fhirServer) {
         ctx.addIssue({ code: 'custom', path: ['fhirServer'], message: 'fhirServer is required when fhirAuthorization is present' });
-      }
-      // Only order-select has selections (already checked to be strings); on another hook the field
-      // is not part of the request, whatever its type, and is ignored.
-      if (hook !== 'order-select') return;
-      const { selections, draftOrders } = req.context as { selections?: string[]; draftOrders?: z.infer<typeof bundle> };
-      if (selections && draftOrders) {
-        const orders = draftOrderRefs(draftOrders);
-        const resolved = selections.map((s, i) => {
-          const ref = resolveSelection(s, orders);
-          if (!ref) ctx.addIssue({ code: 'custom', path: ['context', 'selections', i], message: `selection "${s}" is not an order in context.draftOrders` });
-          return ref ?? s;
-        });
-        (req.context as { selections: string[] }).selections = resolved;
       }
     });
 }
@@ -133,19 +121,29 @@ function onlyKeys(body: unknown, keys: readonly string[]): unknown {
   return { ...(body as object), prefetch: kept };
 }
 
-const SCHEMAS = Object.fromEntries(
-  (Object.keys(CONTEXTS) as HookName[]).map((h) => [h, requestSchema(h)]),
-) as Record<HookName, ReturnType<typeof requestSchema>>;
+type RequestSchemas = { [H in HookName]: ReturnType<typeof requestSchema<H>> };
 
-export type ParseResult = { ok: true; request: HookRequest } | { ok: false; issues: { path: string; message: string }[] };
+const SCHEMAS: RequestSchemas = {
+  'order-select': requestSchema('order-select'),
+  'order-sign': requestSchema('order-sign'),
+  'patient-view': requestSchema('patient-view'),
+};
+
+/** A validated hook request, as its hook's schema leaves it: `hook` tells which context it carries. */
+export type HookRequest = { [H in HookName]: z.output<RequestSchemas[H]> }[HookName];
+
+export type ParseResult<H extends HookName = HookName> =
+  | { ok: true; request: z.output<RequestSchemas[H]> }
+  | { ok: false; issues: { path: string; message: string }[] };
 
 /**
  * `prefetchKeys`, when given, are the keys the service asked for: any other prefetch key is ignored
  * before validation (a client may send keys meant for another service, in any shape).
  */
-export function parseHookRequest(hook: HookName, body: unknown, prefetchKeys?: readonly string[]): ParseResult {
-  const result = SCHEMAS[hook].safeParse(prefetchKeys ? onlyKeys(body, prefetchKeys) : body);
-  if (result.success) return { ok: true, request: result.data as unknown as HookRequest };
+export function parseHookRequest<H extends HookName>(hook: H, body: unknown, prefetchKeys?: readonly string[]): ParseResult<H> {
+  const schema: RequestSchemas[H] = SCHEMAS[hook];
+  const result = schema.safeParse(prefetchKeys ? onlyKeys(body, prefetchKeys) : body);
+  if (result.success) return { ok: true, request: result.data };
   return {
     ok: false,
     issues: result.error.issues.map((i) => ({

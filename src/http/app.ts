@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { corsOrigins, trustProxy, type Config } from '../config.js';
+import { patientContextReader } from '../context/patient-context.js';
 import { SERVICES, type ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import type { KnowledgeStatus } from '../knowledge/watch.js';
@@ -130,7 +131,7 @@ export function createApp(deps: AppDeps): express.Express {
       deadlineMs: deps.config.FETCH_DEADLINE_MS,
       now,
       checkFhirServer: protection.checkFhirServer,
-      fetchPolicy: protection.fetchPolicy,
+      pipeline: { readContext: patientContextReader(protection.fetchPolicy) },
       explainAllowed: deps.config.EXPLAIN,
       ...(deps.onCards ? { onCards: deps.onCards } : {}),
       ...(deps.cardLogAccepts ? { cardLogAccepts: deps.cardLogAccepts } : {}),

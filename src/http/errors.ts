@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../log.js';
+import { isPipelineFailure, type PipelineFailure } from '../pipeline/errors.js';
 import { HttpError, operationOutcome } from './operation-outcome.js';
 
 interface BodyParserError {
@@ -26,6 +27,19 @@ function fromBodyParser(err: BodyParserError): HttpError | undefined {
   }
 }
 
+/**
+ * The one place a pipeline failure gets its HTTP meaning: data that cannot be had is 412 (the EHR may
+ * retry with full prefetch), a request wrong in itself is 400.
+ */
+export function fromPipeline(err: PipelineFailure): HttpError {
+  switch (err.name) {
+    case 'PatientDataUnavailable':
+      return new HttpError(412, [{ code: 'not-found', diagnostics: err.message }]);
+    case 'InvalidRequest':
+      return new HttpError(400, [{ code: 'invalid', diagnostics: err.message, ...(err.expression ? { expression: err.expression } : {}) }]);
+  }
+}
+
 export function notFound(req: Request, _res: Response, next: NextFunction): void {
   next(new HttpError(404, [{ code: 'not-found', diagnostics: `nothing at ${req.method} ${req.path}` }]));
 }
@@ -34,7 +48,7 @@ export function notFound(req: Request, _res: Response, next: NextFunction): void
 export function errorHandler(logger: Logger) {
   return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(err);
-    const known = err instanceof HttpError ? err : fromBodyParser((err ?? {}) as BodyParserError);
+    const known = err instanceof HttpError ? err : isPipelineFailure(err) ? fromPipeline(err) : fromBodyParser((err ?? {}) as BodyParserError);
     if (known) {
       res.status(known.status).set(known.headers).type('application/fhir+json').send(JSON.stringify(operationOutcome(known.issues)));
       return;

@@ -31,6 +31,3 @@ export class HttpError extends Error {
     this.name = 'HttpError';
   }
 }
-
-export const badRequest = (diagnostics: string, expression?: string): HttpError =>
-  new HttpError(400, [{ code: 'invalid', diagnostics, ...(expression ? { expression } : {}) }]);

@@ -1,14 +1,13 @@
-/** POST /cds-services/{id}: validate, gather the patient context, evaluate, answer. */
+/** POST /cds-services/{id}: validate the request, hand it to the pipeline (src/pipeline), send its cards. */
 import type { NextFunction, Request, Response } from 'express';
 import type { AllowlistVerdict } from '../context/fhir-server-allowlist.js';
-import type { FetchPolicy } from '../context/fhir-fetch.js';
 import { EXPLAIN_EXTENSION } from '../explain/extension.js';
-import { answerHook } from '../hooks/answer.js';
 import { parseHookRequest } from '../hooks/request.js';
 import type { Card } from '../cards/types.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import { metrics } from '../metrics.js';
+import { answer, type PipelineDeps } from '../pipeline/answer.js';
 import { HttpError } from './operation-outcome.js';
 
 export interface ServiceCallDeps {
@@ -20,7 +19,8 @@ export interface ServiceCallDeps {
   explainAllowed?: boolean;
   /** Whether the request's fhirServer may be called (the allowlist), and by which normalised base. */
   checkFhirServer(url: string): AllowlistVerdict;
-  fetchPolicy?: FetchPolicy;
+  /** Built once at start-up: the patient context reader with the process-wide FHIR fetch policy. */
+  pipeline: PipelineDeps;
   /** Told of every card response once it is sent (the card log); must return at once and never throw. */
   onCards?(serviceId: string, hookInstance: string, cards: readonly Card[], rulesVersion: string, silentCards?: readonly Card[]): void;
   /** Whether onCards can record this many cards now; when it cannot, the answer is a 503, never unrecorded cards. */
@@ -62,27 +62,32 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
       request.fhirServer = verdict.base;
     }
     const knowledge = deps.knowledge();
-    const answer = await answerHook(service, request, {
-      knowledge,
-      now: deps.now(),
-      // One deadline for the whole request, counted from its arrival, shared by every fetch.
-      deadline: () => AbortSignal.timeout(Math.max(1, deps.deadlineMs - (Date.now() - started))),
-      explain: deps.explainAllowed === true && req.query.explain === 'true',
-      ...(deps.fetchPolicy ? { fetchPolicy: deps.fetchPolicy } : {}),
-    });
+    // A PipelineFailure thrown here reaches errorHandler (./errors.ts), which gives it its status.
+    const result = await answer(
+      {
+        service,
+        request,
+        knowledge,
+        now: deps.now(),
+        // One deadline for the whole request, counted from its arrival, shared by every fetch.
+        deadline: () => AbortSignal.timeout(Math.max(1, deps.deadlineMs - (Date.now() - started))),
+        explain: deps.explainAllowed === true && req.query.explain === 'true',
+      },
+      deps.pipeline,
+    );
     // Asked in the same tick as onCards below, so nothing can fill the queue in between. The silent
     // cards are counted too: the log takes an answer's live and silent cards together or not at all.
-    if (answer.cards.length && deps.cardLogAccepts && !deps.cardLogAccepts(answer.cards.length + (answer.silentCards?.length ?? 0))) {
+    if (result.cards.length && deps.cardLogAccepts && !deps.cardLogAccepts(result.cards.length + (result.silentCards?.length ?? 0))) {
       metrics.rejected.inc({ reason: 'card-log-full' });
       return next(new HttpError(503, [{ code: 'transient', diagnostics: 'the card log cannot record an answer now; retry shortly' }], { 'Retry-After': '5' }));
     }
-    log.rules = answer.firedRules;
-    if (answer.otherPatientResources) log.otherPatientResources = answer.otherPatientResources;
+    log.rules = result.firedRules;
+    if (result.otherPatientResources) log.otherPatientResources = result.otherPatientResources;
     // Written directly: express's res.json adds nothing a POST answer needs and costs a fifth of a bare request.
-    const body = JSON.stringify({ cards: answer.cards, ...(answer.trace ? { extension: { [EXPLAIN_EXTENSION]: answer.trace } } : {}) });
+    const body = JSON.stringify({ cards: result.cards, ...(result.trace ? { extension: { [EXPLAIN_EXTENSION]: result.trace } } : {}) });
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
-    if (answer.cards.length || answer.silentCards?.length) deps.onCards?.(service.id, request.hookInstance, answer.cards, knowledge.version, answer.silentCards);
+    if (result.cards.length || result.silentCards?.length) deps.onCards?.(service.id, request.hookInstance, result.cards, knowledge.version, result.silentCards);
   };
 }

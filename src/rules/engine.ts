@@ -68,6 +68,20 @@ export interface Candidate {
 }
 
 /**
+ * The candidates of one run. Facts are about the patient, so one run decides for every order; an
+ * order-scoped rule then gives one candidate per order in scope, a patient-scoped rule (or any rule
+ * of a service that looks at the patient once, `orders` undefined) gives one.
+ */
+export function candidatesOf(ruleSet: RuleSet, fired: readonly string[], orders?: readonly { reference: string }[]): Candidate[] {
+  const byId = new Map(ruleSet.rules.map((r) => [r.id, r]));
+  return fired.flatMap((id): Candidate[] => {
+    const rule = byId.get(id);
+    if (!rule) return [];
+    return rule.scope === 'patient' || !orders ? [{ rule }] : orders.map((order) => ({ rule, orderReference: order.reference }));
+  });
+}
+
+/**
  * Precedence, so a clinician never gets two cards that say different things: a rule silences the
  * rules it `replaces` for the same order, and a patient-scoped rule silences them for every order.
  * Returns the candidates that silence `c` (the explain trace names them).

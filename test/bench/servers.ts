@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { loadConfig } from '../../src/config.js';
 import { checkFhirServer, parseAllowlist } from '../../src/context/fhir-server-allowlist.js';
+import { patientContextReader } from '../../src/context/patient-context.js';
 import { SERVICES } from '../../src/hooks/services.js';
 import { createApp } from '../../src/http/app.js';
 import { serviceCallHandler } from '../../src/http/service-call.js';
@@ -56,6 +57,7 @@ if (mode === 'bare') {
       deadlineMs: config.FETCH_DEADLINE_MS,
       now: () => new Date(),
       checkFhirServer: (url) => checkFhirServer(url, allowlist, config.FHIR_HTTPS_ONLY),
+      pipeline: { readContext: patientContextReader() },
     }),
   );
   serve(app);

@@ -12,7 +12,7 @@ import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/load.js';
 import { daysInWords } from '../../src/knowledge/params.js';
 import type { RuleFile } from '../../src/knowledge/schemas.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
-import { evaluate } from '../../src/rules/evaluate.js';
+import { evaluate } from '../../src/pipeline/evaluate.js';
 import { readScenarios } from '../../src/demo/scenarios/load.js';
 import { runScenario } from '../../src/demo/scenarios/run.js';
 import { fibromyalgia, gad7, phq9 } from '../support/care-builders.js';

@@ -7,7 +7,7 @@ import type { DraftOrder } from '../../src/facts/types.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/load.js';
 import type { CardTemplate, RuleDefinition } from '../../src/knowledge/schemas.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
-import { evaluate } from '../../src/rules/evaluate.js';
+import { evaluate } from '../../src/pipeline/evaluate.js';
 import { CPT, NOW, SNOMED, concept, condition, daysAgo, procedure, record } from '../support/fhir-builders.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;

@@ -6,7 +6,7 @@ import type { ServiceRequest } from 'fhir/r4.js';
 import type { Card } from '../../src/cards/types.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
-import { evaluate } from '../../src/rules/evaluate.js';
+import { evaluate } from '../../src/pipeline/evaluate.js';
 import {
   CBT,
   EXERCISE,

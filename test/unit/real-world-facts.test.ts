@@ -13,7 +13,7 @@ import { matchedKeyword, scanTextEntries } from '../../src/facts/text-entries.js
 import type { PatientRecord } from '../../src/facts/types.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
-import { evaluate } from '../../src/rules/evaluate.js';
+import { evaluate } from '../../src/pipeline/evaluate.js';
 import { PHYSIO, referral, sciatica, scopicItems, startBackTotal } from '../support/care-builders.js';
 import {
   backPain,

@@ -3,16 +3,20 @@
  * the CLI (`test`, `explain`, `cards`) and the preview page use it. No server, no FHIR calls: a
  * scenario request carries every prefetch key.
  */
-import { answerHook, type HookAnswer } from '../../hooks/answer.js';
+import { patientContextReader } from '../../context/patient-context.js';
 import { parseHookRequest } from '../../hooks/request.js';
 import type { ServiceDefinition } from '../../hooks/services.js';
 import type { KnowledgeBase } from '../../knowledge/load.js';
+import { answer, type HookAnswer, type PipelineDeps } from '../../pipeline/answer.js';
 import { readScenario, scenarioFilePaths } from './load.js';
 import { scenarioRequest } from './requests.js';
 import type { Scenario } from './schema.js';
 
 /** Generous: only a request file without full prefetch reads from its fhirServer. */
 const DEADLINE_MS = 10_000;
+
+/** In process, one run at a time: no cap on FHIR reads, no metrics. */
+const inProcess: PipelineDeps = { readContext: patientContextReader() };
 
 export async function runRequest(
   knowledge: KnowledgeBase,
@@ -23,7 +27,7 @@ export async function runRequest(
 ): Promise<HookAnswer> {
   const parsed = parseHookRequest(service.hook, body, Object.keys(service.prefetch));
   if (!parsed.ok) throw new Error(`not a valid ${service.hook} request for ${service.id}: ${parsed.issues.map((i) => `${i.path || 'body'}: ${i.message}`).join('; ')}`);
-  return answerHook(service, parsed.request, { knowledge, now, deadline: () => AbortSignal.timeout(DEADLINE_MS), explain });
+  return answer({ service, request: parsed.request, knowledge, now, deadline: () => AbortSignal.timeout(DEADLINE_MS), explain }, inProcess);
 }
 
 /** The scenario at its own `now`, with every prefetch key filled, as an EHR would send it. */

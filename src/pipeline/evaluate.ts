@@ -1,13 +1,14 @@
 /**
- * From facts to cards for one service call: run the service's rule file once per order in scope
- * (or once for the patient), apply precedence, and fill each surviving rule's card template.
+ * The pipeline's middle, from a patient record to cards: build the facts, run the service's rule
+ * file once (rules/engine.ts), give order-scoped rules one candidate per order in scope, apply
+ * precedence, and fill each surviving rule's card template (cards/render.ts).
  */
 import { renderCard } from '../cards/render.js';
 import type { Card } from '../cards/types.js';
 import { buildPatientFacts, engineFacts } from '../facts/patient-facts.js';
 import type { DraftOrder, PatientFacts, PatientRecord } from '../facts/types.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
-import { firedRuleIds, splitByMode, type Candidate } from './engine.js';
+import { candidatesOf, firedRuleIds, splitByMode, type Candidate } from '../rules/engine.js';
 
 export interface Evaluation {
   cards: Card[];
@@ -33,18 +34,9 @@ export async function evaluate(knowledge: KnowledgeBase, input: EvaluationInput)
   const ruleSet = knowledge.ruleSetFor(input.serviceId);
   if (!ruleSet) throw new Error(`no rules are loaded for service ${input.serviceId}`);
   const facts = buildPatientFacts(input.record, input.now, knowledge);
-  const byId = new Map(ruleSet.rules.map((r) => [r.id, r]));
-
-  // Facts are about the patient, so one run decides for every order; order-scoped rules then give one card per order.
-  const candidates: Candidate[] = [];
   const fired = await firedRuleIds(ruleSet, engineFacts(facts));
   const offeredGuards = new Set(fired.filter((id) => id.includes('#')));
-  for (const id of fired) {
-    const rule = byId.get(id);
-    if (!rule) continue;
-    if (rule.scope === 'patient' || !input.orders) candidates.push({ rule });
-    else for (const order of input.orders) candidates.push({ rule, orderReference: order.reference });
-  }
+  const candidates = candidatesOf(ruleSet, fired, input.orders);
 
   const orders = new Map((input.orders ?? []).map((o) => [o.reference, o]));
   const { live, silent } = splitByMode(candidates);
