@@ -11,6 +11,7 @@ import { scenarioFilePaths } from '../scenarios/load.js';
 import { readScenarioFiles } from '../scenarios/run.js';
 import { canonicalSystem, SNOMED } from './code-systems.js';
 import { schemasDir } from './json-schemas.js';
+import { valueSetSchemaGaps } from './schema-freshness.js';
 import { KnowledgeError, LINKS_FILE, loadKnowledge, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
 
 export interface Finding extends Problem {
@@ -220,6 +221,10 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
   }
   const scenarios = dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioProblems(dirs.scenariosDir, kb) : { count: 0, problems: [] };
   problems.push(...scenarios.problems, ...schemaReferences(dirs), ...cardMarkup(dirs.cardsDir), ...(kb ? snomedWithoutDescendants(kb, dirs.rulesDir) : []));
+  if (kb) {
+    const schemas = existsSync(join(dirs.rulesDir, 'schemas')) ? join(dirs.rulesDir, 'schemas') : schemasDir;
+    problems.push(...valueSetSchemaGaps(schemas, join(dirs.rulesDir, 'valuesets'), [...kb.valueSets.keys()], show).map((p): Finding => ({ severity: 'warning', ...p })));
+  }
   const ruleFiles = jsonFiles(dirs.rulesDir).filter((f) => f !== join(dirs.rulesDir, 'findings.json') && f !== join(dirs.rulesDir, 'instruments.json'));
   return {
     ok: !problems.some((p) => p.severity === 'error'),

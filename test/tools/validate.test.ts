@@ -359,3 +359,35 @@ describe('errors with places, the root cause once, and "did you mean"', () => {
     expect(found.every((p) => typeof p.line === 'number' && typeof p.column === 'number')).toBe(true);
   });
 });
+
+describe('the editor schemas list the value sets that exist', () => {
+  const schemaWarnings = (): Finding[] => problems().filter((p) => /editor schemas/.test(p.message));
+
+  test('a value set added after `schemas` ran is a warning at its id, saying to run `schemas`; running it clears the warning', async () => {
+    copy.write('rules/valuesets/red-flag-new.json', JSON.stringify({ ...copy.readJson('rules/valuesets/red-flag-hiv.json'), id: 'red-flag-new', url: 'urn:backpain-cds:valueset:red-flag-new' }, null, 2));
+    expect(schemaWarnings()).toEqual([
+      {
+        severity: 'warning',
+        file: 'rules/valuesets/red-flag-new.json',
+        path: 'id',
+        line: 4,
+        column: 9,
+        message: expect.stringMatching(/^value set "red-flag-new" is not in the editor schemas' list \(rules\/schemas\/findings\.schema\.json\), so your editor underlines it .*: run `npx backpain-cds schemas`/),
+      },
+    ]);
+    const io = captureIo();
+    expect(await runCli(['validate', '--rules', copy.rulesDir, '--cards', copy.cardsDir], io)).toBe(0);
+    expect(io.stdout()).toMatch(/warning rules\/valuesets\/red-flag-new\.json:4:9: id: value set "red-flag-new" is not in the editor schemas' list/);
+
+    expect(await runCli(['schemas', '--rules', copy.rulesDir], captureIo())).toBe(0);
+    expect(schemaWarnings()).toEqual([]);
+  });
+
+  test('a value set the schema lists but rules/valuesets/ lacks is a warning on the schema: editors would offer a name the service refuses', () => {
+    // Every shipped set is needed, so the stale list is made by hand: as if a set was removed after `schemas` ran.
+    copy.editJson<{ definitions: { valueSetId: { enum: string[] } } }>('rules/schemas/findings.schema.json', (s) => void s.definitions.valueSetId.enum.push('red-flag-gone'));
+    expect(schemaWarnings()).toEqual([
+      expect.objectContaining({ severity: 'warning', file: 'rules/schemas/findings.schema.json', path: expect.stringMatching(/^definitions\.valueSetId\.enum\[\d+\]$/), line: expect.any(Number), message: expect.stringMatching(/lists value set "red-flag-gone", which rules\/valuesets\/ does not have, so your editor accepts a name the service refuses: run `npx backpain-cds schemas`/) }),
+    ]);
+  });
+});
