@@ -35,8 +35,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addHelpText('after', '\nStart with: backpain-cds validate, then backpain-cds test. Guide: docs/informatician-guide.md');
 
   knowledgeOptions(program.command('validate'))
-    .description('check every rule, card, value set and scenario file, and how they refer to each other')
+    .description('check every rule, card, value set, scenario and rule test file, and how they refer to each other')
     .option('--scenarios <dir>', 'scenario folder (default: test/scenarios/)')
+    .option('--rule-tests <dir>', 'rule test folder (default: test/rule-tests/)')
     .addHelpText('after', '\nExit code 0 when the files load (warnings allowed), 1 when the service would reject them.')
     .action((options) => setExit(validateCommand(options, io)));
 

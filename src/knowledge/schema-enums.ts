@@ -107,7 +107,7 @@ export function withNameEnums(json: JsonObject, valueSets: readonly ValueSetEntr
       used.add(CODE_SYSTEM_DEFINITION);
       return { $ref: `#/definitions/${CODE_SYSTEM_DEFINITION}` };
     }
-    if (node[SERVICE_ID_MARK]) return serviceIdSchema();
+    if (node[SERVICE_ID_MARK]) return { ...serviceIdSchema(), ...(typeof node.description === 'string' ? { description: node.description } : {}) };
     if (VALUE_SET_ID_MARK in node || CODE_SYSTEM_MARK in node) {
       const { [VALUE_SET_ID_MARK]: _v, [CODE_SYSTEM_MARK]: _c, ...rest } = node;
       return rest;

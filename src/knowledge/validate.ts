@@ -11,6 +11,7 @@ import { scenarioFilePaths } from '../scenarios/load.js';
 import { readScenarioFiles } from '../scenarios/run.js';
 import { canonicalSystem, SNOMED } from './code-systems.js';
 import { schemasDir } from './json-schemas.js';
+import { ruleTestProblems } from './rule-test-checks.js';
 import { valueSetSchemaGaps } from './schema-freshness.js';
 import { KnowledgeError, LINKS_FILE, loadKnowledge, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
 
@@ -22,12 +23,14 @@ export interface ValidationReport {
   ok: boolean;
   /** The rule set's version when it loads. */
   version?: string;
-  counts: { ruleFiles: number; rules: number; valueSets: number; cards: number; scenarios: number };
+  counts: { ruleFiles: number; rules: number; valueSets: number; cards: number; scenarios: number; ruleTests: number };
   problems: Finding[];
 }
 
 export interface ValidateDirs extends KnowledgeDirs {
   scenariosDir?: string;
+  /** The rule-level tests (test/rule-tests/): facts given directly, the rules that must (not) fire. */
+  ruleTestsDir?: string;
 }
 
 /** Knowledge files are shown from the folder that holds rules/, as loading shows them; scenarios from the project. */
@@ -221,6 +224,8 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
   }
   const scenarios = dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioProblems(dirs.scenariosDir, kb) : { count: 0, problems: [] };
   problems.push(...scenarios.problems, ...schemaReferences(dirs), ...cardMarkup(dirs.cardsDir), ...(kb ? snomedWithoutDescendants(kb, dirs.rulesDir) : []));
+  const ruleTests = dirs.ruleTestsDir ? ruleTestProblems(dirs.ruleTestsDir, kb, show) : { count: 0, problems: [] };
+  problems.push(...ruleTests.problems.map((p): Finding => ({ severity: 'error', ...p })));
   if (kb) {
     const schemas = existsSync(join(dirs.rulesDir, 'schemas')) ? join(dirs.rulesDir, 'schemas') : schemasDir;
     problems.push(...valueSetSchemaGaps(schemas, join(dirs.rulesDir, 'valuesets'), [...kb.valueSets.keys()], show).map((p): Finding => ({ severity: 'warning', ...p })));
@@ -235,6 +240,7 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
       valueSets: jsonFiles(join(dirs.rulesDir, 'valuesets')).length,
       cards: jsonFiles(dirs.cardsDir).filter((f) => basename(f) !== LINKS_FILE).length,
       scenarios: scenarios.count,
+      ruleTests: ruleTests.count,
     },
     problems,
   };

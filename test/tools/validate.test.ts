@@ -2,6 +2,8 @@
  * `validate` finds what an informatician gets wrong, and each message names the file, the rule and
  * the JSON path, and says what to do.
  */
+import { mkdirSync } from 'node:fs';
+import { ruleTestsDir } from '../../src/cli/commands/test.js';
 import { runCli } from '../../src/cli/program.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import type { ValueSetFile as ValueSet } from '../../src/knowledge/schemas.js';
@@ -389,5 +391,81 @@ describe('the editor schemas list the value sets that exist', () => {
     expect(schemaWarnings()).toEqual([
       expect.objectContaining({ severity: 'warning', file: 'rules/schemas/findings.schema.json', path: expect.stringMatching(/^definitions\.valueSetId\.enum\[\d+\]$/), line: expect.any(Number), message: expect.stringMatching(/lists value set "red-flag-gone", which rules\/valuesets\/ does not have, so your editor accepts a name the service refuses: run `npx backpain-cds schemas`/) }),
     ]);
+  });
+});
+
+describe('rule tests (test/rule-tests/): facts, services and expected rule ids are checked, each at its line and column', () => {
+  const RULE_TEST = {
+    $schema: '../../rules/schemas/rule-test.schema.json',
+    id: 'imaging-defer-day-41-fires',
+    description: 'Day 41 is still early.',
+    service: 'back-pain-imaging-select',
+    facts: { ageYears: 50, openEpisode: true, episodeDays: 41, redFlagCount: 0 },
+    expect: { fired: ['imaging-defer'], notFired: ['imaging-repeat'], cards: ['imaging-defer'] },
+  };
+  const writeTest = (json: unknown): string => {
+    mkdirSync(copy.path('rule-tests'), { recursive: true });
+    const text = typeof json === 'string' ? json : `${JSON.stringify(json, null, 2)}\n`;
+    copy.write('rule-tests/t.json', text);
+    return text;
+  };
+  const ruleTestProblems = (): Finding[] =>
+    validateFiles({ rulesDir: copy.rulesDir, cardsDir: copy.cardsDir, ruleTestsDir: copy.path('rule-tests') }).problems.filter((p) => p.file.endsWith('rule-tests/t.json'));
+  const placeOf = (text: string, needle: string): { line: number; column: number } => {
+    const at = text.indexOf(needle);
+    const before = text.slice(0, at);
+    return { line: before.split('\n').length, column: at - before.lastIndexOf('\n') };
+  };
+
+  test('the project\'s rule tests are valid and counted', () => {
+    const report = validateFiles({ rulesDir: copy.rulesDir, cardsDir: copy.cardsDir, ruleTestsDir: ruleTestsDir });
+    expect(report.counts.ruleTests).toBeGreaterThanOrEqual(5);
+    expect(report.problems.filter((p) => p.file.includes('rule-tests'))).toEqual([]);
+  });
+
+  test('a valid rule test has no problems', () => {
+    writeTest(RULE_TEST);
+    expect(ruleTestProblems()).toEqual([]);
+  });
+
+  test('an unknown fact, with the nearest name', () => {
+    const text = writeTest({ ...RULE_TEST, facts: { ...RULE_TEST.facts, episodeWeeks: 5 } });
+    expect(ruleTestProblems()).toEqual([
+      { severity: 'error', file: expect.stringMatching(/rule-tests\/t\.json$/), path: 'facts.episodeWeeks', ...placeOf(text, '5\n'), message: expect.stringMatching(/^unknown fact "episodeWeeks": fix the name\. Did you mean "episodeDays"\?/) },
+    ]);
+  });
+
+  test('a number in quotes, and a value of the wrong type', () => {
+    writeTest({ ...RULE_TEST, facts: { ...RULE_TEST.facts, episodeDays: '41', openEpisode: 'yes' } });
+    expect(ruleTestProblems().map((p) => [p.path, p.message])).toEqual([
+      ['facts.openEpisode', 'is "yes"; openEpisode is a boolean, or null for unknown'],
+      ['facts.episodeDays', 'is "41" in quotes: episodeDays is a number, and the text "41" never compares as one; write 41 without quotes'],
+    ]);
+  });
+
+  test('an expected rule id that the service has not, with the nearest one; each list is checked', () => {
+    const text = writeTest({ ...RULE_TEST, expect: { fired: ['imaging-defr'], notFired: ['imaging-repeat', 'startback-high'], cards: ['imaging-defer'] } });
+    expect(ruleTestProblems()).toEqual([
+      { severity: 'error', file: expect.any(String), rule: 'imaging-defr', path: 'expect.fired[0]', ...placeOf(text, '"imaging-defr"'), message: expect.stringMatching(/^"imaging-defr" is not a rule of back-pain-imaging-select \(rules\/back-pain-imaging\.json\): fix the rule id\. Did you mean "imaging-defer"\?/) },
+      expect.objectContaining({ rule: 'startback-high', path: 'expect.notFired[1]', message: expect.stringMatching(/^"startback-high" is not a rule of back-pain-imaging-select/) }),
+    ]);
+  });
+
+  test('an unknown service; a broken shape; broken JSON with its place', () => {
+    writeTest({ ...RULE_TEST, service: 'back-pain-imaging-selct' });
+    expect(ruleTestProblems()).toEqual([expect.objectContaining({ path: 'service', line: 5, message: expect.stringMatching(/^"back-pain-imaging-selct" is not a CDS service: fix the id\. Did you mean "back-pain-imaging-select"\?/) })]);
+    writeTest({ ...RULE_TEST, expect: {} });
+    expect(ruleTestProblems()).toEqual([expect.objectContaining({ path: 'expect', message: expect.stringMatching(/expect at least one of/) })]);
+    writeTest('{\n  "id": "t",\n  "facts": { "ageYears": 50, }\n}\n');
+    expect(ruleTestProblems()).toEqual([expect.objectContaining({ path: '', line: 3, message: expect.stringMatching(/^not valid JSON/) })]);
+  });
+
+  test('the CLI prints them as file:line:column and exits 1', async () => {
+    const text = writeTest({ ...RULE_TEST, facts: { ...RULE_TEST.facts, episodeWeeks: 5 } });
+    const io = captureIo();
+    expect(await runCli(['validate', '--rules', copy.rulesDir, '--cards', copy.cardsDir, '--rule-tests', copy.path('rule-tests')], io)).toBe(1);
+    const { line, column } = placeOf(text, '5\n');
+    expect(io.stdout()).toMatch(new RegExp(`ERROR +\\S*rule-tests/t\\.json:${line}:${column}: facts\\.episodeWeeks: unknown fact "episodeWeeks"`));
+    expect(io.stdout()).toMatch(/✘ .*, 1 rule tests: 1 error/);
   });
 });
