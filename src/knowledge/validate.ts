@@ -56,6 +56,7 @@ function schemaReferences(dirs: ValidateDirs): Finding[] {
     [jsonFiles(dirs.cardsDir).filter((f) => basename(f) === LINKS_FILE), 'links.schema.json'],
     [jsonFiles(join(dirs.cardsDir, SNIPPETS_DIR)), 'snippet.schema.json'],
     [dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioFilePaths(dirs.scenariosDir) : [], 'scenario.schema.json'],
+    [dirs.ruleTestsDir ? jsonFiles(dirs.ruleTestsDir) : [], 'rule-test.schema.json'],
   ];
   const out: Finding[] = [];
   for (const [files, schema] of groups) {

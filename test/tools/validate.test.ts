@@ -396,7 +396,7 @@ describe('the editor schemas list the value sets that exist', () => {
 
 describe('rule tests (test/rule-tests/): facts, services and expected rule ids are checked, each at its line and column', () => {
   const RULE_TEST = {
-    $schema: '../../rules/schemas/rule-test.schema.json',
+    $schema: '../rules/schemas/rule-test.schema.json',
     id: 'imaging-defer-day-41-fires',
     description: 'Day 41 is still early.',
     service: 'back-pain-imaging-select',
@@ -423,9 +423,12 @@ describe('rule tests (test/rule-tests/): facts, services and expected rule ids a
     expect(report.problems.filter((p) => p.file.includes('rule-tests'))).toEqual([]);
   });
 
-  test('a valid rule test has no problems', () => {
+  test('a valid rule test has no problems; one without "$schema" is told which to name', () => {
     writeTest(RULE_TEST);
     expect(ruleTestProblems()).toEqual([]);
+    const { $schema: _, ...bare } = RULE_TEST;
+    writeTest(bare);
+    expect(ruleTestProblems()).toEqual([expect.objectContaining({ severity: 'warning', path: '$schema', message: expect.stringMatching(/is missing: set "\$schema": "\.\.\/rules\/schemas\/rule-test\.schema\.json"/) })]);
   });
 
   test('an unknown fact, with the nearest name', () => {

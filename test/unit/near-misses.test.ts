@@ -5,6 +5,7 @@
  */
 import type { MedicationStatement, Observation } from 'fhir/r4.js';
 import { medicationNearMisses } from '../../src/explain/medication-near-misses.js';
+import { NEAR_POINTS } from '../../src/explain/mood-near-misses.js';
 import type { ExplainTrace } from '../../src/explain/trace.js';
 import { buildPatientFacts } from '../../src/facts/patient-facts.js';
 import type { PatientRecord } from '../../src/facts/types.js';
@@ -119,7 +120,8 @@ describe('mood score near misses (chronic-pain-therapy-referral: PHQ-9 or GAD-7 
     expect(near.cards).toBe(0);
     expect(near.gad7?.nearMisses?.map((m) => m.why)).toEqual(['score 8 is 2 points under the cut-off 10 (chronic-pain-therapy-referral)']);
     expect((await moodFacts(scored(9, 10))).gad7?.nearMisses?.map((m) => m.why)).toEqual(['score 9 is 1 point under the cut-off 10 (chronic-pain-therapy-referral)']);
-    expect((await moodFacts(scored(3, 10))).gad7?.nearMisses).toBeUndefined();
+    expect((await moodFacts(scored(7, 10))).gad7?.nearMisses?.map((m) => m.why)).toEqual([`score 7 is ${NEAR_POINTS} points under the cut-off 10 (chronic-pain-therapy-referral)`]);
+    expect((await moodFacts(scored(6, 10))).gad7?.nearMisses).toBeUndefined();
     // Over the cut-off and in the window: the rule fires, nothing was missed.
     const fired = await moodFacts(scored(12, 10));
     expect(fired.cards).toBe(1);
