@@ -13,7 +13,7 @@ import { canonicalSystem, SNOMED } from './code-systems.js';
 import { schemasDir } from './json-schemas.js';
 import { ruleTestProblems } from './rule-test-checks.js';
 import { valueSetSchemaGaps } from './schema-freshness.js';
-import { KnowledgeError, LINKS_FILE, loadKnowledge, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
+import { KnowledgeError, LINKS_FILE, loadKnowledge, placeProblems, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs, type Problem } from './load.js';
 
 export interface Finding extends Problem {
   severity: 'error' | 'warning';
@@ -213,6 +213,16 @@ function countRules(files: string[]): number {
   }, 0);
 }
 
+function placeFindings(findings: Finding[]): Finding[] {
+  const sources = new Map<string, string>();
+  for (const { file } of findings) {
+    if (sources.has(file)) continue;
+    const path = [resolve(base, file), resolve(projectRoot, file)].find((f) => existsSync(f));
+    if (path) sources.set(file, readFileSync(path, 'utf8'));
+  }
+  return placeProblems(findings, sources) as Finding[];
+}
+
 export function validateFiles(dirs: ValidateDirs): ValidationReport {
   base = dirname(dirs.rulesDir);
   let kb: KnowledgeBase | undefined;
@@ -243,6 +253,7 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
       scenarios: scenarios.count,
       ruleTests: ruleTests.count,
     },
-    problems,
+    // validate's own findings get their line and column too, as loading gives its problems.
+    problems: placeFindings(problems),
   };
 }

@@ -269,12 +269,15 @@ describe('SNOMED concepts in red-flag value sets without an is-a filter', () => 
         severity: 'warning',
         file: 'rules/valuesets/red-flag-cancer.json',
         path: 'compose.include[0].concept[0]',
+        // The concept's place in the file, as every validate problem has one.
+        line: 16,
+        column: 11,
         message: expect.stringMatching(/SNOMED 363346000 \(Malignant neoplastic disease\) is listed without an is-a filter, so records coded with its descendants will not match: add \{"property": "concept", "op": "is-a", "value": "363346000"\}/),
       },
     ]);
     const io = captureIo();
     expect(await runCli(['validate', '--rules', copy.rulesDir, '--cards', copy.cardsDir], io)).toBe(0);
-    expect(io.stdout()).toMatch(/warning rules\/valuesets\/red-flag-cancer\.json: compose\.include\[0\]\.concept\[0\]: SNOMED 363346000/);
+    expect(io.stdout()).toMatch(/warning rules\/valuesets\/red-flag-cancer\.json:16:11: compose\.include\[0\]\.concept\[0\]: SNOMED 363346000/);
   });
 
   test('an is-a filter on the concept (in URI or OID form) silences it', () => {
