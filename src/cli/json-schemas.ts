@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { CARD_VARIABLE_NAMES } from '../cards/variables.js';
 import { rulesDir } from '../paths.js';
 import { ENGINE_FACT_NAMES, factDocText, OPERATOR_DOCS } from '../knowledge/fact-docs.js';
+import { valueSetEntries, withNameEnums } from './schema-enums.js';
 import { RuleTestSchema } from './rule-tests.js';
 import { ScenarioSchema } from '../demo/scenarios/schema.js';
 import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, LinksFileSchema, RuleFileSchema, SnippetFileSchema, ValueSetFileSchema } from '../knowledge/schemas.js';
@@ -140,11 +141,16 @@ function enrich(json: JsonObject): JsonObject {
   return json;
 }
 
-/** The text of every schema file, as `npm run schemas` writes it. Draft-07: the draft editors support best. */
-export function generateSchemas(): Map<string, string> {
+/**
+ * The text of every schema file, as `npm run schemas` writes it. Draft-07: the draft editors support
+ * best. The value set ids offered are those in valueSetsDir (the shipped rules/valuesets/) now, so
+ * a new value set needs the schemas made again; `validate` warns when they were not.
+ */
+export function generateSchemas(valueSetsDir: string = join(rulesDir, 'valuesets')): Map<string, string> {
   const out = new Map<string, string>();
+  const valueSets = valueSetEntries(valueSetsDir);
   for (const [name, { schema, title, description }] of Object.entries(SCHEMA_FILES)) {
-    const json = enrich(z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'throw' }) as JsonObject);
+    const json = withNameEnums(enrich(z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'throw' }) as JsonObject), valueSets);
     out.set(name, `${JSON.stringify({ ...json, title, description }, null, 2)}\n`);
   }
   return out;

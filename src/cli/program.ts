@@ -35,8 +35,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addHelpText('after', '\nStart with: backpain-cds validate, then backpain-cds test. Guide: docs/informatician-guide.md');
 
   knowledgeOptions(program.command('validate'))
-    .description('check every rule, card, value set and scenario file, and how they refer to each other')
+    .description('check every rule, card, value set, scenario and rule test file, and how they refer to each other')
     .option('--scenarios <dir>', 'scenario folder (default: test/scenarios/)')
+    .option('--rule-tests <dir>', 'rule test folder (default: test/rule-tests/)')
     .addHelpText('after', '\nExit code 0 when the files load (warnings allowed), 1 when the service would reject them.')
     .action((options) => setExit(validateCommand(options, io)));
 
@@ -76,8 +77,10 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .command('schemas')
     .description('write the JSON Schemas for editors (rules/schemas/) from the schemas the service checks files with')
     .option('--check', 'only check that the checked-in schemas are up to date')
-    .option('--out <dir>', 'folder to write to (default: rules/schemas/)')
+    .option('--out <dir>', 'folder to write to (default: <rules>/schemas/)')
+    .option('--rules <dir>', 'the rules folder whose valuesets/ give the value set ids editors offer (default: RULES_DIR, else the project\'s rules/)')
     .option('--json', 'print JSON for machines instead of text')
+    .addHelpText('after', '\nRun it again after adding or removing a value set: the schemas list the value set ids that exist when it runs.')
     .action((options) => setExit(schemasCommand(options, io)));
 
   knowledgeOptions(program.command('k8s-knowledge'))

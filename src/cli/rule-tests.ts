@@ -10,7 +10,7 @@ import { checkExpectation, RuleExpectationSchema } from '../demo/scenarios/expec
 import { ENGINE_FACT_NAMES } from '../knowledge/fact-docs.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import { explainIssues, formatPath } from '../knowledge/messages.js';
-import type { CardTemplate } from '../knowledge/schemas.js';
+import { SERVICE_ID_MARK, type CardTemplate } from '../knowledge/schemas.js';
 import { firedRuleIds, splitByMode, type Candidate, type EngineFacts } from '../rules/engine.js';
 
 const factValue = z.union([z.number(), z.string(), z.boolean(), z.null()]);
@@ -19,7 +19,7 @@ export const RuleTestSchema = z.strictObject({
   $schema: z.string().optional(),
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens, like the file name'),
   description: z.string().min(1),
-  service: z.string().min(1).meta({ description: 'The CDS service id (GET /cds-services) whose rule file runs.' }),
+  service: z.string().min(1).meta({ [SERVICE_ID_MARK]: true, description: 'The CDS service id (GET /cds-services) whose rule file runs.' }),
   facts: z
     .record(z.string(), factValue)
     .meta({ description: 'Fact values as the rules see them; a fact left out is unknown (null). Names as in the rule files (`npx backpain-cds rules` lists them).', propertyNames: { enum: [...ENGINE_FACT_NAMES] } }),

@@ -11,8 +11,10 @@ import { scenarioFilePaths } from '../demo/scenarios/load.js';
 import { readScenarioFiles } from '../demo/scenarios/run.js';
 import { canonicalSystem, SNOMED } from '../knowledge/code-systems.js';
 import { schemasDir } from './json-schemas.js';
+import { ruleTestProblems } from './rule-test-checks.js';
+import { valueSetSchemaGaps } from './schema-freshness.js';
 import { LINKS_FILE, loadKnowledge, SNIPPETS_DIR, type KnowledgeBase, type KnowledgeDirs } from '../knowledge/load.js';
-import { KnowledgeError, type Problem } from '../knowledge/problems.js';
+import { KnowledgeError, placeProblems, type Problem } from '../knowledge/problems.js';
 
 export interface Finding extends Problem {
   severity: 'error' | 'warning';
@@ -22,12 +24,14 @@ export interface ValidationReport {
   ok: boolean;
   /** The rule set's version when it loads. */
   version?: string;
-  counts: { ruleFiles: number; rules: number; valueSets: number; cards: number; scenarios: number };
+  counts: { ruleFiles: number; rules: number; valueSets: number; cards: number; scenarios: number; ruleTests: number };
   problems: Finding[];
 }
 
 export interface ValidateDirs extends KnowledgeDirs {
   scenariosDir?: string;
+  /** The rule-level tests (test/rule-tests/): facts given directly, the rules that must (not) fire. */
+  ruleTestsDir?: string;
 }
 
 /** Knowledge files are shown from the folder that holds rules/, as loading shows them; scenarios from the project. */
@@ -53,6 +57,7 @@ function schemaReferences(dirs: ValidateDirs): Finding[] {
     [jsonFiles(dirs.cardsDir).filter((f) => basename(f) === LINKS_FILE), 'links.schema.json'],
     [jsonFiles(join(dirs.cardsDir, SNIPPETS_DIR)), 'snippet.schema.json'],
     [dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioFilePaths(dirs.scenariosDir) : [], 'scenario.schema.json'],
+    [dirs.ruleTestsDir ? jsonFiles(dirs.ruleTestsDir) : [], 'rule-test.schema.json'],
   ];
   const out: Finding[] = [];
   for (const [files, schema] of groups) {
@@ -209,6 +214,16 @@ function countRules(files: string[]): number {
   }, 0);
 }
 
+function placeFindings(findings: Finding[]): Finding[] {
+  const sources = new Map<string, string>();
+  for (const { file } of findings) {
+    if (sources.has(file)) continue;
+    const path = [resolve(base, file), resolve(projectRoot, file)].find((f) => existsSync(f));
+    if (path) sources.set(file, readFileSync(path, 'utf8'));
+  }
+  return placeProblems(findings, sources) as Finding[];
+}
+
 export function validateFiles(dirs: ValidateDirs): ValidationReport {
   base = dirname(dirs.rulesDir);
   let kb: KnowledgeBase | undefined;
@@ -221,6 +236,12 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
   }
   const scenarios = dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioProblems(dirs.scenariosDir, kb) : { count: 0, problems: [] };
   problems.push(...scenarios.problems, ...schemaReferences(dirs), ...cardMarkup(dirs.cardsDir), ...(kb ? snomedWithoutDescendants(kb, dirs.rulesDir) : []));
+  const ruleTests = dirs.ruleTestsDir ? ruleTestProblems(dirs.ruleTestsDir, kb, show) : { count: 0, problems: [] };
+  problems.push(...ruleTests.problems.map((p): Finding => ({ severity: 'error', ...p })));
+  if (kb) {
+    const schemas = existsSync(join(dirs.rulesDir, 'schemas')) ? join(dirs.rulesDir, 'schemas') : schemasDir;
+    problems.push(...valueSetSchemaGaps(schemas, join(dirs.rulesDir, 'valuesets'), [...kb.valueSets.keys()], show).map((p): Finding => ({ severity: 'warning', ...p })));
+  }
   const ruleFiles = jsonFiles(dirs.rulesDir).filter((f) => f !== join(dirs.rulesDir, 'findings.json') && f !== join(dirs.rulesDir, 'instruments.json'));
   return {
     ok: !problems.some((p) => p.severity === 'error'),
@@ -231,7 +252,9 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
       valueSets: jsonFiles(join(dirs.rulesDir, 'valuesets')).length,
       cards: jsonFiles(dirs.cardsDir).filter((f) => basename(f) !== LINKS_FILE).length,
       scenarios: scenarios.count,
+      ruleTests: ruleTests.count,
     },
-    problems,
+    // validate's own findings get their line and column too, as loading gives its problems.
+    problems: placeFindings(problems),
   };
 }

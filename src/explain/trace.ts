@@ -10,6 +10,8 @@ import type { KnowledgeBase } from '../knowledge/load.js';
 import type { RuleDefinition } from '../knowledge/schemas.js';
 import { replacersOf, type Candidate, type RuleSet } from '../rules/engine.js';
 import { evidenceFor, type EvidenceItem } from './evidence.js';
+import { medicationNearMisses } from './medication-near-misses.js';
+import { moodNearMisses } from './mood-near-misses.js';
 import { nearMisses, type NearMiss } from './near-misses.js';
 
 type FactValue = string | number | boolean;
@@ -21,7 +23,10 @@ export interface FactTrace {
   unknown?: true;
   evidence?: EvidenceItem[];
   note?: string;
-  /** Findings in the record that do not count, and why (outside the window): red flags and cauda equina signs. */
+  /**
+   * What is in the record but does not count, and why: red flags and cauda equina signs outside their
+   * window, medications short of their days of supply, mood scores too old or a little under a cut-off.
+   */
   nearMisses?: NearMiss[];
 }
 
@@ -182,9 +187,17 @@ export async function explainEvaluation(input: TraceInput): Promise<ExplainTrace
 
   const used = factsUsed(input.ruleSet, input.knowledge);
   const lookup = input.knowledge.valueSet.bind(input.knowledge);
+  const unfired = failureResults.flatMap((r) => {
+    const conditions = byRule.get(String(r.name));
+    return conditions ? [{ id: String(r.name), conditions: toTrace(conditions) }] : [];
+  });
   const missed: Record<string, NearMiss[]> = {
-    redFlagCount: nearMisses(input.knowledge.findings.redFlags, input.facts.redFlags, input.record, input.now, lookup),
+    redFlagCount: [
+      ...nearMisses(input.knowledge.findings.redFlags, input.facts.redFlags, input.record, input.now, lookup),
+      ...medicationNearMisses(input.knowledge.findings.redFlags, input.facts.redFlags, input.record, input.now, lookup),
+    ],
     caudaEquinaSignCount: nearMisses([input.knowledge.findings.caudaEquina], input.facts.caudaEquinaSigns, input.record, input.now, lookup),
+    ...moodNearMisses(unfired, input.facts),
   };
   const facts: FactTrace[] = Object.entries(values)
     .filter(([name]) => used.has(name))

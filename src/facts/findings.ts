@@ -252,7 +252,8 @@ export function statementCoverage(st: MedicationStatement, defaultDays: number, 
   return at === undefined ? undefined : { start: at, end: at + defaultDays - 1 };
 }
 
-const NOT_TAKEN: Record<MedicationResource, ReadonlySet<string>> = {
+/** Statuses that mean the medication was not taken: no exposure to count (explain shows them as near misses). */
+export const NOT_TAKEN: Record<MedicationResource, ReadonlySet<string>> = {
   MedicationRequest: new Set(['cancelled', 'entered-in-error', 'draft']),
   MedicationStatement: new Set(['entered-in-error', 'not-taken']),
 };

@@ -47,6 +47,24 @@ export function knownSystems(): string[] {
   return [...ALIASES.keys()];
 }
 
+const TITLES: Readonly<Record<string, string>> = {
+  [SNOMED]: 'SNOMED CT',
+  [ICD10CM]: 'ICD-10-CM (the US clinical modification)',
+  [ICD10]: 'ICD-10 (WHO; the UK uses it)',
+  [LOINC]: 'LOINC',
+  [RXNORM]: 'RxNorm',
+  [CPT]: 'CPT',
+  [FINDING]: 'backpain-cds finding codes (STarT Back and SCOPiC answers, rules/instruments.json)',
+};
+
+/** Every spelling a file may use, canonical first, each with the name of its system, for editor help. */
+export function knownSystemNames(): { uri: string; title: string; alias?: string }[] {
+  return [...ALIASES].flatMap(([uri, aliases]) => [
+    { uri, title: TITLES[uri] ?? uri },
+    ...aliases.map((alias) => ({ uri: alias, title: TITLES[uri] ?? uri, alias: uri })),
+  ]);
+}
+
 /** Both ICD-10 editions share their category structure, so a code is compared within one family. */
 export function isIcd10(system: string): boolean {
   return system === ICD10CM || system === ICD10;

@@ -11,6 +11,17 @@ const slug = z
   .string()
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens, for example "red-flag-fever"');
 
+/**
+ * Markers the editor schemas replace (src/cli/json-schemas.ts): the value set ids and code
+ * systems that exist are known only when `schemas` runs, so the zod schema marks where they go.
+ */
+export const VALUE_SET_ID_MARK = 'x-backpain-cds-value-set-id';
+export const CODE_SYSTEM_MARK = 'x-backpain-cds-code-system';
+export const SERVICE_ID_MARK = 'x-backpain-cds-service-id';
+
+/** A value set named by its id: rules/valuesets/<id>.json must exist. */
+const valueSetId = slug.meta({ [VALUE_SET_ID_MARK]: true, description: 'The id of a value set in rules/valuesets/ (its file name without .json).' });
+
 /** Links a clinician may click: http(s) only, so a card can never carry a javascript: or data: link. */
 const webUrl = z.url({ protocol: /^https?$/, error: 'use an absolute http:// or https:// address' });
 
@@ -33,7 +44,7 @@ const codeSystem = z
   // OID forms and stray trailing slashes are read as the system they name, so the compiled set, the
   // published resource and every check see one spelling.
   .transform((system) => canonicalSystem(system) ?? system)
-  .meta({ description: `Code system URI (or its urn:oid: form): ${knownSystems().join(', ')}.` });
+  .meta({ [CODE_SYSTEM_MARK]: true, description: `Code system URI (or its urn:oid: form): ${knownSystems().join(', ')}.` });
 
 /** The filter operators of FHIR R4 (filter-operator); only ICD-10 is-a / descendent-of are evaluated at run time. */
 export const FILTER_OPS = ['=', 'is-a', 'descendent-of', 'is-not-a', 'regex', 'in', 'not-in', 'generalizes', 'exists'] as const;
@@ -154,11 +165,11 @@ const statusList = z.array(z.string().min(1)).min(1).meta({ description: 'The re
 const SourceSchema = z.discriminatedUnion('resource', [
   z.strictObject({
     resource: z.literal('Condition').meta({ description: 'Condition.code in the value set; dated onset, onset period start, else recordedDate; refuted and entered-in-error never count.' }),
-    valueSet: slug,
+    valueSet: valueSetId,
   }),
   z.strictObject({
     resource: z.literal('Observation'),
-    valueSet: slug,
+    valueSet: valueSetId,
     elements: z.array(z.enum(['code', 'valueCodeableConcept'])).min(1).meta({ description: 'Which elements are matched against the value set; valueBoolean false means the finding is absent.' }),
     status: statusList,
     /** A measured value at or above the minimum (body temperature): °C and °F are both read. */
@@ -166,19 +177,19 @@ const SourceSchema = z.discriminatedUnion('resource', [
   }),
   z.strictObject({
     resource: z.literal('Procedure').meta({ description: 'Procedure.code in the value set, dated performed[x].' }),
-    valueSet: slug,
+    valueSet: valueSetId,
     status: statusList,
   }),
   z.strictObject({
     resource: z.literal('DiagnosticReport').meta({ description: 'DiagnosticReport.code in the value set, dated effective[x], else issued.' }),
-    valueSet: slug,
+    valueSet: valueSetId,
     status: statusList,
   }),
   z.strictObject({
     resource: z.literal('ImagingStudy').meta({ description: 'ImagingStudy.procedureCode in the value set, or a series of one of the modalities whose bodySite is in bodySite.valueSet; dated started.' }),
-    valueSet: slug,
+    valueSet: valueSetId,
     status: statusList,
-    bodySite: z.strictObject({ modalities: z.array(z.string().min(1)).min(1), valueSet: slug }).optional(),
+    bodySite: z.strictObject({ modalities: z.array(z.string().min(1)).min(1), valueSet: valueSetId }).optional(),
   }),
 ], { error: 'the service reads findings from these resource types only: use "resource": "Condition", "Observation", "Procedure", "DiagnosticReport" or "ImagingStudy" (medications go in "medication")' });
 export type FindingSource = z.infer<typeof SourceSchema>;
@@ -215,7 +226,7 @@ export const FindingDefinitionSchema = z.strictObject({
   medication: z
     .strictObject({
       resources: z.array(z.enum(MEDICATION_RESOURCES)).min(1),
-      valueSet: slug,
+      valueSet: valueSetId,
       minimumDays: z.int().positive(),
       lookbackDays: z.int().positive(),
       defaultDays: z.int().positive(),
@@ -317,7 +328,7 @@ export type RuleDefinition = z.infer<typeof RuleSchema>;
 
 export const RuleFileSchema = z.strictObject({
   $schema: schemaRef,
-  services: z.array(z.string().min(1)).min(1).meta({ description: 'The CDS service ids (GET /cds-services) this file decides for.' }),
+  services: z.array(z.string().min(1).meta({ [SERVICE_ID_MARK]: true })).min(1).meta({ description: 'The CDS service ids (GET /cds-services) this file decides for.' }),
   description: z.string().min(1),
   /** The mode of every rule in the file that does not set its own. */
   mode: RuleModeSchema.optional(),
@@ -499,7 +510,7 @@ export const InstrumentsFileSchema = z.strictObject({
   startBack: z.strictObject({
     questionnaire: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
     /** Value set of the total score Observation codes (LOINC 91351-7). */
-    totalValueSet: slug,
+    totalValueSet: valueSetId,
     psychosocialCode: z.strictObject({ code: findingCode, display: z.string().min(1) }),
     items: z.array(StartBackItemSchema).min(1),
     risk: z.strictObject({

@@ -1,6 +1,10 @@
 /** The JSON Schemas editors use are generated from the zod schemas the service checks files with. */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { SERVICES } from '../../src/hooks/services.js';
+import { isKnownSystem, knownSystems } from '../../src/knowledge/code-systems.js';
 import { generateSchemas, schemasDir } from '../../src/cli/json-schemas.js';
 import { validateFiles } from '../../src/cli/validate-files.js';
 import { ENGINE_FACT_NAMES, FACT_DOCS } from '../../src/knowledge/fact-docs.js';
@@ -68,5 +72,97 @@ describe('editor help beyond the structure', () => {
     const urls = settings['json.schemas'].map((m) => m.url.replace('./rules/schemas/', ''));
     expect([...urls].sort()).toEqual([...schemas.keys()].sort());
     for (const url of urls) expect(existsSync(join(schemasDir, url))).toBe(true);
+  });
+});
+
+describe('value set ids, code systems and service ids: the schema offers and refuses what the service does', () => {
+  type Definitions = { definitions: { valueSetId: { enum: string[]; markdownEnumDescriptions: string[] }; codeSystem: { anyOf: [{ enum: string[]; markdownEnumDescriptions: string[] }, { pattern: string }] } } };
+  const schemas = generateSchemas();
+  const read = <T>(name: string): T => JSON.parse(schemas.get(name) ?? '{}') as T;
+  const shippedIds = readdirSync(join(rulesDir, 'valuesets')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+
+  /** Every "valueSet"-like field of the findings and instruments files, wherever it sits. */
+  function namedValueSets(node: unknown, out: string[] = []): string[] {
+    if (Array.isArray(node)) node.forEach((n) => namedValueSets(n, out));
+    else if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        if ((k === 'valueSet' || k === 'totalValueSet') && typeof v === 'string') out.push(v);
+        else namedValueSets(v, out);
+      }
+    }
+    return out;
+  }
+
+  test('findings and instruments offer exactly the shipped value set ids, each with its title on hover, and reference them wherever a value set is named', () => {
+    for (const name of ['findings.schema.json', 'instruments.schema.json']) {
+      const { valueSetId } = read<Definitions>(name).definitions;
+      expect([...valueSetId.enum].sort()).toEqual(shippedIds);
+      expect(valueSetId.markdownEnumDescriptions[valueSetId.enum.indexOf('red-flag-fever')]).toMatch(/^\*\*Fever\*\* \(rules\/valuesets\/red-flag-fever\.json\): Fever recorded as a condition\.$/);
+      // No value set field is left as a bare string: every one points at the list.
+      expect(schemas.get(name)).not.toMatch(/"(valueSet|totalValueSet)": \{\s*"type": "string"/);
+    }
+    expect(schemas.get('findings.schema.json')?.match(/"\$ref": "#\/definitions\/valueSetId"/g)?.length).toBeGreaterThanOrEqual(7);
+    const named = [...namedValueSets(JSON.parse(readFileSync(join(rulesDir, 'findings.json'), 'utf8'))), ...namedValueSets(JSON.parse(readFileSync(join(rulesDir, 'instruments.json'), 'utf8')))];
+    expect(named.length).toBeGreaterThan(10);
+    const { enum: offered } = read<Definitions>('findings.schema.json').definitions.valueSetId;
+    for (const id of named) expect(offered).toContain(id);
+    expect(offered).not.toContain('red-flag-cancers');
+  });
+
+  test('the list is made from the value set files when `schemas` runs: a new file is offered, a removed one is not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backpain-valuesets-'));
+    try {
+      cpSync(join(rulesDir, 'valuesets'), dir, { recursive: true });
+      writeFileSync(join(dir, 'red-flag-new.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'red-flag-hiv.json'), 'utf8')), id: 'red-flag-new', title: 'New flag' }));
+      rmSync(join(dir, 'red-flag-trauma.json'));
+      const { valueSetId } = (JSON.parse(generateSchemas(dir).get('findings.schema.json') ?? '{}') as Definitions).definitions;
+      expect(valueSetId.enum).toContain('red-flag-new');
+      expect(valueSetId.enum).not.toContain('red-flag-trauma');
+      expect(valueSetId.markdownEnumDescriptions[valueSetId.enum.indexOf('red-flag-new')]).toMatch(/^\*\*New flag\*\*/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('code systems: the schema accepts a spelling exactly when the service does, and offers each known system by name', () => {
+    const { codeSystem } = read<Definitions>('valueset.schema.json').definitions;
+    const [named, forgiving] = codeSystem.anyOf;
+    const pattern = new RegExp(forgiving.pattern);
+    const accepted = (system: string): boolean => named.enum.includes(system) || pattern.test(system);
+    expect(named.enum).toEqual(expect.arrayContaining(knownSystems()));
+    expect(named.enum).toContain('urn:oid:2.16.840.1.113883.6.96');
+    expect(named.markdownEnumDescriptions[named.enum.indexOf('http://snomed.info/sct')]).toBe('SNOMED CT');
+    const spellings = [
+      ...knownSystems(),
+      'urn:oid:2.16.840.1.113883.6.90',
+      'HTTP://LOINC.ORG',
+      'http://snomed.info/sct/',
+      ' http://loinc.org// ',
+      'http://snomed.info/sctt',
+      'http://loinc.og',
+      'http://hl7.org/fhir/sid/icd10-cm',
+      'http://loinc.org/ /',
+      'http://terminology.hl7.org/CodeSystem/condition-clinical',
+      'urn:oid:2.16.840.1.113883.6.9',
+      'loinc',
+      '',
+    ];
+    for (const system of spellings) expect({ system, accepted: accepted(system) }).toEqual({ system, accepted: isKnownSystem(system) });
+    fc.assert(fc.property(fc.constantFrom(...knownSystems()), fc.string({ maxLength: 3 }), fc.string({ maxLength: 3 }), (uri, before, after) => {
+      const system = `${before}${uri}${after}`;
+      expect(accepted(system)).toBe(isKnownSystem(system));
+    }));
+    // Every system the shipped value sets use is accepted, and points at the one definition.
+    for (const file of shippedIds) {
+      const vs = JSON.parse(readFileSync(join(rulesDir, 'valuesets', `${file}.json`), 'utf8')) as { compose: { include: { system: string }[] }; expansion: { contains?: { system: string }[] } };
+      for (const { system } of [...vs.compose.include, ...(vs.expansion.contains ?? [])]) expect({ file, system, accepted: accepted(system) }).toEqual({ file, system, accepted: true });
+    }
+    expect(schemas.get('valueset.schema.json')?.match(/"\$ref": "#\/definitions\/codeSystem"/g)).toHaveLength(3);
+  });
+
+  test('rule files name only the CDS services there are', () => {
+    const rule = read<{ properties: { services: { items: { enum: string[]; markdownEnumDescriptions: string[] } } } }>('rule-file.schema.json');
+    expect(rule.properties.services.items.enum).toEqual(SERVICES.map((s) => s.id));
+    expect(rule.properties.services.items.markdownEnumDescriptions[0]).toMatch(/\(hook order-select\)/);
   });
 });

@@ -2,6 +2,8 @@
  * `validate` finds what an informatician gets wrong, and each message names the file, the rule and
  * the JSON path, and says what to do.
  */
+import { mkdirSync } from 'node:fs';
+import { ruleTestsDir } from '../../src/cli/commands/test.js';
 import { runCli } from '../../src/cli/program.js';
 import { loadKnowledge } from '../../src/knowledge/load.js';
 import type { ValueSetFile as ValueSet } from '../../src/knowledge/schemas.js';
@@ -267,12 +269,15 @@ describe('SNOMED concepts in red-flag value sets without an is-a filter', () => 
         severity: 'warning',
         file: 'rules/valuesets/red-flag-cancer.json',
         path: 'compose.include[0].concept[0]',
+        // The concept's place in the file, as every validate problem has one.
+        line: 16,
+        column: 11,
         message: expect.stringMatching(/SNOMED 363346000 \(Malignant neoplastic disease\) is listed without an is-a filter, so records coded with its descendants will not match: add \{"property": "concept", "op": "is-a", "value": "363346000"\}/),
       },
     ]);
     const io = captureIo();
     expect(await runCli(['validate', '--rules', copy.rulesDir, '--cards', copy.cardsDir], io)).toBe(0);
-    expect(io.stdout()).toMatch(/warning rules\/valuesets\/red-flag-cancer\.json: compose\.include\[0\]\.concept\[0\]: SNOMED 363346000/);
+    expect(io.stdout()).toMatch(/warning rules\/valuesets\/red-flag-cancer\.json:16:11: compose\.include\[0\]\.concept\[0\]: SNOMED 363346000/);
   });
 
   test('an is-a filter on the concept (in URI or OID form) silences it', () => {
@@ -357,5 +362,116 @@ describe('errors with places, the root cause once, and "did you mean"', () => {
       ]),
     );
     expect(found.every((p) => typeof p.line === 'number' && typeof p.column === 'number')).toBe(true);
+  });
+});
+
+describe('the editor schemas list the value sets that exist', () => {
+  const schemaWarnings = (): Finding[] => problems().filter((p) => /editor schemas/.test(p.message));
+
+  test('a value set added after `schemas` ran is a warning at its id, saying to run `schemas`; running it clears the warning', async () => {
+    copy.write('rules/valuesets/red-flag-new.json', JSON.stringify({ ...copy.readJson('rules/valuesets/red-flag-hiv.json'), id: 'red-flag-new', url: 'urn:backpain-cds:valueset:red-flag-new' }, null, 2));
+    expect(schemaWarnings()).toEqual([
+      {
+        severity: 'warning',
+        file: 'rules/valuesets/red-flag-new.json',
+        path: 'id',
+        line: 4,
+        column: 9,
+        message: expect.stringMatching(/^value set "red-flag-new" is not in the editor schemas' list \(rules\/schemas\/findings\.schema\.json\), so your editor underlines it .*: run `npx backpain-cds schemas`/),
+      },
+    ]);
+    const io = captureIo();
+    expect(await runCli(['validate', '--rules', copy.rulesDir, '--cards', copy.cardsDir], io)).toBe(0);
+    expect(io.stdout()).toMatch(/warning rules\/valuesets\/red-flag-new\.json:4:9: id: value set "red-flag-new" is not in the editor schemas' list/);
+
+    expect(await runCli(['schemas', '--rules', copy.rulesDir], captureIo())).toBe(0);
+    expect(schemaWarnings()).toEqual([]);
+  });
+
+  test('a value set the schema lists but rules/valuesets/ lacks is a warning on the schema: editors would offer a name the service refuses', () => {
+    // Every shipped set is needed, so the stale list is made by hand: as if a set was removed after `schemas` ran.
+    copy.editJson<{ definitions: { valueSetId: { enum: string[] } } }>('rules/schemas/findings.schema.json', (s) => void s.definitions.valueSetId.enum.push('red-flag-gone'));
+    expect(schemaWarnings()).toEqual([
+      expect.objectContaining({ severity: 'warning', file: 'rules/schemas/findings.schema.json', path: expect.stringMatching(/^definitions\.valueSetId\.enum\[\d+\]$/), line: expect.any(Number), message: expect.stringMatching(/lists value set "red-flag-gone", which rules\/valuesets\/ does not have, so your editor accepts a name the service refuses: run `npx backpain-cds schemas`/) }),
+    ]);
+  });
+});
+
+describe('rule tests (test/rule-tests/): facts, services and expected rule ids are checked, each at its line and column', () => {
+  const RULE_TEST = {
+    $schema: '../rules/schemas/rule-test.schema.json',
+    id: 'imaging-defer-day-41-fires',
+    description: 'Day 41 is still early.',
+    service: 'back-pain-imaging-select',
+    facts: { ageYears: 50, openEpisode: true, episodeDays: 41, redFlagCount: 0 },
+    expect: { fired: ['imaging-defer'], notFired: ['imaging-repeat'], cards: ['imaging-defer'] },
+  };
+  const writeTest = (json: unknown): string => {
+    mkdirSync(copy.path('rule-tests'), { recursive: true });
+    const text = typeof json === 'string' ? json : `${JSON.stringify(json, null, 2)}\n`;
+    copy.write('rule-tests/t.json', text);
+    return text;
+  };
+  const ruleTestProblems = (): Finding[] =>
+    validateFiles({ rulesDir: copy.rulesDir, cardsDir: copy.cardsDir, ruleTestsDir: copy.path('rule-tests') }).problems.filter((p) => p.file.endsWith('rule-tests/t.json'));
+  const placeOf = (text: string, needle: string): { line: number; column: number } => {
+    const at = text.indexOf(needle);
+    const before = text.slice(0, at);
+    return { line: before.split('\n').length, column: at - before.lastIndexOf('\n') };
+  };
+
+  test('the project\'s rule tests are valid and counted', () => {
+    const report = validateFiles({ rulesDir: copy.rulesDir, cardsDir: copy.cardsDir, ruleTestsDir: ruleTestsDir });
+    expect(report.counts.ruleTests).toBeGreaterThanOrEqual(5);
+    expect(report.problems.filter((p) => p.file.includes('rule-tests'))).toEqual([]);
+  });
+
+  test('a valid rule test has no problems; one without "$schema" is told which to name', () => {
+    writeTest(RULE_TEST);
+    expect(ruleTestProblems()).toEqual([]);
+    const { $schema: _, ...bare } = RULE_TEST;
+    writeTest(bare);
+    expect(ruleTestProblems()).toEqual([expect.objectContaining({ severity: 'warning', path: '$schema', message: expect.stringMatching(/is missing: set "\$schema": "\.\.\/rules\/schemas\/rule-test\.schema\.json"/) })]);
+  });
+
+  test('an unknown fact, with the nearest name', () => {
+    const text = writeTest({ ...RULE_TEST, facts: { ...RULE_TEST.facts, episodeWeeks: 5 } });
+    expect(ruleTestProblems()).toEqual([
+      { severity: 'error', file: expect.stringMatching(/rule-tests\/t\.json$/), path: 'facts.episodeWeeks', ...placeOf(text, '5\n'), message: expect.stringMatching(/^unknown fact "episodeWeeks": fix the name\. Did you mean "episodeDays"\?/) },
+    ]);
+  });
+
+  test('a number in quotes, and a value of the wrong type', () => {
+    writeTest({ ...RULE_TEST, facts: { ...RULE_TEST.facts, episodeDays: '41', openEpisode: 'yes' } });
+    expect(ruleTestProblems().map((p) => [p.path, p.message])).toEqual([
+      ['facts.openEpisode', 'is "yes"; openEpisode is a boolean, or null for unknown'],
+      ['facts.episodeDays', 'is "41" in quotes: episodeDays is a number, and the text "41" never compares as one; write 41 without quotes'],
+    ]);
+  });
+
+  test('an expected rule id that the service has not, with the nearest one; each list is checked', () => {
+    const text = writeTest({ ...RULE_TEST, expect: { fired: ['imaging-defr'], notFired: ['imaging-repeat', 'startback-high'], cards: ['imaging-defer'] } });
+    expect(ruleTestProblems()).toEqual([
+      { severity: 'error', file: expect.any(String), rule: 'imaging-defr', path: 'expect.fired[0]', ...placeOf(text, '"imaging-defr"'), message: expect.stringMatching(/^"imaging-defr" is not a rule of back-pain-imaging-select \(rules\/back-pain-imaging\.json\): fix the rule id\. Did you mean "imaging-defer"\?/) },
+      expect.objectContaining({ rule: 'startback-high', path: 'expect.notFired[1]', message: expect.stringMatching(/^"startback-high" is not a rule of back-pain-imaging-select/) }),
+    ]);
+  });
+
+  test('an unknown service; a broken shape; broken JSON with its place', () => {
+    writeTest({ ...RULE_TEST, service: 'back-pain-imaging-selct' });
+    expect(ruleTestProblems()).toEqual([expect.objectContaining({ path: 'service', line: 5, message: expect.stringMatching(/^"back-pain-imaging-selct" is not a CDS service: fix the id\. Did you mean "back-pain-imaging-select"\?/) })]);
+    writeTest({ ...RULE_TEST, expect: {} });
+    expect(ruleTestProblems()).toEqual([expect.objectContaining({ path: 'expect', message: expect.stringMatching(/expect at least one of/) })]);
+    writeTest('{\n  "id": "t",\n  "facts": { "ageYears": 50, }\n}\n');
+    expect(ruleTestProblems()).toEqual([expect.objectContaining({ path: '', line: 3, message: expect.stringMatching(/^not valid JSON/) })]);
+  });
+
+  test('the CLI prints them as file:line:column and exits 1', async () => {
+    const text = writeTest({ ...RULE_TEST, facts: { ...RULE_TEST.facts, episodeWeeks: 5 } });
+    const io = captureIo();
+    expect(await runCli(['validate', '--rules', copy.rulesDir, '--cards', copy.cardsDir, '--rule-tests', copy.path('rule-tests')], io)).toBe(1);
+    const { line, column } = placeOf(text, '5\n');
+    expect(io.stdout()).toMatch(new RegExp(`ERROR +\\S*rule-tests/t\\.json:${line}:${column}: facts\\.episodeWeeks: unknown fact "episodeWeeks"`));
+    expect(io.stdout()).toMatch(/✘ .*, 1 rule tests: 1 error/);
   });
 });

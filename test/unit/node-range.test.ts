@@ -23,3 +23,10 @@ test('on CI the tests run on the lowest supported major, so what the README prom
   if (!process.env.CI) return;
   expect(parts(process.versions.node)[0]).toBe(parts(pkg.engines.node.replace('>=', ''))[0]);
 });
+
+test('the lowest-Node run (scripts/test-lowest-node.sh, run by CI) is on exactly the version engines names', () => {
+  if (!process.env.LOWEST_NODE) return;
+  const lowest = pkg.engines.node.replace('>=', '');
+  expect(process.versions.node).toBe(lowest.split('.').length === 2 ? `${lowest}.0` : lowest);
+  expect(process.env.LOWEST_NODE).toBe(process.versions.node);
+});

@@ -7,12 +7,15 @@ import type { CliIo } from '../io.js';
 export interface SchemasOptions {
   check?: boolean;
   out?: string;
+  /** The rules folder: its valuesets/ give the value set ids, its schemas/ is the default output. */
+  rules?: string;
   json?: boolean;
 }
 
 export function schemasCommand(options: SchemasOptions, io: CliIo): number {
-  const dir = resolve(options.out ?? schemasDir);
-  const generated = generateSchemas();
+  const rules = options.rules ?? process.env.RULES_DIR;
+  const dir = resolve(options.out ?? (rules ? join(rules, 'schemas') : schemasDir));
+  const generated = rules ? generateSchemas(join(resolve(rules), 'valuesets')) : generateSchemas();
   const stale = [...generated].filter(([name, text]) => {
     const file = join(dir, name);
     return !existsSync(file) || readFileSync(file, 'utf8') !== text;
