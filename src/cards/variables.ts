@@ -223,23 +223,11 @@ export class MissingVariableError extends Error {
   }
 }
 
-/** A template split once into literal text (even indexes) and variable names (odd indexes). */
-const compiled = new Map<string, string[]>();
-const COMPILED_MAX = 10_000;
-
-function parts(text: string): string[] {
-  let split = compiled.get(text);
-  if (!split) {
-    split = text.split(PLACEHOLDER);
-    if (compiled.size >= COMPILED_MAX) compiled.clear();
-    compiled.set(text, split);
-  }
-  return split;
-}
 
 /** Fills {{name}} placeholders; a variable without a value is a bug in a rule or template, never a silent blank. */
 export function fill(text: string, scope: CardScope, escape: (v: string) => string = (v) => v): string {
-  const split = parts(text);
+  // Literal text at even indexes, variable names at odd ones.
+  const split = text.split(PLACEHOLDER);
   if (split.length === 1) return text;
   let out = '';
   for (let i = 0; i < split.length; i++) {

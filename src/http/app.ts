@@ -7,7 +7,6 @@ import { SERVICES, type ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import type { KnowledgeStatus } from '../knowledge/watch.js';
 import type { Logger } from '../log.js';
-import { afterResponse } from './after-response.js';
 import { artifactsRouter } from './artifacts.js';
 import { previewRouter } from '../preview/router.js';
 import type { AuthLocals } from './auth/middleware.js';
@@ -17,6 +16,8 @@ import { errorHandler, notFound } from './errors.js';
 import type { ReadinessCheck } from './health.js';
 import type { LagSampler } from './limits.js';
 import { mountMetrics, protect, type Protection } from './protect.js';
+import { routeName } from './route-name.js';
+import { securityHeaders } from './security-headers.js';
 import { serviceCallHandler, type CallLog, type ServiceCallDeps } from './service-call.js';
 import { statusHandler } from './status.js';
 
@@ -60,6 +61,7 @@ export function createAdminApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(securityHeaders);
   mountOperational(app, deps);
   app.use(notFound);
   app.use(errorHandler(deps.logger));
@@ -86,13 +88,12 @@ function requestLog(logger: Logger) {
     res.set('X-Request-Id', requestId);
     // The line is only built when it will be written (LOG_LEVEL may be warn or silent).
     if (!logger.isInfoEnabled()) return next();
-    afterResponse(res, () => {
-      if (!res.writableFinished) return;
+    res.once('finish', () => {
       const { service, rules, otherPatientResources } = res.locals as CallLog;
       logger.info('request', {
         requestId,
         method: req.method,
-        route: req.route?.path ?? req.path.split('/').slice(0, 3).join('/'),
+        route: routeName(req),
         ...(service ? { service } : {}),
         status: res.statusCode,
         ...((res.locals as AuthLocals).caller ? { iss: (res.locals as AuthLocals).caller?.iss } : {}),

@@ -8,7 +8,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import { metrics } from '../metrics.js';
-import { afterResponse } from './after-response.js';
 import type { AuthLocals } from './auth/middleware.js';
 import { HttpError, operationOutcome } from './operation-outcome.js';
 
@@ -165,7 +164,8 @@ export function overloadGuard(options: OverloadOptions): OverloadGuard {
       if (options.maxInFlight > 0 && inFlight >= options.maxInFlight) return shed('in-flight', next);
       inFlight++;
       metrics.inFlight.inc();
-      afterResponse(res, () => {
+      // 'close' comes for every response, sent or cut off by the client.
+      res.once('close', () => {
         inFlight--;
         metrics.inFlight.dec();
       });
@@ -205,7 +205,7 @@ export function bodyDeadline(ms: number): RequestHandler | undefined {
       // The rest of the body is never read: the connection goes once the answer is out.
       res.end(body, () => req.socket.destroy());
     }, ms);
-    afterResponse(res, () => clearTimeout(timer));
+    res.once('close', () => clearTimeout(timer));
     next();
   };
 }

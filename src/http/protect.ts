@@ -4,7 +4,6 @@
  * allowlist and the cap on concurrent FHIR reads.
  */
 import express from 'express';
-import helmet from 'helmet';
 import type { Config } from '../config.js';
 import { createFetchSlots } from '../context/fetch-slots.js';
 import type { FetchPolicy } from '../context/fhir-fetch.js';
@@ -16,11 +15,10 @@ import { metrics } from '../metrics.js';
 import { createJwtVerifier } from './auth/jwt-verifier.js';
 import { jwtAuth } from './auth/middleware.js';
 import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
-import { chain } from './chain.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
 import { bodyDeadline, clientRateLimit, connectionCap, limitAuthFailures, overloadGuard, type LagSampler } from './limits.js';
 import { countRequests, metricsEndpoint } from './metrics.js';
-import { headersOf, setHeaders, staticHeaders } from './security-headers.js';
+import { dataCsp, securityHeaders } from './security-headers.js';
 
 export interface ProtectDeps {
   config: Config;
@@ -35,7 +33,7 @@ export interface ProtectDeps {
 
 /** GET /metrics with the API's strict CSP, for whichever listener serves the operational endpoints. */
 export function mountMetrics(app: express.Express): void {
-  app.get('/metrics', apiCsp, metricsEndpoint);
+  app.get('/metrics', dataCsp, metricsEndpoint);
 }
 
 export interface Protection {
@@ -52,10 +50,6 @@ export interface Protection {
   close(): void;
 }
 
-// Pages served by other modules set their own CSP; the API sets the strictest one.
-const SECURITY_HEADERS = headersOf(helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } }));
-/** A JSON API needs no scripts, styles or frames: forbid them all, so a reflected value can do nothing. */
-const apiCsp = staticHeaders(headersOf(helmet.contentSecurityPolicy({ useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } })));
 
 export function protect(app: express.Express, deps: ProtectDeps): Protection {
   const { config, logger } = deps;
@@ -100,10 +94,10 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
 
   return {
     mount() {
+      app.use(securityHeaders);
       app.use((req, res, next) => {
         countRequests(req, res);
         if (draining) res.setHeader('Connection', 'close');
-        setHeaders(res, SECURITY_HEADERS);
         next(capConnections?.(req, res));
       });
       app.use(
@@ -119,7 +113,7 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
       // Discovery, every service and every service's feedback endpoint, matched by path prefix.
       // The JWT is checked before the body is read, and a request is counted in flight only once its body is whole.
       const guards = [
-        apiCsp,
+        dataCsp,
         guard.admit,
         auth && limitAuthFailures(auth, config.AUTH_FAILURES_PER_MINUTE),
         clientRateLimit(config.RATE_LIMIT_PER_MINUTE),
@@ -127,7 +121,7 @@ export function protect(app: express.Express, deps: ProtectDeps): Protection {
         jsonBody,
         guard.count,
       ];
-      app.use('/cds-services', chain(...guards.filter((m): m is NonNullable<typeof m> => m !== undefined)));
+      app.use('/cds-services', ...guards.filter((m): m is NonNullable<typeof m> => m !== undefined));
     },
     checkFhirServer: (url) => checkFhirServer(url, allowlist, config.FHIR_HTTPS_ONLY),
     fetchPolicy,

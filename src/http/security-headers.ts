@@ -1,42 +1,20 @@
 /**
- * Helmet's headers, worked out once at start-up and then set with one call per request. Helmet
- * stays the source of truth for which headers and values; its chain of a dozen middlewares per
- * request was the costliest part of the hot path after the hook itself (docs/operations.md).
+ * Security headers, one way: helmet decides them all. Every listener sets `securityHeaders`; each
+ * kind of response adds its Content-Security-Policy with `contentSecurityPolicy` (a JSON answer, a
+ * page with its own scripts and styles).
  */
-import type { NextFunction, Request, Response } from 'express';
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
 
-type Middleware = (req: Request, res: Response, next: (err?: unknown) => void) => void;
+type Directives = NonNullable<NonNullable<Parameters<typeof helmet.contentSecurityPolicy>[0]>['directives']>;
 
-/** The headers a header-only middleware (like helmet's) sets, found by running it once against a recorder. */
-export function headersOf(middleware: Middleware): [string, string][] {
-  const headers = new Map<string, string>();
-  const recorder = {
-    setHeader(name: string, value: string | number | readonly string[]) {
-      headers.set(name, Array.isArray(value) ? value.join(', ') : String(value));
-      return recorder;
-    },
-    removeHeader(name: string) {
-      headers.delete(name);
-    },
-    getHeader: (name: string) => headers.get(name),
-  };
-  let called = false;
-  middleware({ method: 'GET', headers: {} } as Request, recorder as unknown as Response, (err?: unknown) => {
-    if (err) throw err instanceof Error ? err : new Error(String(err));
-    called = true;
-  });
-  // A middleware that answers or waits cannot be flattened into static headers.
-  if (!called) throw new Error('a security-header middleware did not call next() synchronously');
-  return [...headers];
+/** Everything but the CSP, which depends on what a response is. Cross-origin: browser EHRs read the API from their own origin. */
+export const securityHeaders: RequestHandler = helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } });
+
+/** Exactly these directives, helmet's defaults left out, so a page states all it allows. */
+export function contentSecurityPolicy(directives: Directives): RequestHandler {
+  return helmet.contentSecurityPolicy({ useDefaults: false, directives });
 }
 
-export function setHeaders(res: Response, headers: readonly [string, string][]): void {
-  for (const [name, value] of headers) res.setHeader(name, value);
-}
-
-export function staticHeaders(headers: readonly [string, string][]) {
-  return (_req: Request, res: Response, next: NextFunction): void => {
-    setHeaders(res, headers);
-    next();
-  };
-}
+/** A JSON or text answer needs no scripts, styles or frames: forbid them all, so a reflected value can do nothing. */
+export const dataCsp: RequestHandler = contentSecurityPolicy({ defaultSrc: ["'none'"], frameAncestors: ["'none'"] });

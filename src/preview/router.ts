@@ -10,6 +10,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { HookName, ServiceDefinition } from '../hooks/services.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import { rejectedEdit, type KnowledgeStatus } from '../knowledge/watch.js';
+import { contentSecurityPolicy } from '../http/security-headers.js';
 import { projectRoot } from '../paths.js';
 import { scenariosDir } from '../demo/scenarios/load.js';
 import { readScenarioFiles, runScenario, sameRules } from '../demo/scenarios/run.js';
@@ -31,18 +32,30 @@ const VENDOR: Record<string, string> = {
   'purify.js': join(dirname(require.resolve('dompurify')), 'purify.es.mjs'),
 };
 
-/** No inline script or style, no other origin: even markup that slipped past DOMPurify could not run. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/**
+ * No inline script or style, no other origin: even markup that slipped past DOMPurify could not run.
+ * The app's helmet headers (src/http/security-headers.ts) hold the rest (nosniff, no-referrer).
+ */
+const pageCsp = contentSecurityPolicy({
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+  frameAncestors: ["'none'"],
+});
 
-function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.set({ 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' });
+function noStore(_req: Request, res: Response, next: NextFunction): void {
+  res.set('Cache-Control', 'no-store');
   next();
 }
 
 export function previewRouter(deps: PreviewDeps): Router {
   const dir = deps.scenariosDir ?? scenariosDir;
   const router = express.Router();
-  router.use(securityHeaders);
+  router.use(pageCsp, noStore);
 
   router.get('/vendor/:name', (req, res, next) => {
     const file = VENDOR[String(req.params.name)];

@@ -13,7 +13,11 @@ export interface RuleSet {
   services: string[];
   rules: CompiledRule[];
   engine: Engine;
-  /** Rule results by facts: the facts are a handful of plain values, so most requests repeat an earlier decision. */
+  /**
+   * Rule results by facts: the facts are a handful of plain values, so most requests repeat an earlier
+   * decision. Kept because it pays: without it a full-prefetch hook call cost 25 to 32% more CPU
+   * (in-process A/B, every service, 2026-12-03; issue 16 keeps hot-path code only at 5% or more).
+   */
   decided: Map<string, readonly string[]>;
 }
 
