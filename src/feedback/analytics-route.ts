@@ -104,7 +104,7 @@ export function analyticsRouter(deps: AnalyticsRouteDeps): express.Router {
     } catch (err) {
       const e = err as Error & { code?: string };
       metrics.storeErrors.inc({ store: 'feedback', operation: 'analytics-read' });
-      deps.logger.error('analytics not available: the store is unavailable', { requestId: res.locals.requestId, error: e.name, ...(e.code ? { code: e.code } : {}), message: e.message });
+      deps.logger.error('analytics not available: the store is unavailable', { requestId: res.locals.requestId as string, error: e.name, ...(e.code ? { code: e.code } : {}), message: e.message });
       const message = 'the feedback store is unavailable; try again shortly';
       res.status(503).set('Retry-After', '30');
       if (format === 'html') res.type('html').send(renderAnalyticsError(message));

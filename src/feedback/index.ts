@@ -24,7 +24,7 @@ export type FeedbackConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'FEEDBAC
 export interface FeedbackOptions {
   config: FeedbackConfig;
   logger: Logger;
-  knowledge(): KnowledgeBase;
+  knowledge: () => KnowledgeBase;
   services?: readonly ServiceDefinition[];
   /** An open database to use instead of the configured one (tests); the caller closes it. */
   db?: Database;

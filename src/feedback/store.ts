@@ -2,7 +2,7 @@
  * The feedback store's writes, in plain PostgreSQL that PGlite and a PostgreSQL server both run
  * (tables: src/db/migrations.ts; reads: analytics.ts).
  */
-import type { Database, Queryable } from '../db/database.js';
+import type { Database } from '../db/database.js';
 
 /** One card as the card log keeps it: ids, versions and time, nothing about the patient. */
 export interface CardLogRow {
