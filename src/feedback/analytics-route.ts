@@ -113,9 +113,10 @@ export function analyticsRouter(deps: AnalyticsRouteDeps): express.Router {
     }
     if (format === 'json') res.json(analytics);
     else if (format === 'csv') {
+      const name = [`card-feedback-${filter.from}-to-${filter.to}`, filter.serviceId, filter.rulesVersion].filter(Boolean).join('-');
       res
         .type('text/csv; charset=utf-8')
-        .set('Content-Disposition', `attachment; filename="card-feedback-${filter.from}-to-${filter.to}${filter.serviceId ? `-${filter.serviceId}` : ''}${filter.rulesVersion ? `-${filter.rulesVersion}` : ''}.csv"`)
+        .set('Content-Disposition', `attachment; filename="${name}.csv"`)
         .send(renderAnalyticsCsv(analytics));
     } else res.type('html').send(renderAnalyticsPage(analytics, deps.services));
   };

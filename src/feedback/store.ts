@@ -53,7 +53,8 @@ function valuesList(rows: number, width: number): string {
  * eight parameters instead of eight a row, and atomic without a transaction. Half the CPU per card
  * of a VALUES list, which the card log pays on the request thread (docs/feedback.md).
  */
-const INSERT_CARDS = `INSERT INTO card_log (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at, silent)
+const INSERT_CARDS = `INSERT INTO card_log
+    (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at, silent)
   SELECT card_uuid, service_id, rule_id, rules_version, hook_instance_hash, string_to_array(suggestion_uuids, ','), issued_at, silent
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[])
     AS batch (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at, silent)
@@ -100,7 +101,8 @@ export async function saveFeedback(
         options.storeComments ? (i.userComment ?? null) : null,
       ]);
       const rows = await tx.query(
-        `INSERT INTO feedback (service_id, card_uuid, outcome, outcome_at, accepted_suggestions, override_system, override_code, override_display, user_comment)
+        `INSERT INTO feedback (service_id, card_uuid, outcome, outcome_at, accepted_suggestions,
+           override_system, override_code, override_display, user_comment)
          VALUES ${valuesList(part.length, 9)} ON CONFLICT ON CONSTRAINT feedback_once DO NOTHING RETURNING id`,
         params,
       );
