@@ -1,4 +1,8 @@
-/** ts-jest in ESM mode; see docs/architecture.md for why the flags in package.json are needed. */
+/**
+ * ts-jest in ESM mode (the package is "type": "module"). Node needs two flags for it, which
+ * scripts/test.sh (`npm test`) sets in NODE_OPTIONS: --experimental-vm-modules, for jest to load ES
+ * modules, and --experimental-websocket, for the demo FHIR server's packages (@medplum/*) on Node 20.
+ */
 export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

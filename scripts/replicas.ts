@@ -9,7 +9,10 @@ import { checks, runReplicaCheck } from './replica-check.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 if (!databaseUrl) {
-  process.stderr.write('Set DATABASE_URL to a PostgreSQL database (for example postgres://backpain:backpain@127.0.0.1:5432/backpain_test; README, "Run every test").\n');
+  process.stderr.write(
+    'Set DATABASE_URL to a PostgreSQL database ' +
+      '(for example postgres://backpain:backpain@127.0.0.1:5432/backpain_test; README, "Run every test").\n',
+  );
   process.exit(2);
 }
 

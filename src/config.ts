@@ -118,7 +118,10 @@ const Schema = z.object({
   MAX_EVENT_LOOP_LAG_MS: int(0, 60_000).default(500),
   /** How long a request body may take to arrive once its headers are in; 0 = no limit (Node's 5 minutes). */
   BODY_TIMEOUT_MS: int(0, 60_000).default(2000),
-  /** Open connections per client address; unset: 256 (MAX_IN_FLIGHT's default) without a trusted proxy, off behind one (every connection is then the proxy's). */
+  /**
+   * Open connections per client address; unset: 256 (MAX_IN_FLIGHT's default) without a trusted proxy,
+   * off behind one (every connection is then the proxy's).
+   */
   MAX_CONNECTIONS_PER_ADDRESS: int(0, 1_000_000).optional(),
   TRUST_PROXY: z
     .string()
@@ -185,7 +188,10 @@ function crossChecks(c: ParsedConfig, allowlist: string[]): string[] {
   const https = (u: string): boolean => u.startsWith('https://');
   if (c.ADMIN_PORT !== undefined && c.ADMIN_PORT !== 0 && c.ADMIN_PORT === c.PORT) problems.push('ADMIN_PORT: must differ from PORT (the operational endpoints must not be on the EHR-facing port)');
   if (production && !c.JWT_REQUIRED && !c.UNSAFE_PRODUCTION_WITHOUT_JWT) {
-    problems.push('JWT_REQUIRED: false is refused in the production profile (anyone could call the services); set UNSAFE_PRODUCTION_WITHOUT_JWT=true only for a closed demo');
+    problems.push(
+      'JWT_REQUIRED: false is refused in the production profile (anyone could call the services); ' +
+        'set UNSAFE_PRODUCTION_WITHOUT_JWT=true only for a closed demo',
+    );
   }
   if (c.JWT_REQUIRED && !c.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: is required when JWT_REQUIRED is true (each JWT aud is checked against it)');
   if (c.JWT_REQUIRED && c.JWT_ISSUERS.length === 0) problems.push('JWT_ISSUERS: at least one trusted issuer is required when JWT_REQUIRED is true');

@@ -64,7 +64,9 @@ export const metrics = {
   }),
   rejected: new Counter({
     name: 'backpain_cds_rejected_requests_total',
-    help: 'Requests refused to protect the service: rate-limit (429), auth-rate-limit (429), in-flight or event-loop-lag (503), shutting-down (503)',
+    help:
+      'Requests refused to protect the service: rate-limit (429), auth-rate-limit (429), ' +
+      'in-flight or event-loop-lag (503), shutting-down (503)',
     labelNames: ['reason'] as const,
     registers: [registry],
   }),

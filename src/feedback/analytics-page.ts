@@ -28,6 +28,10 @@ function legend(): string {
   return `<p class="legend">${LEGEND.map(([k, label]) => `<span><i style="background:${COLOURS[k]}"></i>${label}</span>`).join('')}</p>`;
 }
 
+function svgSize(width: number, height: number): string {
+  return `viewBox="0 0 ${width} ${height}" width="${width}" height="${height}"`;
+}
+
 /** Horizontal bars, one per rule, split into accepted / overridden / no response, length = cards shown. */
 function ruleChart(rules: readonly RuleAnalytics[]): string {
   const shown = rules.filter((r) => r.cardsShown > 0);
@@ -43,7 +47,8 @@ function ruleChart(rules: readonly RuleAnalytics[]): string {
     const segments = LEGEND.map(([k, label]) => {
       const n = r[k];
       const w = (n / max) * barW;
-      const rect = n > 0 ? `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${rowH - 10}" fill="${COLOURS[k]}"><title>${esc(r.ruleId)}: ${n} ${label.toLowerCase()}</title></rect>` : '';
+      const title = `<title>${esc(r.ruleId)}: ${n} ${label.toLowerCase()}</title>`;
+      const rect = n > 0 ? `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${rowH - 10}" fill="${COLOURS[k]}">${title}</rect>` : '';
       x += w;
       return rect;
     });
@@ -55,9 +60,13 @@ function ruleChart(rules: readonly RuleAnalytics[]): string {
     ].join('');
   });
   const height = shown.length * rowH + 30;
-  return `<svg class="chart" role="img" aria-label="Response to each rule's cards" viewBox="0 0 ${labelW + barW + rateW} ${height}" width="${labelW + barW + rateW}" height="${height}">
-<text x="${labelW}" y="14" class="axis">cards shown, by response</text><text x="${labelW + barW + rateW - 4}" y="14" text-anchor="end" class="axis">acceptance rate</text>
-${rows.join('\n')}</svg>`;
+  const width = labelW + barW + rateW;
+  return [
+    `<svg class="chart" role="img" aria-label="Response to each rule's cards" ${svgSize(width, height)}>\n`,
+    `<text x="${labelW}" y="14" class="axis">cards shown, by response</text>`,
+    `<text x="${width - 4}" y="14" text-anchor="end" class="axis">acceptance rate</text>\n`,
+    `${rows.join('\n')}</svg>`,
+  ].join('');
 }
 
 /** Columns per week: cards shown, split by response, with the week's acceptance rate above. */
@@ -77,26 +86,38 @@ function weeklyChart(weeks: readonly WeekCounts[]): string {
       const n = w[k];
       const h = (n / max) * plotH;
       y -= h;
-      return n > 0 ? `<rect x="${x}" y="${y.toFixed(1)}" width="${colW - 4}" height="${h.toFixed(1)}" fill="${COLOURS[k]}"><title>Week of ${w.weekStart}: ${n} ${label.toLowerCase()}</title></rect>` : '';
+      const title = `<title>Week of ${w.weekStart}: ${n} ${label.toLowerCase()}</title>`;
+      return n > 0 ? `<rect x="${x}" y="${y.toFixed(1)}" width="${colW - 4}" height="${h.toFixed(1)}" fill="${COLOURS[k]}">${title}</rect>` : '';
     });
-    const rate = w.acceptanceRate === null ? '' : `<text x="${x + (colW - 4) / 2}" y="${(y - 4).toFixed(1)}" text-anchor="middle" class="small">${percent(w.acceptanceRate)}</text>`;
-    const label = i % labelEvery === 0 ? `<text x="${x + (colW - 4) / 2}" y="${top + plotH + 16}" text-anchor="middle" class="small">${shortDate(w.weekStart)}</text>` : '';
+    const middle = x + (colW - 4) / 2;
+    const rate =
+      w.acceptanceRate === null
+        ? ''
+        : `<text x="${middle}" y="${(y - 4).toFixed(1)}" text-anchor="middle" class="small">${percent(w.acceptanceRate)}</text>`;
+    const label =
+      i % labelEvery === 0 ? `<text x="${middle}" y="${top + plotH + 16}" text-anchor="middle" class="small">${shortDate(w.weekStart)}</text>` : '';
     return segments.join('') + rate + label;
   });
-  return `<svg class="chart" role="img" aria-label="Cards shown each week, by response" viewBox="0 0 ${width} ${top + plotH + 24}" width="${width}" height="${top + plotH + 24}">
-<line x1="${left - 2}" y1="${top + plotH}" x2="${width - 8}" y2="${top + plotH}" class="base"/>
-<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="small">${max}</text><text x="${left - 6}" y="${top + plotH}" text-anchor="end" class="small">0</text>
-${cols.join('\n')}</svg>`;
+  const height = top + plotH + 24;
+  return [
+    `<svg class="chart" role="img" aria-label="Cards shown each week, by response" ${svgSize(width, height)}>\n`,
+    `<line x1="${left - 2}" y1="${top + plotH}" x2="${width - 8}" y2="${top + plotH}" class="base"/>\n`,
+    `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="small">${max}</text>`,
+    `<text x="${left - 6}" y="${top + plotH}" text-anchor="end" class="small">0</text>\n`,
+    `${cols.join('\n')}</svg>`,
+  ].join('');
 }
 
 /** A rate from fewer than the minimum responses is greyed and says so, so nobody acts on 2 of 3. */
 function rateCell(c: Pick<Counts, 'acceptanceRate' | 'responses' | 'tooFewToJudge'>): string {
   if (!c.tooFewToJudge || c.acceptanceRate === null) return `<td data-field="acceptanceRate">${percent(c.acceptanceRate)}</td>`;
-  return `<td data-field="acceptanceRate" class="too-few" data-too-few title="From ${c.responses} responses: too few to judge">${percent(c.acceptanceRate)}</td>`;
+  const title = `From ${c.responses} responses: too few to judge`;
+  return `<td data-field="acceptanceRate" class="too-few" data-too-few title="${title}">${percent(c.acceptanceRate)}</td>`;
 }
 
 function responsesCell(c: Pick<Counts, 'responses' | 'tooFewToJudge'>): string {
-  return `<td data-field="responses">${c.responses}${c.tooFewToJudge && c.responses > 0 ? '<br><small class="too-few-note">too few to judge</small>' : ''}</td>`;
+  const note = c.tooFewToJudge && c.responses > 0 ? '<br><small class="too-few-note">too few to judge</small>' : '';
+  return `<td data-field="responses">${c.responses}${note}</td>`;
 }
 
 function cells(c: Counts): string {
@@ -114,29 +135,44 @@ function cells(c: Counts): string {
 
 function reasons(list: readonly OverrideReasonCount[]): string {
   if (list.length === 0) return '<td class="reasons">–</td>';
-  return `<td class="reasons"><ol>${list.map((r) => `<li data-reason="${esc(r.code ?? '')}"><span>${esc(r.display)}</span> <b data-field="count">${r.count}</b></li>`).join('')}</ol></td>`;
+  const items = list.map((r) => `<li data-reason="${esc(r.code ?? '')}"><span>${esc(r.display)}</span> <b data-field="count">${r.count}</b></li>`);
+  return `<td class="reasons"><ol>${items.join('')}</ol></td>`;
 }
 
-const HEAD =
-  '<tr><th scope="col">{first}</th><th scope="col">Cards shown</th><th scope="col">Accepted</th><th scope="col">Overridden</th><th scope="col">No response</th><th scope="col">Acceptance rate</th><th scope="col">Responses</th><th scope="col">Accepted suggestions</th><th scope="col">Silent (not shown)</th><th scope="col">Top override reasons</th></tr>';
+/** A table's header row, one `<th scope="col">` a heading. */
+function headRow(headings: readonly string[]): string {
+  return `<tr>${headings.map((h) => `<th scope="col">${h}</th>`).join('')}</tr>`;
+}
+
+const COUNT_HEADINGS = [
+  'Cards shown',
+  'Accepted',
+  'Overridden',
+  'No response',
+  'Acceptance rate',
+  'Responses',
+  'Accepted suggestions',
+  'Silent (not shown)',
+] as const;
 
 function ruleTable(a: Analytics): string {
   const rows = a.rules.map((r) => {
-    const suggestions = r.suggestions.length
-      ? `<ul class="suggestions">${r.suggestions.map((s) => `<li data-suggestion="${s.position}">${esc(s.label)}: <b data-field="accepted">${s.accepted}</b></li>`).join('')}</ul>`
-      : '';
+    const items = r.suggestions.map((s) => `<li data-suggestion="${s.position}">${esc(s.label)}: <b data-field="accepted">${s.accepted}</b></li>`);
+    const suggestions = items.length ? `<ul class="suggestions">${items.join('')}</ul>` : '';
     const mode = r.mode === 'silent' ? ' <span class="mode" data-mode="silent">silent mode</span>' : '';
-    return `<tr data-rule="${esc(r.ruleId)}"><th scope="row"><code>${esc(r.ruleId)}</code>${mode}<br><span class="title">${esc(r.title)}</span>${suggestions}</th>${cells(r)}${reasons(r.topOverrideReasons)}</tr>`;
+    const heading = `<code>${esc(r.ruleId)}</code>${mode}<br><span class="title">${esc(r.title)}</span>${suggestions}`;
+    return `<tr data-rule="${esc(r.ruleId)}"><th scope="row">${heading}</th>${cells(r)}${reasons(r.topOverrideReasons)}</tr>`;
   });
-  return `<table>${HEAD.replace('{first}', 'Rule')}${rows.join('\n')}
+  return `<table>${headRow(['Rule', ...COUNT_HEADINGS, 'Top override reasons'])}${rows.join('\n')}
 <tr data-total class="total"><th scope="row">All rules</th>${cells(a.totals)}<td></td></tr></table>`;
 }
 
 function serviceTable(a: Analytics): string {
-  const rows = a.services.map(
-    (s) => `<tr data-service="${esc(s.serviceId)}"><th scope="row"><code>${esc(s.serviceId)}</code><br><span class="title">${esc(s.title)}</span></th>${cells(s)}${reasons(s.topOverrideReasons)}</tr>`,
-  );
-  return `<table>${HEAD.replace('{first}', 'Service')}${rows.join('\n')}</table>`;
+  const rows = a.services.map((s) => {
+    const heading = `<code>${esc(s.serviceId)}</code><br><span class="title">${esc(s.title)}</span>`;
+    return `<tr data-service="${esc(s.serviceId)}"><th scope="row">${heading}</th>${cells(s)}${reasons(s.topOverrideReasons)}</tr>`;
+  });
+  return `<table>${headRow(['Service', ...COUNT_HEADINGS, 'Top override reasons'])}${rows.join('\n')}</table>`;
 }
 
 /**
@@ -146,11 +182,13 @@ function serviceTable(a: Analytics): string {
 function firingTable(a: Analytics): string {
   const rows = a.rules.filter((r) => r.mode === 'silent' || r.silentCards > 0 || r.cardsShown > 0);
   if (rows.length === 0) return '<p class="empty">No rule fired in this period.</p>';
-  const body = rows.map(
-    (r) =>
-      `<tr data-firing="${esc(r.ruleId)}"><th scope="row"><code>${esc(r.ruleId)}</code></th><td data-field="mode">${r.mode}</td><td data-field="cardsShown">${r.cardsShown}</td><td data-field="cardsPerWeek">${r.cardsPerWeek}</td><td data-field="silentCards">${r.silentCards}</td><td data-field="silentCardsPerWeek">${r.silentCardsPerWeek}</td></tr>`,
-  );
-  return `<table><tr><th scope="col">Rule</th><th scope="col">Mode now</th><th scope="col">Cards shown</th><th scope="col">Shown per week</th><th scope="col">Silent cards (logged, not shown)</th><th scope="col">Silent per week</th></tr>${body.join('')}</table>`;
+  const body = rows.map((r) => {
+    const fields = { mode: r.mode, cardsShown: r.cardsShown, cardsPerWeek: r.cardsPerWeek, silentCards: r.silentCards, silentCardsPerWeek: r.silentCardsPerWeek };
+    const cells = Object.entries(fields).map(([field, value]) => `<td data-field="${field}">${value}</td>`);
+    return `<tr data-firing="${esc(r.ruleId)}"><th scope="row"><code>${esc(r.ruleId)}</code></th>${cells.join('')}</tr>`;
+  });
+  const head = headRow(['Rule', 'Mode now', 'Cards shown', 'Shown per week', 'Silent cards (logged, not shown)', 'Silent per week']);
+  return `<table>${head}${body.join('')}</table>`;
 }
 
 function versionLink(a: Analytics, version: string): string {
@@ -161,21 +199,28 @@ function versionLink(a: Analytics, version: string): string {
 function versionTable(a: Analytics): string {
   if (a.versions.length === 0) return '<p class="empty">No cards were issued in this period.</p>';
   const rows = a.versions.map((v: VersionAnalytics) => {
-    const rules = v.rules
-      .map((r) => `<tr data-version-rule="${esc(v.rulesVersion)} ${esc(r.ruleId)}" class="sub"><th scope="row"><code>${esc(r.ruleId)}</code></th>${cells(r)}<td></td></tr>`)
-      .join('');
+    const rules = v.rules.map((r) => {
+      const key = `${esc(v.rulesVersion)} ${esc(r.ruleId)}`;
+      return `<tr data-version-rule="${key}" class="sub"><th scope="row"><code>${esc(r.ruleId)}</code></th>${cells(r)}<td></td></tr>`;
+    });
     const when = `${esc(v.firstIssued.slice(0, 10))} to ${esc(v.lastIssued.slice(0, 10))}`;
-    return `<tr data-version="${esc(v.rulesVersion)}" class="version"><th scope="row"><a href="${esc(versionLink(a, v.rulesVersion))}"><code>${esc(v.rulesVersion)}</code></a><br><span class="title">cards ${when}</span></th>${cells(v)}<td></td></tr>${rules}`;
+    const link = `<a href="${esc(versionLink(a, v.rulesVersion))}"><code>${esc(v.rulesVersion)}</code></a>`;
+    const heading = `${link}<br><span class="title">cards ${when}</span>`;
+    const row = `<tr data-version="${esc(v.rulesVersion)}" class="version"><th scope="row">${heading}</th>${cells(v)}<td></td></tr>`;
+    return row + rules.join('');
   });
-  return `<table>${HEAD.replace('{first}', 'Rules version').replace('<th scope="col">Top override reasons</th>', '<th></th>')}${rows.join('\n')}</table>`;
+  const head = headRow(['Rules version', ...COUNT_HEADINGS]).replace('</tr>', '<th></th></tr>');
+  return `<table>${head}${rows.join('\n')}</table>`;
 }
 
 function weekTable(weeks: readonly WeekCounts[]): string {
-  const rows = weeks.map(
-    (w) =>
-      `<tr data-week="${w.weekStart}"><th scope="row">${w.weekStart}</th><td data-field="cardsShown">${w.cardsShown}</td><td data-field="accepted">${w.accepted}</td><td data-field="overridden">${w.overridden}</td><td data-field="noResponse">${w.noResponse}</td><td data-field="acceptanceRate">${percent(w.acceptanceRate)}</td></tr>`,
-  );
-  return `<details><summary>Weekly numbers</summary><table><tr><th scope="col">Week starting</th><th scope="col">Cards shown</th><th scope="col">Accepted</th><th scope="col">Overridden</th><th scope="col">No response</th><th scope="col">Acceptance rate</th></tr>${rows.join('')}</table></details>`;
+  const rows = weeks.map((w) => {
+    const fields = { cardsShown: w.cardsShown, accepted: w.accepted, overridden: w.overridden, noResponse: w.noResponse, acceptanceRate: percent(w.acceptanceRate) };
+    const cells = Object.entries(fields).map(([field, value]) => `<td data-field="${field}">${value}</td>`);
+    return `<tr data-week="${w.weekStart}"><th scope="row">${w.weekStart}</th>${cells.join('')}</tr>`;
+  });
+  const head = headRow(['Week starting', 'Cards shown', 'Accepted', 'Overridden', 'No response', 'Acceptance rate']);
+  return `<details><summary>Weekly numbers</summary><table>${head}${rows.join('')}</table></details>`;
 }
 
 function query(a: Analytics): string {
@@ -194,6 +239,7 @@ function versionOptions(a: Analytics): string {
 }
 
 function form(a: Analytics, services: readonly { id: string; title: string }[]): string {
+  const json = `<a href="/analytics.json?${esc(query(a))}">JSON</a>`;
   const options = [`<option value="">All services</option>`, ...services.map((s) => `<option value="${esc(s.id)}"${s.id === a.filter.service ? ' selected' : ''}>${esc(s.id)}</option>`)];
   return `<form method="get" action="/analytics">
 <label>From <input type="date" name="from" value="${a.filter.from}" required></label>
@@ -201,7 +247,7 @@ function form(a: Analytics, services: readonly { id: string; title: string }[]):
 <label>Service <select name="service">${options.join('')}</select></label>
 <label>Rules version <select name="version">${versionOptions(a)}</select></label>
 <button type="submit">Show</button>
-<span class="downloads"><a href="/analytics.csv?${esc(query(a))}" download>Download CSV</a> · <a href="/analytics.json?${esc(query(a))}">JSON</a></span>
+<span class="downloads"><a href="/analytics.csv?${esc(query(a))}" download>Download CSV</a> · ${json}</span>
 </form>`;
 }
 
@@ -213,30 +259,55 @@ label{display:flex;flex-direction:column;font-size:.85em;color:#4a5560}input,sel
 .downloads{margin-left:auto}.period{color:#4a5560}
 .tiles{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}.tile{border:1px solid #d5dbe1;border-radius:6px;padding:8px 14px;min-width:110px}
 .tile b{display:block;font-size:1.6em}.tile span{font-size:.85em;color:#4a5560}
-table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border-bottom:1px solid #e2e6ea;padding:6px 8px;text-align:right;vertical-align:top}
+table{border-collapse:collapse;width:100%;margin:6px 0}
+th,td{border-bottom:1px solid #e2e6ea;padding:6px 8px;text-align:right;vertical-align:top}
 th[scope=row],th:first-child{text-align:left}td.reasons{text-align:left;font-size:.9em}.reasons ol{margin:0;padding-left:1.2em}
 .title{font-weight:normal;color:#4a5560;font-size:.9em}.suggestions{font-weight:normal;font-size:.85em;margin:4px 0 0;padding-left:1.1em}
 tr.total th,tr.total td{font-weight:bold;border-top:2px solid #9aa4ae}
 .legend span{margin-right:14px;font-size:.9em}.legend i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px}
-svg.chart{max-width:100%;height:auto;font-size:12px}svg .n{fill:#1d2329}svg .rate{font-weight:bold}svg .axis,svg .small{fill:#4a5560;font-size:11px}svg .base{stroke:#9aa4ae}
+svg.chart{max-width:100%;height:auto;font-size:12px}svg .n{fill:#1d2329}svg .rate{font-weight:bold}
+svg .axis,svg .small{fill:#4a5560;font-size:11px}svg .base{stroke:#9aa4ae}
 .empty,.note{color:#4a5560}td.too-few{color:#8a949e;font-style:italic}.too-few-note{color:#8a949e;font-weight:normal}
-.mode{font-size:.75em;background:#ece6f5;color:#4b2a7a;border-radius:4px;padding:1px 5px;font-weight:normal}tr.sub th{padding-left:24px;font-weight:normal}tr.version th,tr.version td{border-top:2px solid #d5dbe1}.error{background:#fde8e8;border:1px solid #e0a0a0;padding:8px 12px;border-radius:6px}
+.mode{font-size:.75em;background:#ece6f5;color:#4b2a7a;border-radius:4px;padding:1px 5px;font-weight:normal}
+tr.sub th{padding-left:24px;font-weight:normal}tr.version th,tr.version td{border-top:2px solid #d5dbe1}
+.error{background:#fde8e8;border:1px solid #e0a0a0;padding:8px 12px;border-radius:6px}
 `;
+
+const SILENT_NOTE = 'Compare how often it would fire with the live rules before switching it on.';
 
 export function renderAnalyticsPage(a: Analytics, services: readonly { id: string; title: string }[]): string {
   const t = a.totals;
-  const tile = (field: keyof Counts, label: string, value: string): string => `<div class="tile" data-total-field="${field}"><b>${value}</b><span>${label}</span></div>`;
+  const tile = (field: keyof Counts, label: string, value: string): string =>
+    `<div class="tile" data-total-field="${field}"><b>${value}</b><span>${label}</span></div>`;
+  const tiles = [
+    tile('cardsShown', 'cards shown', String(t.cardsShown)),
+    tile('accepted', 'accepted', String(t.accepted)),
+    tile('overridden', 'overridden', String(t.overridden)),
+    tile('noResponse', 'no response', String(t.noResponse)),
+    tile('acceptanceRate', 'acceptance rate', percent(t.acceptanceRate)),
+    tile('acceptedSuggestions', 'suggestions accepted', String(t.acceptedSuggestions)),
+    tile('silentCards', 'silent cards (not shown)', String(t.silentCards)),
+  ];
   const unknown = a.unknownFeedback.items
-    ? `<p class="note" data-unknown><b data-field="items">${a.unknownFeedback.items}</b> feedback items, for <b data-field="cards">${a.unknownFeedback.cards}</b> card ids this service has no record of issuing, arrived in this period. They are kept, but not counted above.</p>`
+    ? `<p class="note" data-unknown><b data-field="items">${a.unknownFeedback.items}</b> feedback items, ` +
+      `for <b data-field="cards">${a.unknownFeedback.cards}</b> card ids this service has no record of issuing, ` +
+      'arrived in this period. They are kept, but not counted above.</p>'
     : '<p class="note" data-unknown>No feedback arrived for unknown cards in this period.</p>';
+  const period = [
+    `Cards issued ${esc(shortDate(a.filter.from, true))} to ${esc(shortDate(a.filter.to, true))} (UTC days), `,
+    a.filter.service ? `service <code>${esc(a.filter.service)}</code>` : 'all services',
+    a.filter.rulesVersion ? `, rules version <code>${esc(a.filter.rulesVersion)}</code>` : ', all rules versions',
+    '. Acceptance rate = accepted ÷ (accepted + overridden); each card counts once, by its latest response. ',
+    `A rate from fewer than ${a.minResponsesToJudge} responses is greyed: too few to judge.`,
+  ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Card feedback: backpain-cds</title><style>${STYLE}</style></head>
 <body>
 <h1>How clinicians respond to the cards</h1>
 ${form(a, services)}
-<p class="period">Cards issued ${esc(shortDate(a.filter.from, true))} to ${esc(shortDate(a.filter.to, true))} (UTC days), ${a.filter.service ? `service <code>${esc(a.filter.service)}</code>` : 'all services'}${a.filter.rulesVersion ? `, rules version <code>${esc(a.filter.rulesVersion)}</code>` : ', all rules versions'}. Acceptance rate = accepted ÷ (accepted + overridden); each card counts once, by its latest response. A rate from fewer than ${a.minResponsesToJudge} responses is greyed: too few to judge.</p>
-<div class="tiles">${tile('cardsShown', 'cards shown', String(t.cardsShown))}${tile('accepted', 'accepted', String(t.accepted))}${tile('overridden', 'overridden', String(t.overridden))}${tile('noResponse', 'no response', String(t.noResponse))}${tile('acceptanceRate', 'acceptance rate', percent(t.acceptanceRate))}${tile('acceptedSuggestions', 'suggestions accepted', String(t.acceptedSuggestions))}${tile('silentCards', 'silent cards (not shown)', String(t.silentCards))}</div>
+<p class="period">${period.join('')}</p>
+<div class="tiles">${tiles.join('')}</div>
 <h2>By rule</h2>
 ${legend()}
 ${ruleChart(a.rules)}
@@ -248,7 +319,7 @@ ${weekTable(t.weekly)}
 <h2>By service</h2>
 ${serviceTable(a)}
 <h2>Firing rates: live and silent rules</h2>
-<p class="note">A rule in silent mode runs on every request; its cards are logged but never shown. Compare how often it would fire with the live rules before switching it on.</p>
+<p class="note">A rule in silent mode runs on every request; its cards are logged but never shown. ${SILENT_NOTE}</p>
 ${firingTable(a)}
 <h2>By rules version</h2>
 <p class="note">Each edit of the rule, value set or card files makes a new rules version. Pick one to see only its cards.</p>
@@ -259,6 +330,10 @@ ${unknown}
 }
 
 export function renderAnalyticsError(message: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Card feedback: backpain-cds</title><style>${STYLE}</style></head>
-<body><h1>How clinicians respond to the cards</h1><p class="error">${esc(message)}</p><p><a href="/analytics">Show the last 12 weeks</a></p></body></html>`;
+  return [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Card feedback: backpain-cds</title>',
+    `<style>${STYLE}</style></head>\n`,
+    `<body><h1>How clinicians respond to the cards</h1><p class="error">${esc(message)}</p>`,
+    '<p><a href="/analytics">Show the last 12 weeks</a></p></body></html>',
+  ].join('');
 }

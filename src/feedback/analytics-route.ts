@@ -105,7 +105,7 @@ export function analyticsRouter(deps: AnalyticsRouteDeps): express.Router {
     } catch (err) {
       const e = err as Error & { code?: string };
       metrics.storeErrors.inc({ store: 'feedback', operation: 'analytics-read' });
-      deps.logger.error('analytics not available: the store is unavailable', { requestId: res.locals.requestId, error: e.name, ...(e.code ? { code: e.code } : {}), message: e.message });
+      deps.logger.error('analytics not available: the store is unavailable', { requestId: res.locals.requestId as string, error: e.name, ...(e.code ? { code: e.code } : {}), message: e.message });
       const message = 'the feedback store is unavailable; try again shortly';
       res.status(503).set('Retry-After', '30');
       if (format === 'html') res.type('html').send(renderAnalyticsError(message));
@@ -114,9 +114,10 @@ export function analyticsRouter(deps: AnalyticsRouteDeps): express.Router {
     }
     if (format === 'json') res.json(analytics);
     else if (format === 'csv') {
+      const name = [`card-feedback-${filter.from}-to-${filter.to}`, filter.serviceId, filter.rulesVersion].filter(Boolean).join('-');
       res
         .type('text/csv; charset=utf-8')
-        .set('Content-Disposition', `attachment; filename="card-feedback-${filter.from}-to-${filter.to}${filter.serviceId ? `-${filter.serviceId}` : ''}${filter.rulesVersion ? `-${filter.rulesVersion}` : ''}.csv"`)
+        .set('Content-Disposition', `attachment; filename="${name}.csv"`)
         .send(renderAnalyticsCsv(analytics));
     } else res.type('html').send(renderAnalyticsPage(analytics, deps.services));
   };

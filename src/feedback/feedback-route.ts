@@ -45,7 +45,7 @@ export function feedbackHandler(deps: FeedbackRouteDeps) {
       // Never the items themselves: a comment may hold patient details.
       metrics.storeErrors.inc({ store: 'feedback', operation: 'feedback-write' });
       deps.logger.error('feedback not stored: the store is unavailable', {
-        requestId: res.locals.requestId,
+        requestId: res.locals.requestId as string,
         service: id,
         items: parsed.items.length,
         error: e.name,

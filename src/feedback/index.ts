@@ -24,7 +24,7 @@ export type FeedbackConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'FEEDBAC
 export interface FeedbackOptions {
   config: FeedbackConfig;
   logger: Logger;
-  knowledge(): KnowledgeBase;
+  knowledge: () => KnowledgeBase;
   services?: readonly ServiceDefinition[];
   /** An open database to use instead of the configured one (tests); the caller closes it. */
   db?: Database;
@@ -58,7 +58,8 @@ function hmacSecret(config: FeedbackConfig): string {
   if (config.FEEDBACK_HMAC_SECRET) return config.FEEDBACK_HMAC_SECRET;
   if (config.DATABASE_URL) {
     throw new ConfigError(
-      'Invalid configuration:\n  FEEDBACK_HMAC_SECRET: is required with DATABASE_URL (at least 32 characters; every replica must use the same one)',
+      'Invalid configuration:\n  FEEDBACK_HMAC_SECRET: is required with DATABASE_URL ' +
+        '(at least 32 characters; every replica must use the same one)',
     );
   }
   return secretFromFile(join(resolve(config.DATA_DIR), 'hook-instance-hmac.key'));

@@ -2,7 +2,7 @@
  * The feedback store's writes, in plain PostgreSQL that PGlite and a PostgreSQL server both run
  * (tables: src/db/migrations.ts; reads: analytics.ts).
  */
-import type { Database, Queryable } from '../db/database.js';
+import type { Database } from '../db/database.js';
 
 /** One card as the card log keeps it: ids, versions and time, nothing about the patient. */
 export interface CardLogRow {
@@ -34,7 +34,7 @@ export interface FeedbackItem {
   userComment?: string;
 }
 
-/** Rows per INSERT: 10 parameters a row stays far below PostgreSQL's 65,535 parameters a statement. */
+/** Feedback rows per INSERT: 9 parameters a row, 2,250 a statement, far below PostgreSQL's 65,535. */
 export const ROWS_PER_STATEMENT = 250;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -53,7 +53,8 @@ function valuesList(rows: number, width: number): string {
  * eight parameters instead of eight a row, and atomic without a transaction. Half the CPU per card
  * of a VALUES list, which the card log pays on the request thread (docs/feedback.md).
  */
-const INSERT_CARDS = `INSERT INTO card_log (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at, silent)
+const INSERT_CARDS = `INSERT INTO card_log
+    (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at, silent)
   SELECT card_uuid, service_id, rule_id, rules_version, hook_instance_hash, string_to_array(suggestion_uuids, ','), issued_at, silent
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[])
     AS batch (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at, silent)
@@ -100,7 +101,8 @@ export async function saveFeedback(
         options.storeComments ? (i.userComment ?? null) : null,
       ]);
       const rows = await tx.query(
-        `INSERT INTO feedback (service_id, card_uuid, outcome, outcome_at, accepted_suggestions, override_system, override_code, override_display, user_comment)
+        `INSERT INTO feedback (service_id, card_uuid, outcome, outcome_at, accepted_suggestions,
+           override_system, override_code, override_display, user_comment)
          VALUES ${valuesList(part.length, 9)} ON CONFLICT ON CONSTRAINT feedback_once DO NOTHING RETURNING id`,
         params,
       );

@@ -57,12 +57,18 @@ export function knowledgeFiles(dirs: KnowledgeDirs): KnowledgeFile[] {
         if (!e.name.endsWith('.json')) return [];
         const path = `${under}/${e.name}`;
         const key = path.replaceAll('/', '__');
-        if (!KEY.test(key) || e.name.includes('__')) throw new Error(`${relative(process.cwd(), full)}: a ConfigMap key allows letters, digits, "-", "." and "_" only (and no "__" in a file name); rename the file`);
+        if (!KEY.test(key) || e.name.includes('__')) throw new Error(
+            `${relative(process.cwd(), full)}: a ConfigMap key allows letters, digits, "-", "." and "_" only ` +
+              '(and no "__" in a file name); rename the file',
+          );
         return [{ path, key, text: readFileSync(full, 'utf8') }];
       });
   const files = [...walk(dirs.rulesDir, 'rules', new Set(['schemas'])), ...walk(dirs.cardsDir, 'cards', new Set())];
   for (const f of files) {
-    if (size(f) > DATA_BUDGET) throw new Error(`${f.path} is ${size(f)} bytes; one ConfigMap holds at most ${DATA_BUDGET} of data. Ship the knowledge in the image instead (docs/operations.md)`);
+    if (size(f) > DATA_BUDGET) throw new Error(
+        `${f.path} is ${size(f)} bytes; one ConfigMap holds at most ${DATA_BUDGET} of data. ` +
+          'Ship the knowledge in the image instead (docs/operations.md)',
+      );
   }
   return files;
 }

@@ -182,9 +182,9 @@ async function main(): Promise<void> {
     let served = 0;
     const cardsBefore = await cardsLogged(serviceBase);
     for (const w of loads) served += (await check(serviceBase, w)) * w.expected.length;
-    process.stdout.write(
-      `bench: ${loads.length} services, ${SECONDS} s per run, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}, store ${schema ? 'PostgreSQL' : 'PGlite (set BENCH_DATABASE_URL for PostgreSQL, as in production)'}\n`,
-    );
+    const store = schema ? 'PostgreSQL' : 'PGlite (set BENCH_DATABASE_URL for PostgreSQL, as in production)';
+    const machine = `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}`;
+    process.stdout.write(`bench: ${loads.length} services, ${SECONDS} s per run, ${machine}, store ${store}\n`);
 
     // Warm the JIT on every workload (and the baseline) before anything is measured.
     await warm(bareUrl, loads[0]?.full ?? '{}');
@@ -255,12 +255,15 @@ async function main(): Promise<void> {
       perService,
       twoProcesses: { value: Math.round((two.reqPerSec / one.reqPerSec) * 100) / 100, target: '>= 1.4', ok: two.reqPerSec / one.reqPerSec >= 1.4 },
       rssPerProcess: { value: maxRss, target: '< 200 MB', ok: maxRss < 200 },
-      // A request still in flight when autocannon stops is answered (and logged) but not counted: a few extra are fine, a missing one is not.
+      // A request still in flight when autocannon stops is answered (and logged) but not counted:
+      // a few extra are fine, a missing one is not.
       cardLog: { logged, answered: served, lost: Math.max(0, served - logged), ok: logged >= served },
       cardLogCost: { onReqPerSec: one.reqPerSec, offReqPerSec: off.reqPerSec, onP99AtSteady: onSteady.p99, offP99AtSteady: offSteady.p99 },
       handlerAloneVsBare: Math.round((floor.reqPerSec / bareRate) * 100) / 100,
     };
 
+    const row = (...cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
+    const met = (ok: boolean): string => (ok ? 'yes' : 'NO');
     const table = [
       `| run | load | req/s | p50 ms | p99 ms | errors | non-2xx | service CPU % | load generator CPU % | max RSS MB (each process) |`,
       `|---|---|---:|---:|---:|---:|---:|---:|---:|---|`,
@@ -268,22 +271,43 @@ async function main(): Promise<void> {
         const measured = r.processes.filter((p) => p.process !== 'load generator');
         const rss = measured.map((p) => `${p.process}${p.process === 'cluster-2' ? `:${p.pid}` : ''} ${p.maxRssMb}`).join(', ');
         const svcCpu = measured.filter((p) => p.process !== 'fhir').reduce((a, p) => a + p.cpuPercent, 0);
-        return `| ${r.name} | ${r.load} | ${r.reqPerSec} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${svcCpu} | ${cpu(r.processes, 'load generator')} | ${rss} |`;
+        return row(r.name, r.load, r.reqPerSec, r.p50, r.p99, r.errors, r.non2xx, svcCpu, cpu(r.processes, 'load generator'), rss);
       }),
       '',
       `| target | value | goal | met |`,
       `|---|---:|---|---|`,
       ...perService.flatMap((s) => [
-        `| ${s.service}: full prefetch / bare express (mean of start ${bareFirst.reqPerSec} and end ${bareLast.reqPerSec} req/s) | ${Math.round(s.vsBare.value * 100)}% | >= 60% | ${s.vsBare.ok ? 'yes' : 'NO'} |`,
-        `| ${s.service}: p99 at ${STEADY_RATE} req/s, full prefetch | ${s.p99AtSteady.value} ms | < 10 ms | ${s.p99AtSteady.ok ? 'yes' : 'NO'} |`,
-        `| ${s.service}: p99 at ${FETCH_STEADY_RATE} req/s, fetch path | ${s.fetchP99AtSteady.value} ms | < 50 ms | ${s.fetchP99AtSteady.ok ? 'yes' : 'NO'} |`,
+        row(
+          `${s.service}: full prefetch / bare express (mean of start ${bareFirst.reqPerSec} and end ${bareLast.reqPerSec} req/s)`,
+          `${Math.round(s.vsBare.value * 100)}%`,
+          '>= 60%',
+          met(s.vsBare.ok),
+        ),
+        row(`${s.service}: p99 at ${STEADY_RATE} req/s, full prefetch`, `${s.p99AtSteady.value} ms`, '< 10 ms', met(s.p99AtSteady.ok)),
+        row(`${s.service}: p99 at ${FETCH_STEADY_RATE} req/s, fetch path`, `${s.fetchP99AtSteady.value} ms`, '< 50 ms', met(s.fetchP99AtSteady.ok)),
       ]),
-      `| 2 processes / 1 process (order-select, full prefetch) | ${targets.twoProcesses.value}x | >= 1.4x | ${targets.twoProcesses.ok ? 'yes' : 'NO'} |`,
-      `| largest service process RSS under load | ${maxRss} MB | < 200 MB | ${targets.rssPerProcess.ok ? 'yes' : 'NO'} |`,
-      `| cards logged / cards answered (single process, whole run) | ${logged} / ${served} | none lost | ${targets.cardLog.ok ? 'yes' : 'NO'} |`,
-      `| card log on / off (order-select full prefetch, saturation; p99 at ${STEADY_RATE} req/s) | ${one.reqPerSec} / ${off.reqPerSec} req/s; ${onSteady.p99} / ${offSteady.p99} ms | (information) | |`,
-      `| the image's heap setting (${IMAGE_NODE_OPTIONS || 'none'}) against Node's default: order-select saturation, largest RSS | ${one.reqPerSec} / ${heapUnsized.reqPerSec} req/s; ${Math.max(...mb(one.processes, 'service'))} / ${Math.max(...mb(heapUnsized.processes, 'service-heap-unsized'))} MB | (information) | |`,
-      `| hook handler alone (express + body parser + the hook, no production stack) / bare express | ${Math.round(targets.handlerAloneVsBare * 100)}% | (information: the floor under the 60% goal) | |`,
+      row('2 processes / 1 process (order-select, full prefetch)', `${targets.twoProcesses.value}x`, '>= 1.4x', met(targets.twoProcesses.ok)),
+      row('largest service process RSS under load', `${maxRss} MB`, '< 200 MB', met(targets.rssPerProcess.ok)),
+      row('cards logged / cards answered (single process, whole run)', `${logged} / ${served}`, 'none lost', met(targets.cardLog.ok)),
+      row(
+        `card log on / off (order-select full prefetch, saturation; p99 at ${STEADY_RATE} req/s)`,
+        `${one.reqPerSec} / ${off.reqPerSec} req/s; ${onSteady.p99} / ${offSteady.p99} ms`,
+        '(information)',
+        '',
+      ),
+      row(
+        `the image's heap setting (${IMAGE_NODE_OPTIONS || 'none'}) against Node's default: order-select saturation, largest RSS`,
+        `${one.reqPerSec} / ${heapUnsized.reqPerSec} req/s; ` +
+          `${Math.max(...mb(one.processes, 'service'))} / ${Math.max(...mb(heapUnsized.processes, 'service-heap-unsized'))} MB`,
+        '(information)',
+        '',
+      ),
+      row(
+        'hook handler alone (express + body parser + the hook, no production stack) / bare express',
+        `${Math.round(targets.handlerAloneVsBare * 100)}%`,
+        '(information: the floor under the 60% goal)',
+        '',
+      ),
     ].join('\n');
     process.stdout.write(`\n${table}\n`);
     const logBytes = readFileSync(service.logFile).length;
@@ -304,7 +328,12 @@ async function main(): Promise<void> {
       targets,
     };
     writeFileSync(join(out, 'bench.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(out, 'bench.md'), `# Benchmark ${result.date}\n\nnode ${result.node}, ${result.cores} cores (${result.cpu}), ${SECONDS} s per run, store ${result.store}, service logs at ${result.serviceLogLevel} (${logBytes} bytes), service NODE_OPTIONS from the image: ${IMAGE_NODE_OPTIONS || 'none'}\n\n${table}\n`);
+    const setup = [
+      `node ${result.node}, ${result.cores} cores (${result.cpu}), ${SECONDS} s per run, store ${result.store}`,
+      `service logs at ${result.serviceLogLevel} (${logBytes} bytes)`,
+      `service NODE_OPTIONS from the image: ${IMAGE_NODE_OPTIONS || 'none'}`,
+    ].join(', ');
+    writeFileSync(join(out, 'bench.md'), `# Benchmark ${result.date}\n\n${setup}\n\n${table}\n`);
     process.stdout.write(`\nWrote ${join('bench-results', 'bench.json')} and bench.md; service logs in bench-results/logs/.\n`);
   } finally {
     await Promise.all(running.map((r) => r.stop()));

@@ -4,9 +4,7 @@
  * anyway, so the pair can be forgotten).
  *
  * Replicas behind a load balancer must share one store, or a token replayed to another replica
- * passes. A PostgreSQL store is a small adapter over one table with a primary key on (iss, jti):
- *   INSERT INTO jwt_replay (iss, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
- * returning true when a row was inserted, plus a periodic DELETE of expired rows.
+ * passes: that store is DatabaseReplayStore (database-replay-store.ts says how it claims and purges).
  */
 export interface ReplayStore {
   claim(jti: string, iss: string, expiresAt: Date): Promise<boolean>;
