@@ -164,17 +164,39 @@ export async function runReplicaCheck(options: ReplicaCheckOptions): Promise<Rep
       const reason = card.overrideReasons?.[0];
       const accept = n % 2 === 0 && suggestion !== undefined;
       const item = accept
-        ? { card: card.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: suggestion.uuid }], outcomeTimestamp: new Date().toISOString() }
-        : { card: card.uuid, outcome: 'overridden', ...(reason ? { overrideReason: { reason: { system: reason.system, code: reason.code } } } : {}), outcomeTimestamp: new Date().toISOString() };
+        ? {
+            card: card.uuid,
+            outcome: 'accepted',
+            acceptedSuggestions: [{ id: suggestion.uuid }],
+            outcomeTimestamp: new Date().toISOString(),
+          }
+        : {
+            card: card.uuid,
+            outcome: 'overridden',
+            ...(reason ? { overrideReason: { reason: { system: reason.system, code: reason.code } } } : {}),
+            outcomeTimestamp: new Date().toISOString(),
+          };
       if (accept) sent.accepted++;
       else sent.overridden++;
       const { status } = await call(to, `/cds-services/${service}/feedback`, { feedback: [item] });
       posts.push([replica, to, status]);
     }
     // The card log writes in the background: wait until every replica's analytics has caught up (or 10 s).
-    const totals = (i: number): Promise<Counted> => get<{ totals: Counted }>(i, '/analytics.json').then(({ totals: t }) => ({ cardsShown: t.cardsShown, accepted: t.accepted, overridden: t.overridden }));
-    const same = (a: Counted, b: Counted): boolean => a.cardsShown === b.cardsShown && a.accepted === b.accepted && a.overridden === b.overridden;
-    const analytics = (await until(() => Promise.all(replicas.map((_, i) => totals(i))), (all) => all.every((t) => same(t, sent)), 10_000)).value;
+    const totals = (i: number): Promise<Counted> =>
+      get<{ totals: Counted }>(i, '/analytics.json').then(({ totals: t }) => ({
+        cardsShown: t.cardsShown,
+        accepted: t.accepted,
+        overridden: t.overridden,
+      }));
+    const same = (a: Counted, b: Counted): boolean =>
+      a.cardsShown === b.cardsShown && a.accepted === b.accepted && a.overridden === b.overridden;
+    const analytics = (
+      await until(
+        () => Promise.all(replicas.map((_, i) => totals(i))),
+        (all) => all.every((t) => same(t, sent)),
+        10_000,
+      )
+    ).value;
 
     // 3. One token, every replica in turn.
     log('one token replayed to every replica');
@@ -197,7 +219,15 @@ export async function runReplicaCheck(options: ReplicaCheckOptions): Promise<Rep
     const expectedSummary = 'Imaging is unlikely to help yet (edited for the replica check). Consider deferring.';
     writeFileSync(cardFile, `${JSON.stringify({ ...card, summary: expectedSummary }, null, 2)}\n`);
     const status = (i: number): Promise<string> => get<{ rules: { version: string } }>(i, '/status').then((s) => s.rules.version);
-    const reloads = await Promise.all(replicas.map((_, i) => until(() => status(i), (v) => v !== rulesVersions[i], 10_000)));
+    const reloads = await Promise.all(
+      replicas.map((_, i) =>
+        until(
+          () => status(i),
+          (v) => v !== rulesVersions[i],
+          10_000,
+        ),
+      ),
+    );
     const select = requests.find((r) => r.service.id === 'back-pain-imaging-select');
     const summaries: string[] = [];
     for (let i = 0; i < count; i++) {
@@ -261,17 +291,28 @@ export function checks(r: ReplicaReport): Check[] {
     },
     {
       name: 'all feedback visible in the analytics of every replica',
-      ok: r.feedback.analytics.every((a) => a.cardsShown === r.feedback.sent.cardsShown && a.accepted === r.feedback.sent.accepted && a.overridden === r.feedback.sent.overridden),
+      ok: r.feedback.analytics.every(
+        (a) =>
+          a.cardsShown === r.feedback.sent.cardsShown &&
+          a.accepted === r.feedback.sent.accepted &&
+          a.overridden === r.feedback.sent.overridden,
+      ),
       detail: `sent ${JSON.stringify(r.feedback.sent)}; seen ${r.feedback.analytics.map((a) => JSON.stringify(a)).join(' ')}`,
     },
     {
       name: 'a token used on one replica is refused by the others',
-      ok: r.replay.statuses[0] === 200 && r.replay.statuses.slice(1).every((s) => s === 401) && r.replay.replayedCounted.slice(1).every((c) => c >= 1),
+      ok:
+        r.replay.statuses[0] === 200 &&
+        r.replay.statuses.slice(1).every((s) => s === 401) &&
+        r.replay.replayedCounted.slice(1).every((c) => c >= 1),
       detail: `statuses ${r.replay.statuses.join(', ')}; replays counted per replica ${r.replay.replayedCounted.join(', ')}`,
     },
     {
       name: 'one card edit live on every replica',
-      ok: r.reload.versionsAfter.every((v, i) => v !== r.reload.versionsBefore[i]) && unique(r.reload.versionsAfter) === 1 && r.reload.summaries.every((s) => s === r.reload.expectedSummary),
+      ok:
+        r.reload.versionsAfter.every((v, i) => v !== r.reload.versionsBefore[i]) &&
+        unique(r.reload.versionsAfter) === 1 &&
+        r.reload.summaries.every((s) => s === r.reload.expectedSummary),
       detail: `within ${Math.max(...r.reload.msUntilLive)} ms; version ${r.reload.versionsAfter[0]}`,
     },
     { name: 'every replica shut down cleanly (exit 0)', ok: r.exitCodes.every((c) => c === 0), detail: r.exitCodes.join(', ') },

@@ -44,7 +44,10 @@ export async function startReplicas(options: ReplicaOptions): Promise<ReplicaSet
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     children.push({ child, exited, out: () => out });
     const url = await new Promise<string>((resolve, reject) => {
-      const timeout = setTimeout(() => reject(new Error(`replica ${index} did not start within ${options.startTimeoutMs ?? 30_000} ms:\n${out.slice(-3000)}`)), options.startTimeoutMs ?? 30_000);
+      const timeout = setTimeout(
+        () => reject(new Error(`replica ${index} did not start within ${options.startTimeoutMs ?? 30_000} ms:\n${out.slice(-3000)}`)),
+        options.startTimeoutMs ?? 30_000,
+      );
       const poll = setInterval(() => {
         const m = /CDS Hooks discovery: (http:\/\/\S+)\/cds-services/.exec(out);
         if (!m?.[1]) return;

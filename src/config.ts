@@ -37,9 +37,18 @@ const FHIR_KIT_NAMESPACES = ['fhir-kit-client:info', 'fhir-kit-client:error'];
  * could enable and more, never less.
  */
 export function enablesFhirKitDebug(value: string): boolean {
-  const patterns = value.trim().split(/[\s,]+/).filter((p) => p && !p.startsWith('-'));
+  const patterns = value
+    .trim()
+    .split(/[\s,]+/)
+    .filter((p) => p && !p.startsWith('-'));
   return patterns.some((p) => {
-    const glob = new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+    const glob = new RegExp(
+      `^${p
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      'i',
+    );
     return FHIR_KIT_NAMESPACES.some((ns) => glob.test(ns));
   });
 }
@@ -80,7 +89,10 @@ const Schema = z.object({
   SYNTHEA_ARCHIVE: z.string().default(resolve(projectRoot, '../shared/data/synthea-r4-sample.tar.xz')),
   FETCH_DEADLINE_MS: int(50, 30000).default(1500),
   CORS_ORIGINS: z.string().default('*'),
-  BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/, 'like 1mb or 500kb').default('1mb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(kb|mb)$/, 'like 1mb or 500kb')
+    .default('1mb'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
   // Look-back windows count whole calendar days in this zone (design.md: Days and time zones).
   CLINICAL_TIMEZONE: z
@@ -125,18 +137,30 @@ const Schema = z.object({
   MAX_CONNECTIONS_PER_ADDRESS: int(0, 1_000_000).optional(),
   TRUST_PROXY: z
     .string()
-    .regex(/^(true|false|\d+|((loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(\/\d{1,3})?)\s*(,\s*|$))+)$/, 'true, false, a hop count, or addresses/subnets like loopback,10.0.0.0/8')
+    .regex(
+      /^(true|false|\d+|((loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(\/\d{1,3})?)\s*(,\s*|$))+)$/,
+      'true, false, a hop count, or addresses/subnets like loopback,10.0.0.0/8',
+    )
     .default('false'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   DEBUG: z
     .string()
-    .refine((v) => !enablesFhirKitDebug(v), 'enables fhir-kit-client debug output, which logs FHIR access tokens and patient data (name other namespaces)')
+    .refine(
+      (v) => !enablesFhirKitDebug(v),
+      'enables fhir-kit-client debug output, which logs FHIR access tokens and patient data (name other namespaces)',
+    )
     .optional(),
   // Informatician tools; unset, they follow DEMO_FHIR, so a production configuration (DEMO_FHIR=false) has them off.
   EXPLAIN: bool.optional(),
   PREVIEW: bool.optional(),
   // Feedback store (docs/feedback.md): PostgreSQL when DATABASE_URL is set, else PGlite under DATA_DIR.
-  DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional()),
+  DATABASE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+  ),
   DATA_DIR: z.string().min(1).default(resolve(projectRoot, 'data')),
   FEEDBACK_STORE_COMMENTS: bool.default(false),
   FEEDBACK_HMAC_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters').optional()),
@@ -156,7 +180,14 @@ export type Config = Omit<ParsedConfig, 'FHIR_SERVER_ALLOWLIST' | 'EXPLAIN' | 'P
 /** What each profile turns on unless a setting says otherwise. */
 const PROFILE_DEFAULTS: Record<Profile, Record<string, unknown>> = {
   demo: { JWT_REQUIRED: false, FHIR_HTTPS_ONLY: false, DEMO_FHIR: true, DEMO_SYNTHEA: true },
-  production: { JWT_REQUIRED: true, FHIR_HTTPS_ONLY: true, DEMO_FHIR: false, DEMO_SYNTHEA: false, FHIR_SERVER_ALLOWLIST: [], ADMIN_PORT: 9464 },
+  production: {
+    JWT_REQUIRED: true,
+    FHIR_HTTPS_ONLY: true,
+    DEMO_FHIR: false,
+    DEMO_SYNTHEA: false,
+    FHIR_SERVER_ALLOWLIST: [],
+    ADMIN_PORT: 9464,
+  },
 };
 
 /** Every setting name (environment variable or CONFIG_FILE key). */
@@ -186,15 +217,18 @@ function crossChecks(c: ParsedConfig, allowlist: string[]): string[] {
   const problems: string[] = [];
   const production = c.BACKPAIN_PROFILE === 'production';
   const https = (u: string): boolean => u.startsWith('https://');
-  if (c.ADMIN_PORT !== undefined && c.ADMIN_PORT !== 0 && c.ADMIN_PORT === c.PORT) problems.push('ADMIN_PORT: must differ from PORT (the operational endpoints must not be on the EHR-facing port)');
+  if (c.ADMIN_PORT !== undefined && c.ADMIN_PORT !== 0 && c.ADMIN_PORT === c.PORT)
+    problems.push('ADMIN_PORT: must differ from PORT (the operational endpoints must not be on the EHR-facing port)');
   if (production && !c.JWT_REQUIRED && !c.UNSAFE_PRODUCTION_WITHOUT_JWT) {
     problems.push(
       'JWT_REQUIRED: false is refused in the production profile (anyone could call the services); ' +
         'set UNSAFE_PRODUCTION_WITHOUT_JWT=true only for a closed demo',
     );
   }
-  if (c.JWT_REQUIRED && !c.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: is required when JWT_REQUIRED is true (each JWT aud is checked against it)');
-  if (c.JWT_REQUIRED && c.JWT_ISSUERS.length === 0) problems.push('JWT_ISSUERS: at least one trusted issuer is required when JWT_REQUIRED is true');
+  if (c.JWT_REQUIRED && !c.PUBLIC_BASE_URL)
+    problems.push('PUBLIC_BASE_URL: is required when JWT_REQUIRED is true (each JWT aud is checked against it)');
+  if (c.JWT_REQUIRED && c.JWT_ISSUERS.length === 0)
+    problems.push('JWT_ISSUERS: at least one trusted issuer is required when JWT_REQUIRED is true');
   const seen = new Set<string>();
   c.JWT_ISSUERS.forEach((issuer, i) => {
     if (seen.has(issuer.iss)) problems.push(`JWT_ISSUERS.${i}.iss: "${issuer.iss}" is listed twice`);
@@ -205,11 +239,13 @@ function crossChecks(c: ParsedConfig, allowlist: string[]): string[] {
       }
     }
   });
-  if (production && c.PUBLIC_BASE_URL && !https(c.PUBLIC_BASE_URL)) problems.push('PUBLIC_BASE_URL: must be https in the production profile');
+  if (production && c.PUBLIC_BASE_URL && !https(c.PUBLIC_BASE_URL))
+    problems.push('PUBLIC_BASE_URL: must be https in the production profile');
   allowlist.forEach((entry, i) => {
     const parsed = parseAllowlistEntry(entry);
     if (typeof parsed === 'string') problems.push(`FHIR_SERVER_ALLOWLIST.${i}: "${entry}" ${parsed}`);
-    else if (c.FHIR_HTTPS_ONLY && parsed.protocol !== 'https:') problems.push(`FHIR_SERVER_ALLOWLIST.${i}: "${entry}" must be https while FHIR_HTTPS_ONLY is true`);
+    else if (c.FHIR_HTTPS_ONLY && parsed.protocol !== 'https:')
+      problems.push(`FHIR_SERVER_ALLOWLIST.${i}: "${entry}" must be https while FHIR_HTTPS_ONLY is true`);
   });
   return problems;
 }
@@ -232,7 +268,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // The demo answers for its own FHIR server only, wherever it was asked to listen.
   const allowlist =
     parsed.FHIR_SERVER_ALLOWLIST ??
-    [...new Set(['127.0.0.1', 'localhost', parsed.HOST === '0.0.0.0' ? 'localhost' : parsed.HOST])].map((h) => `http://${h}:${parsed.FHIR_PORT}/fhir`);
+    [...new Set(['127.0.0.1', 'localhost', parsed.HOST === '0.0.0.0' ? 'localhost' : parsed.HOST])].map(
+      (h) => `http://${h}:${parsed.FHIR_PORT}/fhir`,
+    );
   const problems = crossChecks(parsed, allowlist);
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   return {
@@ -245,7 +283,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 export function corsOrigins(config: Pick<Config, 'CORS_ORIGINS'>): string | string[] {
-  return config.CORS_ORIGINS === '*' ? '*' : config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  return config.CORS_ORIGINS === '*'
+    ? '*'
+    : config.CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
 }
 
 /** Express's `trust proxy`: false, true, a hop count, or a list of addresses and subnets. */
@@ -254,5 +296,8 @@ export function trustProxy(config: Pick<Config, 'TRUST_PROXY'>): boolean | numbe
   if (v === 'false' || v === '') return false;
   if (v === 'true') return true;
   if (/^\d+$/.test(v)) return Number(v);
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

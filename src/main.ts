@@ -33,14 +33,26 @@ async function main(): Promise<void> {
   const feedback = await startFeedback({ config, logger, knowledge: live.current });
   // Used JWT ids live in the same database, so a token replayed to another replica is refused too.
   const replayStore = new DatabaseReplayStore(feedback.db);
-  const appDeps = { config, knowledge: live.current, knowledgeStatus: live.status, logger, onCards: feedback.onCards, cardLogAccepts: feedback.cardLogAccepts, routes: feedback.routes, adminRoutes: feedback.adminRoutes, replayStore };
+  const appDeps = {
+    config,
+    knowledge: live.current,
+    knowledgeStatus: live.status,
+    logger,
+    onCards: feedback.onCards,
+    cardLogAccepts: feedback.cardLogAccepts,
+    routes: feedback.routes,
+    adminRoutes: feedback.adminRoutes,
+    replayStore,
+  };
   const app = createApp(appDeps);
   const server: Server = await listen(app, config.PORT, config.HOST);
   // Production: the operational endpoints on their own listener, loopback unless ADMIN_HOST says otherwise.
   const admin = config.ADMIN_PORT !== undefined ? await listen(createAdminApp(appDeps), config.ADMIN_PORT, config.ADMIN_HOST) : undefined;
   const port = (server.address() as AddressInfo).port;
   const base = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
-  const adminBase = admin ? `http://${config.ADMIN_HOST === '0.0.0.0' ? 'localhost' : config.ADMIN_HOST}:${(admin.address() as AddressInfo).port}` : base;
+  const adminBase = admin
+    ? `http://${config.ADMIN_HOST === '0.0.0.0' ? 'localhost' : config.ADMIN_HOST}:${(admin.address() as AddressInfo).port}`
+    : base;
   const lines = [
     '',
     'backpain-cds is running',
@@ -55,10 +67,18 @@ async function main(): Promise<void> {
     ...(config.PREVIEW ? [`  card preview:        ${base}/preview/`] : []),
     ...(config.EXPLAIN ? [`  explain:             add ?explain=true to a service URL for the decision trace`] : []),
     ...(example
-      ? ['', 'Try it (returns an imaging-defer card):', `  curl -s -X POST ${base}/cds-services/back-pain-imaging-select -H 'Content-Type: application/json' -d '${example}'`]
+      ? [
+          '',
+          'Try it (returns an imaging-defer card):',
+          `  curl -s -X POST ${base}/cds-services/back-pain-imaging-select -H 'Content-Type: application/json' -d '${example}'`,
+        ]
       : []),
     ...(patientViewExample
-      ? ['', 'Try a patient-view service (returns a sciatica-fast-track card):', `  curl -s -X POST ${base}/cds-services/back-pain-stratified-care -H 'Content-Type: application/json' -d '${patientViewExample}'`]
+      ? [
+          '',
+          'Try a patient-view service (returns a sciatica-fast-track card):',
+          `  curl -s -X POST ${base}/cds-services/back-pain-stratified-care -H 'Content-Type: application/json' -d '${patientViewExample}'`,
+        ]
       : []),
     '',
   ];
@@ -97,7 +117,9 @@ async function startDemo(config: Config, logger: Logger): Promise<Demo> {
         ? 'its packages (@medplum/*) are not installed (the production image leaves them out)'
         : undefined;
     if (!why) throw err;
-    throw new ConfigError(`Invalid configuration:\n  DEMO_FHIR: the demo FHIR server cannot start: ${why}. Set DEMO_FHIR=false to run without it.`);
+    throw new ConfigError(
+      `Invalid configuration:\n  DEMO_FHIR: the demo FHIR server cannot start: ${why}. Set DEMO_FHIR=false to run without it.`,
+    );
   }
   return demo.startDemo(config, logger);
 }

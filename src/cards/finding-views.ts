@@ -25,7 +25,9 @@ export interface FindingView {
 }
 
 function evidenceList(hits: FindingHit[]): Markdown {
-  return new Markdown(hits.map((h) => `- ${escapeMarkdown(h.display)} (${h.reference}${h.date ? `, ${h.date}` : ''}): ${escapeMarkdown(h.label)}`).join('\n'));
+  return new Markdown(
+    hits.map((h) => `- ${escapeMarkdown(h.display)} (${h.reference}${h.date ? `, ${h.date}` : ''}): ${escapeMarkdown(h.label)}`).join('\n'),
+  );
 }
 
 /** How soon a red flag found needs assessing (rules/findings.json urgency), ranked by urgencyLevels. */
@@ -72,7 +74,12 @@ export const FINDING_VIEWS: readonly FindingView[] = [
           ? `Red flags recorded: ${s.facts.redFlags.map((h) => `${h.label}: ${h.display} (${dated(h)})`).join('; ')}.`
           : `No red flags recorded. Checked: ${s.facts.redFlagsChecked.join('; ')}. ${textCheckedSentence(s.facts.textChecked)}`,
     },
-    guard: { names: ['redFlags.found', 'redFlags.urgency'], holds: 'positive', needs: 'at least one red flag', add: '{"fact": "redFlagCount", "operator": "greaterThan", "value": 0}' },
+    guard: {
+      names: ['redFlags.found', 'redFlags.urgency'],
+      holds: 'positive',
+      needs: 'at least one red flag',
+      add: '{"fact": "redFlagCount", "operator": "greaterThan", "value": 0}',
+    },
   },
   {
     fact: 'caudaEquinaSignCount',
@@ -80,7 +87,9 @@ export const FINDING_VIEWS: readonly FindingView[] = [
       'caudaEquina.signs': (s) => (s.facts.caudaEquinaSigns.length ? evidenceList(s.facts.caudaEquinaSigns) : undefined),
       /** The signs as plain text, for a referral letter. */
       'caudaEquina.list': (s) =>
-        s.facts.caudaEquinaSigns.length ? s.facts.caudaEquinaSigns.map((h) => `${h.display} (${h.reference}${h.date ? `, ${h.date}` : ''})`).join('; ') : undefined,
+        s.facts.caudaEquinaSigns.length
+          ? s.facts.caudaEquinaSigns.map((h) => `${h.display} (${h.reference}${h.date ? `, ${h.date}` : ''})`).join('; ')
+          : undefined,
       /** The cauda equina look-back window of rules/findings.json, in words. */
       'caudaEquina.window': (s) => {
         const w = s.findings?.caudaEquina.window;
@@ -102,7 +111,12 @@ export const FINDING_VIEWS: readonly FindingView[] = [
       'priorImaging.date': (s) => s.facts.priorLumbarImaging?.date,
       'priorImaging.daysAgo': (s) => s.facts.priorLumbarImaging?.daysAgo.toString(),
     },
-    guard: { names: ['priorImaging.'], holds: 'known', needs: 'prior lumbar imaging', add: '{"fact": "priorLumbarImagingDaysAgo", "operator": "lessThanInclusive", "value": 365}' },
+    guard: {
+      names: ['priorImaging.'],
+      holds: 'known',
+      needs: 'prior lumbar imaging',
+      add: '{"fact": "priorLumbarImagingDaysAgo", "operator": "lessThanInclusive", "value": 365}',
+    },
   },
   {
     fact: 'backPainConditionDaysAgo',
@@ -119,5 +133,7 @@ export const FINDING_VIEWS: readonly FindingView[] = [
   },
 ];
 
-export const FINDING_VARIABLES: Record<string, Variable> = Object.assign({}, ...FINDING_VIEWS.map((v) => v.variables)) as Record<string, Variable>;
-
+export const FINDING_VARIABLES: Record<string, Variable> = Object.assign({}, ...FINDING_VIEWS.map((v) => v.variables)) as Record<
+  string,
+  Variable
+>;

@@ -70,7 +70,12 @@ function needsOrders(actions: readonly ActionTemplate[], scope: CardScope): bool
  * `holds(id)` says whether the guard with that id (a suggestion's offerWhen, a detail block's when;
  * ids from suggestionGuardId and detailGuardId) holds for this patient; unguarded parts always show.
  */
-export function renderCard(rule: RuleDefinition, template: CardTemplate, base: CardScope, holds: (guardId: string) => boolean = () => true): Card {
+export function renderCard(
+  rule: RuleDefinition,
+  template: CardTemplate,
+  base: CardScope,
+  holds: (guardId: string) => boolean = () => true,
+): Card {
   const scope: CardScope = rule.params ? { ...base, params: rule.params } : base;
   // Filled first, so a variable missing from the text is reported before one in a suggestion.
   const summary = shorten(fill(template.summary, scope));

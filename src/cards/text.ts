@@ -14,7 +14,9 @@ function plain(markdown: string): string {
 export function cardText(card: Card): string {
   const out: string[] = [];
   out.push(`[${card.indicator.toUpperCase()}] ${card.summary}`);
-  out.push(`  Source: ${card.source.label}${card.source.url ? ` <${card.source.url}>` : ''}${card.source.topic ? ` (rule ${card.source.topic.code})` : ''}`);
+  out.push(
+    `  Source: ${card.source.label}${card.source.url ? ` <${card.source.url}>` : ''}${card.source.topic ? ` (rule ${card.source.topic.code})` : ''}`,
+  );
   if (card.detail) {
     out.push('');
     for (const line of plain(card.detail).split('\n')) out.push(line ? `  ${line}` : '');

@@ -26,7 +26,9 @@ function scoreText(name: string, score: Score | undefined): string {
 
 function references(evidence: Evidence[]): Reference[] {
   const seen = new Set<string>();
-  return evidence.filter((e) => !seen.has(e.reference) && seen.add(e.reference)).map((e) => ({ reference: e.reference, display: e.display }));
+  return evidence
+    .filter((e) => !seen.has(e.reference) && seen.add(e.reference))
+    .map((e) => ({ reference: e.reference, display: e.display }));
 }
 
 const VARIABLES: Record<string, Variable> = {
@@ -41,7 +43,9 @@ const VARIABLES: Record<string, Variable> = {
   'episode.since': (s) => {
     const e = s.facts.episode;
     if (!e) return undefined;
-    return e.start !== undefined && e.durationDays !== undefined ? `started ${e.start} (${e.durationDays} days ago)` : 'start date not recorded';
+    return e.start !== undefined && e.durationDays !== undefined
+      ? `started ${e.start} (${e.durationDays} days ago)`
+      : 'start date not recorded';
   },
   'episode.duration': (s) => {
     const e = s.facts.episode;
@@ -50,7 +54,8 @@ const VARIABLES: Record<string, Variable> = {
       ? `since ${e.start} (${e.durationDays} days, about ${Math.floor(e.durationDays / 7)} weeks)`
       : 'start date not recorded';
   },
-  'episode.weeks': (s) => (s.facts.episode?.durationDays === undefined ? undefined : Math.floor(s.facts.episode.durationDays / 7).toString()),
+  'episode.weeks': (s) =>
+    s.facts.episode?.durationDays === undefined ? undefined : Math.floor(s.facts.episode.durationDays / 7).toString(),
   'order.reference': (s) => s.order?.reference,
   'order.display': (s) => s.order?.display,
   ...FINDING_VARIABLES,
@@ -71,7 +76,10 @@ const VARIABLES: Record<string, Variable> = {
   },
   'startback.items': (s) =>
     s.instruments?.startBack.items
-      .map((i) => `${i.linkId}. ${i.text} (${i.type === 'boolean' ? 'agree / disagree' : i.answers.map((a) => a.display.toLowerCase()).join(' / ')})`)
+      .map(
+        (i) =>
+          `${i.linkId}. ${i.text} (${i.type === 'boolean' ? 'agree / disagree' : i.answers.map((a) => a.display.toLowerCase()).join(' / ')})`,
+      )
       .join('\n'),
   'scopic.group': (s) => s.facts.scopic?.group?.toString(),
   'scopic.sessions': (s) => {
@@ -84,7 +92,8 @@ const VARIABLES: Record<string, Variable> = {
     const scopic = s.facts.scopic;
     if (!scopic) return 'not assessed (SCOPiC applies to sciatica with a usable STarT Back result)';
     const recorded = scopic.items.map(
-      (i) => `${i.display}: ${typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : i.value}, ${i.positive ? 'positive' : 'negative'} (${dated(i.evidence)})`,
+      (i) =>
+        `${i.display}: ${typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : i.value}, ${i.positive ? 'positive' : 'negative'} (${dated(i.evidence)})`,
     );
     return [...recorded, ...scopic.missing.map((m) => `${m}: not recorded`)].join('; ');
   },
@@ -96,7 +105,12 @@ const VARIABLES: Record<string, Variable> = {
     const missing = new Set(s.facts.scopic?.missing ?? []);
     const items = s.instruments?.scopic.items.filter((i) => missing.has(i.display));
     return items?.length
-      ? items.map((i) => `- ${i.display}: ${i.question} Record as an Observation coded ${s.instruments?.findingSystem.url}|${i.code} (${i.type === 'boolean' ? 'valueBoolean' : `valueInteger ${i.minValue} to ${i.maxValue}`}).`).join('\n')
+      ? items
+          .map(
+            (i) =>
+              `- ${i.display}: ${i.question} Record as an Observation coded ${s.instruments?.findingSystem.url}|${i.code} (${i.type === 'boolean' ? 'valueBoolean' : `valueInteger ${i.minValue} to ${i.maxValue}`}).`,
+          )
+          .join('\n')
       : '- Nothing: every SCOPiC item is recorded.';
   },
   'chronicPain.display': (s) => s.facts.chronicPain[0]?.display,
@@ -120,7 +134,8 @@ const VARIABLES: Record<string, Variable> = {
   'selfHarm.letter': (s) => {
     const c = s.facts;
     const a = c.phq9Item9;
-    if (a) return `answered "${a.answer}" (${a.value} of 3) on ${a.date} (${a.reference}). Asked again before referring: [answer / action taken].`;
+    if (a)
+      return `answered "${a.answer}" (${a.value} of 3) on ${a.date} (${a.reference}). Asked again before referring: [answer / action taken].`;
     return 'not recorded in the record. Asked before referring: [not at all / several days / more than half the days / nearly every day]. Action taken if not "not at all": [...].';
   },
   'gad7.result': (s) => scoreText('GAD-7', s.facts.gad7),
@@ -222,7 +237,6 @@ export class MissingVariableError extends Error {
     super(`card variable "${variable}" has no value for this patient`);
   }
 }
-
 
 /** Fills {{name}} placeholders; a variable without a value is a bug in a rule or template, never a silent blank. */
 export function fill(text: string, scope: CardScope, escape: (v: string) => string = (v) => v): string {

@@ -38,16 +38,21 @@ export function callsFor(file: string, knowledge: KnowledgeBase, options: CallOp
   }
   const offered = SERVICES.filter((s) => knowledge.ruleSetFor(s.id));
   if (options.service && !offered.some((s) => s.id === options.service)) {
-    throw new CliError(`--service "${options.service}" is not a service with rules loaded (services: ${offered.map((s) => s.id).join(', ')})`);
+    throw new CliError(
+      `--service "${options.service}" is not a service with rules loaded (services: ${offered.map((s) => s.id).join(', ')})`,
+    );
   }
-  const chosen = (candidates: ServiceDefinition[]): ServiceDefinition[] => (options.service ? candidates.filter((s) => s.id === options.service) : candidates);
+  const chosen = (candidates: ServiceDefinition[]): ServiceDefinition[] =>
+    options.service ? candidates.filter((s) => s.id === options.service) : candidates;
   const now = parseNow(options.now);
 
   const request = json as { hook?: unknown; context?: unknown };
   if (typeof request.hook === 'string' && request.context !== undefined) {
     const services = chosen(offered.filter((s) => s.hook === request.hook));
     if (!services.length) {
-      throw new CliError(`${file}: no service${options.service ? ` "${options.service}"` : ''} answers the hook "${String(request.hook)}" (services: ${offered.map((s) => `${s.id} (${s.hook})`).join(', ')})`);
+      throw new CliError(
+        `${file}: no service${options.service ? ` "${options.service}"` : ''} answers the hook "${String(request.hook)}" (services: ${offered.map((s) => `${s.id} (${s.hook})`).join(', ')})`,
+      );
     }
     return services.map((service) => ({ service, body: json, now: now ?? new Date() }));
   }
@@ -56,11 +61,17 @@ export function callsFor(file: string, knowledge: KnowledgeBase, options: CallOp
   try {
     scenario = readScenario(file);
   } catch (err) {
-    throw new CliError(`${(err as Error).message}\n(a file for explain or cards is a scenario, or a CDS Hooks request with "hook" and "context")`);
+    throw new CliError(
+      `${(err as Error).message}\n(a file for explain or cards is a scenario, or a CDS Hooks request with "hook" and "context")`,
+    );
   }
   const expected = offered.filter((s) => scenario.expect[s.id] !== undefined);
   const services = chosen(options.service ? offered : expected.length ? expected : offered);
-  return services.map((service) => ({ service, body: scenarioRequest(scenario, service, { prefetch: 'all' }), now: now ?? new Date(scenario.now) }));
+  return services.map((service) => ({
+    service,
+    body: scenarioRequest(scenario, service, { prefetch: 'all' }),
+    now: now ?? new Date(scenario.now),
+  }));
 }
 
 export async function runCall(knowledge: KnowledgeBase, call: Call, explain: boolean): Promise<HookAnswer> {

@@ -11,7 +11,15 @@ import { ENGINE_FACT_NAMES, factDocText, OPERATOR_DOCS } from '../knowledge/fact
 import { valueSetEntries, withNameEnums } from './schema-enums.js';
 import { RuleTestSchema } from './rule-tests.js';
 import { ScenarioSchema } from '../demo/scenarios/schema.js';
-import { CardTemplateSchema, FindingsFileSchema, InstrumentsFileSchema, LinksFileSchema, RuleFileSchema, SnippetFileSchema, ValueSetFileSchema } from '../knowledge/schemas.js';
+import {
+  CardTemplateSchema,
+  FindingsFileSchema,
+  InstrumentsFileSchema,
+  LinksFileSchema,
+  RuleFileSchema,
+  SnippetFileSchema,
+  ValueSetFileSchema,
+} from '../knowledge/schemas.js';
 
 export const schemasDir = join(rulesDir, 'schemas');
 
@@ -35,12 +43,14 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
   'instruments.schema.json': {
     schema: InstrumentsFileSchema,
     title: 'backpain-cds STarT Back and SCOPiC instruments',
-    description: 'rules/instruments.json: the STarT Back and SCOPiC items, answer codes, scoring and cut-offs; the published Questionnaires and finding CodeSystem are made from it.',
+    description:
+      'rules/instruments.json: the STarT Back and SCOPiC items, answer codes, scoring and cut-offs; the published Questionnaires and finding CodeSystem are made from it.',
   },
   'valueset.schema.json': {
     schema: ValueSetFileSchema,
     title: 'backpain-cds value set',
-    description: 'rules/valuesets/<id>.json: a FHIR R4 ValueSet; the service matches its expansion, its explicit concepts and its ICD-10 is-a filters (as code prefixes), minus compose.exclude.',
+    description:
+      'rules/valuesets/<id>.json: a FHIR R4 ValueSet; the service matches its expansion, its explicit concepts and its ICD-10 is-a filters (as code prefixes), minus compose.exclude.',
   },
   'card.schema.json': {
     schema: CardTemplateSchema,
@@ -55,7 +65,8 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
   'links.schema.json': {
     schema: LinksFileSchema,
     title: 'backpain-cds links',
-    description: 'cards/links.json: every address a card links to, its publisher and when it was last checked (`backpain-cds links` checks them).',
+    description:
+      'cards/links.json: every address a card links to, its publisher and when it was last checked (`backpain-cds links` checks them).',
   },
   'scenario.schema.json': {
     schema: ScenarioSchema,
@@ -65,12 +76,15 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
   'rule-test.schema.json': {
     schema: RuleTestSchema,
     title: 'backpain-cds rule test',
-    description: 'test/rule-tests/<id>.json: fact values given directly, the rules that must (not) fire, the cards and the words they must show.',
+    description:
+      'test/rule-tests/<id>.json: fact values given directly, the rules that must (not) fire, the cards and the words they must show.',
   },
 };
 
 /** Which schema a file in the knowledge folders must name in "$schema". */
-export function schemaNameFor(kind: 'rule-file' | 'findings' | 'instruments' | 'valueset' | 'card' | 'snippet' | 'links' | 'scenario' | 'rule-test'): string {
+export function schemaNameFor(
+  kind: 'rule-file' | 'findings' | 'instruments' | 'valueset' | 'card' | 'snippet' | 'links' | 'scenario' | 'rule-test',
+): string {
   return `${kind}.schema.json`;
 }
 
@@ -128,7 +142,14 @@ function enrich(json: JsonObject): JsonObject {
     leaf.allOf = [
       {
         if: { properties: { operator: { enum: NUMERIC_OPERATORS } } },
-        then: { properties: { value: { type: 'number', description: 'A number without quotes: "42" in quotes never compares as a number, so the rule would never fire.' } } },
+        then: {
+          properties: {
+            value: {
+              type: 'number',
+              description: 'A number without quotes: "42" in quotes never compares as a number, so the rule would never fire.',
+            },
+          },
+        },
       },
     ];
   }
@@ -136,7 +157,11 @@ function enrich(json: JsonObject): JsonObject {
   if (props?.summary && props.detail && props.rule) {
     const pattern = placeholderPattern();
     props.summary = { ...props.summary, pattern, description: `${String(props.summary.description ?? '')} ${PLACEHOLDER_HELP}` };
-    props.detail = { ...props.detail, items: withTextPattern(props.detail.items as JsonObject, pattern), description: `${String(props.detail.description ?? '')} ${PLACEHOLDER_HELP}` };
+    props.detail = {
+      ...props.detail,
+      items: withTextPattern(props.detail.items as JsonObject, pattern),
+      description: `${String(props.detail.description ?? '')} ${PLACEHOLDER_HELP}`,
+    };
   }
   return json;
 }
@@ -150,7 +175,10 @@ export function generateSchemas(valueSetsDir: string = join(rulesDir, 'valuesets
   const out = new Map<string, string>();
   const valueSets = valueSetEntries(valueSetsDir);
   for (const [name, { schema, title, description }] of Object.entries(SCHEMA_FILES)) {
-    const json = withNameEnums(enrich(z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'throw' }) as JsonObject), valueSets);
+    const json = withNameEnums(
+      enrich(z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'throw' }) as JsonObject),
+      valueSets,
+    );
     out.set(name, `${JSON.stringify({ ...json, title, description }, null, 2)}\n`);
   }
   return out;

@@ -22,7 +22,9 @@ export function loadForCli(options: KnowledgeOptions): KnowledgeBase {
     return loadKnowledge(knowledgeDirs(options));
   } catch (err) {
     if (err instanceof KnowledgeError) {
-      throw new CliError(`The rule, value set and card files do not load (run \`backpain-cds validate\` for details):\n${err.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+      throw new CliError(
+        `The rule, value set and card files do not load (run \`backpain-cds validate\` for details):\n${err.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+      );
     }
     throw err;
   }

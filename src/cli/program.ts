@@ -23,7 +23,10 @@ const knowledgeOptions = (cmd: Command): Command =>
 
 const callOptions = (cmd: Command): Command =>
   cmd
-    .option('--service <id>', 'only this CDS service (default: the services the scenario has expectations for, or every service for the request\'s hook)')
+    .option(
+      '--service <id>',
+      "only this CDS service (default: the services the scenario has expectations for, or every service for the request's hook)",
+    )
     .option('--now <iso date>', "request time (default: the scenario's own time, or now for a request file)");
 
 export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -44,7 +47,10 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   knowledgeOptions(program.command('test'))
     .description('run scenario files through the service in process and compare the cards with what each expects')
     .argument('[paths...]', 'scenario files or folders (default: test/scenarios/)')
-    .addHelpText('after', '\nExample: backpain-cds test test/scenarios/imaging-defer-acute-41-days.json\nExit code 1 when any scenario fails.')
+    .addHelpText(
+      'after',
+      '\nExample: backpain-cds test test/scenarios/imaging-defer-acute-41-days.json\nExit code 1 when any scenario fails.',
+    )
     .action(async (paths: string[], options) => setExit(await testCommand(paths, options, io)));
 
   knowledgeOptions(program.command('rules'))
@@ -54,7 +60,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .action((options) => setExit(rulesCommand(options, io)));
 
   callOptions(knowledgeOptions(program.command('explain')))
-    .description('show why each rule fired or not: every condition, the fact\'s value and the FHIR resource it came from')
+    .description("show why each rule fired or not: every condition, the fact's value and the FHIR resource it came from")
     .argument('<file>', 'a scenario file, or a saved CDS Hooks request (JSON with "hook" and "context")')
     .addHelpText('after', '\nExample: backpain-cds explain test/scenarios/imaging-repeat-replaces-defer.json')
     .action(async (file: string, options) => setExit(await explainCommand(file, options, io)));
@@ -66,11 +72,16 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .action(async (file: string, options) => setExit(await cardsCommand(file, options, io)));
 
   knowledgeOptions(program.command('links'))
-    .description('check that every page in cards/links.json still answers (HEAD, then GET, with a timeout); skipped, with a message, where there is no network')
+    .description(
+      'check that every page in cards/links.json still answers (HEAD, then GET, with a timeout); skipped, with a message, where there is no network',
+    )
     .option('--timeout <ms>', 'how long to wait for each page', '10000')
-    .option('--probe <host...>', 'host names to resolve to decide whether there is network (default: the links\' own hosts)')
-    .option('--record', 'write today\'s date as lastChecked for every page that answered')
-    .addHelpText('after', '\nExit code 1 when a page is broken; 0 when all answer or when there is no network (the check is skipped and says so).')
+    .option('--probe <host...>', "host names to resolve to decide whether there is network (default: the links' own hosts)")
+    .option('--record', "write today's date as lastChecked for every page that answered")
+    .addHelpText(
+      'after',
+      '\nExit code 1 when a page is broken; 0 when all answer or when there is no network (the check is skipped and says so).',
+    )
     .action(async (options) => setExit(await linksCommand(options, io)));
 
   program
@@ -78,42 +89,65 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .description('write the JSON Schemas for editors (rules/schemas/) from the schemas the service checks files with')
     .option('--check', 'only check that the checked-in schemas are up to date')
     .option('--out <dir>', 'folder to write to (default: <rules>/schemas/)')
-    .option('--rules <dir>', 'the rules folder whose valuesets/ give the value set ids editors offer (default: RULES_DIR, else the project\'s rules/)')
+    .option(
+      '--rules <dir>',
+      "the rules folder whose valuesets/ give the value set ids editors offer (default: RULES_DIR, else the project's rules/)",
+    )
     .option('--json', 'print JSON for machines instead of text')
-    .addHelpText('after', '\nRun it again after adding or removing a value set: the schemas list the value set ids that exist when it runs.')
+    .addHelpText(
+      'after',
+      '\nRun it again after adding or removing a value set: the schemas list the value set ids that exist when it runs.',
+    )
     .action((options) => setExit(schemasCommand(options, io)));
 
   knowledgeOptions(program.command('k8s-knowledge'))
-    .description('write the rule, value set and card files into the Kubernetes ConfigMap (docker/k8s/knowledge-configmap.yaml) and the Deployment\'s volume items')
+    .description(
+      "write the rule, value set and card files into the Kubernetes ConfigMap (docker/k8s/knowledge-configmap.yaml) and the Deployment's volume items",
+    )
     .option('--check', 'only check that the manifests hold the current files')
     .option('--dir <dir>', 'the manifests folder (default: docker/k8s/)')
     .addHelpText('after', '\nThen: kubectl apply -k docker/k8s. Every pod hot-reloads the new files within about a minute.')
     .action((options) => setExit(k8sKnowledgeCommand(options, io)));
 
-  const valueset = program.command('valueset').description('value set files from published FHIR ValueSets, and their expansions from a terminology server');
+  const valueset = program
+    .command('valueset')
+    .description('value set files from published FHIR ValueSets, and their expansions from a terminology server');
   valueset
     .command('import')
-    .description('write rules/valuesets/<id>.json from FHIR ValueSet JSON as VSAC, the NHS terminology server or an eCQM package exports it (a ValueSet or a Bundle of them)')
+    .description(
+      'write rules/valuesets/<id>.json from FHIR ValueSet JSON as VSAC, the NHS terminology server or an eCQM package exports it (a ValueSet or a Bundle of them)',
+    )
     .argument('<files...>', 'ValueSet or Bundle JSON files')
     .option('--id <id>', 'the value set id (default: a slug of the ValueSet name, since VSAC ids are OIDs)')
     .option('--out <dir>', 'folder to write to (default: the valuesets folder of --rules, RULES_DIR or rules/)')
     .option('--rules <dir>', 'rule and value set folder (default: RULES_DIR or rules/)')
     .option('--json', 'print JSON for machines instead of text')
-    .addHelpText('after', '\nExample: backpain-cds valueset import ~/Downloads/2.16.840.1.113883.3.526.3.1010.json --id red-flag-cancer\nCodings in systems the service does not know are reported and left out.')
+    .addHelpText(
+      'after',
+      '\nExample: backpain-cds valueset import ~/Downloads/2.16.840.1.113883.3.526.3.1010.json --id red-flag-cancer\nCodings in systems the service does not know are reported and left out.',
+    )
     .action((files: string[], options) => setExit(valueSetImportCommand(files, options, io)));
   valueset
     .command('expand')
-    .description('refresh each value set\'s expansion with $expand on the FHIR terminology server in TERMINOLOGY_SERVER (compose is kept)')
+    .description("refresh each value set's expansion with $expand on the FHIR terminology server in TERMINOLOGY_SERVER (compose is kept)")
     .argument('[ids...]', 'value set ids (default: every file in rules/valuesets/)')
     .option('--server <url>', 'terminology server base URL (default: TERMINOLOGY_SERVER)')
     .option('--rules <dir>', 'rule and value set folder (default: RULES_DIR or rules/)')
     .option('--json', 'print JSON for machines instead of text')
-    .addHelpText('after', '\nExample: TERMINOLOGY_SERVER=https://tx.example.org/fhir backpain-cds valueset expand red-flag-cancer\nPrints what each expansion gained and lost; the new expansion is in force once the files are committed or reloaded.')
+    .addHelpText(
+      'after',
+      '\nExample: TERMINOLOGY_SERVER=https://tx.example.org/fhir backpain-cds valueset expand red-flag-cancer\nPrints what each expansion gained and lost; the new expansion is in force once the files are committed or reloaded.',
+    )
     .action(async (ids: string[], options) => setExit(await valueSetExpandCommand(ids, options, io)));
   const terminology = program.command('terminology').description('check the value sets against the codes real records carry');
   knowledgeOptions(terminology.command('gaps'))
-    .description('list codes seen in a FHIR Bulk Data export that are in no value set but whose display or text names a red flag: systems, codes, displays and counts only, never patient ids')
-    .argument('<paths...>', 'NDJSON files, or folders holding them (Condition.ndjson, Observation.ndjson, Procedure.ndjson, MedicationRequest.ndjson, MedicationStatement.ndjson, DiagnosticReport.ndjson, ...; .ndjson.gz too)')
+    .description(
+      'list codes seen in a FHIR Bulk Data export that are in no value set but whose display or text names a red flag: systems, codes, displays and counts only, never patient ids',
+    )
+    .argument(
+      '<paths...>',
+      'NDJSON files, or folders holding them (Condition.ndjson, Observation.ndjson, Procedure.ndjson, MedicationRequest.ndjson, MedicationStatement.ndjson, DiagnosticReport.ndjson, ...; .ndjson.gz too)',
+    )
     .option('--min <count>', 'leave out codes seen in fewer records than this (default 1)')
     .addHelpText(
       'after',

@@ -37,7 +37,13 @@ function fileProblems(file: string, shown: string, kb: KnowledgeBase | undefined
   const json: unknown = JSON.parse(text);
   // A file with a patient is a record-level scenario: `validate` checks those with the scenarios.
   if (!isRuleTestJson(json) && typeof json === 'object' && json !== null && 'patient' in json) return [];
-  const at = (path: string, message: string, rule?: string): Problem => ({ file: shown, ...(rule ? { rule } : {}), path, message, ...(positionOfPath(text, path) ?? {}) });
+  const at = (path: string, message: string, rule?: string): Problem => ({
+    file: shown,
+    ...(rule ? { rule } : {}),
+    path,
+    message,
+    ...(positionOfPath(text, path) ?? {}),
+  });
 
   const parsed = RuleTestSchema.safeParse(json);
   if (!parsed.success) return explainIssues(parsed.error.issues, json).map((i) => at(formatPath(i.path), i.message));
@@ -45,23 +51,47 @@ function fileProblems(file: string, shown: string, kb: KnowledgeBase | undefined
   const problems: Problem[] = [];
   for (const [fact, value] of Object.entries(test.facts)) {
     if (!ENGINE_FACT_NAMES.includes(fact)) {
-      problems.push(at(`facts.${fact}`, `unknown fact "${fact}": fix the name.${suggestion(fact, ENGINE_FACT_NAMES)} (\`npx backpain-cds rules\` shows the facts each rule uses)`));
+      problems.push(
+        at(
+          `facts.${fact}`,
+          `unknown fact "${fact}": fix the name.${suggestion(fact, ENGINE_FACT_NAMES)} (\`npx backpain-cds rules\` shows the facts each rule uses)`,
+        ),
+      );
       continue;
     }
     const wrong = valueProblem(fact, value);
     if (wrong) problems.push(at(`facts.${fact}`, wrong));
   }
   if (!SERVICES.some((s) => s.id === test.service)) {
-    problems.push(at('service', `"${test.service}" is not a CDS service: fix the id.${suggestion(test.service, SERVICES.map((s) => s.id))} (services: ${SERVICES.map((s) => s.id).join(', ')})`));
+    problems.push(
+      at(
+        'service',
+        `"${test.service}" is not a CDS service: fix the id.${suggestion(
+          test.service,
+          SERVICES.map((s) => s.id),
+        )} (services: ${SERVICES.map((s) => s.id).join(', ')})`,
+      ),
+    );
     return problems;
   }
   if (!kb) return problems; // the knowledge files do not load: their own errors say why
   const ruleSet = kb.ruleSetFor(test.service);
-  if (!ruleSet) return [...problems, at('service', `no rule file serves "${test.service}": add it to a rule file's "services", or test another service`)];
+  if (!ruleSet)
+    return [
+      ...problems,
+      at('service', `no rule file serves "${test.service}": add it to a rule file's "services", or test another service`),
+    ];
   const known = ruleSet.rules.map((r) => r.id);
   for (const key of ['fired', 'notFired', 'cards'] as const) {
     (test.expect[key] ?? []).forEach((id, i) => {
-      if (!known.includes(id)) problems.push(at(`expect.${key}[${i}]`, `"${id}" is not a rule of ${test.service} (${ruleSet.file}): fix the rule id.${suggestion(id, known)} (its rules: ${known.join(', ')})`, id));
+      if (!known.includes(id))
+        problems.push(
+          at(
+            `expect.${key}[${i}]`,
+            `"${id}" is not a rule of ${test.service} (${ruleSet.file}): fix the rule id.${suggestion(id, known)} (its rules: ${known.join(', ')})`,
+            id,
+          ),
+        );
     });
   }
   return problems;
@@ -70,6 +100,9 @@ function fileProblems(file: string, shown: string, kb: KnowledgeBase | undefined
 /** Checks every rule test in dir; show turns a path into the form messages use. */
 export function ruleTestProblems(dir: string, kb: KnowledgeBase | undefined, show: (file: string) => string): RuleTestChecks {
   if (!existsSync(dir)) return { count: 0, problems: [] };
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => join(dir, f));
   return { count: files.length, problems: files.flatMap((f) => fileProblems(f, show(f), kb)) };
 }

@@ -19,10 +19,17 @@ export const RuleTestSchema = z.strictObject({
   $schema: z.string().optional(),
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens, like the file name'),
   description: z.string().min(1),
-  service: z.string().min(1).meta({ [SERVICE_ID_MARK]: true, description: 'The CDS service id (GET /cds-services) whose rule file runs.' }),
+  service: z
+    .string()
+    .min(1)
+    .meta({ [SERVICE_ID_MARK]: true, description: 'The CDS service id (GET /cds-services) whose rule file runs.' }),
   facts: z
     .record(z.string(), factValue)
-    .meta({ description: 'Fact values as the rules see them; a fact left out is unknown (null). Names as in the rule files (`npx backpain-cds rules` lists them).', propertyNames: { enum: [...ENGINE_FACT_NAMES] } }),
+    .meta({
+      description:
+        'Fact values as the rules see them; a fact left out is unknown (null). Names as in the rule files (`npx backpain-cds rules` lists them).',
+      propertyNames: { enum: [...ENGINE_FACT_NAMES] },
+    }),
   expect: RuleExpectationSchema,
 });
 export type RuleTest = z.infer<typeof RuleTestSchema>;
@@ -35,13 +42,22 @@ export function isRuleTestJson(json: unknown): boolean {
 export function readRuleTest(file: string, json: unknown = JSON.parse(readFileSync(file, 'utf8'))): RuleTest {
   const result = RuleTestSchema.safeParse(json);
   if (!result.success) {
-    throw new Error(`${file}: ${explainIssues(result.error.issues, json).map((i) => `${formatPath(i.path) || '(file)'}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `${file}: ${explainIssues(result.error.issues, json)
+        .map((i) => `${formatPath(i.path) || '(file)'}: ${i.message}`)
+        .join('; ')}`,
+    );
   }
   return result.data;
 }
 
 export function templateText(template: CardTemplate): string {
-  return [template.summary, ...template.detail, ...(template.suggestions ?? []).map((s) => s.label), ...(template.links ?? []).map((l) => l.label)].join('\n');
+  return [
+    template.summary,
+    ...template.detail,
+    ...(template.suggestions ?? []).map((s) => s.label),
+    ...(template.links ?? []).map((l) => l.label),
+  ].join('\n');
 }
 
 export interface RuleTestOutcome {
@@ -55,11 +71,17 @@ export async function runRuleTest(knowledge: KnowledgeBase, test: RuleTest): Pro
   const ruleSet = knowledge.ruleSetFor(test.service);
   if (!ruleSet) throw new Error(`no rule file serves "${test.service}"`);
   const unknownFacts = Object.keys(test.facts).filter((f) => !ENGINE_FACT_NAMES.includes(f));
-  if (unknownFacts.length) throw new Error(`unknown fact${unknownFacts.length > 1 ? 's' : ''} ${unknownFacts.map((f) => `"${f}"`).join(', ')} (known facts: ${ENGINE_FACT_NAMES.join(', ')})`);
+  if (unknownFacts.length)
+    throw new Error(
+      `unknown fact${unknownFacts.length > 1 ? 's' : ''} ${unknownFacts.map((f) => `"${f}"`).join(', ')} (known facts: ${ENGINE_FACT_NAMES.join(', ')})`,
+    );
   const known = new Set(ruleSet.rules.map((r) => r.id));
   const named = [...(test.expect.fired ?? []), ...(test.expect.notFired ?? []), ...(test.expect.cards ?? [])];
   const strangers = [...new Set(named.filter((id) => !known.has(id)))];
-  if (strangers.length) throw new Error(`${strangers.map((id) => `"${id}"`).join(', ')} is not a rule of ${ruleSet.file} (its rules: ${[...known].join(', ')})`);
+  if (strangers.length)
+    throw new Error(
+      `${strangers.map((id) => `"${id}"`).join(', ')} is not a rule of ${ruleSet.file} (its rules: ${[...known].join(', ')})`,
+    );
 
   const facts: EngineFacts = Object.fromEntries(ENGINE_FACT_NAMES.map((name) => [name, test.facts[name] ?? null]));
   const firedIds = await firedRuleIds(ruleSet, facts);

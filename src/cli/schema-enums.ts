@@ -32,7 +32,13 @@ export function valueSetEntries(dir: string): ValueSetEntry[] {
         return []; // a broken file is not a set a file may name; `validate` reports it
       }
       const id = typeof json.id === 'string' ? json.id : basename(f, '.json');
-      return [{ id, ...(typeof json.title === 'string' ? { title: json.title } : {}), ...(typeof json.description === 'string' ? { description: json.description } : {}) }];
+      return [
+        {
+          id,
+          ...(typeof json.title === 'string' ? { title: json.title } : {}),
+          ...(typeof json.description === 'string' ? { description: json.description } : {}),
+        },
+      ];
     });
 }
 
@@ -49,14 +55,19 @@ export function valueSetIdSchema(entries: readonly ValueSetEntry[]): JsonObject 
   return {
     type: 'string',
     enum: entries.map((e) => e.id),
-    markdownEnumDescriptions: entries.map((e) => `**${e.title ?? e.id}** (rules/valuesets/${e.id}.json)${e.description ? `: ${firstSentence(e.description)}` : ''}`),
-    description: 'The id of a value set in rules/valuesets/ (its file name without .json). This list is made from the value sets there when `npx backpain-cds schemas` runs: after adding a value set, run it again.',
+    markdownEnumDescriptions: entries.map(
+      (e) => `**${e.title ?? e.id}** (rules/valuesets/${e.id}.json)${e.description ? `: ${firstSentence(e.description)}` : ''}`,
+    ),
+    description:
+      'The id of a value set in rules/valuesets/ (its file name without .json). This list is made from the value sets there when `npx backpain-cds schemas` runs: after adding a value set, run it again.',
   };
 }
 
 /** Case-insensitive without a regex flag, which JSON Schema patterns do not have. */
 function anyCase(text: string): string {
-  return [...text].map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))).join('');
+  return [...text]
+    .map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')))
+    .join('');
 }
 
 /**
@@ -67,9 +78,16 @@ function anyCase(text: string): string {
 export function codeSystemSchema(): JsonObject {
   const names = knownSystemNames();
   return {
-    description: `A code system the service knows (src/knowledge/code-systems.ts): ${names.filter((n) => !n.alias).map((n) => n.uri).join(', ')}, or its urn:oid: form. Any other system is refused, so a typo cannot silently match nothing.`,
+    description: `A code system the service knows (src/knowledge/code-systems.ts): ${names
+      .filter((n) => !n.alias)
+      .map((n) => n.uri)
+      .join(', ')}, or its urn:oid: form. Any other system is refused, so a typo cannot silently match nothing.`,
     anyOf: [
-      { type: 'string', enum: names.map((n) => n.uri), markdownEnumDescriptions: names.map((n) => (n.alias ? `${n.title}: the OID form of ${n.alias}; read as ${n.alias}` : n.title)) },
+      {
+        type: 'string',
+        enum: names.map((n) => n.uri),
+        markdownEnumDescriptions: names.map((n) => (n.alias ? `${n.title}: the OID form of ${n.alias}; read as ${n.alias}` : n.title)),
+      },
       { type: 'string', pattern: `^\\s*(?:${names.map((n) => anyCase(n.uri)).join('|')})\\/*\\s*$` },
     ],
   };
@@ -107,7 +125,8 @@ export function withNameEnums(json: JsonObject, valueSets: readonly ValueSetEntr
       used.add(CODE_SYSTEM_DEFINITION);
       return { $ref: `#/definitions/${CODE_SYSTEM_DEFINITION}` };
     }
-    if (node[SERVICE_ID_MARK]) return { ...serviceIdSchema(), ...(typeof node.description === 'string' ? { description: node.description } : {}) };
+    if (node[SERVICE_ID_MARK])
+      return { ...serviceIdSchema(), ...(typeof node.description === 'string' ? { description: node.description } : {}) };
     if (VALUE_SET_ID_MARK in node || CODE_SYSTEM_MARK in node) {
       const { [VALUE_SET_ID_MARK]: _v, [CODE_SYSTEM_MARK]: _c, ...rest } = node;
       return rest;

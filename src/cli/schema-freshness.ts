@@ -32,7 +32,12 @@ function placed(file: string, shown: string, path: string, message: string): Pro
  * Value sets the service loaded that the editor schema does not offer, and ids it offers that no
  * longer exist. schemasDir is the folder the knowledge files' "$schema" points at.
  */
-export function valueSetSchemaGaps(schemasDir: string, valueSetsDir: string, loaded: readonly string[], show: (file: string) => string): Problem[] {
+export function valueSetSchemaGaps(
+  schemasDir: string,
+  valueSetsDir: string,
+  loaded: readonly string[],
+  show: (file: string) => string,
+): Problem[] {
   const schemaFile = join(schemasDir, SCHEMA_FILE);
   const listed = listedValueSets(schemaFile);
   if (!listed) return [];
@@ -41,10 +46,24 @@ export function valueSetSchemaGaps(schemasDir: string, valueSetsDir: string, loa
     .filter((id) => !listed.includes(id))
     .map((id) => {
       const file = join(valueSetsDir, `${id}.json`);
-      return placed(file, show(file), 'id', `value set "${id}" is not in the editor schemas' list (${show(schemaFile)}), so your editor underlines it where rules/findings.json or rules/instruments.json names it: ${run}`);
+      return placed(
+        file,
+        show(file),
+        'id',
+        `value set "${id}" is not in the editor schemas' list (${show(schemaFile)}), so your editor underlines it where rules/findings.json or rules/instruments.json names it: ${run}`,
+      );
     });
   const gone = listed.flatMap((id, i) =>
-    loaded.includes(id) ? [] : [placed(schemaFile, show(schemaFile), `definitions.${VALUE_SET_ID_DEFINITION}.enum[${i}]`, `lists value set "${id}", which rules/valuesets/ does not have, so your editor accepts a name the service refuses: ${run}`)],
+    loaded.includes(id)
+      ? []
+      : [
+          placed(
+            schemaFile,
+            show(schemaFile),
+            `definitions.${VALUE_SET_ID_DEFINITION}.enum[${i}]`,
+            `lists value set "${id}", which rules/valuesets/ does not have, so your editor accepts a name the service refuses: ${run}`,
+          ),
+        ],
   );
   return [...missing, ...gone];
 }

@@ -40,7 +40,10 @@ const show = (file: string): string => relative(file.startsWith(base) ? base : p
 
 function jsonFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** Each file should name its schema by a path relative to itself, so any editor finds it. */
@@ -103,10 +106,14 @@ function cardMarkup(cardsDir: string): Finding[] {
       ...(Array.isArray(card.detail)
         ? card.detail.flatMap((line: unknown, i): [string, unknown][] => {
             const block = line as { lines?: unknown } | null;
-            return Array.isArray(block?.lines) ? block.lines.map((l, j): [string, unknown] => [`detail[${i}].lines[${j}]`, l]) : [[`detail[${i}]`, line]];
+            return Array.isArray(block?.lines)
+              ? block.lines.map((l, j): [string, unknown] => [`detail[${i}].lines[${j}]`, l])
+              : [[`detail[${i}]`, line]];
           })
         : []),
-      ...(Array.isArray(card.suggestions) ? card.suggestions.map((sug, i): [string, unknown] => [`suggestions[${i}].label`, sug?.label]) : []),
+      ...(Array.isArray(card.suggestions)
+        ? card.suggestions.map((sug, i): [string, unknown] => [`suggestions[${i}].label`, sug?.label])
+        : []),
     ];
     for (const [path, text] of texts) {
       const found = typeof text === 'string' ? MARKUP.exec(text) : null;
@@ -140,9 +147,15 @@ function snomedWithoutDescendants(kb: KnowledgeBase, rulesDir: string): Finding[
     if (!SAFETY_VALUE_SET.test(vs.id)) continue;
     const { include } = vs.file.compose;
     const filtered = new Set(
-      include.flatMap((set) => (canonicalSystem(set.system) === SNOMED ? (set.filter ?? []).filter((f) => f.property === 'concept' && (f.op === 'is-a' || f.op === 'descendent-of')).map((f) => f.value) : [])),
+      include.flatMap((set) =>
+        canonicalSystem(set.system) === SNOMED
+          ? (set.filter ?? []).filter((f) => f.property === 'concept' && (f.op === 'is-a' || f.op === 'descendent-of')).map((f) => f.value)
+          : [],
+      ),
     );
-    const expanded = new Set(filtered.size ? (vs.file.expansion.contains ?? []).filter((c) => canonicalSystem(c.system) === SNOMED).map((c) => c.code) : []);
+    const expanded = new Set(
+      filtered.size ? (vs.file.expansion.contains ?? []).filter((c) => canonicalSystem(c.system) === SNOMED).map((c) => c.code) : [],
+    );
     include.forEach((set, i) => {
       if (canonicalSystem(set.system) !== SNOMED) return;
       (set.concept ?? []).forEach((c, j) => {
@@ -151,7 +164,7 @@ function snomedWithoutDescendants(kb: KnowledgeBase, rulesDir: string): Finding[
           severity: 'warning',
           file: show(join(rulesDir, 'valuesets', `${vs.id}.json`)),
           path: `compose.include[${i}].concept[${j}]`,
-          message: `SNOMED ${c.code}${c.display ? ` (${c.display})` : ''} is listed without an is-a filter${filtered.size ? ' and is not in the expansion of the set\'s is-a filters' : ''}, so records coded with its descendants will not match: add {"property": "concept", "op": "is-a", "value": "${c.code}"} to a SNOMED include and list the descendants in expansion.contains (backpain-cds valueset expand does this)`,
+          message: `SNOMED ${c.code}${c.display ? ` (${c.display})` : ''} is listed without an is-a filter${filtered.size ? " and is not in the expansion of the set's is-a filters" : ''}, so records coded with its descendants will not match: add {"property": "concept", "op": "is-a", "value": "${c.code}"} to a SNOMED include and list the descendants in expansion.contains (backpain-cds valueset expand does this)`,
         });
       });
     });
@@ -168,7 +181,13 @@ function scenarioProblems(dir: string, kb: KnowledgeBase | undefined): { count: 
   const claim = (key: string, file: string, path: string, what: string): void => {
     const owner = owners.get(key);
     if (owner === undefined) owners.set(key, file);
-    else problems.push({ severity: 'error', file: show(file), path, message: `${what} is also used in ${show(owner)}: give it an id of its own` });
+    else
+      problems.push({
+        severity: 'error',
+        file: show(file),
+        path,
+        message: `${what} is also used in ${show(owner)}: give it an id of its own`,
+      });
   };
   for (const f of files) {
     if (f.error || !f.scenario) {
@@ -178,24 +197,41 @@ function scenarioProblems(dir: string, kb: KnowledgeBase | undefined): { count: 
     const sc = f.scenario;
     claim(`scenario ${sc.id}`, f.file, 'id', `scenario id "${sc.id}"`);
     [sc.patient, ...sc.resources, ...sc.draftOrders].forEach((r, i) => {
-      const path = i === 0 ? 'patient.id' : i <= sc.resources.length ? `resources[${i - 1}].id` : `draftOrders[${i - 1 - sc.resources.length}].id`;
+      const path =
+        i === 0 ? 'patient.id' : i <= sc.resources.length ? `resources[${i - 1}].id` : `draftOrders[${i - 1 - sc.resources.length}].id`;
       claim(`${r.resourceType}/${r.id}`, f.file, path, `${r.resourceType}/${r.id}`);
     });
     for (const [serviceId, expected] of Object.entries(f.scenario.expect)) {
       const path = `expect.${serviceId}`;
       if (!SERVICES.some((s) => s.id === serviceId)) {
-        problems.push({ severity: 'error', file: show(f.file), path, message: `"${serviceId}" is not a CDS service: fix the id (services: ${SERVICES.map((s) => s.id).join(', ')})` });
+        problems.push({
+          severity: 'error',
+          file: show(f.file),
+          path,
+          message: `"${serviceId}" is not a CDS service: fix the id (services: ${SERVICES.map((s) => s.id).join(', ')})`,
+        });
         continue;
       }
       if (!kb) continue;
       const ruleSet = kb.ruleSetFor(serviceId);
       if (!ruleSet) {
-        problems.push({ severity: 'error', file: show(f.file), path, message: `no rule file serves "${serviceId}": add it to a rule file's "services", or remove this expectation` });
+        problems.push({
+          severity: 'error',
+          file: show(f.file),
+          path,
+          message: `no rule file serves "${serviceId}": add it to a rule file's "services", or remove this expectation`,
+        });
         continue;
       }
       expected.forEach((rule, i) => {
         if (!ruleSet.rules.some((r) => r.id === rule)) {
-          problems.push({ severity: 'error', file: show(f.file), rule, path: `${path}[${i}]`, message: `"${rule}" is not a rule of ${serviceId} (${ruleSet.file}): fix the rule id` });
+          problems.push({
+            severity: 'error',
+            file: show(f.file),
+            rule,
+            path: `${path}[${i}]`,
+            message: `"${rule}" is not a rule of ${serviceId} (${ruleSet.file}): fix the rule id`,
+          });
         }
       });
     }
@@ -234,15 +270,28 @@ export function validateFiles(dirs: ValidateDirs): ValidationReport {
     if (!(err instanceof KnowledgeError)) throw err;
     problems.push(...err.problems.map((p): Finding => ({ severity: 'error', ...p })));
   }
-  const scenarios = dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioProblems(dirs.scenariosDir, kb) : { count: 0, problems: [] };
-  problems.push(...scenarios.problems, ...schemaReferences(dirs), ...cardMarkup(dirs.cardsDir), ...(kb ? snomedWithoutDescendants(kb, dirs.rulesDir) : []));
+  const scenarios =
+    dirs.scenariosDir && existsSync(dirs.scenariosDir) ? scenarioProblems(dirs.scenariosDir, kb) : { count: 0, problems: [] };
+  problems.push(
+    ...scenarios.problems,
+    ...schemaReferences(dirs),
+    ...cardMarkup(dirs.cardsDir),
+    ...(kb ? snomedWithoutDescendants(kb, dirs.rulesDir) : []),
+  );
   const ruleTests = dirs.ruleTestsDir ? ruleTestProblems(dirs.ruleTestsDir, kb, show) : { count: 0, problems: [] };
   problems.push(...ruleTests.problems.map((p): Finding => ({ severity: 'error', ...p })));
   if (kb) {
     const schemas = existsSync(join(dirs.rulesDir, 'schemas')) ? join(dirs.rulesDir, 'schemas') : schemasDir;
-    problems.push(...valueSetSchemaGaps(schemas, join(dirs.rulesDir, 'valuesets'), [...kb.valueSets.keys()], show).map((p): Finding => ({ severity: 'warning', ...p })));
+    problems.push(
+      ...valueSetSchemaGaps(schemas, join(dirs.rulesDir, 'valuesets'), [...kb.valueSets.keys()], show).map((p): Finding => ({
+        severity: 'warning',
+        ...p,
+      })),
+    );
   }
-  const ruleFiles = jsonFiles(dirs.rulesDir).filter((f) => f !== join(dirs.rulesDir, 'findings.json') && f !== join(dirs.rulesDir, 'instruments.json'));
+  const ruleFiles = jsonFiles(dirs.rulesDir).filter(
+    (f) => f !== join(dirs.rulesDir, 'findings.json') && f !== join(dirs.rulesDir, 'instruments.json'),
+  );
   return {
     ok: !problems.some((p) => p.severity === 'error'),
     ...(kb ? { version: kb.version } : {}),

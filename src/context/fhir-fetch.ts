@@ -65,11 +65,17 @@ function nextLink(bundle: Bundle): string | undefined {
   return typeof link?.url === 'string' ? link.url : undefined;
 }
 
-export function createFhirReader(baseUrl: string, accessToken: string | undefined, signal: AbortSignal, policy: FetchPolicy = {}): FhirReader {
+export function createFhirReader(
+  baseUrl: string,
+  accessToken: string | undefined,
+  signal: AbortSignal,
+  policy: FetchPolicy = {},
+): FhirReader {
   const base = baseUrl.replace(/\/+$/, '');
   const client = new Client({ baseUrl: base, ...(accessToken ? { bearerToken: accessToken } : {}) });
   const allowsBase = policy.allowsBase ?? (() => false);
-  const send = (url: string): Promise<unknown> => client.request(url, { options: { signal, headers: { accept: 'application/fhir+json' } } });
+  const send = (url: string): Promise<unknown> =>
+    client.request(url, { options: { signal, headers: { accept: 'application/fhir+json' } } });
 
   async function request(url: string): Promise<FhirResource | null> {
     const started = performance.now();

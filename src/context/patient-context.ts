@@ -21,9 +21,12 @@ function hasNextPage(value: FhirResource): value is Bundle {
 
 async function fetchKey(key: string, template: string, request: HookRequest, reader: FhirReader | undefined): Promise<KeyValue> {
   const url = fillTemplate(template, request.context);
-  if (url === undefined) throw new PatientDataUnavailable(`prefetch "${key}" is missing and its query needs a context value this request does not have`);
+  if (url === undefined)
+    throw new PatientDataUnavailable(`prefetch "${key}" is missing and its query needs a context value this request does not have`);
   if (!reader) {
-    throw new PatientDataUnavailable(`prefetch "${key}" is missing or an OperationOutcome, and the request has no fhirServer to fetch it from`);
+    throw new PatientDataUnavailable(
+      `prefetch "${key}" is missing or an OperationOutcome, and the request has no fhirServer to fetch it from`,
+    );
   }
   try {
     return await reader.get(url);
@@ -38,7 +41,8 @@ async function completePages(key: string, bundle: Bundle, reader: FhirReader | u
   try {
     return { ...bundle, entry: [...(bundle.entry ?? []), ...(await reader.remainingPages(bundle))] };
   } catch (err) {
-    if (err instanceof FhirFetchError) throw new PatientDataUnavailable(`could not read the next pages of "${key}" from fhirServer: ${err.message}`);
+    if (err instanceof FhirFetchError)
+      throw new PatientDataUnavailable(`could not read the next pages of "${key}" from fhirServer: ${err.message}`);
     throw err;
   }
 }
@@ -46,7 +50,9 @@ async function completePages(key: string, bundle: Bundle, reader: FhirReader | u
 function resourcesOf(value: KeyValue): FhirResource[] {
   if (!value) return [];
   if (value.resourceType !== 'Bundle') return [value];
-  return (Array.isArray(value.entry) ? value.entry : []).flatMap((e) => (e?.resource && typeof e.resource === 'object' ? [e.resource] : []));
+  return (Array.isArray(value.entry) ? value.entry : []).flatMap((e) =>
+    e?.resource && typeof e.resource === 'object' ? [e.resource] : [],
+  );
 }
 
 /** A record with the patient and nothing else: the shape every reader of a record can rely on. */
@@ -79,16 +85,35 @@ export function groupRecord(patient: Patient, resources: FhirResource[], fullUrl
       continue;
     }
     switch (r.resourceType) {
-      case 'Condition': record.conditions.push(r); break;
-      case 'Observation': record.observations.push(r); break;
-      case 'MedicationRequest': record.medicationRequests.push(r); break;
-      case 'MedicationStatement': record.medicationStatements.push(r); break;
-      case 'Procedure': record.procedures.push(r); break;
-      case 'DiagnosticReport': record.diagnosticReports.push(r); break;
-      case 'ImagingStudy': record.imagingStudies.push(r); break;
-      case 'ServiceRequest': record.serviceRequests.push(r); break;
-      case 'QuestionnaireResponse': record.questionnaireResponses.push(r); break;
-      default: break;
+      case 'Condition':
+        record.conditions.push(r);
+        break;
+      case 'Observation':
+        record.observations.push(r);
+        break;
+      case 'MedicationRequest':
+        record.medicationRequests.push(r);
+        break;
+      case 'MedicationStatement':
+        record.medicationStatements.push(r);
+        break;
+      case 'Procedure':
+        record.procedures.push(r);
+        break;
+      case 'DiagnosticReport':
+        record.diagnosticReports.push(r);
+        break;
+      case 'ImagingStudy':
+        record.imagingStudies.push(r);
+        break;
+      case 'ServiceRequest':
+        record.serviceRequests.push(r);
+        break;
+      case 'QuestionnaireResponse':
+        record.questionnaireResponses.push(r);
+        break;
+      default:
+        break;
     }
   }
   return record;
@@ -115,7 +140,8 @@ async function resolvePatientContext(
   // The reader (and its deadline timer) exists only when something must be fetched.
   let reader: FhirReader | undefined;
   const readerFor = (): FhirReader | undefined => {
-    if (!reader && request.fhirServer) reader = createFhirReader(request.fhirServer, request.fhirAuthorization?.access_token, deadline(), policy);
+    if (!reader && request.fhirServer)
+      reader = createFhirReader(request.fhirServer, request.fhirAuthorization?.access_token, deadline(), policy);
     return reader;
   };
   const fetchedKeys: string[] = [];
@@ -130,7 +156,8 @@ async function resolvePatientContext(
         return fetchKey(key, template, request, readerFor());
       }
       const expected = expectedResourceType(template);
-      if (given.resourceType !== expected) throw new InvalidRequest(`prefetch "${key}" must be a ${expected}, null or an OperationOutcome`, `prefetch.${key}`);
+      if (given.resourceType !== expected)
+        throw new InvalidRequest(`prefetch "${key}" must be a ${expected}, null or an OperationOutcome`, `prefetch.${key}`);
       return hasNextPage(given) ? completePages(key, given, readerFor()) : given;
     }),
   );

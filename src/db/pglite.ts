@@ -35,7 +35,9 @@ export async function openPglite(dataDir: string): Promise<Database> {
   let stopped: Error | undefined;
 
   await new Promise<void>((resolve, reject) => {
-    worker.once('message', (m: Reply) => (m.ready ? resolve() : reject(toError(m.error ?? { name: 'Error', message: 'PGlite did not start' }))));
+    worker.once('message', (m: Reply) =>
+      m.ready ? resolve() : reject(toError(m.error ?? { name: 'Error', message: 'PGlite did not start' })),
+    );
     worker.once('error', reject);
   }).catch(async (err: unknown) => {
     await worker.terminate();

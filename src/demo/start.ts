@@ -32,7 +32,14 @@ export interface Demo {
 function startDemoFhirProcess(config: Config, logger: Logger): Promise<DemoFhir> {
   const entry = fileURLToPath(new URL('./fhir-main.js', import.meta.url));
   const child = spawn(process.execPath, ['--experimental-websocket', entry], {
-    env: { ...process.env, FHIR_PORT: String(config.FHIR_PORT), HOST: config.HOST, DEMO_SYNTHEA: String(config.DEMO_SYNTHEA), SYNTHEA_ARCHIVE: config.SYNTHEA_ARCHIVE, LOG_LEVEL: config.LOG_LEVEL },
+    env: {
+      ...process.env,
+      FHIR_PORT: String(config.FHIR_PORT),
+      HOST: config.HOST,
+      DEMO_SYNTHEA: String(config.DEMO_SYNTHEA),
+      SYNTHEA_ARCHIVE: config.SYNTHEA_ARCHIVE,
+      LOG_LEVEL: config.LOG_LEVEL,
+    },
     // The IPC channel lets the child notice when this process is gone, so it never outlives it.
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
@@ -66,7 +73,11 @@ export async function startDemo(config: Config, logger: Logger): Promise<Demo> {
   const request = (scenarioId: string, serviceId: string): string | undefined => {
     const service = SERVICES.find((s) => s.id === serviceId);
     const sample = readScenario(`${scenariosDir}/${scenarioId}.json`);
-    return service ? JSON.stringify(scenarioRequest(shiftScenario(sample, shiftToToday(sample, today)), service, { prefetch: 'none', fhirServer: fhir.url })) : undefined;
+    return service
+      ? JSON.stringify(
+          scenarioRequest(shiftScenario(sample, shiftToToday(sample, today)), service, { prefetch: 'none', fhirServer: fhir.url }),
+        )
+      : undefined;
   };
   const example = request('imaging-defer-acute-41-days', 'back-pain-imaging-select');
   const patientViewExample = request('sciatica-fast-track-medium-4-items-42-days', 'back-pain-stratified-care');

@@ -15,7 +15,8 @@ import type { NearMiss } from './near-misses.js';
 type MedicationResourceOf = MedicationRequest | MedicationStatement;
 
 function routeWords(kind: MedicationResource, r: MedicationResourceOf): string[] {
-  const dosages = kind === 'MedicationRequest' ? asArray((r as MedicationRequest).dosageInstruction) : asArray((r as MedicationStatement).dosage);
+  const dosages =
+    kind === 'MedicationRequest' ? asArray((r as MedicationRequest).dosageInstruction) : asArray((r as MedicationStatement).dosage);
   return dosages.map((d) => conceptWords(d?.route));
 }
 
@@ -25,7 +26,13 @@ function daysIn(span: Coverage, from: number, to: number): number[] {
   return days;
 }
 
-export function medicationNearMisses(defs: readonly FindingDefinition[], found: readonly FindingHit[], record: PatientRecord, now: Date, lookup: ValueSetLookup): NearMiss[] {
+export function medicationNearMisses(
+  defs: readonly FindingDefinition[],
+  found: readonly FindingHit[],
+  record: PatientRecord,
+  now: Date,
+  lookup: ValueSetLookup,
+): NearMiss[] {
   const today = dayOf(now);
   return defs.flatMap((def) => {
     const rule = def.medication;
@@ -34,16 +41,27 @@ export function medicationNearMisses(defs: readonly FindingDefinition[], found: 
     const vs = lookup(rule.valueSet);
     const from = today - rule.lookbackDays;
     const covered = new Set<number>();
-    const matches: { hit: Omit<NearMiss, 'why'>; kind: MedicationResource; r: MedicationResourceOf; span: Coverage | undefined; days: number }[] = [];
+    const matches: {
+      hit: Omit<NearMiss, 'why'>;
+      kind: MedicationResource;
+      r: MedicationResourceOf;
+      span: Coverage | undefined;
+      days: number;
+    }[] = [];
     for (const kind of rule.resources) {
       const list: MedicationResourceOf[] = kind === 'MedicationRequest' ? record.medicationRequests : record.medicationStatements;
       for (const r of list) {
-        const words = [conceptWords(r.medicationCodeableConcept), str(r.medicationReference?.display) ?? '', ...routeWords(kind, r)].join(' ');
+        const words = [conceptWords(r.medicationCodeableConcept), str(r.medicationReference?.display) ?? '', ...routeWords(kind, r)].join(
+          ' ',
+        );
         if (vs.excludesText(words)) continue;
         const coded = vs.match(r.medicationCodeableConcept);
         if (coded === undefined && !vs.matchesText(words)) continue;
         const skipped = typeof r.status === 'string' && NOT_TAKEN[kind].has(r.status);
-        const span = kind === 'MedicationRequest' ? medicationCoverage(r as MedicationRequest, rule.defaultDays) : statementCoverage(r as MedicationStatement, rule.defaultDays, today);
+        const span =
+          kind === 'MedicationRequest'
+            ? medicationCoverage(r as MedicationRequest, rule.defaultDays)
+            : statementCoverage(r as MedicationStatement, rule.defaultDays, today);
         const inWindow = span && !skipped ? daysIn(span, from, today) : [];
         inWindow.forEach((d) => covered.add(d));
         const name = conceptText(r.medicationCodeableConcept, coded);
@@ -65,10 +83,17 @@ export function medicationNearMisses(defs: readonly FindingDefinition[], found: 
     const need = `needs ${rule.minimumDays} of the last ${rule.lookbackDays} days`;
     const total = `all courses together cover ${covered.size}`;
     return matches.map(({ hit, kind, r, span, days }): NearMiss => {
-      if (typeof r.status === 'string' && NOT_TAKEN[kind].has(r.status)) return { ...hit, why: `${kind} status "${r.status}" does not count as taking it` };
-      if (!span) return { ...hit, why: `no date to count days of supply from (${kind === 'MedicationRequest' ? 'authoredOn or dosage bounds' : 'effective[x]'}); ${total}, ${need}` };
-      if (span.end < from) return { ...hit, why: `its course ended ${from - span.end} days before the ${rule.lookbackDays}-day look-back; ${total}, ${need}` };
-      if (span.start > today) return { ...hit, why: `its course starts ${span.start - today} days after the request time; ${total}, ${need}` };
+      if (typeof r.status === 'string' && NOT_TAKEN[kind].has(r.status))
+        return { ...hit, why: `${kind} status "${r.status}" does not count as taking it` };
+      if (!span)
+        return {
+          ...hit,
+          why: `no date to count days of supply from (${kind === 'MedicationRequest' ? 'authoredOn or dosage bounds' : 'effective[x]'}); ${total}, ${need}`,
+        };
+      if (span.end < from)
+        return { ...hit, why: `its course ended ${from - span.end} days before the ${rule.lookbackDays}-day look-back; ${total}, ${need}` };
+      if (span.start > today)
+        return { ...hit, why: `its course starts ${span.start - today} days after the request time; ${total}, ${need}` };
       return { ...hit, why: `covers ${days} days in the look-back; ${total}, ${need}` };
     });
   });

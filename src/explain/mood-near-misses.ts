@@ -49,7 +49,10 @@ function windowWords(leaf: Leaf & { value: number }): string {
 const numeric = (leaf: Leaf | undefined): leaf is Leaf & { value: number } => leaf !== undefined && typeof leaf.value === 'number';
 
 /** Near misses by fact name (phq9Score, gad7Score), from the rules that did not fire. */
-export function moodNearMisses(unfired: readonly { id: string; conditions: ConditionTrace }[], facts: PatientFacts): Record<string, NearMiss[]> {
+export function moodNearMisses(
+  unfired: readonly { id: string; conditions: ConditionTrace }[],
+  facts: PatientFacts,
+): Record<string, NearMiss[]> {
   const out: Record<string, NearMiss[]> = {};
   for (const { scoreFact, daysFact, label, pick } of SCORES) {
     const score = pick(facts);
@@ -61,12 +64,21 @@ export function moodNearMisses(unfired: readonly { id: string; conditions: Condi
         const window = group.find((l) => l.fact === daysFact && AT_MOST.has(l.operator));
         if (!numeric(cut) || !numeric(window)) continue;
         let why: string | undefined;
-        if (cut.result && !window.result) why = `score ${score.value} meets ${cutOff(cut)} but is ${score.daysAgo} days old: outside ${windowWords(window)}`;
+        if (cut.result && !window.result)
+          why = `score ${score.value} meets ${cutOff(cut)} but is ${score.daysAgo} days old: outside ${windowWords(window)}`;
         else if (!cut.result && window.result && pointsShort(cut, score.value) <= NEAR_POINTS) {
           const short = pointsShort(cut, score.value);
           why = `score ${score.value} is ${short} point${short === 1 ? '' : 's'} under ${cutOff(cut)}`;
         }
-        if (why) misses.set(why, { findingId: scoreFact, label, reference: score.reference, display: score.display, date: score.date, why: `${why} (${rule.id})` });
+        if (why)
+          misses.set(why, {
+            findingId: scoreFact,
+            label,
+            reference: score.reference,
+            display: score.display,
+            date: score.date,
+            why: `${why} (${rule.id})`,
+          });
       }
     }
     if (misses.size) out[scoreFact] = [...misses.values()];

@@ -20,7 +20,13 @@ function windowWords(window: FindingWindow): string {
   return window.kind === 'active' ? 'its window (it must be active)' : 'its window';
 }
 
-export function nearMisses(defs: readonly FindingDefinition[], found: readonly FindingHit[], record: PatientRecord, now: Date, lookup: ValueSetLookup): NearMiss[] {
+export function nearMisses(
+  defs: readonly FindingDefinition[],
+  found: readonly FindingHit[],
+  record: PatientRecord,
+  now: Date,
+  lookup: ValueSetLookup,
+): NearMiss[] {
   const today = dayOf(now);
   const counted = new Set(found.map((h) => `${h.findingId} ${h.reference}`));
   return defs.flatMap((def) => {
@@ -32,7 +38,7 @@ export function nearMisses(defs: readonly FindingDefinition[], found: readonly F
       .map((h): NearMiss => {
         const range = dayRange(h.date);
         const ago = range ? today - range.latest : undefined;
-                const when = ago === undefined ? 'undated' : ago < 0 ? `dated ${-ago} days after the request time` : `${ago} days ago`;
+        const when = ago === undefined ? 'undated' : ago < 0 ? `dated ${-ago} days after the request time` : `${ago} days ago`;
         return { ...h, why: `outside ${windowWords(def.window)} (${when})` };
       });
   });

@@ -6,7 +6,9 @@ function factValue(f: FactTrace): string {
 }
 
 function evidence(f: FactTrace): string[] {
-  const lines = (f.evidence ?? []).map((e) => `from ${e.reference}${e.date ? ` (${e.date})` : ''}: ${e.label ? `${e.label}: ` : ''}${e.display}`);
+  const lines = (f.evidence ?? []).map(
+    (e) => `from ${e.reference}${e.date ? ` (${e.date})` : ''}: ${e.label ? `${e.label}: ` : ''}${e.display}`,
+  );
   if (f.note) lines.push(f.note);
   return lines;
 }
@@ -46,7 +48,9 @@ export function traceText(trace: ExplainTrace): string {
   for (const r of trace.rules ?? []) {
     const replaced = r.fired && (r.outcomes ?? []).every((o) => !o.shown);
     const silent = r.fired && (r.outcomes ?? []).some((o) => o.silent);
-    out.push(`  ${r.fired ? (silent ? '◌' : replaced ? '⤳' : '✔') : '✘'} ${r.id}: ${r.title}${r.mode === 'silent' ? ' [silent mode]' : ''}`);
+    out.push(
+      `  ${r.fired ? (silent ? '◌' : replaced ? '⤳' : '✔') : '✘'} ${r.id}: ${r.title}${r.mode === 'silent' ? ' [silent mode]' : ''}`,
+    );
     out.push(`      ${r.why}`);
     out.push(...conditionLines(r.conditions, facts, '      '));
   }

@@ -204,7 +204,9 @@ export async function explainEvaluation(input: TraceInput): Promise<ExplainTrace
     .map(([name, value]) => {
       const { evidence, note } = evidenceFor(name, input.facts, input.record);
       const near = missed[name] ?? [];
-      const nearNote = near.length ? `Near miss: ${near.map((m) => `${m.label}, ${m.display} (${m.reference}${m.date ? `, ${m.date}` : ''}): ${m.why}`).join('; ')}.` : '';
+      const nearNote = near.length
+        ? `Near miss: ${near.map((m) => `${m.label}, ${m.display} (${m.reference}${m.date ? `, ${m.date}` : ''}): ${m.why}`).join('; ')}.`
+        : '';
       // "None found" would hide the near miss: say that nothing counts, then why.
       const fullNote = [nearNote, near.length ? note?.replace(/^None found/, 'None counts') : note].filter(Boolean).join(' ');
       return {
@@ -260,7 +262,13 @@ export async function explainEvaluation(input: TraceInput): Promise<ExplainTrace
 }
 
 function traceHead(knowledge: KnowledgeBase, service: { id: string; hook: string }, now: Date, file: string | undefined) {
-  return { service: service.id, hook: service.hook, rulesVersion: knowledge.version, ...(file ? { rulesFile: file } : {}), requestTime: now.toISOString() };
+  return {
+    service: service.id,
+    hook: service.hook,
+    rulesVersion: knowledge.version,
+    ...(file ? { rulesFile: file } : {}),
+    requestTime: now.toISOString(),
+  };
 }
 
 /** A trace for a request the rules never saw (no order in scope, no patient), saying why. */

@@ -15,7 +15,11 @@ export function chronicPainConditions(conditions: Condition[], vs: ValueSet): Ev
     if (!code) continue;
     const range = dayRange(conditionDate(condition));
     found.push({
-      evidence: { reference: referenceTo(condition), display: conceptText(condition.code, code), ...(range?.precise ? { date: isoDay(range.earliest) } : {}) },
+      evidence: {
+        reference: referenceTo(condition),
+        display: conceptText(condition.code, code),
+        ...(range?.precise ? { date: isoDay(range.earliest) } : {}),
+      },
       day: range?.earliest ?? -Infinity,
     });
   }

@@ -107,8 +107,7 @@ export function ageInYears(birthDate: string, onDay: number): number | undefined
   const now = dayStart(onDay);
   let age = now.getUTCFullYear() - born.getUTCFullYear();
   const beforeBirthday =
-    now.getUTCMonth() < born.getUTCMonth() ||
-    (now.getUTCMonth() === born.getUTCMonth() && now.getUTCDate() < born.getUTCDate());
+    now.getUTCMonth() < born.getUTCMonth() || (now.getUTCMonth() === born.getUTCMonth() && now.getUTCDate() < born.getUTCDate());
   if (beforeBirthday) age -= 1;
   return age;
 }

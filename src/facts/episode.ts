@@ -20,12 +20,7 @@ export type RecentBackPain = Evidence & { daysAgo: number };
  * The episode is the newest active back pain or sciatica Condition. Conditions without a date
  * rank below dated ones: a dated Condition is the better evidence of when this episode began.
  */
-export function findEpisode(
-  conditions: Condition[],
-  today: number,
-  backPain: ValueSet,
-  sciatica: ValueSet,
-): Episode | undefined {
+export function findEpisode(conditions: Condition[], today: number, backPain: ValueSet, sciatica: ValueSet): Episode | undefined {
   let best: { condition: Condition; isSciatica: boolean; day?: number; precise: boolean; display: string } | undefined;
   for (const condition of conditions) {
     if (!conditionActive(condition)) continue;
@@ -60,7 +55,12 @@ export function findEpisode(
  * The newest back pain or sciatica Condition dated on or before today, active or not: an episode
  * just marked resolved still makes a cauda equina sign an emergency (design.md).
  */
-export function latestBackPainCondition(conditions: Condition[], today: number, backPain: ValueSet, sciatica: ValueSet): RecentBackPain | undefined {
+export function latestBackPainCondition(
+  conditions: Condition[],
+  today: number,
+  backPain: ValueSet,
+  sciatica: ValueSet,
+): RecentBackPain | undefined {
   let best: RecentBackPain | undefined;
   for (const condition of conditions) {
     if (!conditionCounts(condition)) continue;

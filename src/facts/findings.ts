@@ -114,13 +114,19 @@ const countingConditions = new WeakMap<PatientRecord['conditions'], CountingCond
 function conditionsThatCount(record: PatientRecord): CountingCondition[] {
   let list = countingConditions.get(record.conditions);
   if (!list) {
-    list = record.conditions.filter(conditionCounts).map((condition) => ({ condition, date: conditionDate(condition), active: conditionActive(condition) }));
+    list = record.conditions
+      .filter(conditionCounts)
+      .map((condition) => ({ condition, date: conditionDate(condition), active: conditionActive(condition) }));
     countingConditions.set(record.conditions, list);
   }
   return list;
 }
 
-function conditionCandidates(source: Extract<FindingSource, { resource: 'Condition' }>, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
+function conditionCandidates(
+  source: Extract<FindingSource, { resource: 'Condition' }>,
+  record: PatientRecord,
+  lookup: ValueSetLookup,
+): Candidate[] {
   const vs = lookup(source.valueSet);
   const out: Candidate[] = [];
   for (const { condition, date, active } of conditionsThatCount(record)) {
@@ -131,7 +137,11 @@ function conditionCandidates(source: Extract<FindingSource, { resource: 'Conditi
   return out;
 }
 
-function observationCandidates(source: Extract<FindingSource, { resource: 'Observation' }>, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
+function observationCandidates(
+  source: Extract<FindingSource, { resource: 'Observation' }>,
+  record: PatientRecord,
+  lookup: ValueSetLookup,
+): Candidate[] {
   const vs = lookup(source.valueSet);
   const out: Candidate[] = [];
   for (const obs of record.observations) {
@@ -155,7 +165,12 @@ function observationCandidates(source: Extract<FindingSource, { resource: 'Obser
 }
 
 /** Resources whose code is in the source's value set and whose status counts (Procedure, DiagnosticReport). */
-function codedCandidates<R extends Procedure | DiagnosticReport>(resources: readonly R[], source: { valueSet: string; status: string[] }, lookup: ValueSetLookup, dateOf: (r: R) => string | undefined): Candidate[] {
+function codedCandidates<R extends Procedure | DiagnosticReport>(
+  resources: readonly R[],
+  source: { valueSet: string; status: string[] },
+  lookup: ValueSetLookup,
+  dateOf: (r: R) => string | undefined,
+): Candidate[] {
   const vs = lookup(source.valueSet);
   const out: Candidate[] = [];
   for (const r of resources) {
@@ -166,7 +181,11 @@ function codedCandidates<R extends Procedure | DiagnosticReport>(resources: read
   return out;
 }
 
-function lumbarSeries(study: ImagingStudy, bodySite: NonNullable<Extract<FindingSource, { resource: 'ImagingStudy' }>['bodySite']>, sites: ValueSet): string | undefined {
+function lumbarSeries(
+  study: ImagingStudy,
+  bodySite: NonNullable<Extract<FindingSource, { resource: 'ImagingStudy' }>['bodySite']>,
+  sites: ValueSet,
+): string | undefined {
   for (const series of asArray(study.series)) {
     const modality = str(series?.modality?.code);
     if (!modality || !bodySite.modalities.includes(modality)) continue;
@@ -176,14 +195,22 @@ function lumbarSeries(study: ImagingStudy, bodySite: NonNullable<Extract<Finding
   return undefined;
 }
 
-function studyCandidates(source: Extract<FindingSource, { resource: 'ImagingStudy' }>, record: PatientRecord, lookup: ValueSetLookup): Candidate[] {
+function studyCandidates(
+  source: Extract<FindingSource, { resource: 'ImagingStudy' }>,
+  record: PatientRecord,
+  lookup: ValueSetLookup,
+): Candidate[] {
   const vs = lookup(source.valueSet);
   const sites = source.bodySite ? lookup(source.bodySite.valueSet) : undefined;
   const out: Candidate[] = [];
   for (const s of record.imagingStudies) {
     if (!statusCounts(s.status, source.status)) continue;
     const concept = asArray(s.procedureCode).find((c) => vs.match(c));
-    const display = concept ? conceptText(concept, vs.match(concept)) : source.bodySite && sites ? lumbarSeries(s, source.bodySite, sites) : undefined;
+    const display = concept
+      ? conceptText(concept, vs.match(concept))
+      : source.bodySite && sites
+        ? lumbarSeries(s, source.bodySite, sites)
+        : undefined;
     if (display) out.push({ reference: referenceTo(s), display, date: str(s.started), active: false });
   }
   return out;
@@ -205,7 +232,9 @@ function sourceCandidates(source: FindingSource, record: PatientRecord, lookup: 
 }
 
 // A Map, not an object: a unit of "constructor" must find nothing, not Object.prototype's function.
-const UNIT_DAYS = new Map(Object.entries({ d: 1, day: 1, days: 1, wk: 7, week: 7, weeks: 7, mo: 30, month: 30, months: 30, a: 365, year: 365 }));
+const UNIT_DAYS = new Map(
+  Object.entries({ d: 1, day: 1, days: 1, wk: 7, week: 7, weeks: 7, mo: 30, month: 30, months: 30, a: 365, year: 365 }),
+);
 
 function durationDays(d: Duration | undefined): number | undefined {
   if (!d || typeof d.value !== 'number' || !Number.isFinite(d.value) || d.value <= 0) return undefined;
@@ -267,15 +296,21 @@ interface MedicationEntry {
 
 function medicationEntries(kind: MedicationResource, record: PatientRecord, defaultDays: number, today: number): MedicationEntry[] {
   const routes = (r: MedicationRequest | MedicationStatement): string[] =>
-    (kind === 'MedicationRequest' ? asArray((r as MedicationRequest).dosageInstruction) : asArray((r as MedicationStatement).dosage)).map((d) => conceptWords(d?.route));
-  const list: (MedicationRequest | MedicationStatement)[] = kind === 'MedicationRequest' ? record.medicationRequests : record.medicationStatements;
+    (kind === 'MedicationRequest' ? asArray((r as MedicationRequest).dosageInstruction) : asArray((r as MedicationStatement).dosage)).map(
+      (d) => conceptWords(d?.route),
+    );
+  const list: (MedicationRequest | MedicationStatement)[] =
+    kind === 'MedicationRequest' ? record.medicationRequests : record.medicationStatements;
   return list
     .filter((r) => !(typeof r.status === 'string' && NOT_TAKEN[kind].has(r.status)))
     .map((r) => ({
       resource: r,
       concept: r.medicationCodeableConcept,
       words: [conceptWords(r.medicationCodeableConcept), str(r.medicationReference?.display) ?? '', ...routes(r)].join(' '),
-      coverage: kind === 'MedicationRequest' ? medicationCoverage(r as MedicationRequest, defaultDays) : statementCoverage(r as MedicationStatement, defaultDays, today),
+      coverage:
+        kind === 'MedicationRequest'
+          ? medicationCoverage(r as MedicationRequest, defaultDays)
+          : statementCoverage(r as MedicationStatement, defaultDays, today),
     }));
 }
 
@@ -333,12 +368,22 @@ function textHits(def: FindingDefinition, entries: readonly TextEntry[], today: 
 }
 
 /** A finding's matches before any window, with their dates as recorded (prior imaging picks the newest itself). */
-export function findingCandidates(def: FindingDefinition, record: PatientRecord, lookup: ValueSetLookup): { reference: string; display: string; date: string | undefined }[] {
+export function findingCandidates(
+  def: FindingDefinition,
+  record: PatientRecord,
+  lookup: ValueSetLookup,
+): { reference: string; display: string; date: string | undefined }[] {
   return def.sources.flatMap((source) => sourceCandidates(source, record, lookup));
 }
 
 /** Every hit of one finding, one per resource (the first source that shows it), in record order per source. */
-export function findingHits(def: FindingDefinition, record: PatientRecord, today: number, lookup: ValueSetLookup, textEntries: readonly TextEntry[] = []): FindingHit[] {
+export function findingHits(
+  def: FindingDefinition,
+  record: PatientRecord,
+  today: number,
+  lookup: ValueSetLookup,
+  textEntries: readonly TextEntry[] = [],
+): FindingHit[] {
   const seen = new Set<string>();
   const out: FindingHit[] = [];
   const add = (h: FindingHit | undefined): void => {

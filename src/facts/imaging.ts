@@ -9,7 +9,12 @@ export interface ImagingEvidence extends Evidence {
 }
 
 /** The newest dated lumbar imaging on or before today, from every source rules/findings.json names. */
-export function priorLumbarImaging(def: FindingDefinition, record: PatientRecord, today: number, lookup: ValueSetLookup): ImagingEvidence | undefined {
+export function priorLumbarImaging(
+  def: FindingDefinition,
+  record: PatientRecord,
+  today: number,
+  lookup: ValueSetLookup,
+): ImagingEvidence | undefined {
   const found: ImagingEvidence[] = [];
   for (const c of findingCandidates(def, record, lookup)) {
     const range = dayRange(c.date);

@@ -36,11 +36,18 @@ export function latestScore(observations: Observation[], totals: ValueSet, today
     const value = integerValue(obs);
     const day = resultDay(observationDate(obs), today);
     if (value === undefined || value < 0 || day === undefined) continue;
-    const candidate: Score = { reference: referenceTo(obs), display: code.display ?? totals.title, date: isoDay(day), daysAgo: today - day, value };
+    const candidate: Score = {
+      reference: referenceTo(obs),
+      display: code.display ?? totals.title,
+      date: isoDay(day),
+      daysAgo: today - day,
+      value,
+    };
     if (
       !best ||
       candidate.daysAgo < best.daysAgo ||
-      (candidate.daysAgo === best.daysAgo && (candidate.value > best.value || (candidate.value === best.value && candidate.reference < best.reference)))
+      (candidate.daysAgo === best.daysAgo &&
+        (candidate.value > best.value || (candidate.value === best.value && candidate.reference < best.reference)))
     ) {
       best = candidate;
     }
@@ -71,7 +78,12 @@ function item9Value(obs: Observation): number | undefined {
  * The PHQ-9 item 9 answer (thoughts of self-harm) given with a PHQ-9: the newest one dated on the
  * day of that PHQ-9 or after it. An older answer says nothing about risk today, so it is not used.
  */
-export function selfHarmAnswer(observations: Observation[], item9: ValueSet, phq9: Score | undefined, today: number): SelfHarmAnswer | undefined {
+export function selfHarmAnswer(
+  observations: Observation[],
+  item9: ValueSet,
+  phq9: Score | undefined,
+  today: number,
+): SelfHarmAnswer | undefined {
   let best: SelfHarmAnswer | undefined;
   const from = phq9 ? today - phq9.daysAgo : undefined;
   for (const obs of observations) {
@@ -79,7 +91,14 @@ export function selfHarmAnswer(observations: Observation[], item9: ValueSet, phq
     const value = item9Value(obs);
     const day = resultDay(observationDate(obs), today);
     if (value === undefined || day === undefined || from === undefined || day < from) continue;
-    const candidate: SelfHarmAnswer = { reference: referenceTo(obs), display: item9.title, date: isoDay(day), daysAgo: today - day, value, answer: ITEM9_WORDS[value] ?? String(value) };
+    const candidate: SelfHarmAnswer = {
+      reference: referenceTo(obs),
+      display: item9.title,
+      date: isoDay(day),
+      daysAgo: today - day,
+      value,
+      answer: ITEM9_WORDS[value] ?? String(value),
+    };
     if (!best || candidate.daysAgo < best.daysAgo || (candidate.daysAgo === best.daysAgo && candidate.value > best.value)) best = candidate;
   }
   return best;

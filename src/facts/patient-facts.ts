@@ -47,10 +47,14 @@ export function buildPatientFacts(record: PatientRecord, now: Date, knowledge: F
   const imaging = priorLumbarImaging(knowledge.findings.priorLumbarImaging, record, today, vs);
   const unreadable = findings.textChecked.unreadable;
   if (unreadable.length) {
-    unknowns.push(`${unreadable.length} ${plural(unreadable.length, 'entry has', 'entries have')} neither a code in a known system nor any text, so no red flag could be read from ${plural(unreadable.length, 'it', 'them')}: ${unreadable.join(', ')}.`);
+    unknowns.push(
+      `${unreadable.length} ${plural(unreadable.length, 'entry has', 'entries have')} neither a code in a known system nor any text, so no red flag could be read from ${plural(unreadable.length, 'it', 'them')}: ${unreadable.join(', ')}.`,
+    );
   }
   if (record.otherPatientResources) {
-    unknowns.push(`${record.otherPatientResources} ${plural(record.otherPatientResources, 'resource names', 'resources name')} another patient and ${plural(record.otherPatientResources, 'was', 'were')} left out.`);
+    unknowns.push(
+      `${record.otherPatientResources} ${plural(record.otherPatientResources, 'resource names', 'resources name')} another patient and ${plural(record.otherPatientResources, 'was', 'were')} left out.`,
+    );
   }
 
   const startBack = startBackFacts(record, window, knowledge.instruments, vs, today);

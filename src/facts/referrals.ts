@@ -47,7 +47,13 @@ export function referralsIn(requests: ServiceRequest[], vs: ValueSet, today: num
     if (!code) continue;
     const day = referralDay(sr.authoredOn ?? sr.occurrenceDateTime ?? sr.occurrencePeriod?.start, today);
     if (day === undefined) continue;
-    out.push({ reference: referenceTo(sr), display: conceptText(sr.code, code), date: isoDay(day), daysAgo: today - day, status: sr.status });
+    out.push({
+      reference: referenceTo(sr),
+      display: conceptText(sr.code, code),
+      date: isoDay(day),
+      daysAgo: today - day,
+      status: sr.status,
+    });
   }
   return out.sort(byNewest);
 }
@@ -78,7 +84,10 @@ export function referralFacts(record: PatientRecord, valueSet: ValueSetLookup, t
     psychologicalTherapy: requested('psychologicalTherapy'),
     exercise: requested('exercise'),
     spinalSpecialist: requested('spinalSpecialist'),
-    lumbarMri: [...requested('lumbarMri'), ...imagingDoneIn(record.procedures, record.imagingStudies, valueSet(FACT_VALUE_SETS.lumbarMri), today)].sort(byNewest),
+    lumbarMri: [
+      ...requested('lumbarMri'),
+      ...imagingDoneIn(record.procedures, record.imagingStudies, valueSet(FACT_VALUE_SETS.lumbarMri), today),
+    ].sort(byNewest),
   };
 }
 

@@ -40,7 +40,13 @@ function valueOf(obs: Observation, item: ItemDefinition): { value: number | bool
 }
 
 /** For each item, the newest usable Observation dated from the episode start to today. */
-export function scopicItemValues(observations: Observation[], def: ScopicDefinition, findingSystem: string, fromDay: number, today: number): ScopicItemValue[] {
+export function scopicItemValues(
+  observations: Observation[],
+  def: ScopicDefinition,
+  findingSystem: string,
+  fromDay: number,
+  today: number,
+): ScopicItemValue[] {
   const found: ScopicItemValue[] = [];
   for (const item of def.items) {
     let best: { day: number; reference: string; obs: Observation; read: { value: number | boolean; positive: boolean } } | undefined;
@@ -59,7 +65,11 @@ export function scopicItemValues(observations: Observation[], def: ScopicDefinit
         code: item.code,
         display: item.display,
         ...best.read,
-        evidence: { reference: best.reference, display: conceptText(best.obs.code, { code: item.code, display: item.display }), date: isoDay(best.day) },
+        evidence: {
+          reference: best.reference,
+          display: conceptText(best.obs.code, { code: item.code, display: item.display }),
+          date: isoDay(best.day),
+        },
       });
     }
   }

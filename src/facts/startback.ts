@@ -60,7 +60,10 @@ export function startBackMaxima(def: StartBackDefinition): { total: number; psyc
 
 export type ScoreOutcome = ({ ok: true } & Required<StartBackScore>) | { ok: false; problem: string };
 
-function answersByLinkId(items: QuestionnaireResponseItem[] | undefined, into = new Map<string, QuestionnaireResponseItem>()): Map<string, QuestionnaireResponseItem> {
+function answersByLinkId(
+  items: QuestionnaireResponseItem[] | undefined,
+  into = new Map<string, QuestionnaireResponseItem>(),
+): Map<string, QuestionnaireResponseItem> {
   for (const item of asArray(items)) {
     if (!item || typeof item !== 'object') continue;
     if (typeof item.linkId === 'string' && !into.has(item.linkId)) into.set(item.linkId, item);
@@ -98,7 +101,10 @@ export function scoreStartBackResponse(qr: QuestionnaireResponse, def: StartBack
     if (item.psychosocial) psychosocial += score;
   }
   if (unanswered.length) {
-    return { ok: false, problem: `${plural(unanswered.length, 'item', 'items')} ${unanswered.join(', ')} ${plural(unanswered.length, 'is', 'are')} not answered` };
+    return {
+      ok: false,
+      problem: `${plural(unanswered.length, 'item', 'items')} ${unanswered.join(', ')} ${plural(unanswered.length, 'is', 'are')} not answered`,
+    };
   }
   return { ok: true, total, psychosocial };
 }
@@ -117,7 +123,12 @@ function isStartBackResponse(qr: QuestionnaireResponse, url: string): boolean {
   return typeof q === 'string' && (q === url || q.startsWith(`${url}|`));
 }
 
-export function candidatesFromResponses(responses: QuestionnaireResponse[], def: StartBackDefinition, findingSystem: string, today: number): StartBackCandidate[] {
+export function candidatesFromResponses(
+  responses: QuestionnaireResponse[],
+  def: StartBackDefinition,
+  findingSystem: string,
+  today: number,
+): StartBackCandidate[] {
   const out: StartBackCandidate[] = [];
   for (const qr of responses) {
     if (!isStartBackResponse(qr, def.questionnaire.url)) continue;
@@ -175,8 +186,16 @@ export function candidatesFromObservations(
       }
     }
     const nonPsychosocialMax = max.total - max.psychosocial;
-    if (psychosocial !== undefined && (psychosocial < 0 || psychosocial > max.psychosocial || psychosocial > total || total - psychosocial > nonPsychosocialMax)) {
-      out.push({ day, rank: 1, evidence, outcome: { ok: false, problem: `its psychosocial subscore ${psychosocial} does not fit its total ${total}` } });
+    if (
+      psychosocial !== undefined &&
+      (psychosocial < 0 || psychosocial > max.psychosocial || psychosocial > total || total - psychosocial > nonPsychosocialMax)
+    ) {
+      out.push({
+        day,
+        rank: 1,
+        evidence,
+        outcome: { ok: false, problem: `its psychosocial subscore ${psychosocial} does not fit its total ${total}` },
+      });
       continue;
     }
     out.push({ day, rank: 1, evidence, outcome: { ok: true, total, ...(psychosocial !== undefined ? { psychosocial } : {}) } });
@@ -221,7 +240,9 @@ export function selectStartBack(
     }
     const risk = startBackRisk(c.outcome, cutoffs);
     if (!risk) {
-      problems.push(`${describe(c)} has a total of ${c.outcome.total} but no psychosocial subscore, which is needed to tell medium from high risk.`);
+      problems.push(
+        `${describe(c)} has a total of ${c.outcome.total} but no psychosocial subscore, which is needed to tell medium from high risk.`,
+      );
       continue;
     }
     return {
@@ -249,7 +270,13 @@ export function selectStartBack(
 }
 
 /** The newest usable STarT Back result of this episode, or why there is none; nothing without an episode. */
-export function startBackFacts(record: PatientRecord, window: EpisodeWindow | undefined, instruments: InstrumentsFile, valueSet: ValueSetLookup, today: number): StartBackFacts {
+export function startBackFacts(
+  record: PatientRecord,
+  window: EpisodeWindow | undefined,
+  instruments: InstrumentsFile,
+  valueSet: ValueSetLookup,
+  today: number,
+): StartBackFacts {
   if (!window) return { startBackProblems: [], startBackUnscorable: [] };
   const def = instruments.startBack;
   const system = instruments.findingSystem.url;
@@ -258,5 +285,9 @@ export function startBackFacts(record: PatientRecord, window: EpisodeWindow | un
     ...candidatesFromObservations(record.observations, def, valueSet(def.totalValueSet), system, today),
   ];
   const selection = selectStartBack(candidates, window.startDay, def.risk, window.dated ? undefined : window.days);
-  return { ...(selection.result ? { startBack: selection.result } : {}), startBackProblems: selection.problems, startBackUnscorable: selection.unscorable };
+  return {
+    ...(selection.result ? { startBack: selection.result } : {}),
+    startBackProblems: selection.problems,
+    startBackUnscorable: selection.unscorable,
+  };
 }

@@ -34,7 +34,9 @@ export interface TextScan {
 
 /** True when a concept has a code in a system the service knows (OIDs included). */
 export function hasKnownCoding(concepts: (CodeableConcept | undefined)[]): boolean {
-  return concepts.some((c) => asArray(c?.coding).some((coding) => coding && isKnownSystem(coding.system) && typeof coding.code === 'string'));
+  return concepts.some((c) =>
+    asArray(c?.coding).some((coding) => coding && isKnownSystem(coding.system) && typeof coding.code === 'string'),
+  );
 }
 
 function textsOf(concepts: (CodeableConcept | undefined)[], extra: (string | undefined)[] = []): string[] {
@@ -71,12 +73,27 @@ function uncoded(record: PatientRecord): Candidate[] {
   const out: Candidate[] = [];
   for (const c of record.conditions as Condition[]) {
     if (hasKnownCoding([c.code])) continue;
-    out.push({ resourceType: 'Condition', reference: referenceTo(c), concepts: [c.code], date: conditionDate(c), active: conditionActive(c), counts: conditionCounts(c) });
+    out.push({
+      resourceType: 'Condition',
+      reference: referenceTo(c),
+      concepts: [c.code],
+      date: conditionDate(c),
+      active: conditionActive(c),
+      counts: conditionCounts(c),
+    });
   }
   for (const o of record.observations as Observation[]) {
     if (hasKnownCoding([o.code, o.valueCodeableConcept])) continue;
     // "No" to a finding is not the finding, and an Observation that is no result shows nothing.
-    out.push({ resourceType: 'Observation', reference: referenceTo(o), concepts: [o.code, o.valueCodeableConcept], extra: [o.valueString], status: o.status, date: observationDate(o), counts: o.valueBoolean !== false && observationCounts(o) });
+    out.push({
+      resourceType: 'Observation',
+      reference: referenceTo(o),
+      concepts: [o.code, o.valueCodeableConcept],
+      extra: [o.valueString],
+      status: o.status,
+      date: observationDate(o),
+      counts: o.valueBoolean !== false && observationCounts(o),
+    });
   }
   for (const p of record.procedures as Procedure[]) {
     if (hasKnownCoding([p.code])) continue;
@@ -84,11 +101,25 @@ function uncoded(record: PatientRecord): Candidate[] {
   }
   for (const m of record.medicationRequests as MedicationRequest[]) {
     if (hasKnownCoding([m.medicationCodeableConcept])) continue;
-    out.push({ resourceType: 'MedicationRequest', reference: referenceTo(m), concepts: [m.medicationCodeableConcept], extra: [m.medicationReference?.display], status: m.status, date: m.authoredOn });
+    out.push({
+      resourceType: 'MedicationRequest',
+      reference: referenceTo(m),
+      concepts: [m.medicationCodeableConcept],
+      extra: [m.medicationReference?.display],
+      status: m.status,
+      date: m.authoredOn,
+    });
   }
   for (const m of record.medicationStatements as MedicationStatement[]) {
     if (hasKnownCoding([m.medicationCodeableConcept])) continue;
-    out.push({ resourceType: 'MedicationStatement', reference: referenceTo(m), concepts: [m.medicationCodeableConcept], extra: [m.medicationReference?.display], status: m.status, date: m.effectiveDateTime ?? m.effectivePeriod?.start });
+    out.push({
+      resourceType: 'MedicationStatement',
+      reference: referenceTo(m),
+      concepts: [m.medicationCodeableConcept],
+      extra: [m.medicationReference?.display],
+      status: m.status,
+      date: m.effectiveDateTime ?? m.effectivePeriod?.start,
+    });
   }
   return out;
 }
@@ -130,7 +161,10 @@ function startsWord(text: string, word: string): boolean {
 }
 
 /** The first keyword the text shows, unless an exclusion (benign, family history, negated) is there too. */
-export function matchedKeyword(text: string, keywords: { include: readonly string[]; exclude?: readonly string[] | undefined }): string | undefined {
+export function matchedKeyword(
+  text: string,
+  keywords: { include: readonly string[]; exclude?: readonly string[] | undefined },
+): string | undefined {
   const lower = text.toLowerCase();
   if ((keywords.exclude ?? []).some((w) => startsWord(lower, w.toLowerCase()))) return undefined;
   return keywords.include.find((w) => startsWord(lower, w.toLowerCase()));

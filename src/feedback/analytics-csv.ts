@@ -70,14 +70,24 @@ export function renderAnalyticsCsv(a: Analytics): string {
   const title = (ruleId: string): string => a.rules.find((r) => r.ruleId === ruleId)?.title ?? ruleId;
   const lines = [
     COLUMNS.join(','),
-    ...a.rules.map((r) => row('rule', r.ruleId, r.title, r, { top: r.topOverrideReasons, mode: r.mode, ...(version ? { rulesVersion: version } : {}) })),
-    ...a.services.map((s) => row('service', s.serviceId, s.title, s, { top: s.topOverrideReasons, ...(version ? { rulesVersion: version } : {}) })),
+    ...a.rules.map((r) =>
+      row('rule', r.ruleId, r.title, r, { top: r.topOverrideReasons, mode: r.mode, ...(version ? { rulesVersion: version } : {}) }),
+    ),
+    ...a.services.map((s) =>
+      row('service', s.serviceId, s.title, s, { top: s.topOverrideReasons, ...(version ? { rulesVersion: version } : {}) }),
+    ),
     ...a.totals.weekly.map((w) => row('week', w.weekStart, `week starting ${w.weekStart}`, w, version ? { rulesVersion: version } : {})),
     ...a.versions.flatMap((v) => [
       row('version', v.rulesVersion, `cards issued ${v.firstIssued} to ${v.lastIssued}`, v, { rulesVersion: v.rulesVersion }),
       ...v.rules.map((r) => row('version-rule', r.ruleId, title(r.ruleId), r, { rulesVersion: v.rulesVersion })),
     ]),
-    row('total', 'all', `${a.filter.from} to ${a.filter.to}${a.filter.service ? `, ${a.filter.service}` : ''}${version ? `, rules version ${version}` : ''}`, a.totals, version ? { rulesVersion: version } : {}),
+    row(
+      'total',
+      'all',
+      `${a.filter.from} to ${a.filter.to}${a.filter.service ? `, ${a.filter.service}` : ''}${version ? `, rules version ${version}` : ''}`,
+      a.totals,
+      version ? { rulesVersion: version } : {},
+    ),
   ];
   return `${lines.join('\r\n')}\r\n`;
 }

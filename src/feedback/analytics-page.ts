@@ -21,7 +21,12 @@ export function percent(rate: number | null): string {
 }
 
 function shortDate(day: string, withYear = false): string {
-  return new Date(`${day}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', ...(withYear ? { year: 'numeric' } : {}), timeZone: 'UTC' });
+  return new Date(`${day}T00:00:00Z`).toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    ...(withYear ? { year: 'numeric' } : {}),
+    timeZone: 'UTC',
+  });
 }
 
 function legend(): string {
@@ -48,7 +53,10 @@ function ruleChart(rules: readonly RuleAnalytics[]): string {
       const n = r[k];
       const w = (n / max) * barW;
       const title = `<title>${esc(r.ruleId)}: ${n} ${label.toLowerCase()}</title>`;
-      const rect = n > 0 ? `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${rowH - 10}" fill="${COLOURS[k]}">${title}</rect>` : '';
+      const rect =
+        n > 0
+          ? `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${rowH - 10}" fill="${COLOURS[k]}">${title}</rect>`
+          : '';
       x += w;
       return rect;
     });
@@ -87,7 +95,9 @@ function weeklyChart(weeks: readonly WeekCounts[]): string {
       const h = (n / max) * plotH;
       y -= h;
       const title = `<title>Week of ${w.weekStart}: ${n} ${label.toLowerCase()}</title>`;
-      return n > 0 ? `<rect x="${x}" y="${y.toFixed(1)}" width="${colW - 4}" height="${h.toFixed(1)}" fill="${COLOURS[k]}">${title}</rect>` : '';
+      return n > 0
+        ? `<rect x="${x}" y="${y.toFixed(1)}" width="${colW - 4}" height="${h.toFixed(1)}" fill="${COLOURS[k]}">${title}</rect>`
+        : '';
     });
     const middle = x + (colW - 4) / 2;
     const rate =
@@ -95,7 +105,9 @@ function weeklyChart(weeks: readonly WeekCounts[]): string {
         ? ''
         : `<text x="${middle}" y="${(y - 4).toFixed(1)}" text-anchor="middle" class="small">${percent(w.acceptanceRate)}</text>`;
     const label =
-      i % labelEvery === 0 ? `<text x="${middle}" y="${top + plotH + 16}" text-anchor="middle" class="small">${shortDate(w.weekStart)}</text>` : '';
+      i % labelEvery === 0
+        ? `<text x="${middle}" y="${top + plotH + 16}" text-anchor="middle" class="small">${shortDate(w.weekStart)}</text>`
+        : '';
     return segments.join('') + rate + label;
   });
   const height = top + plotH + 24;
@@ -135,7 +147,9 @@ function cells(c: Counts): string {
 
 function reasons(list: readonly OverrideReasonCount[]): string {
   if (list.length === 0) return '<td class="reasons">–</td>';
-  const items = list.map((r) => `<li data-reason="${esc(r.code ?? '')}"><span>${esc(r.display)}</span> <b data-field="count">${r.count}</b></li>`);
+  const items = list.map(
+    (r) => `<li data-reason="${esc(r.code ?? '')}"><span>${esc(r.display)}</span> <b data-field="count">${r.count}</b></li>`,
+  );
   return `<td class="reasons"><ol>${items.join('')}</ol></td>`;
 }
 
@@ -157,7 +171,9 @@ const COUNT_HEADINGS = [
 
 function ruleTable(a: Analytics): string {
   const rows = a.rules.map((r) => {
-    const items = r.suggestions.map((s) => `<li data-suggestion="${s.position}">${esc(s.label)}: <b data-field="accepted">${s.accepted}</b></li>`);
+    const items = r.suggestions.map(
+      (s) => `<li data-suggestion="${s.position}">${esc(s.label)}: <b data-field="accepted">${s.accepted}</b></li>`,
+    );
     const suggestions = items.length ? `<ul class="suggestions">${items.join('')}</ul>` : '';
     const mode = r.mode === 'silent' ? ' <span class="mode" data-mode="silent">silent mode</span>' : '';
     const heading = `<code>${esc(r.ruleId)}</code>${mode}<br><span class="title">${esc(r.title)}</span>${suggestions}`;
@@ -183,7 +199,13 @@ function firingTable(a: Analytics): string {
   const rows = a.rules.filter((r) => r.mode === 'silent' || r.silentCards > 0 || r.cardsShown > 0);
   if (rows.length === 0) return '<p class="empty">No rule fired in this period.</p>';
   const body = rows.map((r) => {
-    const fields = { mode: r.mode, cardsShown: r.cardsShown, cardsPerWeek: r.cardsPerWeek, silentCards: r.silentCards, silentCardsPerWeek: r.silentCardsPerWeek };
+    const fields = {
+      mode: r.mode,
+      cardsShown: r.cardsShown,
+      cardsPerWeek: r.cardsPerWeek,
+      silentCards: r.silentCards,
+      silentCardsPerWeek: r.silentCardsPerWeek,
+    };
     const cells = Object.entries(fields).map(([field, value]) => `<td data-field="${field}">${value}</td>`);
     return `<tr data-firing="${esc(r.ruleId)}"><th scope="row"><code>${esc(r.ruleId)}</code></th>${cells.join('')}</tr>`;
   });
@@ -192,7 +214,12 @@ function firingTable(a: Analytics): string {
 }
 
 function versionLink(a: Analytics, version: string): string {
-  const q = new URLSearchParams({ from: a.filter.from, to: a.filter.to, ...(a.filter.service ? { service: a.filter.service } : {}), version });
+  const q = new URLSearchParams({
+    from: a.filter.from,
+    to: a.filter.to,
+    ...(a.filter.service ? { service: a.filter.service } : {}),
+    version,
+  });
   return `/analytics?${q.toString()}`;
 }
 
@@ -215,7 +242,13 @@ function versionTable(a: Analytics): string {
 
 function weekTable(weeks: readonly WeekCounts[]): string {
   const rows = weeks.map((w) => {
-    const fields = { cardsShown: w.cardsShown, accepted: w.accepted, overridden: w.overridden, noResponse: w.noResponse, acceptanceRate: percent(w.acceptanceRate) };
+    const fields = {
+      cardsShown: w.cardsShown,
+      accepted: w.accepted,
+      overridden: w.overridden,
+      noResponse: w.noResponse,
+      acceptanceRate: percent(w.acceptanceRate),
+    };
     const cells = Object.entries(fields).map(([field, value]) => `<td data-field="${field}">${value}</td>`);
     return `<tr data-week="${w.weekStart}"><th scope="row">${w.weekStart}</th>${cells.join('')}</tr>`;
   });
@@ -235,12 +268,18 @@ function query(a: Analytics): string {
 
 function versionOptions(a: Analytics): string {
   const versions = [...new Set([...a.versionsInPeriod, ...(a.filter.rulesVersion ? [a.filter.rulesVersion] : [])])];
-  return [`<option value="">All versions</option>`, ...versions.map((v) => `<option value="${esc(v)}"${v === a.filter.rulesVersion ? ' selected' : ''}>${esc(v)}</option>`)].join('');
+  return [
+    `<option value="">All versions</option>`,
+    ...versions.map((v) => `<option value="${esc(v)}"${v === a.filter.rulesVersion ? ' selected' : ''}>${esc(v)}</option>`),
+  ].join('');
 }
 
 function form(a: Analytics, services: readonly { id: string; title: string }[]): string {
   const json = `<a href="/analytics.json?${esc(query(a))}">JSON</a>`;
-  const options = [`<option value="">All services</option>`, ...services.map((s) => `<option value="${esc(s.id)}"${s.id === a.filter.service ? ' selected' : ''}>${esc(s.id)}</option>`)];
+  const options = [
+    `<option value="">All services</option>`,
+    ...services.map((s) => `<option value="${esc(s.id)}"${s.id === a.filter.service ? ' selected' : ''}>${esc(s.id)}</option>`),
+  ];
   return `<form method="get" action="/analytics">
 <label>From <input type="date" name="from" value="${a.filter.from}" required></label>
 <label>To <input type="date" name="to" value="${a.filter.to}" required></label>

@@ -65,15 +65,29 @@ function filterFrom(query: Request['query'], today: Date, serviceIds: readonly s
   if (!parsed.success) {
     throw new HttpError(
       400,
-      parsed.error.issues.map((i) => ({ code: 'invalid' as const, diagnostics: `${i.path.join('.')}: ${i.message}`, expression: i.path.join('.') })),
+      parsed.error.issues.map((i) => ({
+        code: 'invalid' as const,
+        diagnostics: `${i.path.join('.')}: ${i.message}`,
+        expression: i.path.join('.'),
+      })),
     );
   }
   const to = parsed.data.to ?? today.toISOString().slice(0, 10);
-  const from = parsed.data.from ?? subDays(new UTCDate(Date.parse(`${to}T00:00:00Z`)), DEFAULT_DAYS - 1).toISOString().slice(0, 10);
+  const from =
+    parsed.data.from ??
+    subDays(new UTCDate(Date.parse(`${to}T00:00:00Z`)), DEFAULT_DAYS - 1)
+      .toISOString()
+      .slice(0, 10);
   const days = differenceInCalendarDays(new UTCDate(Date.parse(to)), new UTCDate(Date.parse(from)));
   if (days < 0) throw new HttpError(400, [{ code: 'invalid', diagnostics: `from (${from}) is after to (${to})`, expression: 'from' }]);
-  if (days > MAX_DAYS) throw new HttpError(400, [{ code: 'invalid', diagnostics: 'the period may be at most 3 years', expression: 'from' }]);
-  return { from, to, ...(parsed.data.service ? { serviceId: parsed.data.service } : {}), ...(parsed.data.version ? { rulesVersion: parsed.data.version } : {}) };
+  if (days > MAX_DAYS)
+    throw new HttpError(400, [{ code: 'invalid', diagnostics: 'the period may be at most 3 years', expression: 'from' }]);
+  return {
+    from,
+    to,
+    ...(parsed.data.service ? { serviceId: parsed.data.service } : {}),
+    ...(parsed.data.version ? { rulesVersion: parsed.data.version } : {}),
+  };
 }
 
 type Format = 'html' | 'json' | 'csv';
@@ -94,7 +108,10 @@ export function analyticsRouter(deps: AnalyticsRouteDeps): express.Router {
       filter = filterFrom(req.query, now(), serviceIds);
     } catch (err) {
       if (format === 'html' && err instanceof HttpError) {
-        res.status(400).type('html').send(renderAnalyticsError(err.issues.map((i) => i.diagnostics).join('; ')));
+        res
+          .status(400)
+          .type('html')
+          .send(renderAnalyticsError(err.issues.map((i) => i.diagnostics).join('; ')));
         return;
       }
       throw err;
@@ -105,7 +122,12 @@ export function analyticsRouter(deps: AnalyticsRouteDeps): express.Router {
     } catch (err) {
       const e = err as Error & { code?: string };
       metrics.storeErrors.inc({ store: 'feedback', operation: 'analytics-read' });
-      deps.logger.error('analytics not available: the store is unavailable', { requestId: res.locals.requestId as string, error: e.name, ...(e.code ? { code: e.code } : {}), message: e.message });
+      deps.logger.error('analytics not available: the store is unavailable', {
+        requestId: res.locals.requestId as string,
+        error: e.name,
+        ...(e.code ? { code: e.code } : {}),
+        message: e.message,
+      });
       const message = 'the feedback store is unavailable; try again shortly';
       res.status(503).set('Retry-After', '30');
       if (format === 'html') res.type('html').send(renderAnalyticsError(message));

@@ -234,7 +234,13 @@ function counts(shown: number, accepted: number, overridden: number, acceptedSug
 
 /** Counts of week rows (suggestions come from their own query). */
 function countsOf(rows: readonly WeekRow[], acceptedSuggestions = 0): Counts {
-  return counts(sum(rows, (r) => r.shown), sum(rows, (r) => r.accepted), sum(rows, (r) => r.overridden), acceptedSuggestions, sum(rows, (r) => r.silent));
+  return counts(
+    sum(rows, (r) => r.shown),
+    sum(rows, (r) => r.accepted),
+    sum(rows, (r) => r.overridden),
+    acceptedSuggestions,
+    sum(rows, (r) => r.silent),
+  );
 }
 
 function iso(value: Date | string): string {
@@ -256,7 +262,11 @@ function versions(rows: readonly WeekRow[], order: readonly string[]): VersionAn
       return {
         rulesVersion,
         firstIssued: mine.map((r) => iso(r.first_issued)).sort()[0] ?? '',
-        lastIssued: mine.map((r) => iso(r.last_issued)).sort().at(-1) ?? '',
+        lastIssued:
+          mine
+            .map((r) => iso(r.last_issued))
+            .sort()
+            .at(-1) ?? '',
         ...countsOf(mine),
         rules: ruleIds.map((ruleId) => ({ ruleId, ...countsOf(mine.filter((r) => r.rule_id === ruleId)) })),
       };
@@ -285,8 +295,15 @@ function topReasons(rows: readonly ReasonRow[], labels: AnalyticsLabels): Overri
       continue;
     }
     const display =
-      r.code === null ? 'No reason given' : ((r.system !== null ? labels.reasonDisplay(r.rule_id, r.system, r.code) : undefined) ?? r.display ?? r.code);
-    merged.set(key, { ...(r.system !== null ? { system: r.system } : {}), ...(r.code !== null ? { code: r.code } : {}), display, count: r.count });
+      r.code === null
+        ? 'No reason given'
+        : ((r.system !== null ? labels.reasonDisplay(r.rule_id, r.system, r.code) : undefined) ?? r.display ?? r.code);
+    merged.set(key, {
+      ...(r.system !== null ? { system: r.system } : {}),
+      ...(r.code !== null ? { code: r.code } : {}),
+      display,
+      count: r.count,
+    });
   }
   return [...merged.values()].sort((a, b) => b.count - a.count || a.display.localeCompare(b.display)).slice(0, TOP_REASONS);
 }
@@ -296,7 +313,12 @@ function rangeOf(filter: AnalyticsFilter): [string, string] {
   return [`${filter.from}T00:00:00Z`, `${isoDay(addDays(utcDay(filter.to), 1))}T00:00:00Z`];
 }
 
-export async function loadAnalytics(db: Database, filter: AnalyticsFilter, labels: AnalyticsLabels, now: Date = new Date()): Promise<Analytics> {
+export async function loadAnalytics(
+  db: Database,
+  filter: AnalyticsFilter,
+  labels: AnalyticsLabels,
+  now: Date = new Date(),
+): Promise<Analytics> {
   const [start, end] = rangeOf(filter);
   const inPeriod = [start, end, filter.serviceId ?? null];
   const params = [...inPeriod, filter.rulesVersion ?? null];
@@ -318,7 +340,10 @@ export async function loadAnalytics(db: Database, filter: AnalyticsFilter, label
     const s = suggestionRows.filter((r) => r.rule_id === ruleId);
     const positions = [...new Set(s.map((r) => r.position))].sort((a, b) => a - b);
     const label = labels.rules.find((r) => r.id === ruleId);
-    const c = countsOf(w, sum(s, (r) => r.accepted));
+    const c = countsOf(
+      w,
+      sum(s, (r) => r.accepted),
+    );
     return {
       ruleId,
       title: label?.title ?? ruleId,
@@ -329,9 +354,15 @@ export async function loadAnalytics(db: Database, filter: AnalyticsFilter, label
       suggestions: positions.map((position) => ({
         position,
         label: labels.suggestionLabel(ruleId, position) ?? `Suggestion ${position}`,
-        accepted: sum(s.filter((r) => r.position === position), (r) => r.accepted),
+        accepted: sum(
+          s.filter((r) => r.position === position),
+          (r) => r.accepted,
+        ),
       })),
-      topOverrideReasons: topReasons(reasonRows.filter((r) => r.rule_id === ruleId), labels),
+      topOverrideReasons: topReasons(
+        reasonRows.filter((r) => r.rule_id === ruleId),
+        labels,
+      ),
       weekly: weekly(w, weeks),
     };
   });
@@ -345,23 +376,40 @@ export async function loadAnalytics(db: Database, filter: AnalyticsFilter, label
     return {
       serviceId,
       title: labels.services.find((x) => x.id === serviceId)?.title ?? serviceId,
-      ...countsOf(w, sum(s, (r) => r.accepted)),
-      topOverrideReasons: topReasons(reasonRows.filter((r) => r.service_id === serviceId), labels),
+      ...countsOf(
+        w,
+        sum(s, (r) => r.accepted),
+      ),
+      topOverrideReasons: topReasons(
+        reasonRows.filter((r) => r.service_id === serviceId),
+        labels,
+      ),
       weekly: weekly(w, weeks),
     };
   });
 
   const unknown = unknownRows[0] ?? { items: 0, cards: 0 };
   return {
-    filter: { from: filter.from, to: filter.to, ...(filter.serviceId ? { service: filter.serviceId } : {}), ...(filter.rulesVersion ? { rulesVersion: filter.rulesVersion } : {}) },
+    filter: {
+      from: filter.from,
+      to: filter.to,
+      ...(filter.serviceId ? { service: filter.serviceId } : {}),
+      ...(filter.rulesVersion ? { rulesVersion: filter.rulesVersion } : {}),
+    },
     generatedAt: now.toISOString(),
     totals: {
-      ...countsOf(weekRows, sum(suggestionRows, (r) => r.accepted)),
+      ...countsOf(
+        weekRows,
+        sum(suggestionRows, (r) => r.accepted),
+      ),
       weekly: weekly(weekRows, weeks),
     },
     rules,
     services,
-    versions: versions(weekRows, versionRows.map((r) => r.rules_version)),
+    versions: versions(
+      weekRows,
+      versionRows.map((r) => r.rules_version),
+    ),
     versionsInPeriod: versionRows.map((r) => r.rules_version),
     minResponsesToJudge: MIN_RESPONSES_TO_JUDGE,
     unknownFeedback: { items: unknown.items, cards: unknown.cards },

@@ -37,7 +37,13 @@ export interface CardLogStats {
 }
 
 /** The service call's hook: every card response, after it is sent. */
-export type OnCards = (serviceId: string, hookInstance: string, cards: readonly Card[], rulesVersion: string, silentCards?: readonly Card[]) => void;
+export type OnCards = (
+  serviceId: string,
+  hookInstance: string,
+  cards: readonly Card[],
+  rulesVersion: string,
+  silentCards?: readonly Card[],
+) => void;
 
 /** Logs about drops at most this often, so an outage does not flood the log. */
 const DROP_LOG_INTERVAL_MS = 10_000;

@@ -31,11 +31,19 @@ const item = z
   .looseObject({
     card: uuidLike(128),
     outcome: z.enum(['accepted', 'overridden'], { error: 'outcome must be "accepted" or "overridden"' }),
-    acceptedSuggestions: z.array(z.looseObject({ id: uuidLike(128) })).min(1, 'must name at least one suggestion').max(50).optional(),
+    acceptedSuggestions: z
+      .array(z.looseObject({ id: uuidLike(128) }))
+      .min(1, 'must name at least one suggestion')
+      .max(50)
+      .optional(),
     overrideReason: z
       .looseObject({
         reason: coding.optional(),
-        userComment: z.string().max(MAX_COMMENT, `must be at most ${MAX_COMMENT} characters`).refine((s) => !s.includes('\u0000'), 'must not contain the NUL character').optional(),
+        userComment: z
+          .string()
+          .max(MAX_COMMENT, `must be at most ${MAX_COMMENT} characters`)
+          .refine((s) => !s.includes('\u0000'), 'must not contain the NUL character')
+          .optional(),
       })
       .optional(),
     outcomeTimestamp: z.iso.datetime({ offset: true, error: 'outcomeTimestamp must be an RFC 3339 date-time, like 2026-01-12T09:30:00Z' }),
@@ -53,7 +61,10 @@ const item = z
   });
 
 const batch = z.looseObject({
-  feedback: z.array(z.unknown()).min(1, 'must hold at least one item').max(MAX_ITEMS, `at most ${MAX_ITEMS} items a request; send the rest in another`),
+  feedback: z
+    .array(z.unknown())
+    .min(1, 'must hold at least one item')
+    .max(MAX_ITEMS, `at most ${MAX_ITEMS} items a request; send the rest in another`),
 });
 
 export interface FeedbackProblem {
@@ -65,7 +76,10 @@ export interface FeedbackProblem {
 export type FeedbackParse = { ok: true; items: FeedbackItem[] } | { ok: false; problems: FeedbackProblem[] };
 
 function pathOf(parts: readonly PropertyKey[]): string {
-  return parts.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  return parts
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 function message(issue: z.core.$ZodIssue): string {
@@ -95,7 +109,9 @@ export function parseFeedback(body: unknown): FeedbackParse {
       outcome: f.outcome,
       outcomeTimestamp: f.outcomeTimestamp,
       acceptedSuggestions: [...new Set((f.acceptedSuggestions ?? []).map((s) => s.id))],
-      ...(reason ? { overrideReason: { system: reason.system, code: reason.code, ...(reason.display ? { display: reason.display } : {}) } } : {}),
+      ...(reason
+        ? { overrideReason: { system: reason.system, code: reason.code, ...(reason.display ? { display: reason.display } : {}) } }
+        : {}),
       ...(comment ? { userComment: comment } : {}),
     });
   });

@@ -33,7 +33,11 @@ export function feedbackHandler(deps: FeedbackRouteDeps) {
       return next(
         new HttpError(
           400,
-          parsed.problems.map((p) => ({ code: 'invalid' as const, diagnostics: `${p.path}: ${p.message}; nothing in this batch was stored`, expression: p.path })),
+          parsed.problems.map((p) => ({
+            code: 'invalid' as const,
+            diagnostics: `${p.path}: ${p.message}; nothing in this batch was stored`,
+            expression: p.path,
+          })),
         ),
       );
     }
@@ -53,9 +57,18 @@ export function feedbackHandler(deps: FeedbackRouteDeps) {
         message: e.message,
       });
       return next(
-        new HttpError(503, [{ code: 'transient', diagnostics: `the feedback store is unavailable; nothing in this batch was stored; resend after ${retryAfter} seconds` }], {
-          'Retry-After': retryAfter,
-        }),
+        new HttpError(
+          503,
+          [
+            {
+              code: 'transient',
+              diagnostics: `the feedback store is unavailable; nothing in this batch was stored; resend after ${retryAfter} seconds`,
+            },
+          ],
+          {
+            'Retry-After': retryAfter,
+          },
+        ),
       );
     }
     res.json({ received: parsed.items.length, stored });

@@ -18,7 +18,8 @@ export function hookInstanceHasher(secret: string): (hookInstance: string) => st
 export function secretFromFile(file: string): string {
   if (existsSync(file)) {
     const secret = readFileSync(file, 'utf8').trim();
-    if (secret.length < MIN_SECRET_LENGTH) throw new Error(`${file}: the hookInstance HMAC secret is shorter than ${MIN_SECRET_LENGTH} characters`);
+    if (secret.length < MIN_SECRET_LENGTH)
+      throw new Error(`${file}: the hookInstance HMAC secret is shorter than ${MIN_SECRET_LENGTH} characters`);
     return secret;
   }
   mkdirSync(dirname(file), { recursive: true });

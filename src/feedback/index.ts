@@ -19,7 +19,10 @@ import { hookInstanceHasher, secretFromFile } from './hook-instance-hash.js';
 import { purgeBefore, writeCards } from './store.js';
 import { metrics } from '../metrics.js';
 
-export type FeedbackConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'FEEDBACK_STORE_COMMENTS' | 'FEEDBACK_HMAC_SECRET' | 'FEEDBACK_RETENTION_DAYS'>;
+export type FeedbackConfig = Pick<
+  Config,
+  'DATABASE_URL' | 'DATA_DIR' | 'FEEDBACK_STORE_COMMENTS' | 'FEEDBACK_HMAC_SECRET' | 'FEEDBACK_RETENTION_DAYS'
+>;
 
 export interface FeedbackOptions {
   config: FeedbackConfig;
@@ -75,7 +78,12 @@ export async function startFeedback(options: FeedbackOptions): Promise<Feedback>
   const { config, logger } = options;
   const services = options.services ?? SERVICES;
   const hash = hookInstanceHasher(hmacSecret(config));
-  const db = options.db ?? (await openDatabase({ ...(config.DATABASE_URL ? { url: config.DATABASE_URL } : {}), pgliteDir: join(resolve(config.DATA_DIR), 'pglite') }));
+  const db =
+    options.db ??
+    (await openDatabase({
+      ...(config.DATABASE_URL ? { url: config.DATABASE_URL } : {}),
+      pgliteDir: join(resolve(config.DATA_DIR), 'pglite'),
+    }));
   const timers: NodeJS.Timeout[] = [];
 
   const purge = async (): Promise<void> => {
@@ -83,7 +91,8 @@ export async function startFeedback(options: FeedbackOptions): Promise<Feedback>
     const cutoff = new Date(Date.now() - config.FEEDBACK_RETENTION_DAYS * PURGE_EVERY_MS);
     try {
       const deleted = await purgeBefore(db, cutoff);
-      if (deleted.cards || deleted.feedback) logger.info('feedback store: old records deleted', { before: cutoff.toISOString(), ...deleted });
+      if (deleted.cards || deleted.feedback)
+        logger.info('feedback store: old records deleted', { before: cutoff.toISOString(), ...deleted });
     } catch (err) {
       metrics.storeErrors.inc({ store: 'feedback', operation: 'purge' });
       logger.error('feedback store: retention purge failed', { error: (err as Error).name, message: (err as Error).message });
@@ -95,11 +104,16 @@ export async function startFeedback(options: FeedbackOptions): Promise<Feedback>
     try {
       const report = await migrate(db, MIGRATIONS);
       if (report.applied.length) logger.info('feedback store: migrations applied', { applied: report.applied });
-      if (report.unknown.length) logger.warn('feedback store: the database has migrations from a newer version', { unknown: report.unknown });
+      if (report.unknown.length)
+        logger.warn('feedback store: the database has migrations from a newer version', { unknown: report.unknown });
       return true;
     } catch (err) {
       metrics.storeErrors.inc({ store: 'feedback', operation: 'migrate' });
-      logger.error('feedback store: migration failed, will retry', { error: (err as Error).name, message: (err as Error).message, retryInMs: MIGRATE_RETRY_MS });
+      logger.error('feedback store: migration failed, will retry', {
+        error: (err as Error).name,
+        message: (err as Error).message,
+        retryInMs: MIGRATE_RETRY_MS,
+      });
       return false;
     }
   };

@@ -45,7 +45,9 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 /** `($1, $2, …), ($n, …)` for rows of `width` parameters. */
 function valuesList(rows: number, width: number): string {
-  return Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
+  return Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`).join(
+    ', ',
+  );
 }
 
 /**

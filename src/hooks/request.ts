@@ -10,7 +10,10 @@ import type { HookName } from './services.js';
 const relativeRef = (types: string[]) =>
   z
     .string()
-    .regex(new RegExp(`^(${types.join('|')})/[A-Za-z0-9\\-.]{1,64}$`), `must be a reference like ${types[0]}/123 (one of ${types.join(', ')})`);
+    .regex(
+      new RegExp(`^(${types.join('|')})/[A-Za-z0-9\\-.]{1,64}$`),
+      `must be a reference like ${types[0]}/123 (one of ${types.join(', ')})`,
+    );
 
 const id = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id');
 
@@ -49,8 +52,19 @@ const bundle = z
 const fhirAuthorization = z.looseObject({
   access_token: z.string().min(1),
   // Absent means Bearer (the only type the spec defines); a numeric string is a number. Both seen from real clients.
-  token_type: z.string().regex(/^bearer$/i, 'must be "Bearer"').default('Bearer'),
-  expires_in: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,10}$/).transform(Number)]).optional(),
+  token_type: z
+    .string()
+    .regex(/^bearer$/i, 'must be "Bearer"')
+    .default('Bearer'),
+  expires_in: z
+    .union([
+      z.number().int().nonnegative(),
+      z
+        .string()
+        .regex(/^\d{1,10}$/)
+        .transform(Number),
+    ])
+    .optional(),
   scope: z.string().optional(),
   subject: z.string().optional(),
   patient: z.string().optional(),
@@ -85,13 +99,17 @@ function resolveSelection(selection: string, orders: readonly string[]): string 
 
 const CONTEXTS = {
   'order-select': z
-    .looseObject({ ...orderContext, selections: z.array(z.string().min(1)).min(1).max(MAX_DRAFT_ORDERS, `at most ${MAX_DRAFT_ORDERS} selections per request`) })
+    .looseObject({
+      ...orderContext,
+      selections: z.array(z.string().min(1)).min(1).max(MAX_DRAFT_ORDERS, `at most ${MAX_DRAFT_ORDERS} selections per request`),
+    })
     .superRefine((context, ctx) => {
       // Each selection, written as the client wrote it, becomes the `Type/id` of its draft order.
       const orders = draftOrderRefs(context.draftOrders);
       context.selections = context.selections.map((s, i) => {
         const ref = resolveSelection(s, orders);
-        if (!ref) ctx.addIssue({ code: 'custom', path: ['selections', i], message: `selection "${s}" is not an order in context.draftOrders` });
+        if (!ref)
+          ctx.addIssue({ code: 'custom', path: ['selections', i], message: `selection "${s}" is not an order in context.draftOrders` });
         return ref ?? s;
       });
     }),
@@ -133,8 +151,7 @@ const SCHEMAS: RequestSchemas = {
 export type HookRequest = { [H in HookName]: z.output<RequestSchemas[H]> }[HookName];
 
 export type ParseResult<H extends HookName = HookName> =
-  | { ok: true; request: z.output<RequestSchemas[H]> }
-  | { ok: false; issues: { path: string; message: string }[] };
+  { ok: true; request: z.output<RequestSchemas[H]> } | { ok: false; issues: { path: string; message: string }[] };
 
 /**
  * `prefetchKeys`, when given, are the keys the service asked for: any other prefetch key is ignored
@@ -147,7 +164,10 @@ export function parseHookRequest<H extends HookName>(hook: H, body: unknown, pre
   return {
     ok: false,
     issues: result.error.issues.map((i) => ({
-      path: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, ''),
+      path: i.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, ''),
       message: i.message.endsWith('received undefined') ? 'is required' : i.message,
     })),
   };

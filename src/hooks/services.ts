@@ -77,8 +77,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     id: 'back-pain-imaging-sign',
     hook: 'order-sign',
     title: 'Lumbar imaging for low back pain (order sign)',
-    description:
-      'When orders are signed: the same advice as back-pain-imaging-select, over every draft lumbar spine imaging order.',
+    description: 'When orders are signed: the same advice as back-pain-imaging-select, over every draft lumbar spine imaging order.',
     usageRequirements: IMAGING_USAGE,
     prefetch: IMAGING_PREFETCH,
     evaluates: 'lumbar-imaging-orders',

@@ -117,7 +117,14 @@ export function createApp(deps: AppDeps): express.Express {
   const protection = protect(app, { ...deps, offered });
   protections.set(app, protection);
   // Browser EHRs and the public sandbox need CORS; a preflight carries no credentials and needs none.
-  app.use(cors({ origin: corsOrigins(deps.config), methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization'], maxAge: 600 }));
+  app.use(
+    cors({
+      origin: corsOrigins(deps.config),
+      methods: ['GET', 'POST', 'OPTIONS'],
+      allowedHeaders: ['Content-Type', 'Authorization'],
+      maxAge: 600,
+    }),
+  );
   // Health, readiness and metrics; then JWT, rate limits and load shedding on everything under /cds-services.
   protection.mount();
   // Routes outside /cds-services; under it the body was already read inside the guards (and is not read twice).
@@ -141,7 +148,15 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.routes) app.use(deps.routes);
   app.use('/fhir-artifacts', artifactsRouter(deps.knowledge));
   if (deps.config.ADMIN_PORT === undefined) mountOperational(app, deps);
-  if (deps.config.PREVIEW) app.use('/preview', previewRouter({ knowledge: deps.knowledge, services: offered, ...(deps.knowledgeStatus ? { knowledgeStatus: deps.knowledgeStatus } : {}) }));
+  if (deps.config.PREVIEW)
+    app.use(
+      '/preview',
+      previewRouter({
+        knowledge: deps.knowledge,
+        services: offered,
+        ...(deps.knowledgeStatus ? { knowledgeStatus: deps.knowledgeStatus } : {}),
+      }),
+    );
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -34,14 +34,23 @@ export function artifactsRouter(knowledge: () => KnowledgeBase): express.Router 
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'collection',
-      ...(chosen.length ? { entry: chosen.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id ?? ''}`, resource })) } : {}),
+      ...(chosen.length
+        ? { entry: chosen.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id ?? ''}`, resource })) }
+        : {}),
     };
     sendFhir(res, bundle);
   });
   router.get('/:type/:id', (req: Request, res: Response, next: NextFunction) => {
     const found = artifacts().find((a) => a.resourceType === req.params.type && a.id === req.params.id);
     if (!found) {
-      next(new HttpError(404, [{ code: 'not-found', diagnostics: `no published ${String(req.params.type)} "${String(req.params.id)}"; GET /fhir-artifacts lists them` }]));
+      next(
+        new HttpError(404, [
+          {
+            code: 'not-found',
+            diagnostics: `no published ${String(req.params.type)} "${String(req.params.id)}"; GET /fhir-artifacts lists them`,
+          },
+        ]),
+      );
       return;
     }
     sendFhir(res, found);

@@ -48,9 +48,14 @@ export function notFound(req: Request, _res: Response, next: NextFunction): void
 export function errorHandler(logger: Logger) {
   return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(err);
-    const known = err instanceof HttpError ? err : isPipelineFailure(err) ? fromPipeline(err) : fromBodyParser((err ?? {}) as BodyParserError);
+    const known =
+      err instanceof HttpError ? err : isPipelineFailure(err) ? fromPipeline(err) : fromBodyParser((err ?? {}) as BodyParserError);
     if (known) {
-      res.status(known.status).set(known.headers).type('application/fhir+json').send(JSON.stringify(operationOutcome(known.issues)));
+      res
+        .status(known.status)
+        .set(known.headers)
+        .type('application/fhir+json')
+        .send(JSON.stringify(operationOutcome(known.issues)));
       return;
     }
     const e = err instanceof Error ? err : new Error(String(err));
@@ -58,6 +63,13 @@ export function errorHandler(logger: Logger) {
     res
       .status(500)
       .type('application/fhir+json')
-      .send(JSON.stringify(operationOutcome([{ code: 'exception', diagnostics: `internal error; quote request id ${String(res.locals.requestId)}` }], 'fatal')));
+      .send(
+        JSON.stringify(
+          operationOutcome(
+            [{ code: 'exception', diagnostics: `internal error; quote request id ${String(res.locals.requestId)}` }],
+            'fatal',
+          ),
+        ),
+      );
   };
 }

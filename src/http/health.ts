@@ -32,7 +32,12 @@ async function passes(check: ReadinessCheck, timeoutMs: number): Promise<true | 
     timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
   });
   try {
-    const answer = await Promise.race([Promise.resolve().then(() => check.check()).then((ok) => (ok === false ? 'not ready' : (true as const))), timeout]);
+    const answer = await Promise.race([
+      Promise.resolve()
+        .then(() => check.check())
+        .then((ok) => (ok === false ? 'not ready' : (true as const))),
+      timeout,
+    ]);
     return answer;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
@@ -60,7 +65,10 @@ export function healthRoutes(options: HealthOptions): Router {
     res
       .status(failed.length ? 503 : 200)
       .set('Cache-Control', 'no-store')
-      .json({ status: failed.length ? 'not-ready' : 'ready', checks: Object.fromEntries(results.map(([name, r]) => [name, r === true ? 'ok' : 'failed'])) });
+      .json({
+        status: failed.length ? 'not-ready' : 'ready',
+        checks: Object.fromEntries(results.map(([name, r]) => [name, r === true ? 'ok' : 'failed'])),
+      });
   });
   return router;
 }

@@ -16,5 +16,8 @@ export function countRequests(req: Request, res: Response): void {
 }
 
 export async function metricsEndpoint(_req: Request, res: Response): Promise<void> {
-  res.set('Content-Type', metrics.registry.contentType).set('Cache-Control', 'no-store').send(await metrics.registry.metrics());
+  res
+    .set('Content-Type', metrics.registry.contentType)
+    .set('Cache-Control', 'no-store')
+    .send(await metrics.registry.metrics());
 }

@@ -50,11 +50,14 @@ export interface Protection {
   close(): void;
 }
 
-
 export function protect(app: express.Express, deps: ProtectDeps): Protection {
   const { config, logger } = deps;
   const allowlist = parseAllowlist(config.FHIR_SERVER_ALLOWLIST);
-  const guard = overloadGuard({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS, ...(deps.lagSampler ? { sampler: deps.lagSampler } : {}) });
+  const guard = overloadGuard({
+    maxInFlight: config.MAX_IN_FLIGHT,
+    maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS,
+    ...(deps.lagSampler ? { sampler: deps.lagSampler } : {}),
+  });
   const parseJson = express.json({ limit: config.BODY_LIMIT, type: ['application/json', 'application/*+json'] });
   // Mounted twice (inside the /cds-services guards and for the other routes): a body is read once.
   // body-parser's own "already read" check looks at the stream, which not every request object has.

@@ -9,7 +9,10 @@ import helmet from 'helmet';
 type Directives = NonNullable<NonNullable<Parameters<typeof helmet.contentSecurityPolicy>[0]>['directives']>;
 
 /** Everything but the CSP, which depends on what a response is. Cross-origin: browser EHRs read the API from their own origin. */
-export const securityHeaders: RequestHandler = helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } });
+export const securityHeaders: RequestHandler = helmet({
+  contentSecurityPolicy: false,
+  crossOriginResourcePolicy: { policy: 'cross-origin' },
+});
 
 /** Exactly these directives, helmet's defaults left out, so a page states all it allows. */
 export function contentSecurityPolicy(directives: Directives): RequestHandler {

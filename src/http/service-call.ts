@@ -29,7 +29,9 @@ export interface ServiceCallDeps {
 
 /** Why 400 and not 412: the request names a server this service will never call, whatever it needs. */
 const fhirServerRefused = (): HttpError =>
-  new HttpError(400, [{ code: 'security', diagnostics: 'fhirServer is not a FHIR server this service is configured to call', expression: 'fhirServer' }]);
+  new HttpError(400, [
+    { code: 'security', diagnostics: 'fhirServer is not a FHIR server this service is configured to call', expression: 'fhirServer' },
+  ]);
 
 /** What the request log records about a call: ids only, never patient data. */
 export interface CallLog {
@@ -45,14 +47,24 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
     const id = String(req.params.id);
     const service = deps.findService(id);
     const log = res.locals as CallLog;
-    if (!service) return next(new HttpError(404, [{ code: 'not-found', diagnostics: `no CDS service "${id}"; GET /cds-services lists them` }]));
+    if (!service)
+      return next(new HttpError(404, [{ code: 'not-found', diagnostics: `no CDS service "${id}"; GET /cds-services lists them` }]));
     log.service = service.id;
     if (!req.is(['application/json', 'application/*+json'])) {
       return next(new HttpError(415, [{ code: 'not-supported', diagnostics: 'send the hook request as Content-Type: application/json' }]));
     }
     const parsed = parseHookRequest(service.hook, req.body, Object.keys(service.prefetch));
     if (!parsed.ok) {
-      return next(new HttpError(400, parsed.issues.map((i) => ({ code: 'invalid' as const, diagnostics: `${i.path || 'body'}: ${i.message}`, ...(i.path ? { expression: i.path } : {}) }))));
+      return next(
+        new HttpError(
+          400,
+          parsed.issues.map((i) => ({
+            code: 'invalid' as const,
+            diagnostics: `${i.path || 'body'}: ${i.message}`,
+            ...(i.path ? { expression: i.path } : {}),
+          })),
+        ),
+      );
     }
     const request = parsed.request;
     // Checked before anything else, so a refused server is never contacted, whatever the request needs.
@@ -79,7 +91,11 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
     // cards are counted too: the log takes an answer's live and silent cards together or not at all.
     if (result.cards.length && deps.cardLogAccepts && !deps.cardLogAccepts(result.cards.length + (result.silentCards?.length ?? 0))) {
       metrics.rejected.inc({ reason: 'card-log-full' });
-      return next(new HttpError(503, [{ code: 'transient', diagnostics: 'the card log cannot record an answer now; retry shortly' }], { 'Retry-After': '5' }));
+      return next(
+        new HttpError(503, [{ code: 'transient', diagnostics: 'the card log cannot record an answer now; retry shortly' }], {
+          'Retry-After': '5',
+        }),
+      );
     }
     log.rules = result.firedRules;
     if (result.otherPatientResources) log.otherPatientResources = result.otherPatientResources;
@@ -88,6 +104,7 @@ export function serviceCallHandler(deps: ServiceCallDeps) {
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
-    if (result.cards.length || result.silentCards?.length) deps.onCards?.(service.id, request.hookInstance, result.cards, knowledge.version, result.silentCards);
+    if (result.cards.length || result.silentCards?.length)
+      deps.onCards?.(service.id, request.hookInstance, result.cards, knowledge.version, result.silentCards);
   };
 }

@@ -12,6 +12,11 @@ export function statusHandler(knowledge: () => KnowledgeBase, status?: () => Kno
     const kb = knowledge();
     const rules: KnowledgeStatus = status?.() ?? { version: kb.version, loadedAt: kb.loadedAt, watching: false };
     const rejected = rejectedEdit(rules);
-    res.json({ status: rejected ? 'edit-rejected' : 'ok', ...(rejected ? { rejectedEdit: rejected } : {}), rules, services: kb.ruleSets.flatMap((s) => s.services) });
+    res.json({
+      status: rejected ? 'edit-rejected' : 'ok',
+      ...(rejected ? { rejectedEdit: rejected } : {}),
+      rules,
+      services: kb.ruleSets.flatMap((s) => s.services),
+    });
   };
 }

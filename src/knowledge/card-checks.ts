@@ -8,13 +8,22 @@ import type { Problem } from './problems.js';
 import { LINK_PUBLISHERS, type CardTemplate, type LinksFile, type SnippetFile } from './schemas.js';
 
 /** The card with each {"include": id} replaced by the snippet's lines. */
-export function expandIncludes(file: string, card: CardTemplate, snippets: ReadonlyMap<string, SnippetFile>): { card: CardTemplate; problems: Problem[] } {
+export function expandIncludes(
+  file: string,
+  card: CardTemplate,
+  snippets: ReadonlyMap<string, SnippetFile>,
+): { card: CardTemplate; problems: Problem[] } {
   const problems: Problem[] = [];
   const detail = card.detail.flatMap((line, i) => {
     if (typeof line !== 'object' || !('include' in line)) return [line];
     const snippet = snippets.get(line.include);
     if (snippet) return snippet.lines;
-    problems.push({ file, rule: card.rule, path: `detail[${i}].include`, message: `no snippet "${line.include}" in cards/snippets/ (known: ${[...snippets.keys()].join(', ') || 'none'}): fix the id or add cards/snippets/${line.include}.json` });
+    problems.push({
+      file,
+      rule: card.rule,
+      path: `detail[${i}].include`,
+      message: `no snippet "${line.include}" in cards/snippets/ (known: ${[...snippets.keys()].join(', ') || 'none'}): fix the id or add cards/snippets/${line.include}.json`,
+    });
     return [];
   });
   return { card: { ...card, detail }, problems };
@@ -28,10 +37,15 @@ export function checkLinksFile(file: string, links: LinksFile): Problem[] {
     const hosts: readonly string[] = LINK_PUBLISHERS[l.publisher];
     const host = new URL(l.url).hostname;
     if (!hosts.includes(host)) {
-      problems.push({ file, path: `links[${i}].url`, message: `${l.url} is not on ${l.publisher}'s own site (${hosts.join(', ')}): link to the publisher's canonical page` });
+      problems.push({
+        file,
+        path: `links[${i}].url`,
+        message: `${l.url} is not on ${l.publisher}'s own site (${hosts.join(', ')}): link to the publisher's canonical page`,
+      });
     }
     const first = seen.get(l.url);
-    if (first !== undefined) problems.push({ file, path: `links[${i}].url`, message: `${l.url} is listed twice (also links[${first}]): remove one` });
+    if (first !== undefined)
+      problems.push({ file, path: `links[${i}].url`, message: `${l.url} is listed twice (also links[${first}]): remove one` });
     else seen.set(l.url, i);
   });
   return problems;
@@ -46,7 +60,12 @@ export function checkLinks(file: string, card: CardTemplate, links: LinksFile): 
   ];
   return used
     .filter(([, url]) => !listed.has(url))
-    .map(([path, url]) => ({ file, rule: card.rule, path, message: `${url} is not in cards/links.json: add it there with its publisher, title and lastChecked date, or use a listed address` }));
+    .map(([path, url]) => ({
+      file,
+      rule: card.rule,
+      path,
+      message: `${url} is not in cards/links.json: add it there with its publisher, title and lastChecked date, or use a listed address`,
+    }));
 }
 
 /** Text inside a "forEach": "order" action is filled once per order, so it may name the order in a patient-scoped card. */
@@ -54,7 +73,10 @@ export function orderPlaceholders(card: CardTemplate): string[] {
   const outside = {
     ...card,
     $schema: undefined,
-    suggestions: card.suggestions?.map((s) => ({ ...s, actions: s.actions.filter((a) => !(a.type === 'delete' && a.forEach === 'order')) })),
+    suggestions: card.suggestions?.map((s) => ({
+      ...s,
+      actions: s.actions.filter((a) => !(a.type === 'delete' && a.forEach === 'order')),
+    })),
   };
   return [...new Set(placeholdersIn(JSON.stringify(outside)).filter((n) => n.startsWith('order.')))];
 }
@@ -84,7 +106,12 @@ export function checkCardTemplate(file: string, card: CardTemplate, factNames: r
     if (lists.length === 0) return;
     const whole = lists.length === 1 && /^\{\{\s*[A-Za-z0-9_.]+\s*\}\}$/.test(text);
     if (!whole || !/^suggestions\[\d+\]\.actions\[\d+\]\.resource\./.test(path)) {
-      problems.push({ file, rule: card.rule, path, message: `{{${lists[0]}}} is a list of references: use it as the whole value of a field inside a suggested resource, e.g. "supportingInfo": "{{${lists[0]}}}"` });
+      problems.push({
+        file,
+        rule: card.rule,
+        path,
+        message: `{{${lists[0]}}} is a list of references: use it as the whole value of a field inside a suggested resource, e.g. "supportingInfo": "{{${lists[0]}}}"`,
+      });
     }
   });
   return problems;

@@ -29,7 +29,10 @@ export function conditionLeaves<L = Record<string, unknown>>(node: unknown, path
 }
 
 /** The same tree with each leaf replaced. */
-export function mapConditionLeaves(node: ConditionNode, map: (leaf: Extract<ConditionNode, { fact: string }>) => ConditionNode): ConditionNode {
+export function mapConditionLeaves(
+  node: ConditionNode,
+  map: (leaf: Extract<ConditionNode, { fact: string }>) => ConditionNode,
+): ConditionNode {
   if ('all' in node) return { all: node.all.map((c) => mapConditionLeaves(c, map)) };
   if ('any' in node) return { any: node.any.map((c) => mapConditionLeaves(c, map)) };
   if ('not' in node) return { not: mapConditionLeaves(node.not, map) };

@@ -25,7 +25,16 @@ const MAX_VALUE = 'http://hl7.org/fhir/StructureDefinition/maxValue';
 
 /** What every published Questionnaire says about itself, from its entry in rules/instruments.json. */
 function questionnaireHeader(q: { id: string; url: string; title: string; description: string }): Questionnaire {
-  return { resourceType: 'Questionnaire', id: q.id, url: q.url, name: machineName(q.id), title: q.title, status: 'active', subjectType: ['Patient'], description: q.description };
+  return {
+    resourceType: 'Questionnaire',
+    id: q.id,
+    url: q.url,
+    name: machineName(q.id),
+    title: q.title,
+    status: 'active',
+    subjectType: ['Patient'],
+    description: q.description,
+  };
 }
 
 export function startBackQuestionnaire(instruments: InstrumentsFile): Questionnaire {
@@ -53,29 +62,40 @@ export function scopicQuestionnaire(instruments: InstrumentsFile): Questionnaire
   const { scopic, findingSystem } = instruments;
   return {
     ...questionnaireHeader(scopic.questionnaire),
-    item: scopic.items.map(
-      (item): QuestionnaireItem => ({
-        linkId: item.code,
-        // The item code is the Observation code the service reads, so answers can be extracted as Observations.
-        code: [{ system: findingSystem.url, code: item.code, display: item.display }],
-        text: item.question,
-        type: item.type,
-        required: true,
-        ...(item.type === 'integer'
-          ? { extension: [{ url: MIN_VALUE, valueInteger: item.minValue }, { url: MAX_VALUE, valueInteger: item.maxValue }] }
-          : {}),
-      }),
-    ),
+    item: scopic.items.map((item): QuestionnaireItem => ({
+      linkId: item.code,
+      // The item code is the Observation code the service reads, so answers can be extracted as Observations.
+      code: [{ system: findingSystem.url, code: item.code, display: item.display }],
+      text: item.question,
+      type: item.type,
+      required: true,
+      ...(item.type === 'integer'
+        ? {
+            extension: [
+              { url: MIN_VALUE, valueInteger: item.minValue },
+              { url: MAX_VALUE, valueInteger: item.maxValue },
+            ],
+          }
+        : {}),
+    })),
   };
 }
 
 export function findingCodeSystem(instruments: InstrumentsFile): CodeSystem {
   const { findingSystem, startBack, scopic } = instruments;
   const concept = [
-    { code: startBack.psychosocialCode.code, display: startBack.psychosocialCode.display, definition: 'Sum of STarT Back items 5 to 9 (0 to 5).' },
+    {
+      code: startBack.psychosocialCode.code,
+      display: startBack.psychosocialCode.display,
+      definition: 'Sum of STarT Back items 5 to 9 (0 to 5).',
+    },
     ...startBack.items.flatMap((item) =>
       item.type === 'choice'
-        ? item.answers.map((a) => ({ code: a.code, display: a.display, definition: `Answer to STarT Back item ${item.linkId} ("${item.text}"); scores ${a.score}.` }))
+        ? item.answers.map((a) => ({
+            code: a.code,
+            display: a.display,
+            definition: `Answer to STarT Back item ${item.linkId} ("${item.text}"); scores ${a.score}.`,
+          }))
         : [],
     ),
     ...scopic.items.map((item) => ({
@@ -105,7 +125,10 @@ export function valueSetResource(file: ValueSetFile): ValueSet {
   return resource;
 }
 
-export function fhirArtifacts(knowledge: { instruments: InstrumentsFile; valueSets: ReadonlyMap<string, { file: ValueSetFile }> }): Artifact[] {
+export function fhirArtifacts(knowledge: {
+  instruments: InstrumentsFile;
+  valueSets: ReadonlyMap<string, { file: ValueSetFile }>;
+}): Artifact[] {
   return [
     startBackQuestionnaire(knowledge.instruments),
     scopicQuestionnaire(knowledge.instruments),

@@ -52,8 +52,17 @@ export async function checkLink(url: string, options: CheckOptions): Promise<Lin
       res = await request(url, method, options);
     }
     const finalUrl = res.url && res.url !== url ? res.url : undefined;
-    if (!res.ok) return { url, outcome: 'broken', status: res.status, method, ...(finalUrl ? { finalUrl } : {}), message: `HTTP ${res.status}` };
-    if (finalUrl) return { url, outcome: 'moved', status: res.status, method, finalUrl, message: `answers from ${finalUrl}: list that address instead` };
+    if (!res.ok)
+      return { url, outcome: 'broken', status: res.status, method, ...(finalUrl ? { finalUrl } : {}), message: `HTTP ${res.status}` };
+    if (finalUrl)
+      return {
+        url,
+        outcome: 'moved',
+        status: res.status,
+        method,
+        finalUrl,
+        message: `answers from ${finalUrl}: list that address instead`,
+      };
     return { url, outcome: 'ok', status: res.status, method, message: `HTTP ${res.status}` };
   } catch (err) {
     return { url, outcome: 'broken', method, message: failure(err, options.timeoutMs) };
@@ -70,7 +79,11 @@ export type Network = { available: true } | { available: false; reason: string }
  * Is there a network to check against? Resolving the hosts' names answers that without sending a
  * request: if none resolves, every check would fail for the same reason, so it is skipped instead.
  */
-export async function networkFor(hosts: readonly string[], timeoutMs: number, resolve: (host: string) => Promise<unknown> = (h) => lookup(h)): Promise<Network> {
+export async function networkFor(
+  hosts: readonly string[],
+  timeoutMs: number,
+  resolve: (host: string) => Promise<unknown> = (h) => lookup(h),
+): Promise<Network> {
   const reasons: string[] = [];
   for (const host of new Set(hosts)) {
     let timer: NodeJS.Timeout | undefined;

@@ -113,8 +113,16 @@ function readValueSets({ dirs, reader, problems }: Loading): Map<string, ValueSe
   for (const file of jsonFiles(join(dirs.rulesDir, 'valuesets'))) {
     const vs = reader.parse(file, ValueSetFileSchema);
     if (!vs) continue;
-    const expected = file.split('/').pop()?.replace(/\.json$/, '');
-    if (vs.id !== expected) problems.push({ file: reader.show(file), path: 'id', message: `id "${vs.id}" must equal the file name "${expected}": change the id or rename the file` });
+    const expected = file
+      .split('/')
+      .pop()
+      ?.replace(/\.json$/, '');
+    if (vs.id !== expected)
+      problems.push({
+        file: reader.show(file),
+        path: 'id',
+        message: `id "${vs.id}" must equal the file name "${expected}": change the id or rename the file`,
+      });
     problems.push(...valueSetProblems(reader.show(file), vs));
     valueSets.set(vs.id, compileValueSet(vs));
   }
@@ -127,7 +135,12 @@ function valueSetCheck({ dirs, reader, problems }: Loading, valueSets: ReadonlyM
     // A value set file that is there but broken is reported already: "does not exist" would be wrong.
     if (!valueSets.has(id) && !reader.isBroken(reader.show(join(dirs.rulesDir, 'valuesets', `${id}.json`)))) {
       const hint = suggestion(id, [...valueSets.keys()]);
-      problems.push({ file, ...(rule ? { rule } : {}), path, message: `value set "${id}" does not exist in rules/valuesets/ (add rules/valuesets/${id}.json or fix the name).${hint}` });
+      problems.push({
+        file,
+        ...(rule ? { rule } : {}),
+        path,
+        message: `value set "${id}" does not exist in rules/valuesets/ (add rules/valuesets/${id}.json or fix the name).${hint}`,
+      });
     }
   };
 }
@@ -150,7 +163,12 @@ function readSnippets({ dirs, reader, problems }: Loading): Map<string, SnippetF
     const snippet = reader.parse(file, SnippetFileSchema);
     if (!snippet) continue;
     const expected = basename(file).replace(/\.json$/, '');
-    if (snippet.id !== expected) problems.push({ file: reader.show(file), path: 'id', message: `id "${snippet.id}" must equal the file name "${expected}": change the id or rename the file` });
+    if (snippet.id !== expected)
+      problems.push({
+        file: reader.show(file),
+        path: 'id',
+        message: `id "${snippet.id}" must equal the file name "${expected}": change the id or rename the file`,
+      });
     else snippets.set(snippet.id, snippet);
   }
   return snippets;
@@ -161,7 +179,12 @@ function readLinks({ dirs, reader, problems }: Loading): LinksFile | undefined {
   const path = join(dirs.cardsDir, LINKS_FILE);
   const links = existsSync(path) ? reader.parse(path, LinksFileSchema) : undefined;
   if (links) problems.push(...checkLinksFile(reader.show(path), links));
-  if (!existsSync(path)) problems.push({ file: reader.show(path), path: '', message: `missing: add cards/${LINKS_FILE}, the list of every link the cards carry (url, publisher, title, lastChecked)` });
+  if (!existsSync(path))
+    problems.push({
+      file: reader.show(path),
+      path: '',
+      message: `missing: add cards/${LINKS_FILE}, the list of every link the cards carry (url, publisher, title, lastChecked)`,
+    });
   return links;
 }
 
@@ -171,11 +194,16 @@ function readFindings({ dirs, reader, problems }: Loading, needValueSet: NeedVal
   const findings = reader.parse(path, FindingsFileSchema);
   if (!findings) return undefined;
   const f = reader.show(path);
-  const defs = [...findings.redFlags.map((d, i) => [d, `redFlags[${i}]`] as const), [findings.caudaEquina, 'caudaEquina'] as const, [findings.priorLumbarImaging, 'priorLumbarImaging'] as const];
+  const defs = [
+    ...findings.redFlags.map((d, i) => [d, `redFlags[${i}]`] as const),
+    [findings.caudaEquina, 'caudaEquina'] as const,
+    [findings.priorLumbarImaging, 'priorLumbarImaging'] as const,
+  ];
   defs.forEach(([def, at]) => {
     def.sources.forEach((source, j) => {
       needValueSet(f, `${at}.sources[${j}].valueSet`, source.valueSet);
-      if (source.resource === 'ImagingStudy' && source.bodySite) needValueSet(f, `${at}.sources[${j}].bodySite.valueSet`, source.bodySite.valueSet);
+      if (source.resource === 'ImagingStudy' && source.bodySite)
+        needValueSet(f, `${at}.sources[${j}].bodySite.valueSet`, source.bodySite.valueSet);
     });
     if (def.medication) needValueSet(f, `${at}.medication.valueSet`, def.medication.valueSet);
     if (defs.findIndex(([d]) => d.id === def.id) !== defs.findIndex(([d]) => d === def)) {
@@ -187,7 +215,11 @@ function readFindings({ dirs, reader, problems }: Loading, needValueSet: NeedVal
 }
 
 /** Card templates with their snippets included, by rule id, and the shown path of each. */
-function readCards({ dirs, reader, problems }: Loading, snippets: ReadonlyMap<string, SnippetFile>, links: LinksFile | undefined): { cards: Map<string, CardTemplate>; cardFiles: Map<string, string> } {
+function readCards(
+  { dirs, reader, problems }: Loading,
+  snippets: ReadonlyMap<string, SnippetFile>,
+  links: LinksFile | undefined,
+): { cards: Map<string, CardTemplate>; cardFiles: Map<string, string> } {
   const cards = new Map<string, CardTemplate>();
   const cardFiles = new Map<string, string>();
   for (const file of jsonFiles(dirs.cardsDir)) {
@@ -199,8 +231,20 @@ function readCards({ dirs, reader, problems }: Loading, snippets: ReadonlyMap<st
     problems.push(...expanded.problems);
     const card = expanded.card;
     if (links) problems.push(...checkLinks(f, card, links));
-    if (cards.has(card.rule)) problems.push({ file: f, rule: card.rule, path: 'rule', message: `${cardFiles.get(card.rule)} is already the card for this rule: delete one of the two` });
-    else if (basename(file) !== `${card.rule}.json`) problems.push({ file: f, rule: card.rule, path: 'rule', message: `the card for rule "${card.rule}" must be cards/${card.rule}.json: rename the file or fix "rule"` });
+    if (cards.has(card.rule))
+      problems.push({
+        file: f,
+        rule: card.rule,
+        path: 'rule',
+        message: `${cardFiles.get(card.rule)} is already the card for this rule: delete one of the two`,
+      });
+    else if (basename(file) !== `${card.rule}.json`)
+      problems.push({
+        file: f,
+        rule: card.rule,
+        path: 'rule',
+        message: `the card for rule "${card.rule}" must be cards/${card.rule}.json: rename the file or fix "rule"`,
+      });
     problems.push(...checkCardFile(f, card, (needle) => reader.placeOf(f, needle)));
     if (!cards.has(card.rule)) {
       cards.set(card.rule, card);
@@ -211,7 +255,11 @@ function readCards({ dirs, reader, problems }: Loading, snippets: ReadonlyMap<st
 }
 
 /** The rule files (every other .json in rules/), checked and compiled; and a card whose rule is nowhere. */
-function readRuleSets({ dirs, reader, problems }: Loading, cards: ReadonlyMap<string, CardTemplate>, cardFiles: ReadonlyMap<string, string>): RuleSet[] {
+function readRuleSets(
+  { dirs, reader, problems }: Loading,
+  cards: ReadonlyMap<string, CardTemplate>,
+  cardFiles: ReadonlyMap<string, string>,
+): RuleSet[] {
   const ruleSets: RuleSet[] = [];
   // A rule id names one card, so the same rule (cauda-equina-emergency) may serve several rule files; within a file it must be unique.
   const ruleIds = new Set<string>();
@@ -237,7 +285,13 @@ function readRuleSets({ dirs, reader, problems }: Loading, cards: ReadonlyMap<st
   }
   // With a rule file that did not load, its rules are unknown: "delete this card" would be wrong advice.
   for (const [rule, file] of cardFiles) {
-    if (!ruleIds.has(rule) && !ruleFileBroken) problems.push({ file, rule, path: 'rule', message: `no rule "${rule}" in any rule file: fix "rule", add the rule, or delete this card` });
+    if (!ruleIds.has(rule) && !ruleFileBroken)
+      problems.push({
+        file,
+        rule,
+        path: 'rule',
+        message: `no rule "${rule}" in any rule file: fix "rule", add the rule, or delete this card`,
+      });
   }
   return ruleSets;
 }
@@ -247,7 +301,12 @@ function servicesOf(ruleSets: readonly RuleSet[], problems: Problem[]): Map<stri
   const services = new Map<string, RuleSet>();
   for (const set of ruleSets) {
     for (const s of set.services) {
-      if (services.has(s)) problems.push({ file: set.file, path: 'services', message: `service "${s}" already has rules in ${services.get(s)?.file}: a service takes its rules from one file, so remove it from one of them` });
+      if (services.has(s))
+        problems.push({
+          file: set.file,
+          path: 'services',
+          message: `service "${s}" already has rules in ${services.get(s)?.file}: a service takes its rules from one file, so remove it from one of them`,
+        });
       services.set(s, set);
     }
   }

@@ -48,7 +48,9 @@ function distance(branch: Issue[], json: unknown, at: Segment[]): number {
 function unionOfTypes(issue: Extract<Issue, { code: 'invalid_union' }>): string[] | undefined {
   // A discriminated union whose discriminator matches no branch has no branch errors: its own message says what to use.
   if (issue.errors.length === 0) return undefined;
-  const expected = issue.errors.map((b) => (b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0 ? b[0].expected : undefined));
+  const expected = issue.errors.map((b) =>
+    b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0 ? b[0].expected : undefined,
+  );
   return expected.every((e) => e !== undefined) ? (expected as string[]) : undefined;
 }
 
@@ -64,12 +66,20 @@ function describe(issue: Issue, json: unknown, path: Segment[]): string {
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or fix the spelling (the schema in rules/schemas/ lists the fields allowed here)`;
     }
     case 'invalid_value': {
-      const near = typeof value === 'string' ? didYouMean(value, issue.values.filter((v): v is string => typeof v === 'string')) : undefined;
+      const near =
+        typeof value === 'string'
+          ? didYouMean(
+              value,
+              issue.values.filter((v): v is string => typeof v === 'string'),
+            )
+          : undefined;
       return `is ${shown(value)};${near ? ` did you mean ${JSON.stringify(near)}?` : ''} use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     }
     case 'too_small':
-      if (issue.origin === 'array') return `needs at least ${String(issue.minimum)} item${Number(issue.minimum) === 1 ? '' : 's'}: add ${Number(issue.minimum) === 1 ? 'one' : 'more'}`;
-      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'is empty: write the text' : `is too short: at least ${String(issue.minimum)} characters`;
+      if (issue.origin === 'array')
+        return `needs at least ${String(issue.minimum)} item${Number(issue.minimum) === 1 ? '' : 's'}: add ${Number(issue.minimum) === 1 ? 'one' : 'more'}`;
+      if (issue.origin === 'string')
+        return Number(issue.minimum) <= 1 ? 'is empty: write the text' : `is too short: at least ${String(issue.minimum)} characters`;
       return `is ${shown(value)}; it must be ${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}`;
     case 'too_big':
       return `is ${shown(value)}; it must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}`;
@@ -92,7 +102,13 @@ export function explainIssues(issues: readonly Issue[], json: unknown, at: Segme
     // A condition value: a plain value, or {"param": name}. An object that is not a param reference is most likely a threshold written another way.
     const paramBranch = issue.code === 'invalid_union' && issue.errors.some((b) => b.some((i) => i.path[0] === 'param'));
     if (paramBranch && value !== null && typeof value === 'object' && !Array.isArray(value) && !('param' in value)) {
-      return [{ path, message: 'is an object; use one of: number, string, boolean, null, array, or {"param": "<name>"} naming one of the rule\'s params' }];
+      return [
+        {
+          path,
+          message:
+            'is an object; use one of: number, string, boolean, null, array, or {"param": "<name>"} naming one of the rule\'s params',
+        },
+      ];
     }
     if (issue.code === 'invalid_union' && issue.errors.length && !unionOfTypes(issue)) {
       const best = [...issue.errors].sort((a, b) => distance(a, json, path) - distance(b, json, path) || a.length - b.length)[0] ?? [];

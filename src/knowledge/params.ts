@@ -38,7 +38,9 @@ export function paramText(placeholder: string, params: RuleParams | undefined): 
 export function paramRefs(node: unknown, path: string): { name: string; path: string }[] {
   return conditionLeaves<{ value?: unknown }>(node, path).flatMap(({ leaf, path: at }) => {
     const v = leaf.value as { param?: unknown } | null | undefined;
-    return v !== null && typeof v === 'object' && !Array.isArray(v) && typeof v.param === 'string' ? [{ name: v.param, path: `${at}.value` }] : [];
+    return v !== null && typeof v === 'object' && !Array.isArray(v) && typeof v.param === 'string'
+      ? [{ name: v.param, path: `${at}.value` }]
+      : [];
   });
 }
 
@@ -46,7 +48,14 @@ export function paramRefs(node: unknown, path: string): { name: string; path: st
 export function resolveParams(node: ConditionNode, params: RuleParams | undefined): ConditionNode {
   return mapConditionLeaves(node, (leaf) => {
     const v = leaf.value as { param?: unknown } | null;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && typeof v.param === 'string' && params && Object.hasOwn(params, v.param)) {
+    if (
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      typeof v.param === 'string' &&
+      params &&
+      Object.hasOwn(params, v.param)
+    ) {
       return { ...leaf, value: params[v.param] };
     }
     return leaf;

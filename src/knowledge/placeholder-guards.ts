@@ -11,18 +11,23 @@ type Leaf = { fact: string; operator: string; value: unknown };
 const NUMERIC = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
 
 /** True on a leaf that can only hold when the fact is known (json-rules-engine's numeric operators are false on null). */
-const known = (fact: string) => (l: Leaf) => l.fact === fact && (NUMERIC.has(l.operator) || (l.operator === 'equal' && typeof l.value === 'number'));
+const known = (fact: string) => (l: Leaf) =>
+  l.fact === fact && (NUMERIC.has(l.operator) || (l.operator === 'equal' && typeof l.value === 'number'));
 
 /** True on a leaf that can only hold when the count is at least one. */
 const positive = (fact: string) => (l: Leaf) =>
   l.fact === fact &&
   typeof l.value === 'number' &&
-  ((l.operator === 'greaterThan' && l.value >= 0) || (l.operator === 'greaterThanInclusive' && l.value >= 1) || (l.operator === 'equal' && l.value >= 1));
+  ((l.operator === 'greaterThan' && l.value >= 0) ||
+    (l.operator === 'greaterThanInclusive' && l.value >= 1) ||
+    (l.operator === 'equal' && l.value >= 1));
 
 /** A usable STarT Back result (so an open episode, dated or not). */
 const startBackKnown = (l: Leaf): boolean =>
   l.fact === 'startbackRisk' &&
-  ((l.operator === 'equal' && typeof l.value === 'string') || (l.operator === 'notEqual' && l.value === null) || (l.operator === 'in' && Array.isArray(l.value) && l.value.length > 0 && !l.value.includes(null)));
+  ((l.operator === 'equal' && typeof l.value === 'string') ||
+    (l.operator === 'notEqual' && l.value === null) ||
+    (l.operator === 'in' && Array.isArray(l.value) && l.value.length > 0 && !l.value.includes(null)));
 
 /** A decided SCOPiC group, which needs a usable STarT Back result; `groups` limits which ones. */
 const scopicIn =
@@ -30,7 +35,8 @@ const scopicIn =
   (l: Leaf): boolean => {
     if (l.fact !== 'scopicGroup') return false;
     if (l.operator === 'equal') return typeof l.value === 'number' && groups.includes(l.value);
-    if (l.operator === 'in') return Array.isArray(l.value) && l.value.length > 0 && l.value.every((v) => typeof v === 'number' && groups.includes(v));
+    if (l.operator === 'in')
+      return Array.isArray(l.value) && l.value.length > 0 && l.value.every((v) => typeof v === 'number' && groups.includes(v));
     return false;
   };
 
@@ -52,7 +58,11 @@ const GUARDS: Guard[] = [
   },
   {
     names: ['episode.'],
-    holds: [(l) => l.fact === 'openEpisode' && l.operator === 'equal' && l.value === true, known('episodeDays'), (l) => l.fact === 'sciatica' && l.operator === 'equal' && l.value === true],
+    holds: [
+      (l) => l.fact === 'openEpisode' && l.operator === 'equal' && l.value === true,
+      known('episodeDays'),
+      (l) => l.fact === 'sciatica' && l.operator === 'equal' && l.value === true,
+    ],
     needs: 'an open back pain episode',
     add: '{"fact": "openEpisode", "operator": "equal", "value": true}',
   },
@@ -62,7 +72,12 @@ const GUARDS: Guard[] = [
     needs: 'a usable STarT Back result',
     add: '{"fact": "startbackRisk", "operator": "notEqual", "value": null}',
   },
-  { names: ['scopic.group'], holds: [scopicIn([1, 2, 3])], needs: 'a SCOPiC group', add: '{"fact": "scopicGroup", "operator": "in", "value": [1, 2, 3]}' },
+  {
+    names: ['scopic.group'],
+    holds: [scopicIn([1, 2, 3])],
+    needs: 'a SCOPiC group',
+    add: '{"fact": "scopicGroup", "operator": "in", "value": [1, 2, 3]}',
+  },
   {
     names: ['scopic.sessions'],
     holds: [scopicIn([1, 2])],
@@ -77,7 +92,16 @@ const GUARDS: Guard[] = [
   },
   // Red flags, cauda equina signs and prior imaging declare their own (src/cards/finding-views.ts).
   ...FINDING_VIEWS.flatMap((v) =>
-    v.guard ? [{ names: v.guard.names, holds: [v.guard.holds === 'positive' ? positive(v.fact) : known(v.fact)], needs: v.guard.needs, add: v.guard.add }] : [],
+    v.guard
+      ? [
+          {
+            names: v.guard.names,
+            holds: [v.guard.holds === 'positive' ? positive(v.fact) : known(v.fact)],
+            needs: v.guard.needs,
+            add: v.guard.add,
+          },
+        ]
+      : [],
   ),
 ];
 

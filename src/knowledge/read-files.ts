@@ -59,7 +59,12 @@ export function knowledgeReader(rulesDir: string, problems: Problem[]): Knowledg
     } catch (err) {
       broken.add(show(file));
       const syntax = jsonSyntaxError(raw);
-      problems.push({ file: show(file), path: '', message: syntax?.message ?? `not valid JSON: ${(err as Error).message}`, ...(syntax ? { line: syntax.line, column: syntax.column } : {}) });
+      problems.push({
+        file: show(file),
+        path: '',
+        message: syntax?.message ?? `not valid JSON: ${(err as Error).message}`,
+        ...(syntax ? { line: syntax.line, column: syntax.column } : {}),
+      });
       return undefined;
     }
     const result = schema.safeParse(json);

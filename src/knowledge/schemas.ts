@@ -7,9 +7,7 @@ import { z } from 'zod';
 import { ENGINE_FACT_NAMES } from './fact-docs.js';
 import { canonicalSystem, isKnownSystem, knownSystems, nearestKnownSystem } from './code-systems.js';
 
-const slug = z
-  .string()
-  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens, for example "red-flag-fever"');
+const slug = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens, for example "red-flag-fever"');
 
 /**
  * Markers the editor schemas replace (src/cli/json-schemas.ts): the value set ids and code
@@ -20,7 +18,10 @@ export const CODE_SYSTEM_MARK = 'x-backpain-cds-code-system';
 export const SERVICE_ID_MARK = 'x-backpain-cds-service-id';
 
 /** A value set named by its id: rules/valuesets/<id>.json must exist. */
-const valueSetId = slug.meta({ [VALUE_SET_ID_MARK]: true, description: 'The id of a value set in rules/valuesets/ (its file name without .json).' });
+const valueSetId = slug.meta({
+  [VALUE_SET_ID_MARK]: true,
+  description: 'The id of a value set in rules/valuesets/ (its file name without .json).',
+});
 
 /** Links a clinician may click: http(s) only, so a card can never carry a javascript: or data: link. */
 const webUrl = z.url({ protocol: /^https?$/, error: 'use an absolute http:// or https:// address' });
@@ -64,12 +65,14 @@ const FilterSchema = z.strictObject({
   value: z.string().min(1),
 });
 
-const ConceptSetSchema = z.strictObject({
-  system: codeSystem,
-  version: z.string().min(1).optional(),
-  concept: z.array(ConceptSchema).min(1).optional(),
-  filter: z.array(FilterSchema).min(1).optional(),
-}).refine((set) => set.concept || set.filter, 'list "concept" or "filter": without them this would mean every code in the system');
+const ConceptSetSchema = z
+  .strictObject({
+    system: codeSystem,
+    version: z.string().min(1).optional(),
+    concept: z.array(ConceptSchema).min(1).optional(),
+    filter: z.array(FilterSchema).min(1).optional(),
+  })
+  .refine((set) => set.concept || set.filter, 'list "concept" or "filter": without them this would mean every code in the system');
 
 const ContainsSchema = z.strictObject({
   system: codeSystem,
@@ -106,7 +109,10 @@ export const ValueSetFileSchema = z.strictObject({
     .min(1)
     .meta({ description: 'Other identifiers, e.g. the VSAC OID of the value set it was imported from.' })
     .optional(),
-  url: z.string().regex(/^urn:backpain-cds:valueset:[a-z0-9]+(-[a-z0-9]+)*$/, 'use "urn:backpain-cds:valueset:" followed by the id').meta({ description: 'urn:backpain-cds:valueset:<id>' }),
+  url: z
+    .string()
+    .regex(/^urn:backpain-cds:valueset:[a-z0-9]+(-[a-z0-9]+)*$/, 'use "urn:backpain-cds:valueset:" followed by the id')
+    .meta({ description: 'urn:backpain-cds:valueset:<id>' }),
   version: z.string().min(1).meta({ description: 'The date of the expansion in force, e.g. 2026-12-03.' }),
   name: z.string().regex(/^[A-Z]([A-Za-z0-9_]){0,254}$/, 'a computer-friendly name such as "RedFlagCancer" (FHIR vsd-0)'),
   title: z.string().min(1),
@@ -156,42 +162,67 @@ const WindowSchema = z.union([
 export type FindingWindow = z.infer<typeof WindowSchema>;
 
 /** Statuses a source accepts (FHIR status codes of that resource type); a resource without a status counts. */
-const statusList = z.array(z.string().min(1)).min(1).meta({ description: 'The resource statuses that count, e.g. ["completed"]; a resource without a status counts.' });
+const statusList = z
+  .array(z.string().min(1))
+  .min(1)
+  .meta({ description: 'The resource statuses that count, e.g. ["completed"]; a resource without a status counts.' });
 
 /**
  * Where a finding is recorded: one resource type, the element whose codes must be in the value set,
  * and the statuses that count. Adding a source is a line here, not TypeScript.
  */
-const SourceSchema = z.discriminatedUnion('resource', [
-  z.strictObject({
-    resource: z.literal('Condition').meta({ description: 'Condition.code in the value set; dated onset, onset period start, else recordedDate; refuted and entered-in-error never count.' }),
-    valueSet: valueSetId,
-  }),
-  z.strictObject({
-    resource: z.literal('Observation'),
-    valueSet: valueSetId,
-    elements: z.array(z.enum(['code', 'valueCodeableConcept'])).min(1).meta({ description: 'Which elements are matched against the value set; valueBoolean false means the finding is absent.' }),
-    status: statusList,
-    /** A measured value at or above the minimum (body temperature): °C and °F are both read. */
-    quantity: z.strictObject({ minimum: z.number(), unit: z.literal('Cel') }).optional(),
-  }),
-  z.strictObject({
-    resource: z.literal('Procedure').meta({ description: 'Procedure.code in the value set, dated performed[x].' }),
-    valueSet: valueSetId,
-    status: statusList,
-  }),
-  z.strictObject({
-    resource: z.literal('DiagnosticReport').meta({ description: 'DiagnosticReport.code in the value set, dated effective[x], else issued.' }),
-    valueSet: valueSetId,
-    status: statusList,
-  }),
-  z.strictObject({
-    resource: z.literal('ImagingStudy').meta({ description: 'ImagingStudy.procedureCode in the value set, or a series of one of the modalities whose bodySite is in bodySite.valueSet; dated started.' }),
-    valueSet: valueSetId,
-    status: statusList,
-    bodySite: z.strictObject({ modalities: z.array(z.string().min(1)).min(1), valueSet: valueSetId }).optional(),
-  }),
-], { error: 'the service reads findings from these resource types only: use "resource": "Condition", "Observation", "Procedure", "DiagnosticReport" or "ImagingStudy" (medications go in "medication")' });
+const SourceSchema = z.discriminatedUnion(
+  'resource',
+  [
+    z.strictObject({
+      resource: z
+        .literal('Condition')
+        .meta({
+          description:
+            'Condition.code in the value set; dated onset, onset period start, else recordedDate; refuted and entered-in-error never count.',
+        }),
+      valueSet: valueSetId,
+    }),
+    z.strictObject({
+      resource: z.literal('Observation'),
+      valueSet: valueSetId,
+      elements: z
+        .array(z.enum(['code', 'valueCodeableConcept']))
+        .min(1)
+        .meta({ description: 'Which elements are matched against the value set; valueBoolean false means the finding is absent.' }),
+      status: statusList,
+      /** A measured value at or above the minimum (body temperature): °C and °F are both read. */
+      quantity: z.strictObject({ minimum: z.number(), unit: z.literal('Cel') }).optional(),
+    }),
+    z.strictObject({
+      resource: z.literal('Procedure').meta({ description: 'Procedure.code in the value set, dated performed[x].' }),
+      valueSet: valueSetId,
+      status: statusList,
+    }),
+    z.strictObject({
+      resource: z
+        .literal('DiagnosticReport')
+        .meta({ description: 'DiagnosticReport.code in the value set, dated effective[x], else issued.' }),
+      valueSet: valueSetId,
+      status: statusList,
+    }),
+    z.strictObject({
+      resource: z
+        .literal('ImagingStudy')
+        .meta({
+          description:
+            'ImagingStudy.procedureCode in the value set, or a series of one of the modalities whose bodySite is in bodySite.valueSet; dated started.',
+        }),
+      valueSet: valueSetId,
+      status: statusList,
+      bodySite: z.strictObject({ modalities: z.array(z.string().min(1)).min(1), valueSet: valueSetId }).optional(),
+    }),
+  ],
+  {
+    error:
+      'the service reads findings from these resource types only: use "resource": "Condition", "Observation", "Procedure", "DiagnosticReport" or "ImagingStudy" (medications go in "medication")',
+  },
+);
 export type FindingSource = z.infer<typeof SourceSchema>;
 
 const MEDICATION_RESOURCES = ['MedicationRequest', 'MedicationStatement'] as const;
@@ -199,8 +230,14 @@ export type MedicationResource = (typeof MEDICATION_RESOURCES)[number];
 
 /** Words that show the finding in an entry with no code in a known system; "exclude" words (benign, family history) veto a match. */
 const KeywordsSchema = z.strictObject({
-  include: z.array(z.string().min(3)).min(1).meta({ description: 'Lower-case words or word starts, matched anywhere in the text (e.g. "metasta" for metastasis, metastatic).' }),
-  exclude: z.array(z.string().min(3)).optional().meta({ description: 'Text containing one of these never matches (e.g. "benign", "family history").' }),
+  include: z
+    .array(z.string().min(3))
+    .min(1)
+    .meta({ description: 'Lower-case words or word starts, matched anywhere in the text (e.g. "metasta" for metastasis, metastatic).' }),
+  exclude: z
+    .array(z.string().min(3))
+    .optional()
+    .meta({ description: 'Text containing one of these never matches (e.g. "benign", "family history").' }),
 });
 
 /** How soon a red flag needs assessing, most urgent first; each red flag names one by id. */
@@ -232,7 +269,10 @@ export const FindingDefinitionSchema = z.strictObject({
       defaultDays: z.int().positive(),
     })
     .optional()
-    .meta({ description: 'Medications covering at least minimumDays of the last lookbackDays (MedicationRequest: supply, else dosage bounds, else defaultDays; MedicationStatement: effectivePeriod, else defaultDays).' }),
+    .meta({
+      description:
+        'Medications covering at least minimumDays of the last lookbackDays (MedicationRequest: supply, else dosage bounds, else defaultDays; MedicationStatement: effectivePeriod, else defaultDays).',
+    }),
   keywords: KeywordsSchema.optional(),
 });
 export type FindingDefinition = z.infer<typeof FindingDefinitionSchema>;
@@ -255,47 +295,60 @@ export type ConditionNode =
   | { not: ConditionNode }
   | { fact: string; operator: string; value: unknown; path?: string };
 
-export const ConditionSchema: z.ZodType<ConditionNode> = z.lazy(() =>
-  z.union([
-    z.strictObject({ all: z.array(ConditionSchema).min(1) }),
-    z.strictObject({ any: z.array(ConditionSchema).min(1) }),
-    z.strictObject({ not: ConditionSchema }),
-    z.strictObject({
-      fact: z.string().min(1).meta({ description: 'A fact the service computes for the patient; `npx backpain-cds validate` lists unknown ones with the known names.', examples: [...ENGINE_FACT_NAMES] }),
-      operator: z.enum([
-        'equal',
-        'notEqual',
-        'lessThan',
-        'lessThanInclusive',
-        'greaterThan',
-        'greaterThanInclusive',
-        'in',
-        'notIn',
-        'contains',
-        'doesNotContain',
-      ]),
-      value: z.union([
-        z.number(),
-        z.string(),
-        z.boolean(),
-        z.null(),
-        z.array(z.union([z.number(), z.string()])),
-        z.strictObject({ param: z.string().min(1) }).meta({ description: 'The value of one of the rule\'s params, e.g. {"param": "earlyDays"}: card text shows the same number.' }),
-      ]),
-      path: z.string().optional(),
-    }),
-  ]),
-).meta({
-  id: 'condition',
-  description: 'A json-rules-engine condition: {"all": [...]}, {"any": [...]}, {"not": {...}} or {"fact", "operator", "value"}. An unknown fact value (null) makes numeric comparisons false, so the rule does not fire.',
-});
+export const ConditionSchema: z.ZodType<ConditionNode> = z
+  .lazy(() =>
+    z.union([
+      z.strictObject({ all: z.array(ConditionSchema).min(1) }),
+      z.strictObject({ any: z.array(ConditionSchema).min(1) }),
+      z.strictObject({ not: ConditionSchema }),
+      z.strictObject({
+        fact: z
+          .string()
+          .min(1)
+          .meta({
+            description:
+              'A fact the service computes for the patient; `npx backpain-cds validate` lists unknown ones with the known names.',
+            examples: [...ENGINE_FACT_NAMES],
+          }),
+        operator: z.enum([
+          'equal',
+          'notEqual',
+          'lessThan',
+          'lessThanInclusive',
+          'greaterThan',
+          'greaterThanInclusive',
+          'in',
+          'notIn',
+          'contains',
+          'doesNotContain',
+        ]),
+        value: z.union([
+          z.number(),
+          z.string(),
+          z.boolean(),
+          z.null(),
+          z.array(z.union([z.number(), z.string()])),
+          z
+            .strictObject({ param: z.string().min(1) })
+            .meta({ description: 'The value of one of the rule\'s params, e.g. {"param": "earlyDays"}: card text shows the same number.' }),
+        ]),
+        path: z.string().optional(),
+      }),
+    ]),
+  )
+  .meta({
+    id: 'condition',
+    description:
+      'A json-rules-engine condition: {"all": [...]}, {"any": [...]}, {"not": {...}} or {"fact", "operator", "value"}. An unknown fact value (null) makes numeric comparisons false, so the rule does not fire.',
+  });
 
 /**
  * Silent mode is how CDS go-lives are run: a silent rule is evaluated and its would-be cards are
  * logged (marked silent) but never returned, so firing rates can be checked on real traffic first.
  */
 export const RuleModeSchema = z.enum(['live', 'silent']).meta({
-  description: '"silent": the rule is evaluated and its would-be cards go to the card log marked silent, but nothing is returned to the EHR (analytics shows their firing rate). "live" (the default): cards are returned.',
+  description:
+    '"silent": the rule is evaluated and its would-be cards go to the card log marked silent, but nothing is returned to the EHR (analytics shows their firing rate). "live" (the default): cards are returned.',
 });
 export type RuleMode = z.infer<typeof RuleModeSchema>;
 
@@ -306,10 +359,14 @@ export const RuleSchema = z.strictObject({
   /** Rule ids this rule silences when it fires, so a clinician never gets two cards saying different things; "*" silences all. */
   replaces: z
     .array(z.union([slug, z.literal('*')]))
-    .meta({ description: 'Rule ids this rule silences when it fires ("*" for all), so a clinician never gets two cards saying different things.' })
+    .meta({
+      description: 'Rule ids this rule silences when it fires ("*" for all), so a clinician never gets two cards saying different things.',
+    })
     .optional(),
   /** "order": one card per order in scope; "patient": at most one card per request. */
-  scope: z.enum(['order', 'patient']).meta({ description: '"order": one card per order in scope; "patient": at most one card per request.' }),
+  scope: z
+    .enum(['order', 'patient'])
+    .meta({ description: '"order": one card per order in scope; "patient": at most one card per request.' }),
   mode: RuleModeSchema.optional(),
   /**
    * Thresholds the conditions use ({"param": "earlyDays"}) and the card text shows
@@ -328,7 +385,15 @@ export type RuleDefinition = z.infer<typeof RuleSchema>;
 
 export const RuleFileSchema = z.strictObject({
   $schema: schemaRef,
-  services: z.array(z.string().min(1).meta({ [SERVICE_ID_MARK]: true })).min(1).meta({ description: 'The CDS service ids (GET /cds-services) this file decides for.' }),
+  services: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .meta({ [SERVICE_ID_MARK]: true }),
+    )
+    .min(1)
+    .meta({ description: 'The CDS service ids (GET /cds-services) this file decides for.' }),
   description: z.string().min(1),
   /** The mode of every rule in the file that does not set its own. */
   mode: RuleModeSchema.optional(),
@@ -344,7 +409,13 @@ const ActionTemplateSchema = z.discriminatedUnion('type', [
     description: templateString,
     resourceId: templateString,
     /** "order": one delete per lumbar imaging order in scope; the suggestion is left out when there is none. */
-    forEach: z.literal('order').meta({ description: '"order": one delete action per lumbar imaging order in scope, with {{order.*}} filled for each; the suggestion is offered only when an order is in scope.' }).optional(),
+    forEach: z
+      .literal('order')
+      .meta({
+        description:
+          '"order": one delete action per lumbar imaging order in scope, with {{order.*}} filled for each; the suggestion is offered only when an order is in scope.',
+      })
+      .optional(),
   }),
   z.strictObject({
     type: z.literal('create'),
@@ -369,7 +440,9 @@ export const ClinicalReviewSchema = z
       reference: z.string().min(1).meta({ description: 'The review record, e.g. a section of docs/clinical-content.md.' }).optional(),
     }),
     z.strictObject({
-      status: z.literal('awaiting-sign-off').meta({ description: 'The clinical text changed after its last sign-off (or was never signed off).' }),
+      status: z
+        .literal('awaiting-sign-off')
+        .meta({ description: 'The clinical text changed after its last sign-off (or was never signed off).' }),
       changed: isoDate.meta({ description: 'When the clinical text last changed (YYYY-MM-DD).' }),
       lastReviewed: isoDate.meta({ description: 'The date of the last sign-off, of an earlier version of the text.' }).optional(),
       reviewerRole: z.string().min(1).meta({ description: 'The role of whoever signed off the earlier version.' }).optional(),
@@ -390,7 +463,9 @@ const DetailLineSchema = z.union([
       lines: z.array(z.string()).min(1),
     })
     .meta({ description: 'Lines shown only when "when" holds (same form as a rule\'s conditions).' }),
-  z.strictObject({ include: slug.meta({ description: 'The id of a snippet in cards/snippets/ (e.g. "safety-net"), whose lines go here.' }) }),
+  z.strictObject({
+    include: slug.meta({ description: 'The id of a snippet in cards/snippets/ (e.g. "safety-net"), whose lines go here.' }),
+  }),
 ]);
 export type DetailLine = z.infer<typeof DetailLineSchema>;
 
@@ -401,17 +476,12 @@ export const CardTemplateSchema = z.strictObject({
   indicator: z.enum(['info', 'warning', 'critical']),
   summary: templateString.meta({ description: 'One sentence under 140 characters; {{placeholders}} are filled from the facts.' }),
   /** Markdown, one array element per line so the file stays readable. */
-  detail: z
-    .array(DetailLineSchema)
-    .min(1)
-    .meta({
-      description:
-        'GitHub-flavoured markdown, one array element per line; {{placeholders}} are filled from the facts. {"include": "<snippet id>"} inserts a shared snippet from cards/snippets/; {"when": {...}, "lines": [...]} shows lines only when the conditions hold.',
-    }),
+  detail: z.array(DetailLineSchema).min(1).meta({
+    description:
+      'GitHub-flavoured markdown, one array element per line; {{placeholders}} are filled from the facts. {"include": "<snippet id>"} inserts a shared snippet from cards/snippets/; {"when": {...}, "lines": [...]} shows lines only when the conditions hold.',
+  }),
   source: z.strictObject({ label: z.string().min(1), url: webUrl.optional() }),
-  links: z
-    .array(z.strictObject({ label: z.string().min(1), url: webUrl, type: z.literal('absolute') }))
-    .optional(),
+  links: z.array(z.strictObject({ label: z.string().min(1), url: webUrl, type: z.literal('absolute') })).optional(),
   selectionBehavior: z.enum(['at-most-one', 'any']).optional(),
   suggestions: z
     .array(
@@ -424,9 +494,7 @@ export const CardTemplateSchema = z.strictObject({
       }),
     )
     .optional(),
-  overrideReasons: z
-    .array(z.strictObject({ code: slug, display: z.string().min(1) }))
-    .optional(),
+  overrideReasons: z.array(z.strictObject({ code: slug, display: z.string().min(1) })).optional(),
 });
 export type CardTemplate = z.infer<typeof CardTemplateSchema>;
 
@@ -436,7 +504,10 @@ export const SnippetFileSchema = z.strictObject({
   id: slug.meta({ description: 'Must equal the file name without .json; cards include it as {"include": "<id>"}.' }),
   description: z.string().min(1),
   clinicalReview: ClinicalReviewSchema,
-  lines: z.array(z.string()).min(1).meta({ description: 'Markdown lines, inserted where a card says {"include": "<id>"}; {{placeholders}} work as in the card.' }),
+  lines: z
+    .array(z.string())
+    .min(1)
+    .meta({ description: 'Markdown lines, inserted where a card says {"include": "<id>"}; {{placeholders}} work as in the card.' }),
 });
 export type SnippetFile = z.infer<typeof SnippetFileSchema>;
 
@@ -463,7 +534,10 @@ export const LinksFileSchema = z.strictObject({
         title: z.string().min(1),
         lastChecked: isoDate
           .nullable()
-          .meta({ description: 'When `backpain-cds links --record` last found the page answering (YYYY-MM-DD); null = never checked where there was network.' }),
+          .meta({
+            description:
+              'When `backpain-cds links --record` last found the page answering (YYYY-MM-DD); null = never checked where there was network.',
+          }),
       }),
     )
     .min(1),
@@ -506,7 +580,13 @@ export const InstrumentsFileSchema = z.strictObject({
   $schema: z.string().optional(),
   findingSystem: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
   /** When the episode has no start date, STarT Back and SCOPiC results and referrals dated in this many last days count as this episode's. */
-  undatedEpisodeLookbackDays: z.int().positive().meta({ description: 'When the episode has no start date, STarT Back and SCOPiC items and referrals dated in this many last days count as this episode\'s (design.md: Unknown episode start).' }),
+  undatedEpisodeLookbackDays: z
+    .int()
+    .positive()
+    .meta({
+      description:
+        "When the episode has no start date, STarT Back and SCOPiC items and referrals dated in this many last days count as this episode's (design.md: Unknown episode start).",
+    }),
   startBack: z.strictObject({
     questionnaire: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
     /** Value set of the total score Observation codes (LOINC 91351-7). */

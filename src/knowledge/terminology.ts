@@ -48,7 +48,11 @@ export async function expandOnServer(base: string, file: ValueSetFile, fetchImpl
         { name: 'count', valueInteger: PAGE_SIZE },
       ],
     };
-    const res = await fetchImpl(url, { method: 'POST', headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' }, body: JSON.stringify(body) });
+    const res = await fetchImpl(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
+      body: JSON.stringify(body),
+    });
     let json: unknown;
     try {
       json = await res.json();
@@ -57,8 +61,12 @@ export async function expandOnServer(base: string, file: ValueSetFile, fetchImpl
     }
     if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}${outcomeText(json) ? `: ${outcomeText(json)}` : ''}`);
     const vs = json as ValueSet | undefined;
-    if (vs?.resourceType !== 'ValueSet' || !vs.expansion) throw new Error(`${url} did not answer with an expanded ValueSet${outcomeText(json) ? `: ${outcomeText(json)}` : ''}`);
-    if (vs.expansion.offset !== undefined && vs.expansion.offset !== offset) throw new Error(`${url} answered offset ${vs.expansion.offset} when asked for ${offset}: it does not page as FHIR asks, so the expansion would be incomplete`);
+    if (vs?.resourceType !== 'ValueSet' || !vs.expansion)
+      throw new Error(`${url} did not answer with an expanded ValueSet${outcomeText(json) ? `: ${outcomeText(json)}` : ''}`);
+    if (vs.expansion.offset !== undefined && vs.expansion.offset !== offset)
+      throw new Error(
+        `${url} answered offset ${vs.expansion.offset} when asked for ${offset}: it does not page as FHIR asks, so the expansion would be incomplete`,
+      );
     first ??= vs.expansion;
     const got = vs.expansion.contains ?? [];
     contains.push(...got);

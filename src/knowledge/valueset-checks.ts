@@ -30,15 +30,27 @@ export function valueSetProblems(file: string, vs: ValueSetFile): Problem[] {
       seen.set(key, at);
       const code = normaliseCode(system, c.code);
       const cover = families.find((f) => f.system === system && code.startsWith(f.prefix) && code !== f.prefix);
-      if (cover) problems.push({ file, path: at, message: `${c.code} is already matched by the is-a filter compose.include[${cover.i}] (${cover.value}): remove this entry` });
+      if (cover)
+        problems.push({
+          file,
+          path: at,
+          message: `${c.code} is already matched by the is-a filter compose.include[${cover.i}] (${cover.value}): remove this entry`,
+        });
     });
   });
-  for (const [part, sets] of [['include', vs.compose.include], ['exclude', vs.compose.exclude ?? []]] as const) {
+  for (const [part, sets] of [
+    ['include', vs.compose.include],
+    ['exclude', vs.compose.exclude ?? []],
+  ] as const) {
     sets.forEach((set, i) => {
       if (!isIcd10(canonicalSystem(set.system) ?? '')) return;
       (set.filter ?? []).forEach((f, j) => {
         if (f.property !== 'concept' || (f.op !== 'is-a' && f.op !== 'descendent-of')) {
-          problems.push({ file, path: `compose.${part}[${i}].filter[${j}]`, message: `ICD-10 filters are read as code prefixes, so only {"property": "concept", "op": "is-a" or "descendent-of"} is possible: rewrite it, or list the codes in "concept"` });
+          problems.push({
+            file,
+            path: `compose.${part}[${i}].filter[${j}]`,
+            message: `ICD-10 filters are read as code prefixes, so only {"property": "concept", "op": "is-a" or "descendent-of"} is possible: rewrite it, or list the codes in "concept"`,
+          });
         }
       });
     });
@@ -47,9 +59,15 @@ export function valueSetProblems(file: string, vs: ValueSetFile): Problem[] {
   (vs.expansion.contains ?? []).forEach((c, i) => {
     const key = keyOf(c.system, c.code);
     const first = listed.get(key);
-    if (first !== undefined) problems.push({ file, path: `expansion.contains[${i}]`, message: `duplicate code ${c.system}|${c.code} (also expansion.contains[${first}]): remove one of them` });
+    if (first !== undefined)
+      problems.push({
+        file,
+        path: `expansion.contains[${i}]`,
+        message: `duplicate code ${c.system}|${c.code} (also expansion.contains[${first}]): remove one of them`,
+      });
     else listed.set(key, i);
   });
-  if (vs.url !== `${VALUE_SET_URL_PREFIX}${vs.id}`) problems.push({ file, path: 'url', message: `must be "${VALUE_SET_URL_PREFIX}${vs.id}" (the id after the prefix)` });
+  if (vs.url !== `${VALUE_SET_URL_PREFIX}${vs.id}`)
+    problems.push({ file, path: 'url', message: `must be "${VALUE_SET_URL_PREFIX}${vs.id}" (the id after the prefix)` });
   return problems;
 }

@@ -19,7 +19,8 @@ export function valueSetsIn(json: unknown): FhirValueSet[] {
   if (json === null || typeof json !== 'object') return [];
   const r = json as { resourceType?: unknown };
   if (r.resourceType === 'ValueSet') return [json as FhirValueSet];
-  if (r.resourceType === 'Bundle') return ((json as Bundle).entry ?? []).flatMap((e) => (e.resource?.resourceType === 'ValueSet' ? [e.resource] : []));
+  if (r.resourceType === 'Bundle')
+    return ((json as Bundle).entry ?? []).flatMap((e) => (e.resource?.resourceType === 'ValueSet' ? [e.resource] : []));
   return [];
 }
 
@@ -39,7 +40,10 @@ const keyOf = (system: string, code: string): string => `${system}|${normaliseCo
  * Every coded entry of an expansion, depth first: `contains` may nest (the FHIR example groups
  * codes under abstract headings without a code). Systems canonical, duplicates once.
  */
-export function flattenContains(contains: readonly ValueSetExpansionContains[] | undefined, unknown: (system: string, code: string) => void): Contains[] {
+export function flattenContains(
+  contains: readonly ValueSetExpansionContains[] | undefined,
+  unknown: (system: string, code: string) => void,
+): Contains[] {
   const out: Contains[] = [];
   const seen = new Set<string>();
   const walk = (list: readonly ValueSetExpansionContains[]): void => {
@@ -60,11 +64,16 @@ export function flattenContains(contains: readonly ValueSetExpansionContains[] |
 }
 
 /** A compose include or exclude in our form: canonical system, known filter operators, concepts once. */
-function conceptSets(sets: readonly ValueSetComposeInclude[] | undefined, where: string, report: (message: string) => void): ValueSetConceptSet[] {
+function conceptSets(
+  sets: readonly ValueSetComposeInclude[] | undefined,
+  where: string,
+  report: (message: string) => void,
+): ValueSetConceptSet[] {
   const out: ValueSetConceptSet[] = [];
   (sets ?? []).forEach((set, i) => {
     const at = `${where}[${i}]`;
-    if (set.valueSet?.length) report(`${at} refers to other value sets (${set.valueSet.join(', ')}): their codes are taken from the expansion only`);
+    if (set.valueSet?.length)
+      report(`${at} refers to other value sets (${set.valueSet.join(', ')}): their codes are taken from the expansion only`);
     if (!set.system) return;
     const system = canonicalSystem(set.system);
     if (!system) {
@@ -87,7 +96,12 @@ function conceptSets(sets: readonly ValueSetComposeInclude[] | undefined, where:
       report(`${at}: dropped, it names every code of ${system} (no concept or filter)`);
       return;
     }
-    out.push({ system, ...(set.version ? { version: set.version } : {}), ...(concept.length ? { concept } : {}), ...(filter.length ? { filter } : {}) });
+    out.push({
+      system,
+      ...(set.version ? { version: set.version } : {}),
+      ...(concept.length ? { concept } : {}),
+      ...(filter.length ? { filter } : {}),
+    });
   });
   return out;
 }
@@ -136,8 +150,46 @@ function parameters(list: NonNullable<FhirValueSet['expansion']>['parameter']): 
 
 /** The file's keys in the order an informatician reads them, absent ones left out. */
 export function orderedFile(file: ValueSetFile): ValueSetFile {
-  const { $schema, resourceType, id, identifier, url, version, name, title, status, experimental, date, publisher, description, purpose, copyright, compose, expansion, extension } = file;
-  const ordered = { $schema, resourceType, id, url, identifier, version, name, title, status, experimental, date, publisher, description, purpose, copyright, compose, expansion, extension };
+  const {
+    $schema,
+    resourceType,
+    id,
+    identifier,
+    url,
+    version,
+    name,
+    title,
+    status,
+    experimental,
+    date,
+    publisher,
+    description,
+    purpose,
+    copyright,
+    compose,
+    expansion,
+    extension,
+  } = file;
+  const ordered = {
+    $schema,
+    resourceType,
+    id,
+    url,
+    identifier,
+    version,
+    name,
+    title,
+    status,
+    experimental,
+    date,
+    publisher,
+    description,
+    purpose,
+    copyright,
+    compose,
+    expansion,
+    extension,
+  };
   return Object.fromEntries(Object.entries(ordered).filter(([, v]) => v !== undefined)) as ValueSetFile;
 }
 
@@ -165,7 +217,8 @@ export function importValueSet(source: FhirValueSet, ctx: ImportContext): Import
   const notes: string[] = [];
   const report = (m: string): void => void notes.push(m);
   const id = ctx.id ?? slugOf(source.name ?? source.title ?? '');
-  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(id)) throw new Error(`cannot make an id from ${JSON.stringify(source.name ?? source.title ?? source.id)}: give one with --id`);
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(id))
+    throw new Error(`cannot make an id from ${JSON.stringify(source.name ?? source.title ?? source.id)}: give one with --id`);
   const include = conceptSets(source.compose?.include, 'compose.include', report);
   const exclude = conceptSets(source.compose?.exclude, 'compose.exclude', report);
   let dropped = 0;
@@ -174,19 +227,27 @@ export function importValueSet(source: FhirValueSet, ctx: ImportContext): Import
     dropped++;
     unknownSystems.add(system);
   });
-  if (dropped) report(`expansion: dropped ${dropped} coding${dropped > 1 ? 's' : ''} in ${[...unknownSystems].join(', ')}, not a code system the service knows`);
+  if (dropped)
+    report(
+      `expansion: dropped ${dropped} coding${dropped > 1 ? 's' : ''} in ${[...unknownSystems].join(', ')}, not a code system the service knows`,
+    );
   const hasExpansion = source.expansion !== undefined;
   const contains = hasExpansion ? listed : expansionFromCompose(include, exclude);
   if (!hasExpansion) {
     for (const set of include) {
       for (const f of set.filter ?? []) {
-        if (!isIcd10(set.system)) report(`${set.system} filter ${f.op} ${f.value} has no expansion in the source: its members will not match until \`backpain-cds valueset expand ${id}\` lists them`);
+        if (!isIcd10(set.system))
+          report(
+            `${set.system} filter ${f.op} ${f.value} has no expansion in the source: its members will not match until \`backpain-cds valueset expand ${id}\` lists them`,
+          );
       }
     }
   }
   const timestamp = source.expansion?.timestamp ?? ctx.now.toISOString();
   // The publisher's identifiers (VSAC's OID) say which published value set this is.
-  const identifiers = (source.identifier ?? []).flatMap((i) => (i.value ? [{ ...(i.system ? { system: i.system } : {}), value: i.value }] : []));
+  const identifiers = (source.identifier ?? []).flatMap((i) =>
+    i.value ? [{ ...(i.system ? { system: i.system } : {}), value: i.value }] : [],
+  );
   const origin = [source.url, source.version ? `version ${source.version}` : undefined, source.publisher].filter(Boolean).join(', ');
   const file: ValueSetFile = {
     $schema: '../schemas/valueset.schema.json',
@@ -206,13 +267,16 @@ export function importValueSet(source: FhirValueSet, ctx: ImportContext): Import
       identifier: source.expansion?.identifier ?? `urn:uuid:${ctx.uuid()}`,
       timestamp,
       total: contains.length,
-      ...(parameters(source.expansion?.parameter)),
+      ...parameters(source.expansion?.parameter),
       ...(contains.length ? { contains } : {}),
     },
   };
   if (!file.compose.include.length) throw new Error(`${source.url ?? source.id ?? id} has no codes in a code system the service knows`);
   const parsed = ValueSetFileSchema.safeParse(file);
-  if (!parsed.success) throw new Error(`the result is not a valid value set file: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `the result is not a valid value set file: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return { file: parsed.data, notes };
 }
 
@@ -228,11 +292,18 @@ export interface ExpansionChange {
  * expansion, version and timestamp replaced. Refuses an expansion with a system the service does
  * not know (the file would not load).
  */
-export function withExpansion(file: ValueSetFile, expansion: NonNullable<FhirValueSet['expansion']>, contains: readonly ValueSetExpansionContains[], ctx: { now: Date; uuid: () => string }): ExpansionChange {
+export function withExpansion(
+  file: ValueSetFile,
+  expansion: NonNullable<FhirValueSet['expansion']>,
+  contains: readonly ValueSetExpansionContains[],
+  ctx: { now: Date; uuid: () => string },
+): ExpansionChange {
   const unknown = new Map<string, number>();
   const next = flattenContains(contains, (system) => void unknown.set(system, (unknown.get(system) ?? 0) + 1));
   if (unknown.size) {
-    throw new Error(`the terminology server answered with codes in systems the service does not know (${[...unknown].map(([s, n]) => `${s}: ${n}`).join(', ')}); the file is left as it was`);
+    throw new Error(
+      `the terminology server answered with codes in systems the service does not know (${[...unknown].map(([s, n]) => `${s}: ${n}`).join(', ')}); the file is left as it was`,
+    );
   }
   const before = new Set((file.expansion.contains ?? []).map((c) => keyOf(canonicalSystem(c.system) ?? c.system, c.code)));
   const after = new Set(next.map((c) => keyOf(c.system, c.code)));
@@ -241,7 +312,13 @@ export function withExpansion(file: ValueSetFile, expansion: NonNullable<FhirVal
     file: orderedFile({
       ...file,
       version: timestamp.slice(0, 10),
-      expansion: { identifier: expansion.identifier ?? `urn:uuid:${ctx.uuid()}`, timestamp, total: next.length, ...parameters(expansion.parameter), ...(next.length ? { contains: next } : {}) },
+      expansion: {
+        identifier: expansion.identifier ?? `urn:uuid:${ctx.uuid()}`,
+        timestamp,
+        total: next.length,
+        ...parameters(expansion.parameter),
+        ...(next.length ? { contains: next } : {}),
+      },
     }),
     added: [...after].filter((k) => !before.has(k)).length,
     removed: [...before].filter((k) => !after.has(k)).length,

@@ -38,7 +38,9 @@ export function icdFamilies(set: ValueSetConceptSet): IcdFamily[] {
   const system = canonicalSystem(set.system);
   if (!system || !isIcd10(system)) return [];
   return (set.filter ?? []).flatMap((f) =>
-    f.property === 'concept' && (f.op === 'is-a' || f.op === 'descendent-of') ? [{ prefix: normaliseCode(system, f.value), value: f.value, self: f.op === 'is-a' }] : [],
+    f.property === 'concept' && (f.op === 'is-a' || f.op === 'descendent-of')
+      ? [{ prefix: normaliseCode(system, f.value), value: f.value, self: f.op === 'is-a' }]
+      : [],
   );
 }
 
@@ -73,7 +75,9 @@ export function compileValueSet(file: ValueSetFile): ValueSet {
   // Exclusions win: take them out of the hash sets now, so a listed code costs one lookup.
   for (const [system, codes] of exact) {
     for (const code of codes) {
-      const gone = isIcd10(system) ? excluded.get(ICD10CM)?.has(code) || excluded.get(ICD10)?.has(code) || inFamilies(excludeFamilies, code) : excluded.get(system)?.has(code);
+      const gone = isIcd10(system)
+        ? excluded.get(ICD10CM)?.has(code) || excluded.get(ICD10)?.has(code) || inFamilies(excludeFamilies, code)
+        : excluded.get(system)?.has(code);
       if (gone) codes.delete(code);
     }
   }
@@ -88,7 +92,8 @@ export function compileValueSet(file: ValueSetFile): ValueSet {
 
   const includes: string[] = [];
   const excludes: string[] = [];
-  for (const e of file.extension ?? []) (e.url === TEXT_INCLUDES ? includes : e.url === TEXT_EXCLUDES ? excludes : []).push(e.valueString.toLowerCase());
+  for (const e of file.extension ?? [])
+    (e.url === TEXT_INCLUDES ? includes : e.url === TEXT_EXCLUDES ? excludes : []).push(e.valueString.toLowerCase());
 
   const has = (coding: { system?: unknown; code?: unknown }): boolean => {
     if (typeof coding.code !== 'string') return false;

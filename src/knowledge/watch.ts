@@ -61,7 +61,12 @@ const DEBOUNCE_MS = 150;
 
 function foldersUnder(dir: string): string[] {
   try {
-    return [dir, ...readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => foldersUnder(join(dir, e.name)))];
+    return [
+      dir,
+      ...readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .flatMap((e) => foldersUnder(join(dir, e.name))),
+    ];
   } catch {
     return [];
   }
@@ -98,7 +103,10 @@ export function watchKnowledge(dirs: KnowledgeDirs, logger: Logger): LiveKnowled
       lastError = { at, problems };
       lastReload = { at, outcome: 'rejected' };
       metrics.reloadErrors.inc();
-      logger.warn('knowledge reload rejected; the last good rule set stays live', { version: live.version, problems: problems.map(formatProblem) });
+      logger.warn('knowledge reload rejected; the last good rule set stays live', {
+        version: live.version,
+        problems: problems.map(formatProblem),
+      });
     }
     syncWatchers();
     return lastReload;

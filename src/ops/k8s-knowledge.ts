@@ -57,7 +57,8 @@ export function knowledgeFiles(dirs: KnowledgeDirs): KnowledgeFile[] {
         if (!e.name.endsWith('.json')) return [];
         const path = `${under}/${e.name}`;
         const key = path.replaceAll('/', '__');
-        if (!KEY.test(key) || e.name.includes('__')) throw new Error(
+        if (!KEY.test(key) || e.name.includes('__'))
+          throw new Error(
             `${relative(process.cwd(), full)}: a ConfigMap key allows letters, digits, "-", "." and "_" only ` +
               '(and no "__" in a file name); rename the file',
           );
@@ -65,7 +66,8 @@ export function knowledgeFiles(dirs: KnowledgeDirs): KnowledgeFile[] {
       });
   const files = [...walk(dirs.rulesDir, 'rules', new Set(['schemas'])), ...walk(dirs.cardsDir, 'cards', new Set())];
   for (const f of files) {
-    if (size(f) > DATA_BUDGET) throw new Error(
+    if (size(f) > DATA_BUDGET)
+      throw new Error(
         `${f.path} is ${size(f)} bytes; one ConfigMap holds at most ${DATA_BUDGET} of data. ` +
           'Ship the knowledge in the image instead (docs/operations.md)',
       );
@@ -97,7 +99,12 @@ export function volumeSources(files: readonly KnowledgeFile[]): VolumeSource[] {
 export function configMapYaml(files: readonly KnowledgeFile[]): string {
   return groups(files)
     .map((g, i) => {
-      const doc = new Document({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.name }, data: Object.fromEntries(g.files.map((f) => [f.key, f.text])) });
+      const doc = new Document({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: g.name },
+        data: Object.fromEntries(g.files.map((f) => [f.key, f.text])),
+      });
       if (i === 0) {
         doc.commentBefore =
           ' Generated from rules/ and cards/ by `npx backpain-cds k8s-knowledge`: do not edit here.\n' +
@@ -118,7 +125,10 @@ export function withVolumeSources(deploymentYaml: string, sources: readonly Volu
   const volume = isSeq(volumes) ? volumes.items.find((v): v is YAMLMap => isMap(v) && v.get('name') === KNOWLEDGE_VOLUME) : undefined;
   if (!volume) throw new Error(`the Deployment has no volume named "${KNOWLEDGE_VOLUME}"`);
   volume.delete('configMap');
-  volume.set('projected', doc.createNode({ sources: sources.map((s) => ({ configMap: { name: s.name, items: s.items.map((i) => ({ ...i })) } })) }));
+  volume.set(
+    'projected',
+    doc.createNode({ sources: sources.map((s) => ({ configMap: { name: s.name, items: s.items.map((i) => ({ ...i })) } })) }),
+  );
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 

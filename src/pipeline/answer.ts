@@ -45,12 +45,18 @@ export interface HookAnswer {
 
 export async function answer(call: HookCall, deps: PipelineDeps): Promise<HookAnswer> {
   const { service, request, knowledge, now } = call;
-  const skip = (reason: string): HookAnswer => ({ cards: [], firedRules: [], ...(call.explain ? { trace: notEvaluated(knowledge, service, now, reason) } : {}) });
+  const skip = (reason: string): HookAnswer => ({
+    cards: [],
+    firedRules: [],
+    ...(call.explain ? { trace: notEvaluated(knowledge, service, now, reason) } : {}),
+  });
 
   const orders = ordersInScope(call);
   // Nothing in scope, nothing to say: no need to read the record at all.
   if (orders?.length === 0) {
-    return skip(`No lumbar imaging order (value set lumbar-imaging) is ${service.hook === 'order-select' ? 'selected' : 'among the draft orders'}, so the record was not read and no rule ran.`);
+    return skip(
+      `No lumbar imaging order (value set lumbar-imaging) is ${service.hook === 'order-select' ? 'selected' : 'among the draft orders'}, so the record was not read and no rule ran.`,
+    );
   }
 
   const context = await deps.readContext(service, request, call.deadline);
@@ -93,5 +99,9 @@ function ordersInScope({ service, request, knowledge }: HookCall): DraftOrder[] 
   if (service.evaluates !== 'lumbar-imaging-orders') return undefined;
   const selections = request.hook === 'order-select' ? request.context.selections : undefined;
   const draftOrders = request.hook === 'patient-view' ? undefined : request.context.draftOrders;
-  return lumbarImagingOrders(draftOrders ?? { resourceType: 'Bundle', type: 'collection' }, selections, knowledge.valueSet('lumbar-imaging'));
+  return lumbarImagingOrders(
+    draftOrders ?? { resourceType: 'Bundle', type: 'collection' },
+    selections,
+    knowledge.valueSet('lumbar-imaging'),
+  );
 }

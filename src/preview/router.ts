@@ -75,7 +75,9 @@ export function previewRouter(deps: PreviewDeps): Router {
       rulesVersion: deps.knowledge().version,
       ...rejected(),
       hooks,
-      scenarios: files.flatMap((f) => (f.scenario ? [{ id: f.scenario.id, description: f.scenario.description, hooks: hooksOf(f.scenario.expect, deps.services()) }] : [])),
+      scenarios: files.flatMap((f) =>
+        f.scenario ? [{ id: f.scenario.id, description: f.scenario.description, hooks: hooksOf(f.scenario.expect, deps.services()) }] : [],
+      ),
       ...(files.some((f) => f.error) ? { errors: files.flatMap((f) => (f.error ? [f.error] : [])) } : {}),
     });
   });
@@ -104,12 +106,18 @@ export function previewRouter(deps: PreviewDeps): Router {
           trace: answer.trace,
         });
       } catch (err) {
-        results.push({ service: { id: service.id, title: service.title }, ...(expected ? { expected, pass: false } : {}), error: (err as Error).message });
+        results.push({
+          service: { id: service.id, title: service.title },
+          ...(expected ? { expected, pass: false } : {}),
+          error: (err as Error).message,
+        });
       }
     }
     // Each card's clinical review (cards/<rule>.json "clinicalReview"), so nobody mistakes unreviewed text for signed-off text.
     const shown = new Set(results.flatMap((r) => ('cards' in r ? r.cards.map((c) => c.source.topic?.code ?? '') : [])));
-    const reviews = Object.fromEntries([...knowledge.cards].filter(([rule]) => shown.has(rule)).map(([rule, card]) => [rule, card.clinicalReview]));
+    const reviews = Object.fromEntries(
+      [...knowledge.cards].filter(([rule]) => shown.has(rule)).map(([rule, card]) => [rule, card.clinicalReview]),
+    );
     res.json({
       rulesVersion: knowledge.version,
       ...rejected(),

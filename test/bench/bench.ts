@@ -54,7 +54,14 @@ interface Row {
 
 async function saturate(name: string, target: string, url: string, body: string, watched: Running[]): Promise<Row> {
   const sampler = sample(watched);
-  const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: SECONDS });
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+  });
   return {
     name,
     target,
@@ -72,7 +79,18 @@ async function saturate(name: string, target: string, url: string, body: string,
 async function steady(name: string, target: string, url: string, body: string, rate: number, watched: Running[]): Promise<Row> {
   const sampler = sample(watched);
   const r = await paced({ url, body, rate, seconds: SECONDS });
-  return { name, target, load: `${rate} req/s steady`, reqPerSec: r.reqPerSec, p50: r.p50, p99: r.p99, errors: r.errors, non2xx: r.non2xx, ok: r.okTotal, processes: sampler.stop() };
+  return {
+    name,
+    target,
+    load: `${rate} req/s steady`,
+    reqPerSec: r.reqPerSec,
+    p50: r.p50,
+    p99: r.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
+    ok: r.okTotal,
+    processes: sampler.stop(),
+  };
 }
 
 /** The container image's heap settings (docker/Dockerfile), so the service's memory is measured as deployed. */
@@ -135,7 +153,11 @@ function workloads(fhirUrl: string): Workload[] {
 /** The service must answer each workload with its scenario's cards before it is measured. */
 async function check(base: string, w: Workload): Promise<number> {
   for (const body of [w.full, w.fetchPath]) {
-    const res = await fetch(`${base}/cds-services/${w.service.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(`${base}/cds-services/${w.service.id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     const json = (await res.json()) as { cards?: { source?: { topic?: { code?: string } } }[] };
     const rules = (json.cards ?? []).map((c) => c.source?.topic?.code).sort();
     if (res.status !== 200 || JSON.stringify(rules) !== JSON.stringify([...w.expected].sort())) {
@@ -146,7 +168,9 @@ async function check(base: string, w: Workload): Promise<number> {
 }
 
 async function warm(url: string, body: string): Promise<number> {
-  return (await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 8, duration: 2 }))['2xx'];
+  return (await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 8, duration: 2 }))[
+    '2xx'
+  ];
 }
 
 /** Cards in the service's card log (its feedback store), once the queue has been written. */
@@ -169,10 +193,26 @@ async function main(): Promise<void> {
         logDir,
         ready: /demo FHIR R4 server: (http:\/\/\S+)/,
       }),
-      startProcess('bare', [join(dist, 'test/bench/servers.js'), 'bare'], { env: { PATH: process.env.PATH ?? '' }, logDir, ready: /ready (\d+)/ }),
-      startProcess('service', [...serviceFlags(), mainJs], { env: serviceEnv(join(data, 'single')), logDir, ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\// }),
-      startProcess('no-card-log', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'no-card-log'], { env: serviceEnv(join(data, 'none')), logDir, ready: /ready (\d+)/ }),
-      startProcess('handler-alone', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'handler-alone'], { env: serviceEnv(join(data, 'handler-alone')), logDir, ready: /ready (\d+)/ }),
+      startProcess('bare', [join(dist, 'test/bench/servers.js'), 'bare'], {
+        env: { PATH: process.env.PATH ?? '' },
+        logDir,
+        ready: /ready (\d+)/,
+      }),
+      startProcess('service', [...serviceFlags(), mainJs], {
+        env: serviceEnv(join(data, 'single')),
+        logDir,
+        ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\//,
+      }),
+      startProcess('no-card-log', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'no-card-log'], {
+        env: serviceEnv(join(data, 'none')),
+        logDir,
+        ready: /ready (\d+)/,
+      }),
+      startProcess('handler-alone', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'handler-alone'], {
+        env: serviceEnv(join(data, 'handler-alone')),
+        logDir,
+        ready: /ready (\d+)/,
+      }),
     ]);
     running.push(fhir, bare, service, noCardLog, handlerAlone);
     const serviceBase = `http://127.0.0.1:${service.ready}`;
@@ -193,7 +233,9 @@ async function main(): Promise<void> {
 
     const rows: Row[] = [];
     const log = (row: Row): Row => {
-      process.stdout.write(`  ${row.name.padEnd(44)} ${row.load.padEnd(28)} ${String(row.reqPerSec).padStart(6)} req/s  p99 ${row.p99} ms\n`);
+      process.stdout.write(
+        `  ${row.name.padEnd(44)} ${row.load.padEnd(28)} ${String(row.reqPerSec).padStart(6)} req/s  p99 ${row.p99} ms\n`,
+      );
       rows.push(row);
       return row;
     };
@@ -218,24 +260,72 @@ async function main(): Promise<void> {
     const logged = (await cardsLogged(serviceBase)) - cardsBefore;
     // The card log's price: the same app without it, measured right after.
     await warm(selectUrl(`http://127.0.0.1:${noCardLog.ready}`), select.full);
-    const off = log(await saturate('order-select full prefetch, card log off', 'card-log', selectUrl(`http://127.0.0.1:${noCardLog.ready}`), select.full, [noCardLog]));
-    const offSteady = log(await steady('order-select full prefetch, card log off', 'card-log', selectUrl(`http://127.0.0.1:${noCardLog.ready}`), select.full, STEADY_RATE, [noCardLog]));
+    const off = log(
+      await saturate(
+        'order-select full prefetch, card log off',
+        'card-log',
+        selectUrl(`http://127.0.0.1:${noCardLog.ready}`),
+        select.full,
+        [noCardLog],
+      ),
+    );
+    const offSteady = log(
+      await steady(
+        'order-select full prefetch, card log off',
+        'card-log',
+        selectUrl(`http://127.0.0.1:${noCardLog.ready}`),
+        select.full,
+        STEADY_RATE,
+        [noCardLog],
+      ),
+    );
     // The floor: the hook handler alone behind express's body parser, so the cost of the production stack shows apart from the hook's own.
     await warm(selectUrl(`http://127.0.0.1:${handlerAlone.ready}`), select.full);
-    const floor = log(await saturate('order-select full prefetch, hook handler alone', 'floor', selectUrl(`http://127.0.0.1:${handlerAlone.ready}`), select.full, [handlerAlone]));
+    const floor = log(
+      await saturate(
+        'order-select full prefetch, hook handler alone',
+        'floor',
+        selectUrl(`http://127.0.0.1:${handlerAlone.ready}`),
+        select.full,
+        [handlerAlone],
+      ),
+    );
     // Memory: the same saturation with Node's own heap sizing instead of the image's, to show what the image's setting trades.
-    const unsized = await startProcess('service-heap-unsized', [...serviceFlags(), mainJs], { env: serviceEnv(join(data, 'unsized'), { NODE_OPTIONS: '' }), logDir, ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\// });
+    const unsized = await startProcess('service-heap-unsized', [...serviceFlags(), mainJs], {
+      env: serviceEnv(join(data, 'unsized'), { NODE_OPTIONS: '' }),
+      logDir,
+      ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\//,
+    });
     running.push(unsized);
     const unsizedBase = `http://127.0.0.1:${unsized.ready}`;
     await warm(selectUrl(unsizedBase), select.full);
-    const heapUnsized = log(await saturate("order-select full prefetch, Node's default heap (no NODE_OPTIONS)", 'memory', selectUrl(unsizedBase), select.full, [unsized]));
-    const onSteady = rows.find((r) => r.target === 'back-pain-imaging-select' && r.name.endsWith('full prefetch') && r.load.includes('steady')) as Row;
-    const pair = await startProcess('cluster-2', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'cluster', '2', mainJs], { env: serviceEnv(join(data, 'cluster')), logDir, ready: /ready (\d+)/ });
+    const heapUnsized = log(
+      await saturate("order-select full prefetch, Node's default heap (no NODE_OPTIONS)", 'memory', selectUrl(unsizedBase), select.full, [
+        unsized,
+      ]),
+    );
+    const onSteady = rows.find(
+      (r) => r.target === 'back-pain-imaging-select' && r.name.endsWith('full prefetch') && r.load.includes('steady'),
+    ) as Row;
+    const pair = await startProcess('cluster-2', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'cluster', '2', mainJs], {
+      env: serviceEnv(join(data, 'cluster')),
+      logDir,
+      ready: /ready (\d+)/,
+    });
     running.push(pair);
     const pairBase = `http://127.0.0.1:${pair.ready}`;
     await check(pairBase, select);
-    await autocannon({ url: selectUrl(pairBase), method: 'POST', headers: { 'content-type': 'application/json' }, body: select.full, connections: 8, duration: 2 });
-    const two = log(await saturate('2 processes (cluster), order-select full prefetch', 'scaling', selectUrl(pairBase), select.full, [pair]));
+    await autocannon({
+      url: selectUrl(pairBase),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: select.full,
+      connections: 8,
+      duration: 2,
+    });
+    const two = log(
+      await saturate('2 processes (cluster), order-select full prefetch', 'scaling', selectUrl(pairBase), select.full, [pair]),
+    );
 
     // Targets.
     const perService = loads.map((w) => {
@@ -246,14 +336,22 @@ async function main(): Promise<void> {
         service: w.service.id,
         vsBare: { value: Math.round((sat.reqPerSec / bareRate) * 100) / 100, target: '>= 0.60', ok: sat.reqPerSec / bareRate >= 0.6 },
         p99AtSteady: { value: st.p99, target: `< 10 ms at ${STEADY_RATE} req/s`, ok: st.p99 < 10 && st.non2xx === 0 && st.errors === 0 },
-        fetchP99AtSteady: { value: fetchSteady.p99, target: `< 50 ms at ${FETCH_STEADY_RATE} req/s`, ok: fetchSteady.p99 < 50 && fetchSteady.non2xx === 0 && fetchSteady.errors === 0 },
+        fetchP99AtSteady: {
+          value: fetchSteady.p99,
+          target: `< 50 ms at ${FETCH_STEADY_RATE} req/s`,
+          ok: fetchSteady.p99 < 50 && fetchSteady.non2xx === 0 && fetchSteady.errors === 0,
+        },
       };
     });
     const serviceRss = rows.flatMap((r) => [...mb(r.processes, 'service'), ...mb(r.processes, 'cluster-2')]);
     const maxRss = Math.max(...serviceRss);
     const targets = {
       perService,
-      twoProcesses: { value: Math.round((two.reqPerSec / one.reqPerSec) * 100) / 100, target: '>= 1.4', ok: two.reqPerSec / one.reqPerSec >= 1.4 },
+      twoProcesses: {
+        value: Math.round((two.reqPerSec / one.reqPerSec) * 100) / 100,
+        target: '>= 1.4',
+        ok: two.reqPerSec / one.reqPerSec >= 1.4,
+      },
       rssPerProcess: { value: maxRss, target: '< 200 MB', ok: maxRss < 200 },
       // A request still in flight when autocannon stops is answered (and logged) but not counted:
       // a few extra are fine, a missing one is not.
@@ -284,9 +382,19 @@ async function main(): Promise<void> {
           met(s.vsBare.ok),
         ),
         row(`${s.service}: p99 at ${STEADY_RATE} req/s, full prefetch`, `${s.p99AtSteady.value} ms`, '< 10 ms', met(s.p99AtSteady.ok)),
-        row(`${s.service}: p99 at ${FETCH_STEADY_RATE} req/s, fetch path`, `${s.fetchP99AtSteady.value} ms`, '< 50 ms', met(s.fetchP99AtSteady.ok)),
+        row(
+          `${s.service}: p99 at ${FETCH_STEADY_RATE} req/s, fetch path`,
+          `${s.fetchP99AtSteady.value} ms`,
+          '< 50 ms',
+          met(s.fetchP99AtSteady.ok),
+        ),
       ]),
-      row('2 processes / 1 process (order-select, full prefetch)', `${targets.twoProcesses.value}x`, '>= 1.4x', met(targets.twoProcesses.ok)),
+      row(
+        '2 processes / 1 process (order-select, full prefetch)',
+        `${targets.twoProcesses.value}x`,
+        '>= 1.4x',
+        met(targets.twoProcesses.ok),
+      ),
       row('largest service process RSS under load', `${maxRss} MB`, '< 200 MB', met(targets.rssPerProcess.ok)),
       row('cards logged / cards answered (single process, whole run)', `${logged} / ${served}`, 'none lost', met(targets.cardLog.ok)),
       row(

@@ -69,7 +69,14 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
       else latencies.push(performance.now() - scheduled);
     };
     const req = request(
-      { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': payload.length },
+      },
       (res) => {
         res.on('data', () => undefined);
         res.on('end', () => done(true, res.statusCode));

@@ -18,7 +18,11 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export async function startProcess(name: string, args: string[], options: { env: NodeJS.ProcessEnv; logDir: string; ready: RegExp; timeoutMs?: number }): Promise<Running> {
+export async function startProcess(
+  name: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; logDir: string; ready: RegExp; timeoutMs?: number },
+): Promise<Running> {
   const logFile = join(options.logDir, `${name}.log`);
   const fd = openSync(logFile, 'w');
   const child = spawn(process.execPath, args, { env: options.env, stdio: ['ignore', fd, fd] });
@@ -127,7 +131,12 @@ export function sample(processes: readonly Running[]): { stop(): ProcessSample[]
         cpuPercent: Math.round((((cpuSeconds(pid) ?? t.cpu0) - t.cpu0) / seconds) * 100),
       }));
       const mine = process.cpuUsage(self);
-      rows.push({ process: 'load generator', pid: process.pid, maxRssMb: Math.round(process.memoryUsage().rss / 1048576), cpuPercent: Math.round(((mine.user + mine.system) / 1e6 / seconds) * 100) });
+      rows.push({
+        process: 'load generator',
+        pid: process.pid,
+        maxRssMb: Math.round(process.memoryUsage().rss / 1048576),
+        cpuPercent: Math.round(((mine.user + mine.system) / 1e6 / seconds) * 100),
+      });
       return rows;
     },
   };

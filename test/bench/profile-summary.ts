@@ -41,7 +41,8 @@ export function summarise(profile: Profile): { total: number; areas: [string, nu
     total += us;
     const a = area(url, functionName);
     areas.set(a, (areas.get(a) ?? 0) + us);
-    const f = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
+    const f =
+      `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
     functions.set(f, (functions.get(f) ?? 0) + us);
   }
   const sorted = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1]);

@@ -84,6 +84,8 @@ if (mode === 'bare') {
     });
   }
 } else {
-  process.stderr.write('usage: servers.js bare | servers.js no-card-log | servers.js handler-alone | servers.js cluster <n> <path to dist/src/main.js>\n');
+  process.stderr.write(
+    'usage: servers.js bare | servers.js no-card-log | servers.js handler-alone | servers.js cluster <n> <path to dist/src/main.js>\n',
+  );
   process.exit(2);
 }

@@ -46,7 +46,12 @@ async function seedEightWeeks(svc: FeedbackService): Promise<void> {
     cards.push(c);
     const roll = next();
     const at = new Date(issued.getTime() + 60_000).toISOString();
-    const item = roll < 0.45 && suggestions ? accepted(c, [1 + Math.floor(next() * suggestions)], at) : roll < 0.8 ? overridden(c.cardUuid, at, next() < 0.8 ? reasons[Math.floor(next() * reasons.length)] : undefined) : undefined;
+    const item =
+      roll < 0.45 && suggestions
+        ? accepted(c, [1 + Math.floor(next() * suggestions)], at)
+        : roll < 0.8
+          ? overridden(c.cardUuid, at, next() < 0.8 ? reasons[Math.floor(next() * reasons.length)] : undefined)
+          : undefined;
     if (item) (c.serviceId === SELECT ? bySelect : bySign).push(item);
   }
   await writeCards(svc.feedback.db, cards);
@@ -65,15 +70,28 @@ const shown = (value: number | null, field: Field): string => (field === 'accept
 
 /** Reads every number off the page and compares it with the JSON, naming the place of any mismatch. */
 async function expectPageMatches(page: Page, a: Analytics): Promise<void> {
-  for (const f of FIELDS) expect({ tile: f, value: await text(page, `[data-total-field="${f}"] b`) }).toEqual({ tile: f, value: shown(a.totals[f], f) });
-  for (const f of FIELDS) expect({ total: f, value: await text(page, `tr[data-total] td[data-field="${f}"]`) }).toEqual({ total: f, value: shown(a.totals[f], f) });
+  for (const f of FIELDS)
+    expect({ tile: f, value: await text(page, `[data-total-field="${f}"] b`) }).toEqual({ tile: f, value: shown(a.totals[f], f) });
+  for (const f of FIELDS)
+    expect({ total: f, value: await text(page, `tr[data-total] td[data-field="${f}"]`) }).toEqual({
+      total: f,
+      value: shown(a.totals[f], f),
+    });
   expect(await page.locator('tr[data-rule]').count()).toBe(a.rules.length);
   for (const r of a.rules) {
     for (const f of FIELDS) {
-      expect({ rule: r.ruleId, f, value: await text(page, `tr[data-rule="${r.ruleId}"] td[data-field="${f}"]`) }).toEqual({ rule: r.ruleId, f, value: shown(r[f], f) });
+      expect({ rule: r.ruleId, f, value: await text(page, `tr[data-rule="${r.ruleId}"] td[data-field="${f}"]`) }).toEqual({
+        rule: r.ruleId,
+        f,
+        value: shown(r[f], f),
+      });
     }
     for (const s of r.suggestions) {
-      expect({ rule: r.ruleId, s: s.position, value: await text(page, `tr[data-rule="${r.ruleId}"] li[data-suggestion="${s.position}"] b`) }).toEqual({ rule: r.ruleId, s: s.position, value: String(s.accepted) });
+      expect({
+        rule: r.ruleId,
+        s: s.position,
+        value: await text(page, `tr[data-rule="${r.ruleId}"] li[data-suggestion="${s.position}"] b`),
+      }).toEqual({ rule: r.ruleId, s: s.position, value: String(s.accepted) });
     }
     const reasons = page.locator(`tr[data-rule="${r.ruleId}"] td.reasons li`);
     expect(await reasons.count()).toBe(r.topOverrideReasons.length);
@@ -82,19 +100,29 @@ async function expectPageMatches(page: Page, a: Analytics): Promise<void> {
       expect((await reasons.nth(i).locator('b').innerText()).trim()).toBe(String(reason.count));
     }
     // The bar chart draws the same numbers.
-    if (r.accepted > 0) expect(await page.locator('svg title', { hasText: new RegExp(`^${r.ruleId}: ${r.accepted} accepted$`) }).count()).toBe(1);
-    if (r.overridden > 0) expect(await page.locator('svg title', { hasText: new RegExp(`^${r.ruleId}: ${r.overridden} overridden$`) }).count()).toBe(1);
+    if (r.accepted > 0)
+      expect(await page.locator('svg title', { hasText: new RegExp(`^${r.ruleId}: ${r.accepted} accepted$`) }).count()).toBe(1);
+    if (r.overridden > 0)
+      expect(await page.locator('svg title', { hasText: new RegExp(`^${r.ruleId}: ${r.overridden} overridden$`) }).count()).toBe(1);
   }
   expect(await page.locator('tr[data-service]').count()).toBe(a.services.length);
   for (const s of a.services) {
     for (const f of FIELDS) {
-      expect({ service: s.serviceId, f, value: await text(page, `tr[data-service="${s.serviceId}"] td[data-field="${f}"]`) }).toEqual({ service: s.serviceId, f, value: shown(s[f], f) });
+      expect({ service: s.serviceId, f, value: await text(page, `tr[data-service="${s.serviceId}"] td[data-field="${f}"]`) }).toEqual({
+        service: s.serviceId,
+        f,
+        value: shown(s[f], f),
+      });
     }
   }
   expect(await page.locator('tr[data-week]').count()).toBe(a.totals.weekly.length);
   for (const w of a.totals.weekly) {
     for (const f of ['cardsShown', 'accepted', 'overridden', 'noResponse', 'acceptanceRate'] as const) {
-      expect({ week: w.weekStart, f, value: await page.locator(`tr[data-week="${w.weekStart}"] td[data-field="${f}"]`).textContent() }).toEqual({ week: w.weekStart, f, value: shown(w[f], f) });
+      expect({
+        week: w.weekStart,
+        f,
+        value: await page.locator(`tr[data-week="${w.weekStart}"] td[data-field="${f}"]`).textContent(),
+      }).toEqual({ week: w.weekStart, f, value: shown(w[f], f) });
     }
   }
   if (a.unknownFeedback.items) {
@@ -171,12 +199,17 @@ test('the filter form narrows to one service and a shorter period; the page stil
   expect(a.services.map((s) => s.serviceId)).toEqual([SIGN]);
   await expectPageMatches(page, a);
   // The downloads keep the filters.
-  expect(await page.locator('a', { hasText: 'Download CSV' }).getAttribute('href')).toBe(`/analytics.csv?from=2026-11-02&to=2026-11-22&service=${SIGN}`);
+  expect(await page.locator('a', { hasText: 'Download CSV' }).getAttribute('href')).toBe(
+    `/analytics.csv?from=2026-11-02&to=2026-11-22&service=${SIGN}`,
+  );
   await page.close();
 });
 
 test('by rules version: the version menu, the comparison table, and rates from fewer than 10 responses greyed as too few to judge', async () => {
-  const extra = Array.from({ length: 3 }, (_, i) => ({ ...card(SIGN, 'imaging-repeat', `2026-11-2${i}T09:00:00Z`, 1), rulesVersion: 'b0b0b0b0b0b0b0b0' }));
+  const extra = Array.from({ length: 3 }, (_, i) => ({
+    ...card(SIGN, 'imaging-repeat', `2026-11-2${i}T09:00:00Z`, 1),
+    rulesVersion: 'b0b0b0b0b0b0b0b0',
+  }));
   await writeCards(svc.feedback.db, extra);
   await saveFeedback(svc.feedback.db, SIGN, [overridden(extra[0]!.cardUuid, '2026-11-20T09:05:00Z')], { storeComments: false });
   const page = await browser.newPage();
@@ -185,12 +218,22 @@ test('by rules version: the version menu, the comparison table, and rates from f
   expect(all.versionsInPeriod).toEqual(['b0b0b0b0b0b0b0b0', 'test-rules']);
   for (const v of all.versions) {
     for (const f of FIELDS) {
-      expect({ v: v.rulesVersion, f, value: await text(page, `tr[data-version="${v.rulesVersion}"] td[data-field="${f}"]`) }).toEqual({ v: v.rulesVersion, f, value: shown(v[f], f) });
+      expect({ v: v.rulesVersion, f, value: await text(page, `tr[data-version="${v.rulesVersion}"] td[data-field="${f}"]`) }).toEqual({
+        v: v.rulesVersion,
+        f,
+        value: shown(v[f], f),
+      });
     }
   }
   // One response: the rate is shown greyed, with the reason, and marked in the JSON.
-  expect(all.versions.find((v) => v.rulesVersion === 'b0b0b0b0b0b0b0b0')).toMatchObject({ responses: 1, tooFewToJudge: true, acceptanceRate: 0 });
-  expect(await page.locator('tr[data-version="b0b0b0b0b0b0b0b0"] td[data-field="acceptanceRate"][data-too-few]').getAttribute('title')).toBe('From 1 responses: too few to judge');
+  expect(all.versions.find((v) => v.rulesVersion === 'b0b0b0b0b0b0b0b0')).toMatchObject({
+    responses: 1,
+    tooFewToJudge: true,
+    acceptanceRate: 0,
+  });
+  expect(
+    await page.locator('tr[data-version="b0b0b0b0b0b0b0b0"] td[data-field="acceptanceRate"][data-too-few]').getAttribute('title'),
+  ).toBe('From 1 responses: too few to judge');
   expect(await page.locator('tr[data-version="test-rules"] td[data-field="acceptanceRate"][data-too-few]').count()).toBe(0);
   expect(await page.evaluate("getComputedStyle(document.querySelector('td.too-few')).fontStyle")).toBe('italic');
 

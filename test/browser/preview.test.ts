@@ -17,7 +17,7 @@ const screenshots = join(projectRoot, 'test-results');
 const INJECTED = [
   '<script>window.__pwned = "script"</script>',
   '<img src="x" onerror="window.__pwned = \'img\'">',
-  '[Open the leaflet](javascript:window.__pwned=\'link\')',
+  "[Open the leaflet](javascript:window.__pwned='link')",
   '<a href="javascript:window.__pwned=\'html-link\'">Read more</a>',
 ];
 
@@ -71,44 +71,51 @@ const SCENARIOS: [string, string, string[], string | undefined, boolean][] = [
   ['non-lumbar-knee-xray', 'order-select', [], undefined, false],
 ];
 
-test.each(SCENARIOS)('%s (%s): the expected cards, drawn as an EHR draws them, with the trace beside them', async (scenario, hook, rules, indicator, suggests) => {
-  await open(scenario, hook);
-  const cards = page.locator('#cards .card');
-  expect(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-rule')))).toEqual(rules);
-  expect(await page.locator('#cards .badge').first().textContent()).toBe('as expected');
-  if (!indicator) {
-    expect(await page.locator('#cards .none').first().textContent()).toBe('No cards.');
-    expect(await page.locator('#trace').textContent()).toMatch(/No lumbar imaging order/);
-  } else {
-    const card = cards.first();
-    expect(await card.getAttribute('data-indicator')).toBe(indicator);
-    const colour = await page.evaluate(`getComputedStyle(document.querySelector('#cards .card')).borderLeftColor`);
-    expect(colour).toBe({ info: 'rgb(31, 111, 235)', warning: 'rgb(217, 119, 6)', critical: 'rgb(200, 30, 30)' }[indicator]);
-    // Rendered markdown, not markdown source.
-    expect(await card.locator('.detail strong').count()).toBeGreaterThan(0);
-    expect(await card.locator('.detail').textContent()).not.toMatch(/\*\*/);
-    expect(await card.locator('.override option').count()).toBeGreaterThan(0);
-    expect(await card.locator('button.suggestion').count() > 0).toBe(suggests);
-    if (suggests) {
-      await card.locator('button.suggestion').first().click();
-      expect(await card.locator('.actions').first().isVisible()).toBe(true);
+test.each(SCENARIOS)(
+  '%s (%s): the expected cards, drawn as an EHR draws them, with the trace beside them',
+  async (scenario, hook, rules, indicator, suggests) => {
+    await open(scenario, hook);
+    const cards = page.locator('#cards .card');
+    expect(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-rule')))).toEqual(rules);
+    expect(await page.locator('#cards .badge').first().textContent()).toBe('as expected');
+    if (!indicator) {
+      expect(await page.locator('#cards .none').first().textContent()).toBe('No cards.');
+      expect(await page.locator('#trace').textContent()).toMatch(/No lumbar imaging order/);
+    } else {
+      const card = cards.first();
+      expect(await card.getAttribute('data-indicator')).toBe(indicator);
+      const colour = await page.evaluate(`getComputedStyle(document.querySelector('#cards .card')).borderLeftColor`);
+      expect(colour).toBe({ info: 'rgb(31, 111, 235)', warning: 'rgb(217, 119, 6)', critical: 'rgb(200, 30, 30)' }[indicator]);
+      // Rendered markdown, not markdown source.
+      expect(await card.locator('.detail strong').count()).toBeGreaterThan(0);
+      expect(await card.locator('.detail').textContent()).not.toMatch(/\*\*/);
+      expect(await card.locator('.override option').count()).toBeGreaterThan(0);
+      expect((await card.locator('button.suggestion').count()) > 0).toBe(suggests);
+      if (suggests) {
+        await card.locator('button.suggestion').first().click();
+        expect(await card.locator('.actions').first().isVisible()).toBe(true);
+      }
+      // The trace: every rule of the service, the one that fired first among them.
+      const fired = page.locator(`#trace .rule[data-rule="${rules[0]}"]`).first();
+      expect(await fired.textContent()).toMatch(/Fired: card shown/);
+      expect(await page.locator('#trace table.facts').first().textContent()).toMatch(/Patient\//);
     }
-    // The trace: every rule of the service, the one that fired first among them.
-    const fired = page.locator(`#trace .rule[data-rule="${rules[0]}"]`).first();
-    expect(await fired.textContent()).toMatch(/Fired: card shown/);
-    expect(await page.locator('#trace table.facts').first().textContent()).toMatch(/Patient\//);
-  }
-  await page.screenshot({ path: join(screenshots, `preview-${scenario}.png`), fullPage: true });
-  expect(statSync(join(screenshots, `preview-${scenario}.png`)).size).toBeGreaterThan(10_000);
-});
+    await page.screenshot({ path: join(screenshots, `preview-${scenario}.png`), fullPage: true });
+    expect(statSync(join(screenshots, `preview-${scenario}.png`)).size).toBeGreaterThan(10_000);
+  },
+);
 
 test('links, suggestions and override reasons are shown; a card link opens outside the page', async () => {
   await open('imaging-defer-acute-41-days', 'order-select');
   const card = page.locator('#cards .card').first();
-  expect(await card.locator('.links a').evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.getAttribute('target'), a.getAttribute('rel')]))).toEqual(
-    expect.arrayContaining([['https://www.nhs.uk/conditions/back-pain/', '_blank', 'noopener noreferrer']]),
+  expect(
+    await card
+      .locator('.links a')
+      .evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.getAttribute('target'), a.getAttribute('rel')])),
+  ).toEqual(expect.arrayContaining([['https://www.nhs.uk/conditions/back-pain/', '_blank', 'noopener noreferrer']]));
+  expect(await card.locator('.override option').allTextContents()).toEqual(
+    expect.arrayContaining(['Decided with the patient after discussion']),
   );
-  expect(await card.locator('.override option').allTextContents()).toEqual(expect.arrayContaining(['Decided with the patient after discussion']));
   expect(await card.locator('button.suggestion.recommended').textContent()).toBe('Remove the lumbar imaging order');
 });
 
@@ -116,7 +123,9 @@ test('each card shows its clinical review from the card file: awaiting sign-off,
   await open('imaging-repeat-replaces-defer', 'order-select');
   const review = page.locator('#cards .card .review').first();
   expect(await review.getAttribute('data-review-status')).toBe('awaiting-sign-off');
-  expect(await review.textContent()).toMatch(/^Clinical review: awaiting sign-off \(text changed \d{4}-\d{2}-\d{2}\)\. Not yet signed off\. See issue 14/);
+  expect(await review.textContent()).toMatch(
+    /^Clinical review: awaiting sign-off \(text changed \d{4}-\d{2}-\d{2}\)\. Not yet signed off\. See issue 14/,
+  );
   const before = await service.status();
   copy.editJson<{ clinicalReview: unknown }>('cards/imaging-repeat.json', (card) => {
     card.clinicalReview = { status: 'signed-off', lastReviewed: '2026-12-10', reviewerRole: 'GP, clinical safety officer' };
@@ -147,7 +156,10 @@ test('script injected into card text does not run, and is gone from the page', a
 test('an edited card file shows after a page reload', async () => {
   await open('imaging-defer-acute-41-days', 'order-select');
   const before = await service.status();
-  copy.editJson<{ summary: string }>('cards/imaging-defer.json', (card) => void (card.summary = 'Edited in the file: {{episode.days}} days of back pain, no red flags.'));
+  copy.editJson<{ summary: string }>(
+    'cards/imaging-defer.json',
+    (card) => void (card.summary = 'Edited in the file: {{episode.days}} days of back pain, no red flags.'),
+  );
   await service.until((s) => s.version !== before.version);
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
@@ -163,7 +175,9 @@ test('the hook menu offers only the hooks of the services the scenario names; ru
   await page.selectOption('#scenario', 'imaging-defer-acute-41-days');
   await page.waitForSelector('body[data-ready="true"]');
   expect(await page.locator('#hook option').allTextContents()).toEqual(['order-select', 'order-sign']);
-  expect(await page.locator('#trace .rule[data-rule="imaging-defer"] h4').first().textContent()).toBe('✔ imaging-defer: Defer lumbar imaging in the first 6 weeks of back pain');
+  expect(await page.locator('#trace .rule[data-rule="imaging-defer"] h4').first().textContent()).toBe(
+    '✔ imaging-defer: Defer lumbar imaging in the first 6 weeks of back pain',
+  );
 });
 
 test('a rejected edit: a banner on the page and at the top of /status names the file, the error and the time, and goes when the file is fixed', async () => {
@@ -175,10 +189,15 @@ test('a rejected edit: a banner on the page and at the top of /status names the 
   const { status } = await service.until((s) => s.lastReload?.outcome === 'rejected');
   expect(status.version).toBe(good.version);
 
-  const top = (await (await fetch(`${service.url}/status`)).json()) as { status: string; rejectedEdit?: { at: string; files: string[]; message: string; liveVersion: string } };
+  const top = (await (await fetch(`${service.url}/status`)).json()) as {
+    status: string;
+    rejectedEdit?: { at: string; files: string[]; message: string; liveVersion: string };
+  };
   expect(top.status).toBe('edit-rejected');
   expect(top.rejectedEdit).toMatchObject({ files: ['cards/imaging-defer.json'], liveVersion: good.version, at: status.lastError?.at });
-  expect(top.rejectedEdit?.message).toMatch(/^Your last edit of cards\/imaging-defer.json was rejected at .*: cards\/imaging-defer.json:\d+:\d+ \(rule "imaging-defer"\): indicator: is "urgent"; use one of "info", "warning", "critical"/);
+  expect(top.rejectedEdit?.message).toMatch(
+    /^Your last edit of cards\/imaging-defer.json was rejected at .*: cards\/imaging-defer.json:\d+:\d+ \(rule "imaging-defer"\): indicator: is "urgent"; use one of "info", "warning", "critical"/,
+  );
 
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
@@ -214,10 +233,14 @@ test('a rule in silent mode: its would-be card is shown apart, marked silent, an
     const service0 = page.locator('#cards .service').first();
     expect(await service0.locator('.none').textContent()).toBe('No cards.');
     expect(await service0.locator('.silent-cards h3.silent-title').textContent()).toBe('Silent mode: logged, not shown to the EHR');
-    expect(await service0.locator('.silent-cards .card').evaluateAll((els) => els.map((e) => e.getAttribute('data-rule')))).toEqual(['imaging-defer']);
+    expect(await service0.locator('.silent-cards .card').evaluateAll((els) => els.map((e) => e.getAttribute('data-rule')))).toEqual([
+      'imaging-defer',
+    ]);
     const box = page.locator('#trace .rule[data-rule="imaging-defer"]').first();
     expect(await box.getAttribute('class')).toBe('rule silent');
-    expect(await box.textContent()).toMatch(/silent mode.*Fired: silent mode, card logged for ServiceRequest\/bp-defer-41-mri but not returned to the EHR\./);
+    expect(await box.textContent()).toMatch(
+      /silent mode.*Fired: silent mode, card logged for ServiceRequest\/bp-defer-41-mri but not returned to the EHR\./,
+    );
     await page.screenshot({ path: join(screenshots, 'preview-silent-mode.png'), fullPage: true });
   } finally {
     copy.editJson<{ rules: { id: string; mode?: string }[] }>('rules/back-pain-imaging.json', (f) => {

@@ -77,26 +77,84 @@ const nasty = fc.constantFrom(
 const small = fc.oneof({ weight: 6, arbitrary: anyJson }, { weight: 2, arbitrary: nasty }, { weight: 1, arbitrary: text });
 const value = fc.oneof({ weight: 19, arbitrary: small }, { weight: 1, arbitrary: hugeValue });
 
-const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | unknown> => fc.oneof({ weight: 4, arbitrary: arb }, { weight: 1, arbitrary: small });
+const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | unknown> =>
+  fc.oneof({ weight: 4, arbitrary: arb }, { weight: 1, arbitrary: small });
 
 const date = maybe(
   fc.oneof(
-    fc.constantFrom('2026-11-20', '2026-10-13', '2026-10', '2026', '2026-11-22T10:00:00Z', '2026-11-22T10:00:00+14:00', '2026-13-45', '2026-02-30', '0000-00-00', '99999-01-01', 'yesterday', ''),
+    fc.constantFrom(
+      '2026-11-20',
+      '2026-10-13',
+      '2026-10',
+      '2026',
+      '2026-11-22T10:00:00Z',
+      '2026-11-22T10:00:00+14:00',
+      '2026-13-45',
+      '2026-02-30',
+      '0000-00-00',
+      '99999-01-01',
+      'yesterday',
+      '',
+    ),
     fc.date({ min: new Date('1900-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
   ),
 );
 
 const FINDING = 'urn:backpain-cds:finding';
 const code = fc.constantFrom(
-  'M54.50', 'M5450', 'M54.16', 'M51.26', 'C50.9', 'Z85.3', 'R50.9', 'G83.4', 'R33.9', 'S32.0', 'Z79.52', '72148', '72100', '8310-5', '279039007', '23056005', '449813001', 'x',
+  'M54.50',
+  'M5450',
+  'M54.16',
+  'M51.26',
+  'C50.9',
+  'Z85.3',
+  'R50.9',
+  'G83.4',
+  'R33.9',
+  'S32.0',
+  'Z79.52',
+  '72148',
+  '72100',
+  '8310-5',
+  '279039007',
+  '23056005',
+  '449813001',
+  'x',
   // What the patient-view services read: STarT Back, SCOPiC, PHQ-9, GAD-7, chronic pain, referrals.
-  '91351-7', 'startback-psychosocial', 'leg-pain-nrs', 'pain-below-knee', 'activity-interference-nrs', 'leg-sensory-deficit', 'very-much', 'slightly',
-  '44261-6', '70274-6', '95417003', 'M79.7', '308447003', '228557008', '229065009', '308481009', '394451000119106',
+  '91351-7',
+  'startback-psychosocial',
+  'leg-pain-nrs',
+  'pain-below-knee',
+  'activity-interference-nrs',
+  'leg-sensory-deficit',
+  'very-much',
+  'slightly',
+  '44261-6',
+  '70274-6',
+  '95417003',
+  'M79.7',
+  '308447003',
+  '228557008',
+  '229065009',
+  '308481009',
+  '394451000119106',
 );
-const coding = fc.record({ system: maybe(fc.constantFrom(ICD, SNOMED, CPT, LOINC, FINDING)), code: maybe(code), display: maybe(text) }, { requiredKeys: [] });
+const coding = fc.record(
+  { system: maybe(fc.constantFrom(ICD, SNOMED, CPT, LOINC, FINDING)), code: maybe(code), display: maybe(text) },
+  { requiredKeys: [] },
+);
 const concept = maybe(fc.record({ coding: maybe(fc.array(maybe(coding), { maxLength: 3 })), text: maybe(text) }, { requiredKeys: [] }));
 const period = maybe(fc.record({ start: date, end: date }, { requiredKeys: [] }));
-const quantity = maybe(fc.record({ value: maybe(fc.double({ noNaN: true })), unit: maybe(fc.constantFrom('Cel', '[degF]', '°F', 'd', 'wk', 'mo', 'a', 'x')), code: maybe(fc.constantFrom('Cel', '[degF]', 'd', 'wk')) }, { requiredKeys: [] }));
+const quantity = maybe(
+  fc.record(
+    {
+      value: maybe(fc.double({ noNaN: true })),
+      unit: maybe(fc.constantFrom('Cel', '[degF]', '°F', 'd', 'wk', 'mo', 'a', 'x')),
+      code: maybe(fc.constantFrom('Cel', '[degF]', 'd', 'wk')),
+    },
+    { requiredKeys: [] },
+  ),
+);
 const status = maybe(fc.constantFrom('active', 'completed', 'draft', 'entered-in-error', 'cancelled', 'final', 'revoked', 'available'));
 
 /** Every field the facts code reads, each present or not, right or wrong. */
@@ -120,8 +178,25 @@ const resourceFields = {
   authoredOn: date,
   medicationCodeableConcept: concept,
   medicationReference: maybe(fc.record({ display: maybe(fc.constantFrom('prednisolone 5 mg tablet', 'fluticasone inhaler')) })),
-  dispenseRequest: maybe(fc.record({ expectedSupplyDuration: quantity, numberOfRepeatsAllowed: maybe(fc.integer({ min: -2, max: 400 })) }, { requiredKeys: [] })),
-  dosageInstruction: maybe(fc.array(maybe(fc.record({ timing: maybe(fc.record({ repeat: maybe(fc.record({ boundsPeriod: period, boundsDuration: quantity }, { requiredKeys: [] })) })), route: concept }, { requiredKeys: [] })), { maxLength: 3 })),
+  dispenseRequest: maybe(
+    fc.record({ expectedSupplyDuration: quantity, numberOfRepeatsAllowed: maybe(fc.integer({ min: -2, max: 400 })) }, { requiredKeys: [] }),
+  ),
+  dosageInstruction: maybe(
+    fc.array(
+      maybe(
+        fc.record(
+          {
+            timing: maybe(
+              fc.record({ repeat: maybe(fc.record({ boundsPeriod: period, boundsDuration: quantity }, { requiredKeys: [] })) }),
+            ),
+            route: concept,
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+      { maxLength: 3 },
+    ),
+  ),
   performedDateTime: date,
   performedPeriod: period,
   procedureCode: maybe(fc.array(concept, { maxLength: 3 })),
@@ -130,7 +205,9 @@ const resourceFields = {
   valueBoolean: maybe(fc.boolean()),
   occurrenceDateTime: date,
   occurrencePeriod: period,
-  questionnaire: maybe(fc.constantFrom('urn:backpain-cds:questionnaire:start-back', 'urn:backpain-cds:questionnaire:start-back|1', 'urn:other')),
+  questionnaire: maybe(
+    fc.constantFrom('urn:backpain-cds:questionnaire:start-back', 'urn:backpain-cds:questionnaire:start-back|1', 'urn:other'),
+  ),
   authored: date,
   item: maybe(
     fc.array(
@@ -138,7 +215,11 @@ const resourceFields = {
         fc.record(
           {
             linkId: maybe(fc.constantFrom('1', '2', '5', '8', '9', 'x')),
-            answer: maybe(fc.array(maybe(fc.record({ valueBoolean: maybe(fc.boolean()), valueCoding: maybe(coding) }, { requiredKeys: [] })), { maxLength: 2 })),
+            answer: maybe(
+              fc.array(maybe(fc.record({ valueBoolean: maybe(fc.boolean()), valueCoding: maybe(coding) }, { requiredKeys: [] })), {
+                maxLength: 2,
+              }),
+            ),
             item: maybe(fc.constant([{ linkId: '3', answer: [{ valueBoolean: true }] }])),
           },
           { requiredKeys: [] },
@@ -149,9 +230,23 @@ const resourceFields = {
   ),
 };
 
-const RESOURCE_TYPES = ['Condition', 'Observation', 'MedicationRequest', 'Procedure', 'ImagingStudy', 'ServiceRequest', 'Patient', 'QuestionnaireResponse', 'Bundle', 'OperationOutcome'];
+const RESOURCE_TYPES = [
+  'Condition',
+  'Observation',
+  'MedicationRequest',
+  'Procedure',
+  'ImagingStudy',
+  'ServiceRequest',
+  'Patient',
+  'QuestionnaireResponse',
+  'Bundle',
+  'OperationOutcome',
+];
 
-export const resource = fc.record({ resourceType: maybe(fc.constantFrom(...RESOURCE_TYPES)), ...resourceFields }, { requiredKeys: ['resourceType'] });
+export const resource = fc.record(
+  { resourceType: maybe(fc.constantFrom(...RESOURCE_TYPES)), ...resourceFields },
+  { requiredKeys: ['resourceType'] },
+);
 
 export const patient = fc.record(
   {
@@ -170,8 +265,18 @@ export const bundle = fc.record(
     resourceType: fc.constant('Bundle'),
     type: maybe(fc.constantFrom('searchset', 'collection')),
     total: maybe(fc.nat()),
-    entry: maybe(fc.array(fc.oneof({ weight: 6, arbitrary: fc.record({ resource: maybe(resource), fullUrl: maybe(text) }, { requiredKeys: [] }) }, { weight: 1, arbitrary: small }), { maxLength: 6 })),
-    link: maybe(fc.array(fc.record({ relation: maybe(fc.constantFrom('self', 'next')), url: maybe(text) }, { requiredKeys: [] }), { maxLength: 2 })),
+    entry: maybe(
+      fc.array(
+        fc.oneof(
+          { weight: 6, arbitrary: fc.record({ resource: maybe(resource), fullUrl: maybe(text) }, { requiredKeys: [] }) },
+          { weight: 1, arbitrary: small },
+        ),
+        { maxLength: 6 },
+      ),
+    ),
+    link: maybe(
+      fc.array(fc.record({ relation: maybe(fc.constantFrom('self', 'next')), url: maybe(text) }, { requiredKeys: [] }), { maxLength: 2 }),
+    ),
   },
   { requiredKeys: ['resourceType'] },
 );
@@ -179,16 +284,27 @@ export const bundle = fc.record(
 const outcome = fc.constant({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] });
 
 /** The value of one prefetch key: a Bundle (mostly), null, an OperationOutcome, or anything. */
-export const prefetchValue = fc.oneof({ weight: 20, arbitrary: bundle }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: outcome }, { weight: 1, arbitrary: small });
+export const prefetchValue = fc.oneof(
+  { weight: 20, arbitrary: bundle },
+  { weight: 1, arbitrary: fc.constant(null) },
+  { weight: 1, arbitrary: outcome },
+  { weight: 1, arbitrary: small },
+);
 
 const draftOrder = (id: string) =>
   fc.record(
     {
-      resourceType: fc.oneof({ weight: 10, arbitrary: fc.constant('ServiceRequest') }, { weight: 1, arbitrary: fc.constantFrom('MedicationRequest', 'Patient') }),
+      resourceType: fc.oneof(
+        { weight: 10, arbitrary: fc.constant('ServiceRequest') },
+        { weight: 1, arbitrary: fc.constantFrom('MedicationRequest', 'Patient') },
+      ),
       id: fc.constant(id),
       status: maybe(fc.constantFrom('draft', 'active', 'revoked')),
       intent: maybe(fc.constant('order')),
-      code: fc.oneof({ weight: 3, arbitrary: fc.constant({ coding: [{ system: CPT, code: '72148', display: 'MRI lumbar spine' }] }) }, { weight: 2, arbitrary: concept }),
+      code: fc.oneof(
+        { weight: 3, arbitrary: fc.constant({ coding: [{ system: CPT, code: '72148', display: 'MRI lumbar spine' }] }) },
+        { weight: 2, arbitrary: concept },
+      ),
       authoredOn: date,
       subject: maybe(fc.constant({ reference: `Patient/${PATIENT_ID}` })),
     },
@@ -201,9 +317,20 @@ const IMAGING = SERVICES.filter((s) => s.hook === 'order-select' || s.hook === '
 export const recordRequest = fc
   .record({
     service: fc.constantFrom(...IMAGING),
-    orders: fc.array(draftOrder('o1'), { minLength: 1, maxLength: 1 }).chain((first) => fc.array(draftOrder('o2'), { maxLength: 1 }).map((more) => [...first, ...more])),
+    orders: fc
+      .array(draftOrder('o1'), { minLength: 1, maxLength: 1 })
+      .chain((first) => fc.array(draftOrder('o2'), { maxLength: 1 }).map((more) => [...first, ...more])),
     patient: fc.oneof({ weight: 6, arbitrary: patient }, { weight: 1, arbitrary: fc.constant(null) }),
-    prefetch: fc.record({ conditions: prefetchValue, observations: prefetchValue, medications: prefetchValue, procedures: prefetchValue, imagingStudies: prefetchValue }, { requiredKeys: [] }),
+    prefetch: fc.record(
+      {
+        conditions: prefetchValue,
+        observations: prefetchValue,
+        medications: prefetchValue,
+        procedures: prefetchValue,
+        imagingStudies: prefetchValue,
+      },
+      { requiredKeys: [] },
+    ),
     extra: fc.option(fc.dictionary(fc.oneof(text, nasty), small, { maxKeys: 3 }), { nil: undefined }),
   })
   .map(({ service, orders, patient: p, prefetch, extra }) => ({
@@ -239,7 +366,9 @@ export const patientViewRequest = fc
       hookInstance: '0b1b8d3e-0d8a-4f59-9a1f-4b0a5a0b9b12',
       context: { userId: 'Practitioner/fuzz', patientId: PATIENT_ID },
       // A key left out would be fetched, and these requests name no fhirServer: that path is the FHIR case's.
-      prefetch: Object.fromEntries(Object.keys(service.prefetch).map((key, i) => [key, key === 'patient' ? p : missing[i] ? null : values[i]])),
+      prefetch: Object.fromEntries(
+        Object.keys(service.prefetch).map((key, i) => [key, key === 'patient' ? p : missing[i] ? null : values[i]]),
+      ),
     },
   }));
 
@@ -255,7 +384,11 @@ function validRequests(): { service: string; body: unknown; paths: (string | num
     }
   }
   // Patient-view patients with STarT Back answers, SCOPiC items, mood scores and referrals to break.
-  for (const id of ['sciatica-fast-track-high-3-positive', 'chronic-pain-and-back-pain-both-services', 'chronic-pain-referral-without-group-exercise']) {
+  for (const id of [
+    'sciatica-fast-track-high-3-positive',
+    'chronic-pain-and-back-pain-both-services',
+    'chronic-pain-referral-without-group-exercise',
+  ]) {
     const scenario = all.find((s) => s.id === id);
     for (const service of PATIENT_VIEW) {
       if (!scenario) continue;
@@ -300,12 +433,36 @@ export const brokenRequest = fc
   });
 
 /** One value of every JSON type, some shaped like what the field would hold. */
-export const EVERY_JSON_TYPE: readonly unknown[] = [null, true, false, 0, -1.5, '', 'ServiceRequest/o1', [], ['ServiceRequest/o1'], [1, null], {}, { resourceType: 'Bundle' }];
+export const EVERY_JSON_TYPE: readonly unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1.5,
+  '',
+  'ServiceRequest/o1',
+  [],
+  ['ServiceRequest/o1'],
+  [1, null],
+  {},
+  { resourceType: 'Bundle' },
+];
 
 /** Every field any hook's request has (CDS Hooks 2.0), top level and in context. */
 export const HOOK_FIELDS: readonly (readonly string[])[] = [
-  ['hook'], ['hookInstance'], ['fhirServer'], ['fhirAuthorization'], ['fhirAuthorization', 'token_type'], ['fhirAuthorization', 'expires_in'], ['context'], ['prefetch'],
-  ['context', 'userId'], ['context', 'patientId'], ['context', 'encounterId'], ['context', 'selections'], ['context', 'draftOrders'],
+  ['hook'],
+  ['hookInstance'],
+  ['fhirServer'],
+  ['fhirAuthorization'],
+  ['fhirAuthorization', 'token_type'],
+  ['fhirAuthorization', 'expires_in'],
+  ['context'],
+  ['prefetch'],
+  ['context', 'userId'],
+  ['context', 'patientId'],
+  ['context', 'encounterId'],
+  ['context', 'selections'],
+  ['context', 'draftOrders'],
 ];
 
 let everyField: ReturnType<typeof everyFieldOfEveryType> | undefined;
@@ -354,23 +511,60 @@ export const services = [...IMAGING, ...PATIENT_VIEW].map((s) => s.id);
 
 /** Every kind of hook request body, with the service it is posted to. */
 export const hookRequest: fc.Arbitrary<{ service: string; body: FuzzBody }> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ service: fc.constantFrom(...services), json: anyJson }).map(({ service, json }) => ({ service, body: { kind: 'random JSON', text: expand(JSON.stringify(json)) } })) },
-  { weight: 1, arbitrary: fc.record({ service: fc.constantFrom(...services), v: hugeValue }).map(({ service, v }) => ({ service, body: { kind: 'huge or deep value', text: expand(JSON.stringify({ hook: 'order-select', context: v, prefetch: { patient: v } })) } })) },
-  { weight: 4, arbitrary: brokenRequest.map(({ service, body, path }) => ({ service, body: { kind: `valid request, ${path || 'body'} broken`, text: expand(JSON.stringify(body)) } })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ service: fc.constantFrom(...services), json: anyJson })
+      .map(({ service, json }) => ({ service, body: { kind: 'random JSON', text: expand(JSON.stringify(json)) } })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ service: fc.constantFrom(...services), v: hugeValue })
+      .map(({ service, v }) => ({
+        service,
+        body: { kind: 'huge or deep value', text: expand(JSON.stringify({ hook: 'order-select', context: v, prefetch: { patient: v } })) },
+      })),
+  },
+  {
+    weight: 4,
+    arbitrary: brokenRequest.map(({ service, body, path }) => ({
+      service,
+      body: { kind: `valid request, ${path || 'body'} broken`, text: expand(JSON.stringify(body)) },
+    })),
+  },
   {
     weight: 1,
     arbitrary: fc.nat().map((i) => {
       const all = (everyField ??= everyFieldOfEveryType());
       const pick = all[i % all.length]!;
-      return { service: pick.service, body: { kind: `hook field of another type: ${pick.path.split('=')[0]}`, text: JSON.stringify(pick.body) } };
+      return {
+        service: pick.service,
+        body: { kind: `hook field of another type: ${pick.path.split('=')[0]}`, text: JSON.stringify(pick.body) },
+      };
     }),
   },
   {
     weight: 2,
     arbitrary: fc
       .record({ req: fc.oneof(brokenRequest, recordRequest), at: fc.nat(), payload: fc.constantFrom(...POLLUTION) })
-      .map(({ req, at, payload }) => ({ service: req.service, body: { kind: 'prototype pollution keys', text: polluted(expand(JSON.stringify(req.body)), at, payload) } })),
+      .map(({ req, at, payload }) => ({
+        service: req.service,
+        body: { kind: 'prototype pollution keys', text: polluted(expand(JSON.stringify(req.body)), at, payload) },
+      })),
   },
-  { weight: 5, arbitrary: recordRequest.map(({ service, body }) => ({ service, body: { kind: 'generated FHIR record', text: expand(JSON.stringify(body)) } })) },
-  { weight: 4, arbitrary: patientViewRequest.map(({ service, body }) => ({ service, body: { kind: 'generated patient-view record', text: expand(JSON.stringify(body)) } })) },
+  {
+    weight: 5,
+    arbitrary: recordRequest.map(({ service, body }) => ({
+      service,
+      body: { kind: 'generated FHIR record', text: expand(JSON.stringify(body)) },
+    })),
+  },
+  {
+    weight: 4,
+    arbitrary: patientViewRequest.map(({ service, body }) => ({
+      service,
+      body: { kind: 'generated patient-view record', text: expand(JSON.stringify(body)) },
+    })),
+  },
 );

@@ -19,7 +19,10 @@ interface Report {
 test('generated hook requests and FHIR answers never get a 5xx, a crash or a polluted prototype', async () => {
   const runner = buildSrc('test/fuzz/run', ['test/fuzz', 'test/support']);
   const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--experimental-websocket', runner], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--experimental-websocket', runner], {
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let text = '';
     child.stdout.on('data', (c: Buffer) => (text += c.toString()));
     child.stderr.on('data', (c: Buffer) => (text += c.toString()));
@@ -32,8 +35,12 @@ test('generated hook requests and FHIR answers never get a 5xx, a crash or a pol
   } catch {
     throw new Error(`the fuzzer did not report (exit ${code}):\n${out.slice(-3000)}`);
   }
-  const table = Object.entries(report.answers).sort().map(([k, n]) => `  ${k}: ${n}`);
-  process.stdout.write(`fuzz seed ${report.seed} (replay: FUZZ_SEED=${report.seed}): ${report.sent.http} over HTTP + ${report.sent.inject} injected in ${report.seconds} s\n${table.join('\n')}\n`);
+  const table = Object.entries(report.answers)
+    .sort()
+    .map(([k, n]) => `  ${k}: ${n}`);
+  process.stdout.write(
+    `fuzz seed ${report.seed} (replay: FUZZ_SEED=${report.seed}): ${report.sent.http} over HTTP + ${report.sent.inject} injected in ${report.seconds} s\n${table.join('\n')}\n`,
+  );
   if (report.failure) throw new Error(`fuzz seed ${report.seed} failed:\n${report.failure}`);
   expect(code).toBe(0);
   expect(report.sent.http + report.sent.inject).toBeGreaterThanOrEqual(report.runs + report.fhirRuns);

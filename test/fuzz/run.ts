@@ -32,7 +32,8 @@ const pristine = PROTOTYPES.map((p) => Object.getOwnPropertyNames(p).sort().join
 
 function assertNoPollution(): void {
   PROTOTYPES.forEach((p, i) => {
-    if (Object.getOwnPropertyNames(p).sort().join() !== pristine[i]) throw new Error(`a prototype was polluted: ${Object.getOwnPropertyNames(p).join()}`);
+    if (Object.getOwnPropertyNames(p).sort().join() !== pristine[i])
+      throw new Error(`a prototype was polluted: ${Object.getOwnPropertyNames(p).join()}`);
   });
   if (({} as Record<string, unknown>).polluted !== undefined) throw new Error('Object.prototype.polluted is set');
 }
@@ -42,24 +43,47 @@ const fhirAnswer = fc.oneof(
   { weight: 40, arbitrary: bundle.map((v) => ({ status: 200, body: JSON.stringify(v) })) },
   { weight: 1, arbitrary: prefetchValue.map((v) => ({ status: 200, body: JSON.stringify(v) })) },
   { weight: 1, arbitrary: resource.map((v) => ({ status: 200, body: JSON.stringify(v) })) },
-  { weight: 1, arbitrary: fc.constantFrom(401, 403, 404, 410, 429, 500, 502, 503).map((status) => ({ status, body: '<html><body>error</body></html>' })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(401, 403, 404, 410, 429, 500, 502, 503)
+      .map((status) => ({ status, body: '<html><body>error</body></html>' })),
+  },
   { weight: 1, arbitrary: anyJson.map((v) => ({ status: 200, body: JSON.stringify(v) })) },
   { weight: 1, arbitrary: fc.constantFrom('', 'not json', '{"resourceType":', '\u0000').map((body) => ({ status: 200, body })) },
 );
-const SEARCH_TYPES = ['Condition', 'Observation', 'MedicationRequest', 'Procedure', 'ImagingStudy', 'QuestionnaireResponse', 'ServiceRequest'];
+const SEARCH_TYPES = [
+  'Condition',
+  'Observation',
+  'MedicationRequest',
+  'Procedure',
+  'ImagingStudy',
+  'QuestionnaireResponse',
+  'ServiceRequest',
+];
 
 /** What the fake FHIR server answers for each resource type, set per generated case. */
 let answers: Record<string, { status: number; body: string }> = {};
 const fhir = createServer((req, res) => {
   const type = /\/fhir\/([A-Za-z]+)/.exec(req.url ?? '')?.[1] ?? '';
   // Own keys only: a generated next link may be relative (followed under the base), e.g. `constructor`.
-  const answer = (Object.hasOwn(answers, type) ? answers[type] : undefined) ?? { status: 404, body: '{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found"}]}' };
+  const answer = (Object.hasOwn(answers, type) ? answers[type] : undefined) ?? {
+    status: 404,
+    body: '{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found"}]}',
+  };
   res.writeHead(answer.status, { 'content-type': 'application/fhir+json' }).end(answer.body);
 });
 await new Promise<void>((resolve) => fhir.listen(0, '127.0.0.1', resolve));
 const fhirBase = `http://127.0.0.1:${(fhir.address() as AddressInfo).port}/fhir`;
 // Shedding and rate limits are off: they answer 429/503 by design, which is not what is tested here.
-const service = await startService({ FHIR_SERVER_ALLOWLIST: fhirBase, RATE_LIMIT_PER_MINUTE: '0', MAX_IN_FLIGHT: '0', MAX_EVENT_LOOP_LAG_MS: '0', MAX_CONNECTIONS_PER_ADDRESS: '0', FETCH_DEADLINE_MS: '3000' });
+const service = await startService({
+  FHIR_SERVER_ALLOWLIST: fhirBase,
+  RATE_LIMIT_PER_MINUTE: '0',
+  MAX_IN_FLIGHT: '0',
+  MAX_EVENT_LOOP_LAG_MS: '0',
+  MAX_CONNECTIONS_PER_ADDRESS: '0',
+  FETCH_DEADLINE_MS: '3000',
+});
 
 const seen: Record<string, number> = {};
 const sent: Record<Transport, number> = { http: 0, inject: 0 };
@@ -92,26 +116,42 @@ async function send(transport: Transport, serviceId: string, body: FuzzBody, exp
   }
   if (res.status === 200) assertCdsResponse(parsed);
   else assertOperationOutcome(parsed);
-  if (expected && !expected.includes(res.status)) throw new Error(`${body.kind}: HTTP ${res.status}, expected ${expected.join(' or ')}: ${res.text.slice(0, 300)}`);
+  if (expected && !expected.includes(res.status))
+    throw new Error(`${body.kind}: HTTP ${res.status}, expected ${expected.join(' or ')}: ${res.text.slice(0, 300)}`);
   assertNoPollution();
 }
 
 const fhirCase = fc.record({
-  patientAnswer: fc.oneof({ weight: 4, arbitrary: patient.map((p) => ({ status: 200, body: JSON.stringify(p) })) }, { weight: 1, arbitrary: fhirAnswer }),
+  patientAnswer: fc.oneof(
+    { weight: 4, arbitrary: patient.map((p) => ({ status: 200, body: JSON.stringify(p) })) },
+    { weight: 1, arbitrary: fhirAnswer },
+  ),
   searches: fc.tuple(...SEARCH_TYPES.map(() => fhirAnswer)),
-  service: fc.constantFrom('back-pain-imaging-select', 'back-pain-imaging-sign', 'back-pain-stratified-care', 'chronic-pain-therapy-referral'),
+  service: fc.constantFrom(
+    'back-pain-imaging-select',
+    'back-pain-imaging-sign',
+    'back-pain-stratified-care',
+    'chronic-pain-therapy-referral',
+  ),
 });
 
 type FhirCase = typeof fhirCase extends fc.Arbitrary<infer T> ? T : never;
 
 async function sendFhirCase(transport: Transport, c: FhirCase): Promise<void> {
   answers = { Patient: c.patientAnswer, ...Object.fromEntries(SEARCH_TYPES.map((t, i) => [t, c.searches[i]!])) };
-  const hook = c.service === 'back-pain-imaging-select' ? 'order-select' : c.service === 'back-pain-imaging-sign' ? 'order-sign' : 'patient-view';
+  const hook =
+    c.service === 'back-pain-imaging-select' ? 'order-select' : c.service === 'back-pain-imaging-sign' ? 'order-sign' : 'patient-view';
   const body = {
     hook,
     hookInstance: '5f0c1a52-7d1b-4b0e-9a53-2f9f5d0c1b11',
     fhirServer: fhirBase,
-    fhirAuthorization: { access_token: 'fuzz-token', token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'backpain-cds' },
+    fhirAuthorization: {
+      access_token: 'fuzz-token',
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'patient/*.read',
+      subject: 'backpain-cds',
+    },
     context: {
       userId: 'Practitioner/fuzz',
       patientId: PATIENT_ID,
@@ -121,7 +161,17 @@ async function sendFhirCase(transport: Transport, c: FhirCase): Promise<void> {
             draftOrders: {
               resourceType: 'Bundle',
               type: 'collection',
-              entry: [{ resource: { resourceType: 'ServiceRequest', id: 'o1', status: 'draft', intent: 'order', code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '72148' }] } } }],
+              entry: [
+                {
+                  resource: {
+                    resourceType: 'ServiceRequest',
+                    id: 'o1',
+                    status: 'draft',
+                    intent: 'order',
+                    code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '72148' }] },
+                  },
+                },
+              ],
             },
           }),
       ...(hook === 'order-select' ? { selections: ['ServiceRequest/o1'] } : {}),
@@ -140,8 +190,16 @@ try {
     ['inject', runs - httpRuns, fhirRuns - Math.round((fhirRuns * httpRuns) / runs)],
   ];
   for (const [i, [transport, n, f]] of phases.entries()) {
-    if (n > 0) await fc.assert(fc.asyncProperty(hookRequest, ({ service: id, body }) => send(transport, id, body)), { seed: seed + 2 * i, numRuns: n });
-    if (f > 0) await fc.assert(fc.asyncProperty(fhirCase, (c) => sendFhirCase(transport, c)), { seed: seed + 2 * i + 1, numRuns: f });
+    if (n > 0)
+      await fc.assert(
+        fc.asyncProperty(hookRequest, ({ service: id, body }) => send(transport, id, body)),
+        { seed: seed + 2 * i, numRuns: n },
+      );
+    if (f > 0)
+      await fc.assert(
+        fc.asyncProperty(fhirCase, (c) => sendFhirCase(transport, c)),
+        { seed: seed + 2 * i + 1, numRuns: f },
+      );
   }
   const logs = service.logs.join('\n');
   if (/unhandled error/.test(logs)) failure = 'the service logged an unhandled error';

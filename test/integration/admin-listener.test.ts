@@ -36,7 +36,14 @@ beforeAll(async () => {
   expect(config.ADMIN_HOST).toBe('127.0.0.1');
   const logger = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
   feedback = await startFeedback({ config, logger, knowledge: () => knowledge });
-  const deps: AppDeps = { config, knowledge: () => knowledge, logger, onCards: feedback.onCards, routes: feedback.routes, adminRoutes: feedback.adminRoutes };
+  const deps: AppDeps = {
+    config,
+    knowledge: () => knowledge,
+    logger,
+    onCards: feedback.onCards,
+    routes: feedback.routes,
+    adminRoutes: feedback.adminRoutes,
+  };
   const app = createApp(deps);
   main = await listen(app, 0, '127.0.0.1');
   admin = await listen(createAdminApp(deps), config.ADMIN_PORT ?? 0, config.ADMIN_HOST);
@@ -52,7 +59,11 @@ afterAll(async () => {
 });
 
 test('the production profile puts the admin listener on its own port, on loopback', () => {
-  const c = loadConfig({ BACKPAIN_PROFILE: 'production', PUBLIC_BASE_URL: 'https://cds.example.test', JWT_ISSUERS: JSON.stringify([{ iss: 'x', jwksUrl: 'https://x/jwks' }]) });
+  const c = loadConfig({
+    BACKPAIN_PROFILE: 'production',
+    PUBLIC_BASE_URL: 'https://cds.example.test',
+    JWT_ISSUERS: JSON.stringify([{ iss: 'x', jwksUrl: 'https://x/jwks' }]),
+  });
   expect(c.ADMIN_PORT).toBe(9464);
   expect(c.ADMIN_HOST).toBe('127.0.0.1');
   expect(() => loadConfig({ PORT: '4000', ADMIN_PORT: '4000' })).toThrow(/ADMIN_PORT: must differ from PORT/);

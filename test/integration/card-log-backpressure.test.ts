@@ -22,9 +22,15 @@ let down = false;
 /** The store's database, with writes to card_log failing while `down` (an outage for the card log). */
 function outage(real: Database): Database {
   const guard = (q: Queryable): Queryable => ({
-    query: (sql, params) => (down && /card_log/i.test(sql) && /insert/i.test(sql) ? Promise.reject(new Error('connection refused')) : q.query(sql, params)),
+    query: (sql, params) =>
+      down && /card_log/i.test(sql) && /insert/i.test(sql) ? Promise.reject(new Error('connection refused')) : q.query(sql, params),
   });
-  return { kind: real.kind, query: guard(real).query as Database['query'], transaction: (fn) => real.transaction((tx) => fn(guard(tx))), close: () => real.close() };
+  return {
+    kind: real.kind,
+    query: guard(real).query as Database['query'],
+    transaction: (fn) => real.transaction((tx) => fn(guard(tx))),
+    close: () => real.close(),
+  };
 }
 
 beforeAll(async () => {

@@ -43,15 +43,19 @@ function alive(pid: number): boolean {
 }
 
 const childrenOf = (pid: number): number[] =>
-  readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number);
+  readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
 
-test('the demo FHIR server is another process; the banner\'s example is answered through it; SIGTERM ends both', async () => {
+test("the demo FHIR server is another process; the banner's example is answered through it; SIGTERM ends both", async () => {
   const fhirPort = await freePort();
   child = spawn(process.execPath, ['--experimental-websocket', main], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', FHIR_PORT: String(fhirPort), DEMO_SYNTHEA: 'false', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: '0',
+      FHIR_PORT: String(fhirPort),
+      DEMO_SYNTHEA: 'false',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -71,7 +75,9 @@ test('the demo FHIR server is another process; the banner\'s example is answered
 
   const res = await post(url ?? '', body ?? '');
   expect(res.status).toBe(200);
-  expect((res.body as { cards: { source: { topic: { code: string } } }[] }).cards.map((c) => c.source.topic.code)).toEqual(['imaging-defer']);
+  expect((res.body as { cards: { source: { topic: { code: string } } }[] }).cards.map((c) => c.source.topic.code)).toEqual([
+    'imaging-defer',
+  ]);
 
   child.kill('SIGTERM');
   expect(await exited).toBe(0);

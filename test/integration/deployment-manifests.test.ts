@@ -9,7 +9,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { loadConfig, SETTINGS, type Config } from '../../src/config.js';
-import { configMapYaml, deploymentSources, knowledgeFiles, KNOWLEDGE_CONFIGMAP, KNOWLEDGE_VOLUME, volumeSources } from '../../src/ops/k8s-knowledge.js';
+import {
+  configMapYaml,
+  deploymentSources,
+  knowledgeFiles,
+  KNOWLEDGE_CONFIGMAP,
+  KNOWLEDGE_VOLUME,
+  volumeSources,
+} from '../../src/ops/k8s-knowledge.js';
 import { cardsDir, projectRoot, rulesDir } from '../../src/paths.js';
 import { only, readDockerfile, stageEnv } from '../support/dockerfile.js';
 import { startService, type RunningService } from '../support/harness.js';
@@ -29,7 +36,10 @@ function readManifests(): Map<string, K8sObject[]> {
   for (const file of readdirSync(k8sDir).filter((f) => f.endsWith('.yaml'))) {
     const docs = parseAllDocuments(readFileSync(join(k8sDir, file), 'utf8'));
     for (const d of docs) if (d.errors.length) throw new Error(`${file}: ${d.errors.map((e) => e.message).join('; ')}`);
-    files.set(file, docs.map((d) => d.toJS() as K8sObject));
+    files.set(
+      file,
+      docs.map((d) => d.toJS() as K8sObject),
+    );
   }
   return files;
 }
@@ -112,7 +122,9 @@ describe('Kubernetes manifests (docker/k8s)', () => {
   test('every environment name is a setting of src/config.ts, and the configuration loads in the production profile', () => {
     for (const name of Object.keys(k8sEnv)) expect(SETTINGS.has(name) ? name : `${name} is not a setting`).toBe(name);
     expect(container.env ?? []).toEqual([]);
-    expect(container.envFrom.map((e) => e.configMapRef?.name ?? e.secretRef?.name).sort()).toEqual([configMap.metadata.name, secret.metadata.name].sort());
+    expect(container.envFrom.map((e) => e.configMapRef?.name ?? e.secretRef?.name).sort()).toEqual(
+      [configMap.metadata.name, secret.metadata.name].sort(),
+    );
     const config = loadConfig(k8sEnv);
     expect(config.BACKPAIN_PROFILE).toBe('production');
     expect(config.JWT_REQUIRED).toBe(true);
@@ -131,7 +143,8 @@ describe('Kubernetes manifests (docker/k8s)', () => {
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
-    for (const probe of [container.livenessProbe, container.startupProbe, container.readinessProbe]) expect(await answers(probe.httpGet.path)).toBe(200);
+    for (const probe of [container.livenessProbe, container.startupProbe, container.readinessProbe])
+      expect(await answers(probe.httpGet.path)).toBe(200);
     const annotations = deployment.spec.template.metadata.annotations;
     // Metrics are on the admin listener in production, which the Service does not expose.
     expect(Number(annotations['prometheus.io/port'])).toBe(config.ADMIN_PORT);
@@ -164,11 +177,15 @@ describe('Kubernetes manifests (docker/k8s)', () => {
     const svc = find<K8sObject & { spec: { selector: Record<string, string>; ports: { targetPort: string }[] } }>('Service');
     for (const [k, v] of Object.entries(svc.spec.selector)) expect(labels[k]).toBe(v);
     expect(svc.spec.ports.map((p) => p.targetPort)).toEqual(['http']);
-    const hpa = find<K8sObject & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number } }>('HorizontalPodAutoscaler');
+    const hpa = find<K8sObject & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number } }>(
+      'HorizontalPodAutoscaler',
+    );
     expect(hpa.spec.scaleTargetRef).toEqual(expect.objectContaining({ kind: 'Deployment', name: deployment.metadata.name }));
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
-    const pdb = find<K8sObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }>('PodDisruptionBudget');
+    const pdb = find<K8sObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }>(
+      'PodDisruptionBudget',
+    );
     for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels)) expect(labels[k]).toBe(v);
     expect(pdb.spec.minAvailable).toBeLessThan(hpa.spec.minReplicas);
   });
@@ -228,11 +245,18 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
 }
 
-const compose = parseYaml(readFileSync(join(dockerDir, 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+const compose = parseYaml(readFileSync(join(dockerDir, 'compose.yaml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
 
 describe('Compose (docker/compose.yaml)', () => {
   const cds = compose.services.cds as ComposeService;
-  const production = { POSTGRES_PASSWORD: 'a-password', FEEDBACK_HMAC_SECRET: 'x'.repeat(32), PUBLIC_BASE_URL: 'https://cds.example.org', JWT_ISSUERS: k8sEnv.JWT_ISSUERS as string };
+  const production = {
+    POSTGRES_PASSWORD: 'a-password',
+    FEEDBACK_HMAC_SECRET: 'x'.repeat(32),
+    PUBLIC_BASE_URL: 'https://cds.example.org',
+    JWT_ISSUERS: k8sEnv.JWT_ISSUERS as string,
+  };
   const envWith = (vars: Record<string, string>): Record<string, string> =>
     Object.fromEntries(Object.entries(cds.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), vars)]));
 
@@ -289,7 +313,8 @@ describe('Dockerfile (docker/Dockerfile)', () => {
 
   test("ENV holds settings only (and Node's NODE_ENV and NODE_OPTIONS), and with the secrets added the configuration loads in the production profile", () => {
     const env = stageEnv(runtime);
-    for (const name of Object.keys(env)) expect(SETTINGS.has(name) || name === 'NODE_ENV' || name === 'NODE_OPTIONS' ? name : `${name} is not a setting`).toBe(name);
+    for (const name of Object.keys(env))
+      expect(SETTINGS.has(name) || name === 'NODE_ENV' || name === 'NODE_OPTIONS' ? name : `${name} is not a setting`).toBe(name);
     const config = loadConfig({ ...env, PUBLIC_BASE_URL: 'https://cds.example.org', JWT_ISSUERS: k8sEnv.JWT_ISSUERS as string });
     expect(config.BACKPAIN_PROFILE).toBe('production');
     expect(String(config.PORT)).toBe(only(runtime, 'EXPOSE').args);
@@ -305,9 +330,15 @@ describe('Dockerfile (docker/Dockerfile)', () => {
     const heap = old + 3 * semi;
     // Code, buffers outside the heap and the database driver need the rest; a third of the limit is a fair margin.
     expect(heap).toBeLessThanOrEqual(memoryMi(container.resources.limits.memory) * (2 / 3));
-    expect(heap).toBeLessThanOrEqual(Number.parseFloat(String((compose.services.cds as ComposeService).deploy?.resources?.limits?.memory)) * (2 / 3));
+    expect(heap).toBeLessThanOrEqual(
+      Number.parseFloat(String((compose.services.cds as ComposeService).deploy?.resources?.limits?.memory)) * (2 / 3),
+    );
     // Node accepts every option (a typo in NODE_OPTIONS stops the container before it logs anything).
-    const run = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit >> 20))'], { env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: options }, encoding: 'utf8' });
+    const run = spawnSync(
+      process.execPath,
+      ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().heap_size_limit >> 20))'],
+      { env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: options }, encoding: 'utf8' },
+    );
     expect(run.status).toBe(0);
     expect(Number(run.stdout)).toBe(heap);
   });

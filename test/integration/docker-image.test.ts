@@ -40,7 +40,9 @@ function run(command: string, cwd: string, env: NodeJS.ProcessEnv = {}): Promise
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`\`${command}\` exited ${code}:\n${output.slice(-3000)}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolvePromise() : reject(new Error(`\`${command}\` exited ${code}:\n${output.slice(-3000)}`)),
+    );
   });
 }
 
@@ -199,7 +201,7 @@ test('started as the image starts it, read-only and unprivileged, the service is
   const port = new URL(started.url).port;
   // Docker runs the health check until it passes; the bound here only stops a hang on a busy machine.
   let health: number | null = 1;
-  for (const until = Date.now() + 90_000; health !== 0 && Date.now() < until; ) {
+  for (const until = Date.now() + 90_000; health !== 0 && Date.now() < until;) {
     health = await healthcheck(port);
     if (health !== 0) await new Promise((r) => setTimeout(r, 200));
   }
@@ -216,7 +218,9 @@ test('started as the image starts it, read-only and unprivileged, the service is
   const token = await mintToken({ key, iss: ISS, aud: `${PUBLIC}/cds-services/${select.id}` });
   const answer = await post(url, request, { authorization: `Bearer ${token}` });
   expect(answer.status).toBe(200);
-  expect((answer.body as { cards: { source: { topic: { code: string } } }[] }).cards.map((c) => c.source.topic.code)).toEqual(['imaging-defer']);
+  expect((answer.body as { cards: { source: { topic: { code: string } } }[] }).cards.map((c) => c.source.topic.code)).toEqual([
+    'imaging-defer',
+  ]);
   // The preview page and explain are off in production.
   expect((await fetch(`${started.url}/preview/`)).status).toBe(404);
   // The operational endpoints are only on the admin listener (loopback), never on the EHR-facing port.
@@ -236,7 +240,11 @@ test('the demo FHIR server stage starts and serves the scenario patients', async
   expect(existsSync(join(dir, 'node_modules/@medplum/fhir-router'))).toBe(true);
   const [command, ...args] = only(stage, 'CMD').exec as string[];
   expect(command).toBe('node');
-  const child = spawn(process.execPath, args, { cwd: dir, env: { ...childEnv(), ...stageEnv(stage), FHIR_PORT: '0', DEMO_SYNTHEA: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: dir,
+    env: { ...childEnv(), ...stageEnv(stage), FHIR_PORT: '0', DEMO_SYNTHEA: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

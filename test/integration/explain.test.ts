@@ -44,7 +44,9 @@ test('asked and allowed: the trace is in the response extension, and the cards a
   const trace = body.extension?.[EXPLAIN_EXTENSION];
   expect(trace?.service).toBe(select.id);
   expect(trace?.cards).toEqual(['imaging-repeat']);
-  expect(trace?.rules?.find((r) => r.id === 'imaging-defer')?.outcomes).toEqual([{ order: 'ServiceRequest/bp-repeat-early-mri', shown: false, replacedBy: ['imaging-repeat'] }]);
+  expect(trace?.rules?.find((r) => r.id === 'imaging-defer')?.outcomes).toEqual([
+    { order: 'ServiceRequest/bp-repeat-early-mri', shown: false, replacedBy: ['imaging-repeat'] },
+  ]);
   // The same trace as the CLI and the preview page give.
   const cli = await runScenario(knowledge, scenario, select, true);
   expect(trace).toEqual(cli.trace);
@@ -70,7 +72,9 @@ test('a request the rules never see still says why when explained', async () => 
   const res = await post(`${allowed.url}/cds-services/${select.id}?explain=true`, scenarioRequest(knee, select, { prefetch: 'all' }));
   const body = res.body as Body;
   expect(body.cards).toEqual([]);
-  expect(body.extension?.[EXPLAIN_EXTENSION]).toEqual(expect.objectContaining({ evaluated: false, reason: expect.stringMatching(/No lumbar imaging order/), cards: [] }));
+  expect(body.extension?.[EXPLAIN_EXTENSION]).toEqual(
+    expect.objectContaining({ evaluated: false, reason: expect.stringMatching(/No lumbar imaging order/), cards: [] }),
+  );
 });
 
 test('the trace never reaches the log', async () => {

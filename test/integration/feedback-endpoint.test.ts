@@ -24,7 +24,14 @@ import { inParallel } from '../support/in-parallel.js';
 type CardsBody = { cards: { uuid: string; source: { topic?: { code: string } }; suggestions?: { uuid: string }[] }[] };
 type Analytics = {
   totals: { cardsShown: number; accepted: number; overridden: number; noResponse: number; acceptedSuggestions: number };
-  rules: { ruleId: string; title: string; cardsShown: number; accepted: number; overridden: number; topOverrideReasons: { code?: string; display: string; count: number }[] }[];
+  rules: {
+    ruleId: string;
+    title: string;
+    cardsShown: number;
+    accepted: number;
+    overridden: number;
+    topOverrideReasons: { code?: string; display: string; count: number }[];
+  }[];
   unknownFeedback: { items: number; cards: number };
   versions: { rulesVersion: string; cardsShown: number; accepted: number; overridden: number; tooFewToJudge: boolean }[];
 };
@@ -38,7 +45,13 @@ const byId = (id: string) => {
 const selectService = SERVICES.find((s) => s.id === SELECT);
 if (!selectService) throw new Error('no select service');
 
-const UNLIMITED = { RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURES_PER_MINUTE: '0', MAX_IN_FLIGHT: '0', MAX_EVENT_LOOP_LAG_MS: '0', MAX_CONNECTIONS_PER_ADDRESS: '0' };
+const UNLIMITED = {
+  RATE_LIMIT_PER_MINUTE: '0',
+  AUTH_FAILURES_PER_MINUTE: '0',
+  MAX_IN_FLIGHT: '0',
+  MAX_EVENT_LOOP_LAG_MS: '0',
+  MAX_CONNECTIONS_PER_ADDRESS: '0',
+};
 const nowIso = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();
 
 /** Calls order-select for a scenario with full prefetch; returns the cards and the hookInstance used. */
@@ -114,8 +127,11 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     const { body, hookInstance } = await cardsFor(svc, 'imaging-defer-two-lumbar-orders');
     expect(body.cards).toHaveLength(2);
     await svc.feedback.cardLog.flush();
-    const rows = await svc.feedback.db.query('SELECT * FROM card_log WHERE card_uuid = ANY ($1) ORDER BY card_uuid', [body.cards.map((c) => c.uuid)]);
-    const secret = kind === 'postgres' ? TEST_HMAC_SECRET : readFileSync(join(store.env.DATA_DIR as string, 'hook-instance-hmac.key'), 'utf8').trim();
+    const rows = await svc.feedback.db.query('SELECT * FROM card_log WHERE card_uuid = ANY ($1) ORDER BY card_uuid', [
+      body.cards.map((c) => c.uuid),
+    ]);
+    const secret =
+      kind === 'postgres' ? TEST_HMAC_SECRET : readFileSync(join(store.env.DATA_DIR as string, 'hook-instance-hmac.key'), 'utf8').trim();
     const hash = createHmac('sha256', secret).update(hookInstance).digest('hex');
     expect(rows).toEqual(
       [...body.cards]
@@ -141,7 +157,13 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     const items = [
       { card: a!.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: a!.suggestions![1]!.uuid }], outcomeTimestamp: nowIso() },
       // The sandbox's override: a reason Coding with no display, and an extension we ignore.
-      { card: b!.uuid.toUpperCase(), outcome: 'overridden', overrideReason: { reason: { system: 'urn:backpain-cds:override-reason', code: 'decided-with-patient' } }, outcomeTimestamp: nowIso(), extension: { 'org.example.x': 1 } },
+      {
+        card: b!.uuid.toUpperCase(),
+        outcome: 'overridden',
+        overrideReason: { reason: { system: 'urn:backpain-cds:override-reason', code: 'decided-with-patient' } },
+        outcomeTimestamp: nowIso(),
+        extension: { 'org.example.x': 1 },
+      },
     ];
     expect(await feedback(svc, items)).toMatchObject({ status: 200, body: { received: 2, stored: 2 } });
     expect(await feedback(svc, items)).toMatchObject({ status: 200, body: { received: 2, stored: 0 } });
@@ -154,7 +176,9 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     expect(after.totals.overridden - before.totals.overridden).toBe(1);
     expect(after.totals.acceptedSuggestions - before.totals.acceptedSuggestions).toBe(1);
     const reasons = after.rules.find((r) => r.ruleId === 'imaging-defer')?.topOverrideReasons;
-    expect(reasons).toContainEqual(expect.objectContaining({ code: 'decided-with-patient', display: 'Decided with the patient after discussion' }));
+    expect(reasons).toContainEqual(
+      expect.objectContaining({ code: 'decided-with-patient', display: 'Decided with the patient after discussion' }),
+    );
   });
 
   test('a batch with bad items is refused whole, with an OperationOutcome naming each bad item', async () => {
@@ -196,14 +220,21 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     const unknown = await feedback(svc, [{ card: randomUUID(), outcome: 'overridden', outcomeTimestamp: nowIso() }], 'no-such-service');
     expect(unknown.status).toBe(404);
     assertOperationOutcome(unknown.body);
-    const text = await fetch(`${svc.url}/cds-services/${SELECT}/feedback`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    const text = await fetch(`${svc.url}/cds-services/${SELECT}/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hi',
+    });
     expect(text.status).toBe(415);
   });
 
   test('feedback for a card this service never issued is kept and reported as unknown', async () => {
     const before = await analytics(svc);
     const stray = randomUUID();
-    expect(await feedback(svc, [{ card: stray, outcome: 'overridden', outcomeTimestamp: nowIso() }], SIGN)).toMatchObject({ status: 200, body: { stored: 1 } });
+    expect(await feedback(svc, [{ card: stray, outcome: 'overridden', outcomeTimestamp: nowIso() }], SIGN)).toMatchObject({
+      status: 200,
+      body: { stored: 1 },
+    });
     expect(await count(svc.feedback.db, 'feedback WHERE card_uuid = $1', [stray])).toBe(1);
     const after = await analytics(svc);
     expect(after.unknownFeedback.items - before.unknownFeedback.items).toBe(1);
@@ -226,7 +257,10 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     } finally {
       await keeping.close();
     }
-    const rows = await svc.feedback.db.query<{ card_uuid: string; user_comment: string | null }>('SELECT card_uuid, user_comment FROM feedback WHERE card_uuid = ANY ($1)', [[off, on]]);
+    const rows = await svc.feedback.db.query<{ card_uuid: string; user_comment: string | null }>(
+      'SELECT card_uuid, user_comment FROM feedback WHERE card_uuid = ANY ($1)',
+      [[off, on]],
+    );
     expect(Object.fromEntries(rows.map((r) => [r.card_uuid, r.user_comment]))).toEqual({ [off]: null, [on]: comment });
     expect(svc.logs.join('')).not.toContain('Reyes');
     await svc.feedback.db.query('DELETE FROM feedback WHERE card_uuid = $1', [on]);
@@ -248,31 +282,64 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="card-feedback-.*\.csv"/);
     const rows = parseCsv(await csv.text());
     expect(rows[0]).toEqual([
-      'level', 'id', 'title', 'cards_shown', 'accepted', 'overridden', 'no_response', 'acceptance_rate', 'accepted_suggestions', 'top_override_reasons',
-      'responses', 'too_few_to_judge', 'silent_cards', 'mode', 'rules_version',
+      'level',
+      'id',
+      'title',
+      'cards_shown',
+      'accepted',
+      'overridden',
+      'no_response',
+      'acceptance_rate',
+      'accepted_suggestions',
+      'top_override_reasons',
+      'responses',
+      'too_few_to_judge',
+      'silent_cards',
+      'mode',
+      'rules_version',
     ]);
     expect(new Set(rows.map((r) => r.length))).toEqual(new Set([15]));
     for (const v of json.versions) {
       const row = rows.find((r) => r[0] === 'version' && r[1] === v.rulesVersion);
-      expect({ version: v.rulesVersion, numbers: row?.slice(3, 6).map(Number), judge: row?.[11] }).toEqual({ version: v.rulesVersion, numbers: [v.cardsShown, v.accepted, v.overridden], judge: v.tooFewToJudge ? 'yes' : 'no' });
+      expect({ version: v.rulesVersion, numbers: row?.slice(3, 6).map(Number), judge: row?.[11] }).toEqual({
+        version: v.rulesVersion,
+        numbers: [v.cardsShown, v.accepted, v.overridden],
+        judge: v.tooFewToJudge ? 'yes' : 'no',
+      });
     }
     expect((await fetch(`${svc.url}/analytics.json?version=${encodeURIComponent('<script>')}`)).status).toBe(400);
     const total = rows.find((r) => r[0] === 'total');
-    expect(total?.slice(3, 7).map(Number)).toEqual([json.totals.cardsShown, json.totals.accepted, json.totals.overridden, json.totals.noResponse]);
+    expect(total?.slice(3, 7).map(Number)).toEqual([
+      json.totals.cardsShown,
+      json.totals.accepted,
+      json.totals.overridden,
+      json.totals.noResponse,
+    ]);
     for (const rule of json.rules) {
       const row = rows.find((r) => r[0] === 'rule' && r[1] === rule.ruleId);
-      expect({ rule: rule.ruleId, title: row?.[2], numbers: row?.slice(3, 6).map(Number) }).toEqual({ rule: rule.ruleId, title: rule.title, numbers: [rule.cardsShown, rule.accepted, rule.overridden] });
+      expect({ rule: rule.ruleId, title: row?.[2], numbers: row?.slice(3, 6).map(Number) }).toEqual({
+        rule: rule.ruleId,
+        title: rule.title,
+        numbers: [rule.cardsShown, rule.accepted, rule.overridden],
+      });
     }
   });
 
   test('1,000 items posted concurrently (64 at a time), then a restart: every item stored exactly once', async () => {
-    const cards = Array.from({ length: 1000 }, (_, i) => card(i % 2 ? SELECT : SIGN, i % 3 ? 'imaging-defer' : 'imaging-repeat', nowIso(-60_000), 1));
+    const cards = Array.from({ length: 1000 }, (_, i) =>
+      card(i % 2 ? SELECT : SIGN, i % 3 ? 'imaging-defer' : 'imaging-repeat', nowIso(-60_000), 1),
+    );
     await writeCards(svc.feedback.db, cards);
     const items = cards.map((c, i) => ({
       service: c.serviceId,
       item:
         i % 4 === 0
-          ? { card: c.cardUuid, outcome: 'overridden', overrideReason: { reason: { system: 'urn:backpain-cds:override-reason', code: 'decided-with-patient' } }, outcomeTimestamp: nowIso() }
+          ? {
+              card: c.cardUuid,
+              outcome: 'overridden',
+              overrideReason: { reason: { system: 'urn:backpain-cds:override-reason', code: 'decided-with-patient' } },
+              outcomeTimestamp: nowIso(),
+            }
           : { card: c.cardUuid, outcome: 'accepted', acceptedSuggestions: [{ id: c.suggestionUuids[0] }], outcomeTimestamp: nowIso() },
     }));
     // Every item once, and one in ten sent a second time at the same moment, as a retrying EHR would.
@@ -290,8 +357,15 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
     svc = await startFeedbackService(store, { logs: svc.logs });
     const ids = cards.map((c) => c.cardUuid);
     expect(await count(svc.feedback.db, 'feedback WHERE card_uuid = ANY ($1)', [ids])).toBe(1000);
-    expect(await count(svc.feedback.db, '(SELECT card_uuid FROM feedback WHERE card_uuid = ANY ($1) GROUP BY card_uuid HAVING count(*) > 1) d', [ids])).toBe(0);
-    const rows = await svc.feedback.db.query<{ outcome: string; n: number }>('SELECT outcome, count(*)::int AS n FROM feedback WHERE card_uuid = ANY ($1) GROUP BY outcome ORDER BY outcome', [ids]);
+    expect(
+      await count(svc.feedback.db, '(SELECT card_uuid FROM feedback WHERE card_uuid = ANY ($1) GROUP BY card_uuid HAVING count(*) > 1) d', [
+        ids,
+      ]),
+    ).toBe(0);
+    const rows = await svc.feedback.db.query<{ outcome: string; n: number }>(
+      'SELECT outcome, count(*)::int AS n FROM feedback WHERE card_uuid = ANY ($1) GROUP BY outcome ORDER BY outcome',
+      [ids],
+    );
     expect(rows).toEqual([
       { outcome: 'accepted', n: 750 },
       { outcome: 'overridden', n: 250 },
@@ -305,7 +379,10 @@ describe.each(storeKinds())('feedback over HTTP on %s', (kind) => {
       // A real network cut between the service and PostgreSQL.
       const target = new URL(store.url as string);
       const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-      down = await startFeedbackService(store, { env: { DATABASE_URL: store.viaUrl!('127.0.0.1', proxy.port) }, cardLog: { retryDelayMs: 50, flushDelayMs: 1 } });
+      down = await startFeedbackService(store, {
+        env: { DATABASE_URL: store.viaUrl!('127.0.0.1', proxy.port) },
+        cardLog: { retryDelayMs: 50, flushDelayMs: 1 },
+      });
       proxy.cut();
       restore = async () => {
         proxy.restore();

@@ -77,11 +77,19 @@ describe.each(storeKinds())('privacy on %s', (kind) => {
         const comment = `Discussed with ${fullName(scenario)} (${scenario.patient.id}); token ${token}`;
         const items = body.cards.map((c, i) =>
           i % 2 === 0 && c.suggestions
-            ? { card: c.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: c.suggestions[0]!.uuid }], outcomeTimestamp: new Date().toISOString() }
+            ? {
+                card: c.uuid,
+                outcome: 'accepted',
+                acceptedSuggestions: [{ id: c.suggestions[0]!.uuid }],
+                outcomeTimestamp: new Date().toISOString(),
+              }
             : {
                 card: c.uuid,
                 outcome: 'overridden',
-                overrideReason: { reason: { system: 'urn:backpain-cds:override-reason', code: 'decided-with-patient' }, userComment: comment },
+                overrideReason: {
+                  reason: { system: 'urn:backpain-cds:override-reason', code: 'decided-with-patient' },
+                  userComment: comment,
+                },
                 outcomeTimestamp: new Date().toISOString(),
               },
         );
@@ -89,10 +97,15 @@ describe.each(storeKinds())('privacy on %s', (kind) => {
         if (items.length) expect((await post(`${svc.url}/cds-services/${service.id}/feedback`, { feedback: items })).status).toBe(200);
         // Refused batches and requests carry the same details and must not leak them either.
         const bad = await post(`${svc.url}/cds-services/${service.id}/feedback`, {
-          feedback: [{ card: scenario.patient.id, outcome: 'overridden', overrideReason: { userComment: comment }, outcomeTimestamp: 'today' }],
+          feedback: [
+            { card: scenario.patient.id, outcome: 'overridden', overrideReason: { userComment: comment }, outcomeTimestamp: 'today' },
+          ],
         });
         expect(bad.status).toBe(400);
-        const badHook = await post(`${svc.url}/cds-services/${service.id}`, { ...request, hookInstance: `${scenario.patient.id} ${fullName(scenario)}` });
+        const badHook = await post(`${svc.url}/cds-services/${service.id}`, {
+          ...request,
+          hookInstance: `${scenario.patient.id} ${fullName(scenario)}`,
+        });
         expect(badHook.status).toBe(400);
       }
     }
@@ -117,7 +130,14 @@ describe.each(storeKinds())('privacy on %s', (kind) => {
     const keeping = await startFeedbackService(store, { db: svc.feedback.db, env: { FEEDBACK_STORE_COMMENTS: 'true' } });
     try {
       const res = await post(`${keeping.url}/cds-services/${SERVICES[0]!.id}/feedback`, {
-        feedback: [{ card: randomUUID(), outcome: 'overridden', overrideReason: { userComment: `Seen with ${fullName(scenario)}` }, outcomeTimestamp: new Date().toISOString() }],
+        feedback: [
+          {
+            card: randomUUID(),
+            outcome: 'overridden',
+            overrideReason: { userComment: `Seen with ${fullName(scenario)}` },
+            outcomeTimestamp: new Date().toISOString(),
+          },
+        ],
       });
       expect(res.status).toBe(200);
     } finally {

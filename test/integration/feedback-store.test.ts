@@ -49,7 +49,12 @@ function fakeCard(ruleId: string, suggestions = 1): Card {
     summary: 'A card',
     indicator: 'warning',
     source: { label: 'test', topic: { system: 'urn:backpain-cds:rule', code: ruleId } },
-    ...(suggestions ? { suggestions: Array.from({ length: suggestions }, () => ({ label: 'Do it', uuid: randomUUID(), actions: [] })), selectionBehavior: 'at-most-one' as const } : {}),
+    ...(suggestions
+      ? {
+          suggestions: Array.from({ length: suggestions }, () => ({ label: 'Do it', uuid: randomUUID(), actions: [] })),
+          selectionBehavior: 'at-most-one' as const,
+        }
+      : {}),
   };
 }
 
@@ -135,13 +140,20 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
       await expect(v1.query('SELECT 1 FROM feedback')).rejects.toThrow();
 
       expect(await migrate(v1, MIGRATIONS)).toEqual({ applied: MIGRATIONS.slice(1).map((m) => m.id), unknown: [] });
-      const rows = await v1.query<{ card_uuid: string; suggestion_uuids: string[] }>('SELECT card_uuid, suggestion_uuids FROM card_log ORDER BY issued_at');
+      const rows = await v1.query<{ card_uuid: string; suggestion_uuids: string[] }>(
+        'SELECT card_uuid, suggestion_uuids FROM card_log ORDER BY issued_at',
+      );
       expect(rows).toEqual([
         { card_uuid: ids[0], suggestion_uuids: [suggestion] },
         { card_uuid: ids[1], suggestion_uuids: [] },
       ]);
       // The old cards take feedback and count in analytics.
-      await saveFeedback(v1, SELECT, [{ cardUuid: ids[0] as string, outcome: 'accepted', outcomeTimestamp: '2026-11-10T10:01:00Z', acceptedSuggestions: [suggestion] }], { storeComments: false });
+      await saveFeedback(
+        v1,
+        SELECT,
+        [{ cardUuid: ids[0] as string, outcome: 'accepted', outcomeTimestamp: '2026-11-10T10:01:00Z', acceptedSuggestions: [suggestion] }],
+        { storeComments: false },
+      );
       const a = await loadAnalytics(v1, { from: '2026-11-09', to: '2026-11-15' }, analyticsLabels(knowledge, SERVICES));
       expect(a.totals).toMatchObject({ cardsShown: 2, accepted: 1, overridden: 0, noResponse: 1, acceptedSuggestions: 1 });
     } finally {
@@ -169,16 +181,25 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
       const item = accepted(c, [1], '2026-11-10T10:01:00.25Z');
       expect(await saveFeedback(db, SELECT, [item, item], { storeComments: false })).toEqual({ stored: 1 });
       // The same instant written another way is the same item.
-      expect(await saveFeedback(db, SELECT, [{ ...item, outcomeTimestamp: '2026-11-10T11:01:00.250+01:00' }], { storeComments: false })).toEqual({ stored: 0 });
-      expect(await saveFeedback(db, SELECT, [overridden(c.cardUuid, '2026-11-10T10:05:00Z')], { storeComments: false })).toEqual({ stored: 1 });
+      expect(
+        await saveFeedback(db, SELECT, [{ ...item, outcomeTimestamp: '2026-11-10T11:01:00.250+01:00' }], { storeComments: false }),
+      ).toEqual({ stored: 0 });
+      expect(await saveFeedback(db, SELECT, [overridden(c.cardUuid, '2026-11-10T10:05:00Z')], { storeComments: false })).toEqual({
+        stored: 1,
+      });
       expect(await count(db, 'feedback')).toBe(2);
     });
 
     test('user comments are stored only when configured to', async () => {
-      const item = { ...overridden(randomUUID(), '2026-11-10T10:01:00Z', { system: REASONS, code: 'decided-with-patient' }), userComment: 'talked it through' };
+      const item = {
+        ...overridden(randomUUID(), '2026-11-10T10:01:00Z', { system: REASONS, code: 'decided-with-patient' }),
+        userComment: 'talked it through',
+      };
       await saveFeedback(db, SELECT, [item], { storeComments: false });
       await saveFeedback(db, SIGN, [item], { storeComments: true });
-      const rows = await db.query<{ service_id: string; user_comment: string | null }>('SELECT service_id, user_comment FROM feedback ORDER BY service_id');
+      const rows = await db.query<{ service_id: string; user_comment: string | null }>(
+        'SELECT service_id, user_comment FROM feedback ORDER BY service_id',
+      );
       expect(rows).toEqual([
         { service_id: SELECT, user_comment: null },
         { service_id: SIGN, user_comment: 'talked it through' },
@@ -189,7 +210,12 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
       const old = card(SELECT, 'imaging-defer', '2024-01-10T10:00:00Z', 1);
       const recent = card(SELECT, 'imaging-defer', '2026-11-10T10:00:00Z', 1);
       await writeCards(db, [old, recent]);
-      await saveFeedback(db, SELECT, [overridden(old.cardUuid, '2024-01-10T10:01:00Z'), overridden(recent.cardUuid, '2026-11-10T10:01:00Z')], { storeComments: false });
+      await saveFeedback(
+        db,
+        SELECT,
+        [overridden(old.cardUuid, '2024-01-10T10:01:00Z'), overridden(recent.cardUuid, '2026-11-10T10:01:00Z')],
+        { storeComments: false },
+      );
       await db.query("UPDATE feedback SET received_at = '2024-01-10T10:02:00Z' WHERE card_uuid = $1", [old.cardUuid]);
       expect(await purgeBefore(db, new Date('2025-01-01T00:00:00Z'))).toEqual({ cards: 1, feedback: 1 });
       expect((await db.query<{ card_uuid: string }>('SELECT card_uuid FROM card_log')).map((r) => r.card_uuid)).toEqual([recent.cardUuid]);
@@ -197,7 +223,9 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
     });
 
     test('a crash in the middle of a batch leaves nothing of it', async () => {
-      const items = Array.from({ length: ROWS_PER_STATEMENT * 3 + 10 }, (_, i) => overridden(randomUUID(), new Date(Date.UTC(2026, 10, 10, 10, 0, i)).toISOString()));
+      const items = Array.from({ length: ROWS_PER_STATEMENT * 3 + 10 }, (_, i) =>
+        overridden(randomUUID(), new Date(Date.UTC(2026, 10, 10, 10, 0, i)).toISOString()),
+      );
       // Kill the work after two statements of the batch have been written inside the transaction:
       // PostgreSQL loses the connection for real; PGlite, in process, gets an exception.
       let writtenBeforeCrash = -1;
@@ -279,7 +307,13 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
 
     test('a full queue drops new cards, counts them and says so once, not once per card', async () => {
       const { logs, logger } = captureLogger();
-      const log = new CardLog({ write: (rows) => writeCards(db, rows), hashHookInstance: () => 'h', logger, capacity: 10, flushDelayMs: 60_000 });
+      const log = new CardLog({
+        write: (rows) => writeCards(db, rows),
+        hashHookInstance: () => 'h',
+        logger,
+        capacity: 10,
+        flushDelayMs: 60_000,
+      });
       for (let i = 0; i < 15; i++) log.record(SELECT, randomUUID(), [fakeCard('imaging-defer')], 'v');
       expect(log.stats()).toMatchObject({ queued: 10, dropped: 5 });
       expect(logs.filter((l) => l.includes('card log: cards dropped'))).toHaveLength(1);
@@ -320,7 +354,14 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
     test('per rule, per service and per week, counted by hand', async () => {
       const a = await loadAnalytics(db, { from: '2026-11-02', to: '2026-11-22' }, labels, new Date('2026-11-23T12:00:00Z'));
       expect(a.filter).toEqual({ from: '2026-11-02', to: '2026-11-22' });
-      expect(a.totals).toMatchObject({ cardsShown: 7, accepted: 2, overridden: 3, noResponse: 2, acceptanceRate: 0.4, acceptedSuggestions: 2 });
+      expect(a.totals).toMatchObject({
+        cardsShown: 7,
+        accepted: 2,
+        overridden: 3,
+        noResponse: 2,
+        acceptanceRate: 0.4,
+        acceptedSuggestions: 2,
+      });
       const few = { tooFewToJudge: true, silentCards: 0 };
       expect(a.totals.weekly).toEqual([
         { weekStart: '2026-11-02', cardsShown: 2, accepted: 2, overridden: 0, noResponse: 0, acceptanceRate: 1, responses: 2, ...few },
@@ -331,7 +372,14 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
       expect(a.rules.slice(0, 3).map((r) => r.ruleId)).toEqual(['imaging-defer', 'cauda-equina-emergency', 'imaging-repeat']);
       expect(a.rules.slice(3).every((r) => r.cardsShown === 0 && r.acceptanceRate === null)).toBe(true);
       const [defer, cauda, repeat] = a.rules;
-      expect(defer).toMatchObject({ cardsShown: 5, accepted: 2, overridden: 2, noResponse: 1, acceptanceRate: 0.5, acceptedSuggestions: 2 });
+      expect(defer).toMatchObject({
+        cardsShown: 5,
+        accepted: 2,
+        overridden: 2,
+        noResponse: 1,
+        acceptanceRate: 0.5,
+        acceptedSuggestions: 2,
+      });
       expect(defer?.suggestions).toEqual([
         { position: 1, label: 'Remove the lumbar imaging order', accepted: 1 },
         { position: 2, label: 'Remove the order and refer to physiotherapy', accepted: 1 },
@@ -346,9 +394,26 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
         [2, 0, 1],
         [1, 0, 1],
       ]);
-      expect(cauda).toMatchObject({ cardsShown: 1, accepted: 0, overridden: 0, noResponse: 1, acceptanceRate: null, topOverrideReasons: [] });
-      expect(repeat).toMatchObject({ cardsShown: 1, overridden: 1, acceptanceRate: 0, suggestions: [], topOverrideReasons: [{ display: 'No reason given', count: 1 }] });
-      expect(a.services.filter((s) => s.cardsShown > 0).map((s) => [s.serviceId, s.cardsShown, s.accepted, s.overridden, s.noResponse, s.acceptanceRate, s.acceptedSuggestions])).toEqual([
+      expect(cauda).toMatchObject({
+        cardsShown: 1,
+        accepted: 0,
+        overridden: 0,
+        noResponse: 1,
+        acceptanceRate: null,
+        topOverrideReasons: [],
+      });
+      expect(repeat).toMatchObject({
+        cardsShown: 1,
+        overridden: 1,
+        acceptanceRate: 0,
+        suggestions: [],
+        topOverrideReasons: [{ display: 'No reason given', count: 1 }],
+      });
+      expect(
+        a.services
+          .filter((s) => s.cardsShown > 0)
+          .map((s) => [s.serviceId, s.cardsShown, s.accepted, s.overridden, s.noResponse, s.acceptanceRate, s.acceptedSuggestions]),
+      ).toEqual([
         [SELECT, 5, 2, 2, 1, 0.5, 2],
         [SIGN, 2, 0, 1, 1, 0, 0],
       ]);
@@ -375,7 +440,13 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
         const a = await loadAnalytics(db, { from: '2026-11-02', to: '2026-11-22' }, labels);
         // The live numbers are those of the test above.
         expect(a.totals).toMatchObject({ cardsShown: 7, accepted: 2, overridden: 3, noResponse: 2, silentCards: 2 });
-        expect(a.rules.find((r) => r.ruleId === 'imaging-defer')).toMatchObject({ cardsShown: 5, silentCards: 1, mode: 'live', cardsPerWeek: 1.7, silentCardsPerWeek: 0.3 });
+        expect(a.rules.find((r) => r.ruleId === 'imaging-defer')).toMatchObject({
+          cardsShown: 5,
+          silentCards: 1,
+          mode: 'live',
+          cardsPerWeek: 1.7,
+          silentCardsPerWeek: 0.3,
+        });
         expect(a.rules.find((r) => r.ruleId === 'imaging-repeat')).toMatchObject({ cardsShown: 1, silentCards: 1 });
         expect(a.totals.weekly.map((w) => [w.weekStart, w.cardsShown, w.silentCards])).toEqual([
           ['2026-11-02', 2, 1],
@@ -390,13 +461,23 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
 
     test('by rules version: a filter, a comparison newest first, and rates from fewer than 10 responses marked too few to judge', async () => {
       // Version "v2" from 2026-11-16: 12 imaging-defer cards, 9 accepted, 3 overridden (12 responses: enough to judge).
-      const v2 = Array.from({ length: 12 }, (_, i) => ({ ...card(SELECT, 'imaging-defer', `2026-11-${String(16 + (i % 5)).padStart(2, '0')}T10:00:00Z`, 1), rulesVersion: 'v2' }));
+      const v2 = Array.from({ length: 12 }, (_, i) => ({
+        ...card(SELECT, 'imaging-defer', `2026-11-${String(16 + (i % 5)).padStart(2, '0')}T10:00:00Z`, 1),
+        rulesVersion: 'v2',
+      }));
       await writeCards(db, v2);
-      await saveFeedback(db, SELECT, v2.map((c, i) => (i < 9 ? accepted(c, [1], '2026-11-21T10:00:00Z') : overridden(c.cardUuid, '2026-11-21T10:00:00Z'))), { storeComments: false });
+      await saveFeedback(
+        db,
+        SELECT,
+        v2.map((c, i) => (i < 9 ? accepted(c, [1], '2026-11-21T10:00:00Z') : overridden(c.cardUuid, '2026-11-21T10:00:00Z'))),
+        { storeComments: false },
+      );
       try {
         const all = await loadAnalytics(db, { from: '2026-11-02', to: '2026-11-22' }, labels);
         expect(all.versionsInPeriod).toEqual(['v2', 'test-rules']);
-        expect(all.versions.map((v) => [v.rulesVersion, v.cardsShown, v.accepted, v.overridden, v.acceptanceRate, v.responses, v.tooFewToJudge])).toEqual([
+        expect(
+          all.versions.map((v) => [v.rulesVersion, v.cardsShown, v.accepted, v.overridden, v.acceptanceRate, v.responses, v.tooFewToJudge]),
+        ).toEqual([
           ['v2', 12, 9, 3, 0.75, 12, false],
           ['test-rules', 7, 2, 3, 0.4, 5, true],
         ]);
@@ -439,7 +520,9 @@ describe('configuration of the store', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://user:secret-password@127.0.0.1:1/none' });
     const { logger } = captureLogger();
     await expect(startFeedback({ config, logger, knowledge: () => knowledge })).rejects.toThrow(ConfigError);
-    await expect(startFeedback({ config, logger, knowledge: () => knowledge })).rejects.toThrow(/FEEDBACK_HMAC_SECRET: is required with DATABASE_URL/);
+    await expect(startFeedback({ config, logger, knowledge: () => knowledge })).rejects.toThrow(
+      /FEEDBACK_HMAC_SECRET: is required with DATABASE_URL/,
+    );
   });
 
   test('a wrong DATABASE_URL or short secret is refused by name, without echoing the value', () => {

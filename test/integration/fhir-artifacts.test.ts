@@ -30,13 +30,20 @@ function find<T>(type: string, id: string): T {
 }
 
 test('the validator used here does reject invalid R4', () => {
-  expect(r4Errors({ resourceType: 'Questionnaire', status: 'active', item: [{ linkId: '1', type: 'boolean', answerOption: [{ valueString: 'x' }] }] })).not.toEqual([]);
+  expect(
+    r4Errors({
+      resourceType: 'Questionnaire',
+      status: 'active',
+      item: [{ linkId: '1', type: 'boolean', answerOption: [{ valueString: 'x' }] }],
+    }),
+  ).not.toEqual([]);
   expect(r4Errors({ resourceType: 'ValueSet', compose: { include: [{ concept: [{ display: 'no code' }] }] } })).not.toEqual([]);
 });
 
 test('the Bundle and every resource in it are valid R4', () => {
   expect(r4Errors(bundle)).toEqual([]);
-  for (const r of resources()) expect({ id: `${r?.resourceType}/${r?.id}`, errors: r4Errors(r) }).toEqual({ id: `${r?.resourceType}/${r?.id}`, errors: [] });
+  for (const r of resources())
+    expect({ id: `${r?.resourceType}/${r?.id}`, errors: r4Errors(r) }).toEqual({ id: `${r?.resourceType}/${r?.id}`, errors: [] });
 });
 
 test('the STarT Back Questionnaire: 9 items, item 9 with its 5 answer options and scores', () => {
@@ -83,7 +90,7 @@ test('the finding CodeSystem has every code the instruments use', () => {
   expect(cs.count).toBe(10);
 });
 
-test('one ValueSet per value set file: the file itself, compose and expansion, without the editor\'s $schema', () => {
+test("one ValueSet per value set file: the file itself, compose and expansion, without the editor's $schema", () => {
   const valueSets = resources().filter((r): r is ValueSet => r?.resourceType === 'ValueSet');
   expect(valueSets.map((v) => v.id).sort()).toEqual([...knowledge.valueSets.keys()].sort());
   for (const vs of valueSets) {
@@ -94,11 +101,16 @@ test('one ValueSet per value set file: the file itself, compose and expansion, w
     expect(vs.url).toBe(`urn:backpain-cds:valueset:${vs.id}`);
   }
   const backPain = find<ValueSet>('ValueSet', 'back-pain');
-  expect(backPain.compose?.include).toContainEqual({ system: 'http://hl7.org/fhir/sid/icd-10-cm', filter: [{ property: 'concept', op: 'is-a', value: 'M54.5' }] });
+  expect(backPain.compose?.include).toContainEqual({
+    system: 'http://hl7.org/fhir/sid/icd-10-cm',
+    filter: [{ property: 'concept', op: 'is-a', value: 'M54.5' }],
+  });
 });
 
 test('filters by type and canonical url; reads one by type and id; 404 otherwise', async () => {
-  const byUrl = (await (await fetch(`${service.url}/fhir-artifacts?url=${encodeURIComponent('urn:backpain-cds:questionnaire:start-back')}`)).json()) as Bundle;
+  const byUrl = (await (
+    await fetch(`${service.url}/fhir-artifacts?url=${encodeURIComponent('urn:backpain-cds:questionnaire:start-back')}`)
+  ).json()) as Bundle;
   expect(byUrl.entry?.map((e) => e.resource?.id)).toEqual(['start-back']);
   const byType = (await (await fetch(`${service.url}/fhir-artifacts?type=Questionnaire`)).json()) as Bundle;
   expect(byType.entry?.map((e) => e.resource?.id)).toEqual(['start-back', 'scopic']);

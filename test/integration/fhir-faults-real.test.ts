@@ -51,28 +51,40 @@ beforeAll(async () => {
   const app = express();
   app.use(track);
   app.use('/ok', fhir.app);
-  app.use('/slow', (_req, res, next) => {
-    slowHits++;
-    const t = setTimeout(() => {
-      timers.delete(t);
-      if (!res.destroyed) next();
-    }, slowMs);
-    timers.add(t);
-  }, fhir.app);
+  app.use(
+    '/slow',
+    (_req, res, next) => {
+      slowHits++;
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (!res.destroyed) next();
+      }, slowMs);
+      timers.add(t);
+    },
+    fhir.app,
+  );
   // Condition searches only: the connection is reset before any answer.
   app.use('/reset', (req, _res, next) => (req.url.startsWith('/fhir/Condition') ? req.socket.destroy() : next()), fhir.app);
   // Condition searches only: headers and half a body, then the connection closes.
-  app.use('/cut', (req, res, next) => {
-    if (!req.url.startsWith('/fhir/Condition')) return next();
-    res.writeHead(200, { 'content-type': 'application/fhir+json', 'content-length': '5000' });
-    res.write('{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Condi');
-    setImmediate(() => req.socket.destroy());
-  }, fhir.app);
+  app.use(
+    '/cut',
+    (req, res, next) => {
+      if (!req.url.startsWith('/fhir/Condition')) return next();
+      res.writeHead(200, { 'content-type': 'application/fhir+json', 'content-length': '5000' });
+      res.write('{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Condi');
+      setImmediate(() => req.socket.destroy());
+    },
+    fhir.app,
+  );
   front = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   base = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  service = await startService({ FETCH_DEADLINE_MS: String(DEADLINE), FHIR_SERVER_ALLOWLIST: `${base}/*`, FHIR_MAX_CONCURRENT_FETCHES: '4' });
+  service = await startService({
+    FETCH_DEADLINE_MS: String(DEADLINE),
+    FHIR_SERVER_ALLOWLIST: `${base}/*`,
+    FHIR_MAX_CONCURRENT_FETCHES: '4',
+  });
 });
 afterAll(async () => {
   for (const t of timers) clearTimeout(t);
@@ -84,7 +96,10 @@ afterAll(async () => {
 });
 
 function call(route: string, prefetch: 'none' | 'all' | string[] = 'none'): Promise<{ status: number; body: unknown }> {
-  return post(`${service.url}/cds-services/${select.id}`, scenarioRequest(scenario, select, { prefetch, fhirServer: `${base}/${route}/fhir`, accessToken: TOKEN }));
+  return post(
+    `${service.url}/cds-services/${select.id}`,
+    scenarioRequest(scenario, select, { prefetch, fhirServer: `${base}/${route}/fhir`, accessToken: TOKEN }),
+  );
 }
 
 async function nothingOpen(): Promise<void> {
@@ -125,7 +140,10 @@ test('slow past the deadline but everything prefetched: the card, and the slow s
 
 test('the Patient read past the deadline is a 412, not "no patient"', async () => {
   slowMs = TOO_LATE;
-  const res = await call('slow', Object.keys(select.prefetch).filter((k) => k !== 'patient'));
+  const res = await call(
+    'slow',
+    Object.keys(select.prefetch).filter((k) => k !== 'patient'),
+  );
   expect(res.status).toBe(412);
   expect(JSON.stringify(res.body)).toMatch(/timeout/);
   await nothingOpen();

@@ -61,14 +61,27 @@ test.each([
   ['a 401', 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] }, /HTTP 401/],
   ['an HTML error page', 502, '<html><body>Bad gateway</body></html>', /HTTP 502/],
   ['a 403', 403, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden' }] }, /HTTP 403/],
-  ['a 404 for a search (the server cannot run it: unknown, not "no data")', 404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] }, /HTTP 404/],
+  [
+    'a 404 for a search (the server cannot run it: unknown, not "no data")',
+    404,
+    { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] },
+    /HTTP 404/,
+  ],
   ['an HTML error page with status 200', 200, '<!doctype html><html><body><h1>Service unavailable</h1></body></html>', /not-fhir/],
   ['a 200 that is not JSON', 200, 'this is not json', /not-fhir/],
   ['JSON that is not FHIR', 200, { hello: 'world' }, /not-fhir/],
-  ['an OperationOutcome with status 200 instead of the searchset', 200, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'too-costly' }] }, /wrong-type/],
+  [
+    'an OperationOutcome with status 200 instead of the searchset',
+    200,
+    { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'too-costly' }] },
+    /wrong-type/,
+  ],
   ['another resource type instead of the searchset', 200, { resourceType: 'Patient', id: 'x' }, /wrong-type/],
 ])('%s from the FHIR server for required data: 412', async (_name, status, body, message) => {
-  nock(BASE).get('/Condition').query(true).reply(status, body as nock.Body);
+  nock(BASE)
+    .get('/Condition')
+    .query(true)
+    .reply(status, body as nock.Body);
   const res = await call(requestMissing('conditions'));
   expect(res.status).toBe(412);
   assertOperationOutcome(res.body);
@@ -76,13 +89,27 @@ test.each([
 });
 
 test('a huge Bundle (5,000 entries, paged in two) that arrives in time: cards', async () => {
-  const conditions = (searchInMemory(everything, `Condition?patient=${scenario.patient.id}`) as unknown as { entry: { resource: Record<string, unknown> }[] }).entry;
+  const conditions = (
+    searchInMemory(everything, `Condition?patient=${scenario.patient.id}`) as unknown as { entry: { resource: Record<string, unknown> }[] }
+  ).entry;
   const filler = Array.from({ length: 2500 }, (_, i) => ({
-    resource: { resourceType: 'Condition', id: `filler-${i}`, subject: { reference: `Patient/${scenario.patient.id}` }, code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003', display: 'Hypertension' }] }, recordedDate: '2019-01-01' },
+    resource: {
+      resourceType: 'Condition',
+      id: `filler-${i}`,
+      subject: { reference: `Patient/${scenario.patient.id}` },
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003', display: 'Hypertension' }] },
+      recordedDate: '2019-01-01',
+    },
   }));
   const next = `${BASE}/Condition?patient=${scenario.patient.id}&page=2`;
-  nock(BASE).get('/Condition').query({ patient: scenario.patient.id }).reply(200, { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: next }], entry: filler });
-  nock(BASE).get('/Condition').query({ patient: scenario.patient.id, page: '2' }).reply(200, { resourceType: 'Bundle', type: 'searchset', entry: [...filler, ...conditions] });
+  nock(BASE)
+    .get('/Condition')
+    .query({ patient: scenario.patient.id })
+    .reply(200, { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: next }], entry: filler });
+  nock(BASE)
+    .get('/Condition')
+    .query({ patient: scenario.patient.id, page: '2' })
+    .reply(200, { resourceType: 'Bundle', type: 'searchset', entry: [...filler, ...conditions] });
   const res = await call(requestMissing('conditions'));
   expect(res.status).toBe(200);
   assertCdsResponse(res.body);
@@ -90,8 +117,16 @@ test('a huge Bundle (5,000 entries, paged in two) that arrives in time: cards', 
 });
 
 test('a FHIR server that trickles a huge Bundle past the deadline: 412 timeout', async () => {
-  const big = JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: Array.from({ length: 20000 }, (_, i) => ({ resource: { resourceType: 'Condition', id: `c${i}` } })) });
-  nock(BASE).get('/Condition').query(true).delay({ head: 0, body: TOO_LATE } as never).reply(200, big);
+  const big = JSON.stringify({
+    resourceType: 'Bundle',
+    type: 'searchset',
+    entry: Array.from({ length: 20000 }, (_, i) => ({ resource: { resourceType: 'Condition', id: `c${i}` } })),
+  });
+  nock(BASE)
+    .get('/Condition')
+    .query(true)
+    .delay({ head: 0, body: TOO_LATE } as never)
+    .reply(200, big);
   const res = await call(requestMissing('conditions'));
   expect(res.status).toBe(412);
   expect(JSON.stringify(res.body)).toMatch(/timeout/);
@@ -118,8 +153,17 @@ test('the fhirAuthorization token is sent as a bearer token, and the answer matc
 
 test('next links are followed on the FHIR server', async () => {
   const [first, ...rest] = scenario.resources;
-  const page1 = { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: `${BASE}/Condition?patient=${scenario.patient.id}&page=2` }], entry: [] as unknown[] };
-  const page2 = { resourceType: 'Bundle', type: 'searchset', entry: [first, ...rest].filter((r) => r?.resourceType === 'Condition').map((resource) => ({ resource })) };
+  const page1 = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    link: [{ relation: 'next', url: `${BASE}/Condition?patient=${scenario.patient.id}&page=2` }],
+    entry: [] as unknown[],
+  };
+  const page2 = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    entry: [first, ...rest].filter((r) => r?.resourceType === 'Condition').map((resource) => ({ resource })),
+  };
   nock(BASE).get('/Condition').query({ patient: scenario.patient.id }).reply(200, page1);
   nock(BASE).get('/Condition').query({ patient: scenario.patient.id, page: '2' }).reply(200, page2);
   const res = await call(requestMissing('conditions'));
@@ -130,7 +174,12 @@ test('next links are followed on the FHIR server', async () => {
 test('a paginated prefetch is completed from fhirServer', async () => {
   const body = requestMissing();
   const prefetch = body.prefetch as Record<string, unknown>;
-  prefetch.conditions = { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: `${BASE}/Condition?page=2` }], entry: [] };
+  prefetch.conditions = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    link: [{ relation: 'next', url: `${BASE}/Condition?page=2` }],
+    entry: [],
+  };
   nock(BASE).get('/Condition').query({ page: '2' }).reply(200, conditionsBundle());
   const res = await call(body);
   expect(res.status).toBe(200);
@@ -142,7 +191,12 @@ test('a next link to another server is never followed, so the token cannot leak:
   nock(BASE)
     .get('/Condition')
     .query(true)
-    .reply(200, { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: 'http://elsewhere.test/fhir/Condition?page=2' }], entry: [] });
+    .reply(200, {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      link: [{ relation: 'next', url: 'http://elsewhere.test/fhir/Condition?page=2' }],
+      entry: [],
+    });
   const res = await call(requestMissing('conditions'));
   expect(res.status).toBe(412);
   expect(foreign.isDone()).toBe(false);
@@ -150,13 +204,19 @@ test('a next link to another server is never followed, so the token cannot leak:
 
 test('a next link that loops to itself ends in a 412, not an endless fetch', async () => {
   const self = `${BASE}/Condition?patient=${scenario.patient.id}`;
-  nock(BASE).persist().get('/Condition').query(true).reply(200, { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: self }], entry: [] });
+  nock(BASE)
+    .persist()
+    .get('/Condition')
+    .query(true)
+    .reply(200, { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: self }], entry: [] });
   const res = await call(requestMissing('conditions'));
   expect(res.status).toBe(412);
 });
 
 test('the Patient read answers 404: the patient has no data, so 200 with no cards', async () => {
-  nock(BASE).get(`/Patient/${scenario.patient.id}`).reply(404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
+  nock(BASE)
+    .get(`/Patient/${scenario.patient.id}`)
+    .reply(404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
   const res = await call(requestMissing('patient'));
   expect(res.status).toBe(200);
   expect(res.body).toEqual({ cards: [] });

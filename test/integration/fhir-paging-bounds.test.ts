@@ -64,7 +64,7 @@ test.each([
   expect(outside).toHaveLength(0);
 });
 
-test('a next link in the EHR\'s prefetch that leaves the base is not fetched: 412', async () => {
+test("a next link in the EHR's prefetch that leaves the base is not fetched: 412", async () => {
   const body = scenarioRequest(scenario, select, { prefetch: 'all', fhirServer: base(), accessToken: TOKEN });
   (body.prefetch as Record<string, unknown>).conditions = { ...conditions, link: [{ relation: 'next', url: `${base()}/../admin?page=2` }] };
   const res = await call(body);

@@ -41,19 +41,22 @@ async function search(query: string): Promise<Bundle<Condition>> {
   return (await res.json()) as Bundle<Condition>;
 }
 
-test.each(['Condition?patient=ref-px', 'Condition?patient=Patient/ref-px', 'Condition?subject=Patient/ref-px'])('%s finds every form, as written', async (query) => {
-  const body = await search(query);
-  const found = (body.entry ?? []).map((e) => [e.resource?.id, e.resource?.subject?.reference]);
-  expect(found.sort()).toEqual(
-    [
-      ['ref-absolute', 'https://ehr.example.org/fhir/Patient/ref-px'],
-      ['ref-absolute-versioned', 'https://ehr.example.org/fhir/Patient/ref-px/_history/7'],
-      ['ref-relative', 'Patient/ref-px'],
-      ['ref-versioned', 'Patient/ref-px/_history/2'],
-    ].sort(),
-  );
-  expect(body.total).toBe(4);
-});
+test.each(['Condition?patient=ref-px', 'Condition?patient=Patient/ref-px', 'Condition?subject=Patient/ref-px'])(
+  '%s finds every form, as written',
+  async (query) => {
+    const body = await search(query);
+    const found = (body.entry ?? []).map((e) => [e.resource?.id, e.resource?.subject?.reference]);
+    expect(found.sort()).toEqual(
+      [
+        ['ref-absolute', 'https://ehr.example.org/fhir/Patient/ref-px'],
+        ['ref-absolute-versioned', 'https://ehr.example.org/fhir/Patient/ref-px/_history/7'],
+        ['ref-relative', 'Patient/ref-px'],
+        ['ref-versioned', 'Patient/ref-px/_history/2'],
+      ].sort(),
+    );
+    expect(body.total).toBe(4);
+  },
+);
 
 test('another patient keeps their own resources', async () => {
   const body = await search('Condition?patient=ref-py');

@@ -9,8 +9,7 @@ import { shiftDates } from '../../src/demo/fhir-server/shift-dates.js';
 import { readSyntheaArchive } from '../../src/demo/fhir-server/synthea-archive.js';
 import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
 
-const SYNTHEA_ARCHIVE =
-  process.env.SYNTHEA_ARCHIVE ?? resolve(process.cwd(), '../shared/data/synthea-r4-sample.tar.xz');
+const SYNTHEA_ARCHIVE = process.env.SYNTHEA_ARCHIVE ?? resolve(process.cwd(), '../shared/data/synthea-r4-sample.tar.xz');
 
 const PATIENT_ID = '4a6f1f0e-6f1c-4c52-9d7a-0d5b6a0f0001';
 const OTHER_PATIENT_ID = '4a6f1f0e-6f1c-4c52-9d7a-0d5b6a0f0002';
@@ -74,8 +73,7 @@ async function getJson<T>(url: string, init?: RequestInit): Promise<{ status: nu
 }
 
 const entryIds = (bundle: Bundle): string[] => (bundle.entry ?? []).map((e) => e.resource?.id ?? '');
-const link = (bundle: Bundle, relation: string): string | undefined =>
-  bundle.link?.find((l) => l.relation === relation)?.url;
+const link = (bundle: Bundle, relation: string): string | undefined => bundle.link?.find((l) => l.relation === relation)?.url;
 
 describe('FHIR test server over HTTP', () => {
   let server: RunningFhirServer;
@@ -158,7 +156,7 @@ describe('FHIR test server over HTTP', () => {
     expect(body.type).toBe('searchset');
     expect(entryIds(body).sort()).toEqual([LBP_ID, SCIATICA_ID].sort());
     expect(body.entry?.map((e) => e.fullUrl).sort()).toEqual(
-      [`${server.url}/Condition/${LBP_ID}`, `${server.url}/Condition/${SCIATICA_ID}`].sort()
+      [`${server.url}/Condition/${LBP_ID}`, `${server.url}/Condition/${SCIATICA_ID}`].sort(),
     );
     expect(link(body, 'self')).toBe(`${server.url}/Condition?patient=${PATIENT_ID}`);
     expect(link(body, 'next')).toBeUndefined();
@@ -253,7 +251,10 @@ describe('toBatchBundle', () => {
       type: 'collection',
       entry: [
         { fullUrl: urn('aaaa'), resource: { resourceType: 'Patient', id: 'p1' } },
-        { fullUrl: urn('bbbb'), resource: { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: urn('aaaa') } } },
+        {
+          fullUrl: urn('bbbb'),
+          resource: { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: urn('aaaa') } },
+        },
       ],
     });
     expect(out.entry?.map((e) => e.request?.url)).toEqual(['Patient/p1', 'Encounter/bbbb']);
@@ -266,7 +267,7 @@ describe('toBatchBundle', () => {
         resourceType: 'Bundle',
         type: 'transaction',
         entry: [{ fullUrl: urn('cccc'), resource: condition('missing', '1', 'x', '2020-01-01') }],
-      })
+      }),
     ).toThrow(/urn:uuid:missing/);
   });
 });
@@ -366,7 +367,7 @@ describeSynthea(`Synthea sample (${archiveAvailable ? 'archive found' : `skipped
     const code = encodeURIComponent('http://loinc.org|72514-3');
     const { body } = await getJson<Bundle>(`${server.url}/Observation?patient=${patientId}&code=${code}&_sort=-date&_count=1`);
     const painScores = bundles[0]?.entry?.filter(
-      (e) => e.resource?.resourceType === 'Observation' && (e.resource as Observation).code.coding?.some((c) => c.code === '72514-3')
+      (e) => e.resource?.resourceType === 'Observation' && (e.resource as Observation).code.coding?.some((c) => c.code === '72514-3'),
     );
     const latest = painScores
       ?.map((e) => e.resource as Observation)

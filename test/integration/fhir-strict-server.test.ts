@@ -22,7 +22,8 @@ beforeAll(async () => {
     const target = req.url ?? '';
     requestLines.push(target);
     // What Tomcat does with a raw | (and what this service promises for , too).
-    if (/[|,{}\s"<>^`\\]/.test(target)) return void res.writeHead(400, { 'content-type': 'text/html' }).end('<h1>HTTP Status 400 – Bad Request</h1>');
+    if (/[|,{}\s"<>^`\\]/.test(target))
+      return void res.writeHead(400, { 'content-type': 'text/html' }).end('<h1>HTTP Status 400 – Bad Request</h1>');
     const body = target.startsWith(`/fhir/Patient/${patient.id}`) ? patient : { resourceType: 'Bundle', type: 'searchset', entry: [] };
     res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(body));
   });
@@ -33,23 +34,37 @@ afterAll(async () => {
   await strict.close();
 });
 
-test.each(SERVICES.map((s) => [s.id, s] as const))('%s: every search reaches a strict server encoded, and is answered', async (_id, svc) => {
-  requestLines.length = 0;
-  const body = scenarioRequest(scenario, svc, { prefetch: 'none', fhirServer: `${strict.url}/fhir` });
-  if (svc.hook !== 'patient-view') {
-    // A lumbar order in scope, so the record is read.
-    (body.context as Record<string, unknown>).draftOrders = {
-      resourceType: 'Bundle',
-      type: 'collection',
-      entry: [{ resource: { resourceType: 'ServiceRequest', id: 'mri-1', status: 'draft', intent: 'order', code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '72148' }] }, subject: { reference: `Patient/${patient.id}` } } }],
-    };
-    if (svc.hook === 'order-select') (body.context as Record<string, unknown>).selections = ['ServiceRequest/mri-1'];
-  }
-  const res = await post(`${service.url}/cds-services/${svc.id}`, body);
-  expect(res.status).toBe(200);
-  expect(requestLines.length).toBe(Object.keys(svc.prefetch).length);
-  for (const line of requestLines) expect(line).not.toMatch(/[|,]/);
-});
+test.each(SERVICES.map((s) => [s.id, s] as const))(
+  '%s: every search reaches a strict server encoded, and is answered',
+  async (_id, svc) => {
+    requestLines.length = 0;
+    const body = scenarioRequest(scenario, svc, { prefetch: 'none', fhirServer: `${strict.url}/fhir` });
+    if (svc.hook !== 'patient-view') {
+      // A lumbar order in scope, so the record is read.
+      (body.context as Record<string, unknown>).draftOrders = {
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [
+          {
+            resource: {
+              resourceType: 'ServiceRequest',
+              id: 'mri-1',
+              status: 'draft',
+              intent: 'order',
+              code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '72148' }] },
+              subject: { reference: `Patient/${patient.id}` },
+            },
+          },
+        ],
+      };
+      if (svc.hook === 'order-select') (body.context as Record<string, unknown>).selections = ['ServiceRequest/mri-1'];
+    }
+    const res = await post(`${service.url}/cds-services/${svc.id}`, body);
+    expect(res.status).toBe(200);
+    expect(requestLines.length).toBe(Object.keys(svc.prefetch).length);
+    for (const line of requestLines) expect(line).not.toMatch(/[|,]/);
+  },
+);
 
 test('strictQuery encodes | and , in the query only, and leaves encoded and plain parts alone', () => {
   expect(strictQuery('Observation?patient=p%2F1&code=http://loinc.org|8310-5,http://loinc.org|91351-7')).toBe(

@@ -55,11 +55,21 @@ interface Child {
 
 async function startChild(env: Record<string, string>): Promise<Child> {
   const child = spawn(process.execPath, ['--experimental-websocket', main], {
-    env: { ...childEnv(), PORT: '0', DEMO_FHIR: 'false', LOG_LEVEL: 'info', FHIR_SERVER_ALLOWLIST: fhirBase, MAX_EVENT_LOOP_LAG_MS: '0', ...env },
+    env: {
+      ...childEnv(),
+      PORT: '0',
+      DEMO_FHIR: 'false',
+      LOG_LEVEL: 'info',
+      FHIR_SERVER_ALLOWLIST: fhirBase,
+      MAX_EVENT_LOOP_LAG_MS: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, at: Date.now() })),
+  );
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     // Only a guard against a child that never starts: a loaded machine can take many seconds.
@@ -80,7 +90,11 @@ async function startChild(env: Record<string, string>): Promise<Child> {
 }
 
 const slowRequest = (): Record<string, unknown> =>
-  scenarioRequest(scenario, select, { prefetch: Object.keys(select.prefetch).filter((k) => k !== 'conditions'), fhirServer: fhirBase, accessToken: 'shutdown-test' });
+  scenarioRequest(scenario, select, {
+    prefetch: Object.keys(select.prefetch).filter((k) => k !== 'conditions'),
+    fhirServer: fhirBase,
+    accessToken: 'shutdown-test',
+  });
 
 async function untilFhirRequests(n: number): Promise<void> {
   await eventually(() => fhirRequests >= n, `${n} FHIR requests`);

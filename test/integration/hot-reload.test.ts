@@ -49,7 +49,9 @@ async function cards(): Promise<Card[]> {
 test('a changed threshold goes live without a restart', async () => {
   expect((await cards()).map((c) => c.source.topic.code)).toEqual(['imaging-defer']);
   const before = await status();
-  expect(before).toEqual(expect.objectContaining({ watching: true, version: expect.stringMatching(/^[0-9a-f]{16}$/), loadedAt: expect.any(String) }));
+  expect(before).toEqual(
+    expect.objectContaining({ watching: true, version: expect.stringMatching(/^[0-9a-f]{16}$/), loadedAt: expect.any(String) }),
+  );
 
   // "Early" becomes under 4 weeks: the 41-day episode no longer gets the card.
   copy.editJson<RuleFile>('rules/back-pain-imaging.json', (f) => {
@@ -69,7 +71,10 @@ test('a changed threshold goes live without a restart', async () => {
 
 test('edited card wording shows on the next request', async () => {
   const before = await status();
-  copy.editJson<{ summary: string }>('cards/imaging-defer.json', (f) => void (f.summary = 'Edited: back pain for {{episode.days}} days, no red flags. Consider deferring imaging.'));
+  copy.editJson<{ summary: string }>(
+    'cards/imaging-defer.json',
+    (f) => void (f.summary = 'Edited: back pain for {{episode.days}} days, no red flags. Consider deferring imaging.'),
+  );
   await until((s) => s.version !== before.version);
   expect((await cards())[0]?.summary).toBe('Edited: back pain for 41 days, no red flags. Consider deferring imaging.');
 });
@@ -80,7 +85,13 @@ test('a broken edit is rejected and logged with the reason; the last good set st
   copy.editJson<{ indicator: string }>('cards/imaging-defer.json', (f) => void (f.indicator = 'urgent'));
   const { status: rejected } = await until((s) => s.lastReload?.outcome === 'rejected');
   expect(rejected.version).toBe(good.version);
-  expect(rejected.lastError?.problems).toEqual([expect.objectContaining({ file: 'cards/imaging-defer.json', path: 'indicator', message: expect.stringMatching(/"urgent"; use one of "info", "warning", "critical"/) })]);
+  expect(rejected.lastError?.problems).toEqual([
+    expect.objectContaining({
+      file: 'cards/imaging-defer.json',
+      path: 'indicator',
+      message: expect.stringMatching(/"urgent"; use one of "info", "warning", "critical"/),
+    }),
+  ]);
   const line = logs.find((l) => l.includes('knowledge reload rejected'));
   expect(line).toMatch(/cards\/imaging-defer\.json:\d+:\d+ \(rule \\"imaging-defer\\"\): indicator: is \\"urgent\\"/);
   expect((await cards())[0]?.summary).toMatch(/^Edited: back pain for 41 days/);
@@ -100,11 +111,18 @@ test('a value set with a misspelt code system is rejected with "did you mean"; t
   const good = await status();
   const liveSummary = (await cards())[0]?.summary;
   const original = readFileSync(join(copy.rulesDir, 'valuesets/red-flag-cancer.json'), 'utf8');
-  copy.editJson<{ compose: { include: { system: string }[] } }>('rules/valuesets/red-flag-cancer.json', (f) => void (f.compose.include[2]!.system = 'http://snomed.info/sctt'));
+  copy.editJson<{ compose: { include: { system: string }[] } }>(
+    'rules/valuesets/red-flag-cancer.json',
+    (f) => void (f.compose.include[2]!.system = 'http://snomed.info/sctt'),
+  );
   const { status: rejected } = await until((s) => s.lastReload?.outcome === 'rejected');
   expect(rejected.version).toBe(good.version);
   expect(rejected.lastError?.problems).toEqual([
-    expect.objectContaining({ file: 'rules/valuesets/red-flag-cancer.json', path: 'compose.include[2].system', message: expect.stringMatching(/unknown code system "http:\/\/snomed\.info\/sctt": did you mean http:\/\/snomed\.info\/sct\?/) }),
+    expect.objectContaining({
+      file: 'rules/valuesets/red-flag-cancer.json',
+      path: 'compose.include[2].system',
+      message: expect.stringMatching(/unknown code system "http:\/\/snomed\.info\/sctt": did you mean http:\/\/snomed\.info\/sct\?/),
+    }),
   ]);
   expect((await cards())[0]?.summary).toBe(liveSummary);
 
@@ -128,7 +146,10 @@ test('no request in flight fails while the rule set is swapped again and again',
   try {
     for (let i = 0; i < 6; i++) {
       const before = await status();
-      copy.editJson<{ summary: string }>('cards/imaging-defer.json', (f) => void (f.summary = `Swap ${i % 2 ? 'A' : 'B'} ${i}: consider deferring imaging.`));
+      copy.editJson<{ summary: string }>(
+        'cards/imaging-defer.json',
+        (f) => void (f.summary = `Swap ${i % 2 ? 'A' : 'B'} ${i}: consider deferring imaging.`),
+      );
       await until((s) => s.version !== before.version);
     }
   } finally {

@@ -27,7 +27,9 @@ describe('discovery', () => {
   test('lists the imaging services with 2.0 prefetch tokens only', async () => {
     const res = await fetch(`${service.url}/cds-services`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { services: { id: string; hook: string; description: string; prefetch: Record<string, string>; usageRequirements: string }[] };
+    const body = (await res.json()) as {
+      services: { id: string; hook: string; description: string; prefetch: Record<string, string>; usageRequirements: string }[];
+    };
     const ids = body.services.map((s) => s.id);
     expect(ids).toEqual(expect.arrayContaining(['back-pain-imaging-select', 'back-pain-imaging-sign']));
     for (const s of body.services) {
@@ -44,12 +46,15 @@ describe('discovery', () => {
   });
 });
 
-describe.each(scenarios.filter((s) => imagingServices.some((i) => s.expect[i.id] !== undefined)).map((s) => [s.id, s] as const))('scenario %s', (_id, scenario) => {
-  const cases = imagingServices.filter((s) => scenario.expect[s.id] !== undefined);
-  test.each(cases.map((s) => [s.id, s] as const))('%s: same cards with full, partial and no prefetch', async (_sid, svc) => {
-    await expectSameCardsEveryWay(scenario, svc, { service, fhirUrl: fhir.url, token: TOKEN, partialHalf: 0 });
-  });
-});
+describe.each(scenarios.filter((s) => imagingServices.some((i) => s.expect[i.id] !== undefined)).map((s) => [s.id, s] as const))(
+  'scenario %s',
+  (_id, scenario) => {
+    const cases = imagingServices.filter((s) => scenario.expect[s.id] !== undefined);
+    test.each(cases.map((s) => [s.id, s] as const))('%s: same cards with full, partial and no prefetch', async (_sid, svc) => {
+      await expectSameCardsEveryWay(scenario, svc, { service, fhirUrl: fhir.url, token: TOKEN, partialHalf: 0 });
+    });
+  },
+);
 
 describe('the scenario library', () => {
   test('covers every imaging rule firing and not firing', () => {

@@ -28,7 +28,12 @@ let evil: JwksServer;
 let service: RunningService;
 
 beforeAll(async () => {
-  [es, rs, rotated, attacker] = await Promise.all([testKey('es-1', 'ES384'), testKey('rs-1', 'RS384'), testKey('es-2', 'ES384'), testKey('es-1', 'ES384')]);
+  [es, rs, rotated, attacker] = await Promise.all([
+    testKey('es-1', 'ES384'),
+    testKey('rs-1', 'RS384'),
+    testKey('es-2', 'ES384'),
+    testKey('es-1', 'ES384'),
+  ]);
   jwks = await startJwksServer([es.publicJwk, rs.publicJwk]);
   // Serves the attacker's key: a service that fetched a token's jku from here would accept the forgery.
   evil = await startJwksServer([attacker.publicJwk]);
@@ -52,15 +57,27 @@ afterAll(async () => {
 
 /** Another service with JWT required and one trusted issuer, for tests that need their own settings. */
 const jwtService = (jwksPath: string, extra: Record<string, string>): Promise<RunningService> =>
-  startService({ JWT_REQUIRED: 'true', PUBLIC_BASE_URL: PUBLIC, JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwksUrl: `${jwks.url}/${jwksPath}` }]), ...extra });
+  startService({
+    JWT_REQUIRED: 'true',
+    PUBLIC_BASE_URL: PUBLIC,
+    JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwksUrl: `${jwks.url}/${jwksPath}` }]),
+    ...extra,
+  });
 
 const body = (): Record<string, unknown> => scenarioRequest(scenario, select, { prefetch: 'all' });
 
-async function call(token: string | undefined, path = `/cds-services/${SELECT}`, init: RequestInit = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+async function call(
+  token: string | undefined,
+  path = `/cds-services/${SELECT}`,
+  init: RequestInit = {},
+): Promise<{ status: number; body: unknown; headers: Headers }> {
   const method = init.method ?? (path === '/cds-services' ? 'GET' : 'POST');
   const res = await fetch(`${service.url}${path}`, {
     method,
-    headers: { ...(method === 'POST' ? { 'content-type': 'application/json' } : {}), ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+      ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+    },
     ...(method === 'POST' ? { body: JSON.stringify(body()) } : {}),
     ...init,
   });
@@ -136,9 +153,12 @@ describe('refused with a bare 401', () => {
   test('not yet valid (nbf in the future)', async () => expectRefused(await token({ nbfOffset: 300 }), 'not-yet-valid'));
   test('issued in the future (iat past the clock skew)', async () => expectRefused(await token({ iatOffset: 300 }), 'not-yet-valid'));
   test('a lifetime over one hour', async () => expectRefused(await token({ lifetime: 3601 }), 'lifetime-too-long'));
-  test('wrong aud', async () => expectRefused(await token({ aud: 'https://other.example/cds-services/back-pain-imaging-select' }), 'wrong-aud'));
-  test('the aud of another endpoint', async () => expectRefused(await token({ aud: `${PUBLIC}/cds-services/back-pain-imaging-sign` }), 'wrong-aud'));
-  test('the aud of the local address rather than the public URL', async () => expectRefused(await token({ aud: `${service.url}/cds-services/${SELECT}` }), 'wrong-aud'));
+  test('wrong aud', async () =>
+    expectRefused(await token({ aud: 'https://other.example/cds-services/back-pain-imaging-select' }), 'wrong-aud'));
+  test('the aud of another endpoint', async () =>
+    expectRefused(await token({ aud: `${PUBLIC}/cds-services/back-pain-imaging-sign` }), 'wrong-aud'));
+  test('the aud of the local address rather than the public URL', async () =>
+    expectRefused(await token({ aud: `${service.url}/cds-services/${SELECT}` }), 'wrong-aud'));
   test('unknown iss', async () => {
     const before = jwks.hitCount();
     await expectRefused(await token({ iss: 'https://unknown-ehr.example' }), 'unknown-iss');
@@ -147,7 +167,10 @@ describe('refused with a bare 401', () => {
   test('unknown kid', async () => expectRefused(await token({ kid: 'no-such-kid' }), 'unknown-kid'));
   test('alg none', async () => {
     const now = Math.floor(Date.now() / 1000);
-    await expectRefused(unsignedToken({ alg: 'none', typ: 'JWT', kid: 'es-1' }, { iss: ISS, aud: selectAud, iat: now, exp: now + 300, jti: 'none-1' }), 'alg-not-allowed');
+    await expectRefused(
+      unsignedToken({ alg: 'none', typ: 'JWT', kid: 'es-1' }, { iss: ISS, aud: selectAud, iat: now, exp: now + 300, jti: 'none-1' }),
+      'alg-not-allowed',
+    );
   });
   test('HS256 signed with the public key as the secret', async () => {
     const secret = new TextEncoder().encode(JSON.stringify(es.publicJwk));
@@ -161,11 +184,14 @@ describe('refused with a bare 401', () => {
       .sign(secret);
     await expectRefused(forged, 'alg-not-allowed');
   });
-  test('a bad signature (signed by another key with the same kid)', async () => expectRefused(await token({ key: attacker }), 'bad-signature'));
+  test('a bad signature (signed by another key with the same kid)', async () =>
+    expectRefused(await token({ key: attacker }), 'bad-signature'));
   test('a bad signature (tampered payload)', async () => {
     const [h, , s] = (await token()).split('.');
     const now = Math.floor(Date.now() / 1000);
-    const payload = Buffer.from(JSON.stringify({ iss: ISS, aud: selectAud, iat: now, exp: now + 300, jti: 'tampered-1' })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ iss: ISS, aud: selectAud, iat: now, exp: now + 300, jti: 'tampered-1' })).toString(
+      'base64url',
+    );
     await expectRefused(`${h}.${payload}.${s}`, 'bad-signature');
   });
   test('a replayed jti', async () => {
@@ -192,7 +218,9 @@ describe('refused with a bare 401', () => {
     ['a header that is not JSON', `${Buffer.from('nope').toString('base64url')}.e30.c2ln`],
   ])('malformed: %s', (_name, t) => expectRefused(t, 'malformed'));
   test('another scheme than Bearer', async () => {
-    const res = await fetch(`${service.url}/cds-services`, { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
+    const res = await fetch(`${service.url}/cds-services`, {
+      headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+    });
     expect(res.status).toBe(401);
   });
   test('the tenant allowlist: a missing or other tenant', async () => {
@@ -205,8 +233,13 @@ describe('refused with a bare 401', () => {
 });
 
 describe('a jku from a real client (the CDS Hooks Sandbox always sends one)', () => {
-  test('with the issuer\'s keys configured inline holding the kid: verified with them, the jku is never fetched', async () => {
-    const inline = await startService({ JWT_REQUIRED: 'true', PUBLIC_BASE_URL: PUBLIC, JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwks: { keys: [es.publicJwk] } }]), AUTH_FAILURES_PER_MINUTE: '0' });
+  test("with the issuer's keys configured inline holding the kid: verified with them, the jku is never fetched", async () => {
+    const inline = await startService({
+      JWT_REQUIRED: 'true',
+      PUBLIC_BASE_URL: PUBLIC,
+      JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwks: { keys: [es.publicJwk] } }]),
+      AUTH_FAILURES_PER_MINUTE: '0',
+    });
     try {
       const before = evil.hitCount();
       const aud = `${PUBLIC}/cds-services`;
@@ -222,7 +255,7 @@ describe('a jku from a real client (the CDS Hooks Sandbox always sends one)', ()
     }
   });
 
-  test('a jku equal to the issuer\'s configured jwksUrl is that key set', async () => {
+  test("a jku equal to the issuer's configured jwksUrl is that key set", async () => {
     const res = await call(await token({ jku: `${jwks.url}/jwks.json` }));
     expect(res.status).toBe(200);
   });
@@ -238,10 +271,14 @@ test('a rotated key is found by refetching the JWKS once the cooldown has passed
   const fresh = await jwtService('rotating.json', { JWKS_COOLDOWN_MS: '0' });
   try {
     jwks.keys = [es.publicJwk];
-    const first = await fetch(`${fresh.url}/cds-services`, { headers: { authorization: `Bearer ${await mintToken({ key: es, iss: ISS, aud: `${PUBLIC}/cds-services` })}` } });
+    const first = await fetch(`${fresh.url}/cds-services`, {
+      headers: { authorization: `Bearer ${await mintToken({ key: es, iss: ISS, aud: `${PUBLIC}/cds-services` })}` },
+    });
     expect(first.status).toBe(200);
     jwks.keys = [es.publicJwk, rotated.publicJwk];
-    const second = await fetch(`${fresh.url}/cds-services`, { headers: { authorization: `Bearer ${await mintToken({ key: rotated, iss: ISS, aud: `${PUBLIC}/cds-services` })}` } });
+    const second = await fetch(`${fresh.url}/cds-services`, {
+      headers: { authorization: `Bearer ${await mintToken({ key: rotated, iss: ISS, aud: `${PUBLIC}/cds-services` })}` },
+    });
     expect(second.status).toBe(200);
     expect(jwks.hitCount('/rotating.json')).toBe(2);
   } finally {
@@ -253,7 +290,11 @@ test('a rotated key is found by refetching the JWKS once the cooldown has passed
 test('no token is needed for a CORS preflight, health, readiness or metrics', async () => {
   const pre = await fetch(`${service.url}/cds-services/${SELECT}`, {
     method: 'OPTIONS',
-    headers: { origin: 'https://ehr.example.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+    headers: {
+      origin: 'https://ehr.example.test',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type,authorization',
+    },
   });
   expect(pre.status).toBe(204);
   for (const path of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${service.url}${path}`)).status).toBe(200);
@@ -281,9 +322,12 @@ test('bad tokens do not lock out good ones: past the limit a valid token from th
   try {
     const bad = await Promise.all(Array.from({ length: 6 }, () => mintToken({ key: attacker, iss: ISS, aud: `${PUBLIC}/cds-services` })));
     const badStatuses: number[] = [];
-    for (const t of bad) badStatuses.push((await fetch(`${strict.url}/cds-services`, { headers: { authorization: `Bearer ${t}` } })).status);
+    for (const t of bad)
+      badStatuses.push((await fetch(`${strict.url}/cds-services`, { headers: { authorization: `Bearer ${t}` } })).status);
     expect(badStatuses).toEqual([401, 401, 401, 429, 429, 429]);
-    const good = await fetch(`${strict.url}/cds-services`, { headers: { authorization: `Bearer ${await token({ aud: `${PUBLIC}/cds-services` })}` } });
+    const good = await fetch(`${strict.url}/cds-services`, {
+      headers: { authorization: `Bearer ${await token({ aud: `${PUBLIC}/cds-services` })}` },
+    });
     expect(good.status).toBe(200);
     // Still refused after the good one: the limit holds for bad tokens.
     expect((await fetch(`${strict.url}/cds-services`)).status).toBe(429);
@@ -296,7 +340,9 @@ test('many concurrent good requests from one address are never counted as failed
   const strict = await jwtService('jwks.json', { AUTH_FAILURES_PER_MINUTE: '3' });
   try {
     const tokens = await Promise.all(Array.from({ length: 40 }, () => token({ aud: `${PUBLIC}/cds-services` })));
-    const statuses = await Promise.all(tokens.map(async (t) => (await fetch(`${strict.url}/cds-services`, { headers: { authorization: `Bearer ${t}` } })).status));
+    const statuses = await Promise.all(
+      tokens.map(async (t) => (await fetch(`${strict.url}/cds-services`, { headers: { authorization: `Bearer ${t}` } })).status),
+    );
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
   } finally {
     await strict.close();

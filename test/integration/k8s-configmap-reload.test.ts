@@ -73,7 +73,9 @@ test('the items lay out every file the service loads, at its own path', async ()
     await direct.close();
     rmSync(copy, { recursive: true, force: true });
   }
-  expect(readFileSync(join(root, 'rules', 'valuesets', 'back-pain.json'), 'utf8')).toBe(readFileSync(join(rulesDir, 'valuesets', 'back-pain.json'), 'utf8'));
+  expect(readFileSync(join(root, 'rules', 'valuesets', 'back-pain.json'), 'utf8')).toBe(
+    readFileSync(join(rulesDir, 'valuesets', 'back-pain.json'), 'utf8'),
+  );
 });
 
 test('two ConfigMap updates in a row each go live without a restart', async () => {

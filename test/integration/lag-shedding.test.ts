@@ -32,7 +32,13 @@ beforeAll(async () => {
   // Never answers in time: a call that reads from it holds its in-flight slot until the deadline.
   fhir = await startStubServer(undefined, 60_000);
   // 64 slots: lag sheds only with at least 4 (64 / 16) requests in flight.
-  const config = loadConfig({ FHIR_SERVER_ALLOWLIST: `${fhir.url}/fhir`, FETCH_DEADLINE_MS: '2000', MAX_IN_FLIGHT: '64', MAX_EVENT_LOOP_LAG_MS: '500', RATE_LIMIT_PER_MINUTE: '0' });
+  const config = loadConfig({
+    FHIR_SERVER_ALLOWLIST: `${fhir.url}/fhir`,
+    FETCH_DEADLINE_MS: '2000',
+    MAX_IN_FLIGHT: '64',
+    MAX_EVENT_LOOP_LAG_MS: '500',
+    RATE_LIMIT_PER_MINUTE: '0',
+  });
   const logger = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
   const app = createApp({ config, knowledge: () => knowledge, logger, now: () => new Date(scenario.now), lagSampler: sampler });
   server = await listen(app, 0, '127.0.0.1');

@@ -15,7 +15,8 @@ const select = SERVICES.find((s) => s.id === 'back-pain-imaging-select')!;
 const scenario = readScenario(`${scenariosDir}/imaging-defer-acute-41-days.json`);
 const full = (): Record<string, unknown> => scenarioRequest(scenario, select, { prefetch: 'all' });
 /** Only the Patient and the draft orders given: five keys to fetch from fhirServer. */
-const fetching = (fhirServer: string): Record<string, unknown> => scenarioRequest(scenario, select, { prefetch: ['patient'], fhirServer, accessToken: 'ops-test' });
+const fetching = (fhirServer: string): Record<string, unknown> =>
+  scenarioRequest(scenario, select, { prefetch: ['patient'], fhirServer, accessToken: 'ops-test' });
 
 const started: RunningService[] = [];
 const stubs: StubServer[] = [];
@@ -37,7 +38,10 @@ const callUrl = (s: RunningService): string => `${s.url}/cds-services/${select.i
 
 test('security headers: no sniffing, the strictest CSP on the API, HSTS, no framing, no x-powered-by', async () => {
   const s = await service();
-  for (const res of [await fetch(`${s.url}/cds-services`), await fetch(callUrl(s), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(full()) })]) {
+  for (const res of [
+    await fetch(`${s.url}/cds-services`),
+    await fetch(callUrl(s), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(full()) }),
+  ]) {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
     expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
@@ -76,8 +80,14 @@ test('per-client rate limit by JWT issuer: two EHRs behind one address each get 
       RATE_LIMIT_PER_MINUTE: '2',
     });
     const call = async (key: typeof a, iss: string): Promise<number> =>
-      (await fetch(`${s.url}/cds-services`, { headers: { authorization: `Bearer ${await mintToken({ key, iss, aud: `${base}/cds-services` })}` } })).status;
-    expect([await call(a, 'https://a.example'), await call(a, 'https://a.example'), await call(a, 'https://a.example')]).toEqual([200, 200, 429]);
+      (
+        await fetch(`${s.url}/cds-services`, {
+          headers: { authorization: `Bearer ${await mintToken({ key, iss, aud: `${base}/cds-services` })}` },
+        })
+      ).status;
+    expect([await call(a, 'https://a.example'), await call(a, 'https://a.example'), await call(a, 'https://a.example')]).toEqual([
+      200, 200, 429,
+    ]);
     expect([await call(b, 'https://b.example'), await call(b, 'https://b.example')]).toEqual([200, 200]);
   } finally {
     await jwks.close();
@@ -122,7 +132,19 @@ test('a read waiting for a slot past the deadline gives a 412 timeout, not a lat
 
 test('readiness: ready with rules loaded; a failing pluggable check or shutdown makes it 503, naming the check only', async () => {
   let storeUp = true;
-  const s = await service({}, { readinessChecks: [{ name: 'store', check: () => { if (!storeUp) throw new Error('connection refused to db.internal:5432'); } }] });
+  const s = await service(
+    {},
+    {
+      readinessChecks: [
+        {
+          name: 'store',
+          check: () => {
+            if (!storeUp) throw new Error('connection refused to db.internal:5432');
+          },
+        },
+      ],
+    },
+  );
   const ready = await fetch(`${s.url}/readyz`);
   expect(ready.status).toBe(200);
   expect(await ready.json()).toEqual({ status: 'ready', checks: { accepting: 'ok', rules: 'ok', capacity: 'ok', store: 'ok' } });
@@ -160,9 +182,15 @@ test('/metrics: requests by service and status, latency, cards by rule, FHIR rea
   const metrics = await fetch(`${s.url}/metrics`);
   expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
   const text = await metrics.text();
-  expect(text).toMatch(/backpain_cds_http_requests_total\{route="\/cds-services\/:id",service="back-pain-imaging-select",status="200"\} [1-9]/);
-  expect(text).toMatch(/backpain_cds_http_requests_total\{route="\/cds-services\/:id",service="back-pain-imaging-select",status="412"\} [1-9]/);
-  expect(text).toMatch(/backpain_cds_http_request_duration_seconds_bucket\{le="0.5",route="\/cds-services\/:id",service="back-pain-imaging-select"\} [1-9]/);
+  expect(text).toMatch(
+    /backpain_cds_http_requests_total\{route="\/cds-services\/:id",service="back-pain-imaging-select",status="200"\} [1-9]/,
+  );
+  expect(text).toMatch(
+    /backpain_cds_http_requests_total\{route="\/cds-services\/:id",service="back-pain-imaging-select",status="412"\} [1-9]/,
+  );
+  expect(text).toMatch(
+    /backpain_cds_http_request_duration_seconds_bucket\{le="0.5",route="\/cds-services\/:id",service="back-pain-imaging-select"\} [1-9]/,
+  );
   expect(text).toMatch(/backpain_cds_cards_total\{service="back-pain-imaging-select",rule="imaging-defer"\} [1-9]/);
   expect(text).toMatch(/backpain_cds_fhir_fetch_duration_seconds_count\{outcome="ok"\} [1-9]/);
   expect(text).toMatch(/backpain_cds_fhir_fetch_errors_total\{failure="unreachable"\} [1-9]/);

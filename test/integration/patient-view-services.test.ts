@@ -29,7 +29,6 @@ beforeAll(async () => {
 
 afterAll(() => world?.close());
 
-
 /** A suggested referral must be one the patient does not already have: same code, open, or authored in the last year. */
 function alreadyHas(scenario: Scenario, suggested: ServiceRequest): string | undefined {
   const codes = new Set((suggested.code?.coding ?? []).map((c) => `${c.system}|${c.code}`));
@@ -87,30 +86,56 @@ describe('discovery', () => {
     expect(byId.get('back-pain-stratified-care')?.hook).toBe('patient-view');
     expect(byId.get('chronic-pain-therapy-referral')?.hook).toBe('patient-view');
     expect(Object.keys(byId.get('back-pain-stratified-care')?.prefetch ?? {}).sort()).toEqual(
-      ['conditions', 'diagnosticReports', 'imagingStudies', 'medicationStatements', 'medications', 'observations', 'patient', 'procedures', 'questionnaireResponses', 'serviceRequests'].sort(),
+      [
+        'conditions',
+        'diagnosticReports',
+        'imagingStudies',
+        'medicationStatements',
+        'medications',
+        'observations',
+        'patient',
+        'procedures',
+        'questionnaireResponses',
+        'serviceRequests',
+      ].sort(),
     );
   });
 
   test('the Observation prefetch asks for every code the facts read, or for every Observation but laboratory results', () => {
     // Red flags and cauda equina signs come from Observations of any code (or text only), so stratified care reads them all.
-    const stratified = new URLSearchParams(patientView.find((s) => s.id === 'back-pain-stratified-care')?.prefetch.observations?.split('?')[1]);
-    expect({ code: stratified.get('code'), notCategory: stratified.get('category:not') }).toEqual({ code: null, notCategory: 'laboratory' });
+    const stratified = new URLSearchParams(
+      patientView.find((s) => s.id === 'back-pain-stratified-care')?.prefetch.observations?.split('?')[1],
+    );
+    expect({ code: stratified.get('code'), notCategory: stratified.get('category:not') }).toEqual({
+      code: null,
+      notCategory: 'laboratory',
+    });
     const chronic = patientView.find((s) => s.id === 'chronic-pain-therapy-referral');
     const listed = new Set(new URLSearchParams(chronic?.prefetch.observations?.split('?')[1]).get('code')?.split(',') ?? []);
-    const codes = ['phq9-total', 'phq9-item9', 'gad7-total'].flatMap((id) => (knowledge.valueSet(id).file.expansion.contains ?? []).map((c) => `${c.system}|${c.code}`));
+    const codes = ['phq9-total', 'phq9-item9', 'gad7-total'].flatMap((id) =>
+      (knowledge.valueSet(id).file.expansion.contains ?? []).map((c) => `${c.system}|${c.code}`),
+    );
     for (const code of codes) expect({ code, listed: listed.has(code) }).toEqual({ code, listed: true });
   });
 });
 
-describe.each(scenarios.filter((s) => patientView.some((p) => s.expect[p.id] !== undefined)).map((s) => [s.id, s] as const))('scenario %s', (_id, scenario) => {
-  const cases = patientView.filter((s) => scenario.expect[s.id] !== undefined);
-  test.each(cases.map((s) => [s.id, s] as const))('%s: same cards with full, partial and no prefetch', async (_sid, svc) => {
-    checkSuggestions(scenario, await expectSameCardsEveryWay(scenario, svc, { service, fhirUrl: fhir.url, token: TOKEN, partialHalf: 1 }));
-  });
-});
+describe.each(scenarios.filter((s) => patientView.some((p) => s.expect[p.id] !== undefined)).map((s) => [s.id, s] as const))(
+  'scenario %s',
+  (_id, scenario) => {
+    const cases = patientView.filter((s) => scenario.expect[s.id] !== undefined);
+    test.each(cases.map((s) => [s.id, s] as const))('%s: same cards with full, partial and no prefetch', async (_sid, svc) => {
+      checkSuggestions(
+        scenario,
+        await expectSameCardsEveryWay(scenario, svc, { service, fhirUrl: fhir.url, token: TOKEN, partialHalf: 1 }),
+      );
+    });
+  },
+);
 
 describe('the scenario library', () => {
-  const rules = ['back-pain-stratified-care', 'chronic-pain-therapy-referral'].flatMap((id) => knowledge.ruleSetFor(id)?.rules.map((r) => [id, r.id] as const) ?? []);
+  const rules = ['back-pain-stratified-care', 'chronic-pain-therapy-referral'].flatMap(
+    (id) => knowledge.ruleSetFor(id)?.rules.map((r) => [id, r.id] as const) ?? [],
+  );
 
   test('at least 40 patient-view patients, each rule firing in one and silent in another', () => {
     const pv = scenarios.filter((s) => patientView.some((p) => s.expect[p.id] !== undefined));

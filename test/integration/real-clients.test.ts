@@ -36,11 +36,17 @@ afterAll(async () => {
 const call = (id: string, body: unknown) => post(`${service.url}/cds-services/${id}`, body);
 const context = (body: Json): Json => body.context as Json;
 const deletes = (body: unknown): string[] =>
-  (body as Cards).cards.flatMap((c) => (c.suggestions ?? []).flatMap((s) => s.actions.filter((a) => a.type === 'delete').map((a) => a.resourceId ?? '')));
+  (body as Cards).cards.flatMap((c) =>
+    (c.suggestions ?? []).flatMap((s) => s.actions.filter((a) => a.type === 'delete').map((a) => a.resourceId ?? '')),
+  );
 
 test('a client that sends prefetch keys the service did not ask for (any shape): they are ignored, not a 400', async () => {
   const body = scenarioRequest(scenario, select, { prefetch: 'all' });
-  Object.assign(body.prefetch as Json, { encounters: 'not a resource', otherService: { resourceType: 'Bundle', type: 'searchset' }, list: [1, 2] });
+  Object.assign(body.prefetch as Json, {
+    encounters: 'not a resource',
+    otherService: { resourceType: 'Bundle', type: 'searchset' },
+    list: [1, 2],
+  });
   const res = await call(select.id, body);
   expect(res.status).toBe(200);
   assertCdsResponse(res.body);

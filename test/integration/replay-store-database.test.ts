@@ -50,7 +50,9 @@ describe.each(storeKinds())('%s', (kind) => {
   test('claims racing on several connections: exactly one wins', async () => {
     const pools = [db, ...others];
     const stores = pools.map((d) => new DatabaseReplayStore(d));
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (stores[i % stores.length] as DatabaseReplayStore).claim('race', ISS, minutes(5))));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (stores[i % stores.length] as DatabaseReplayStore).claim('race', ISS, minutes(5))),
+    );
     expect(results.filter(Boolean)).toHaveLength(1);
     await Promise.all(stores.map((s) => s.settled()));
   });
@@ -74,11 +76,19 @@ describe.each(storeKinds())('%s', (kind) => {
   test('claims purge expired rows by themselves, at most once a minute', async () => {
     let now = Date.now() + 10 * 86_400_000;
     const replay = new DatabaseReplayStore(db, () => now);
-    await db.query('INSERT INTO jwt_replay (iss, jti, expires_at) VALUES ($1, $2, $3)', ['https://old.example', 'stale', new Date(now - 1000).toISOString()]);
+    await db.query('INSERT INTO jwt_replay (iss, jti, expires_at) VALUES ($1, $2, $3)', [
+      'https://old.example',
+      'stale',
+      new Date(now - 1000).toISOString(),
+    ]);
     await replay.claim('fresh-1', ISS, new Date(now + 60_000));
     await replay.settled();
     expect(await db.query('SELECT 1 FROM jwt_replay WHERE jti = $1', ['stale'])).toHaveLength(0);
-    await db.query('INSERT INTO jwt_replay (iss, jti, expires_at) VALUES ($1, $2, $3)', ['https://old.example', 'stale-2', new Date(now - 1000).toISOString()]);
+    await db.query('INSERT INTO jwt_replay (iss, jti, expires_at) VALUES ($1, $2, $3)', [
+      'https://old.example',
+      'stale-2',
+      new Date(now - 1000).toISOString(),
+    ]);
     now += 30_000;
     await replay.claim('fresh-2', ISS, new Date(now + 60_000));
     await replay.settled();

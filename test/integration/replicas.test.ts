@@ -9,7 +9,8 @@ import { checks, runReplicaCheck, type ReplicaReport } from '../../scripts/repli
 
 const databaseUrl = process.env.TEST_DATABASE_URL;
 if (!databaseUrl && process.env.CI) throw new Error('TEST_DATABASE_URL is not set: .ci/run must start PostgreSQL for the replica test');
-if (!databaseUrl) console.warn('TEST_DATABASE_URL is not set: the replica test needs a real PostgreSQL and is skipped (see README, "Run every test")');
+if (!databaseUrl)
+  console.warn('TEST_DATABASE_URL is not set: the replica test needs a real PostgreSQL and is skipped (see README, "Run every test")');
 const maybe = databaseUrl ? describe : describe.skip;
 
 maybe('three replicas, one PostgreSQL', () => {
@@ -22,7 +23,12 @@ maybe('three replicas, one PostgreSQL', () => {
   test('every service is answered the same by every replica', () => {
     expect(report.replicas).toHaveLength(3);
     expect(new Set(report.rulesVersions).size).toBe(1);
-    expect(report.answers.map((a) => a.service).sort()).toEqual(['back-pain-imaging-select', 'back-pain-imaging-sign', 'back-pain-stratified-care', 'chronic-pain-therapy-referral']);
+    expect(report.answers.map((a) => a.service).sort()).toEqual([
+      'back-pain-imaging-select',
+      'back-pain-imaging-sign',
+      'back-pain-stratified-care',
+      'chronic-pain-therapy-referral',
+    ]);
     for (const a of report.answers) {
       expect(a.statuses).toEqual([200, 200, 200]);
       expect(a.bodies[0]).toContain('"cards":[{');

@@ -48,17 +48,87 @@ test.each([
   ['bad JSON', '{"hook": ', 400, /not valid JSON/],
   ['a JSON array', '[]', 400, /body/],
   ['missing context', { hook: 'order-select', hookInstance: '0b1b8d3e-0d8a-4f59-9a1f-4b0a5a0b9b11' }, 400, /context: is required/],
-  ['missing hookInstance', (() => { const b = valid(); delete b.hookInstance; return b; })(), 400, /hookInstance/],
+  [
+    'missing hookInstance',
+    (() => {
+      const b = valid();
+      delete b.hookInstance;
+      return b;
+    })(),
+    400,
+    /hookInstance/,
+  ],
   ['hookInstance not a UUID', { ...valid(), hookInstance: 'abc' }, 400, /hookInstance must be a UUID/],
   ['the wrong hook for this service', { ...valid(), hook: 'order-sign' }, 400, /hook must be "order-select"/],
-  ['userId of a Patient in order-select', (() => { const b = valid(); b.context = { ...b.context, userId: 'Patient/1' }; return b; })(), 400, /context.userId/],
-  ['selections not an array', (() => { const b = valid(); b.context = { ...b.context, selections: 'ServiceRequest/x' }; return b; })(), 400, /context.selections/],
-  ['a selection not in draftOrders', (() => { const b = valid(); b.context = { ...b.context, selections: ['ServiceRequest/nope'] }; return b; })(), 400, /not an order in context.draftOrders/],
-  ['draftOrders not a Bundle', (() => { const b = valid(); b.context = { ...b.context, draftOrders: { resourceType: 'Patient' } }; return b; })(), 400, /context.draftOrders.resourceType/],
+  [
+    'userId of a Patient in order-select',
+    (() => {
+      const b = valid();
+      b.context = { ...b.context, userId: 'Patient/1' };
+      return b;
+    })(),
+    400,
+    /context.userId/,
+  ],
+  [
+    'selections not an array',
+    (() => {
+      const b = valid();
+      b.context = { ...b.context, selections: 'ServiceRequest/x' };
+      return b;
+    })(),
+    400,
+    /context.selections/,
+  ],
+  [
+    'a selection not in draftOrders',
+    (() => {
+      const b = valid();
+      b.context = { ...b.context, selections: ['ServiceRequest/nope'] };
+      return b;
+    })(),
+    400,
+    /not an order in context.draftOrders/,
+  ],
+  [
+    'draftOrders not a Bundle',
+    (() => {
+      const b = valid();
+      b.context = { ...b.context, draftOrders: { resourceType: 'Patient' } };
+      return b;
+    })(),
+    400,
+    /context.draftOrders.resourceType/,
+  ],
   // A draft order without an id is evaluated (real-clients.test.ts), but no selection can name it.
-  ['a selected draft order without an id', (() => { const b = structuredClone(valid()); const d = b.context.draftOrders as { entry: { resource: Record<string, unknown> }[] }; delete d.entry[0]!.resource.id; return b; })(), 400, /not an order in context.draftOrders/],
-  ['a draft order whose id is empty', (() => { const b = structuredClone(valid()); const d = b.context.draftOrders as { entry: { resource: Record<string, unknown> }[] }; d.entry[0]!.resource.id = ''; return b; })(), 400, /must be a FHIR id/],
-  ['fhirAuthorization without fhirServer', { ...valid(), fhirAuthorization: { access_token: 'x', token_type: 'Bearer', expires_in: 60, scope: 's', subject: 'c' } }, 400, /fhirServer is required/],
+  [
+    'a selected draft order without an id',
+    (() => {
+      const b = structuredClone(valid());
+      const d = b.context.draftOrders as { entry: { resource: Record<string, unknown> }[] };
+      delete d.entry[0]!.resource.id;
+      return b;
+    })(),
+    400,
+    /not an order in context.draftOrders/,
+  ],
+  [
+    'a draft order whose id is empty',
+    (() => {
+      const b = structuredClone(valid());
+      const d = b.context.draftOrders as { entry: { resource: Record<string, unknown> }[] };
+      d.entry[0]!.resource.id = '';
+      return b;
+    })(),
+    400,
+    /must be a FHIR id/,
+  ],
+  [
+    'fhirAuthorization without fhirServer',
+    { ...valid(), fhirAuthorization: { access_token: 'x', token_type: 'Bearer', expires_in: 60, scope: 's', subject: 'c' } },
+    400,
+    /fhirServer is required/,
+  ],
   ['a prefetch value that is not a resource', { ...valid(), prefetch: { patient: 'Patient/1' } }, 400, /prefetch.patient/],
 ])('%s gives %i', async (_name, body, status, message) => {
   const res = await post(url, body);
@@ -109,14 +179,24 @@ test('a null Patient prefetch means no data: 200 and no cards', async () => {
 
 test('an OperationOutcome prefetch is fetched, and with no fhirServer that is a 412', async () => {
   const body = valid();
-  body.prefetch = { ...(body.prefetch as object), conditions: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] } };
+  body.prefetch = {
+    ...(body.prefetch as object),
+    conditions: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] },
+  };
   const res = await post(url, body);
   expect(res.status).toBe(412);
   expect(diagnostics(res.body)).toMatch(/"conditions"/);
 });
 
 test('CORS: a preflight is answered without credentials, and responses carry the header', async () => {
-  const pre = await fetch(url, { method: 'OPTIONS', headers: { origin: 'https://sandbox.cds-hooks.org', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+  const pre = await fetch(url, {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'https://sandbox.cds-hooks.org',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type,authorization',
+    },
+  });
   expect(pre.status).toBe(204);
   expect(pre.headers.get('access-control-allow-origin')).toBe('*');
   expect(pre.headers.get('access-control-allow-headers')).toMatch(/Authorization/i);
@@ -161,13 +241,20 @@ describe('every hook field of every JSON type, on every service', () => {
     expect(failures).toEqual([]);
   }, 180_000);
 
-  test.each(EVERY_JSON_TYPE.filter((v) => !Array.isArray(v) || v.length === 0 || typeof v[0] !== 'string'))('selections = %j: ignored on order-sign, a 400 on order-select', async (value) => {
-    const sign = everyFieldOfEveryType().find((c) => c.service === 'back-pain-imaging-sign' && c.path === `context.selections=${JSON.stringify(value)}`)!;
-    const chosen = everyFieldOfEveryType().find((c) => c.service === 'back-pain-imaging-select' && c.path === `context.selections=${JSON.stringify(value)}`)!;
-    const signed = await post(`${service.url}/cds-services/${sign.service}`, sign.body);
-    expect(signed.status).toBe(200);
-    const selected = await post(`${service.url}/cds-services/${chosen.service}`, chosen.body);
-    expect(selected.status).toBe(400);
-    expect(JSON.stringify(selected.body)).toContain('context.selections');
-  });
+  test.each(EVERY_JSON_TYPE.filter((v) => !Array.isArray(v) || v.length === 0 || typeof v[0] !== 'string'))(
+    'selections = %j: ignored on order-sign, a 400 on order-select',
+    async (value) => {
+      const sign = everyFieldOfEveryType().find(
+        (c) => c.service === 'back-pain-imaging-sign' && c.path === `context.selections=${JSON.stringify(value)}`,
+      )!;
+      const chosen = everyFieldOfEveryType().find(
+        (c) => c.service === 'back-pain-imaging-select' && c.path === `context.selections=${JSON.stringify(value)}`,
+      )!;
+      const signed = await post(`${service.url}/cds-services/${sign.service}`, sign.body);
+      expect(signed.status).toBe(200);
+      const selected = await post(`${service.url}/cds-services/${chosen.service}`, chosen.body);
+      expect(selected.status).toBe(400);
+      expect(JSON.stringify(selected.body)).toContain('context.selections');
+    },
+  );
 });

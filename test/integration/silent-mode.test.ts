@@ -53,7 +53,9 @@ describe.each(storeKinds())('silent mode on %s', (kind) => {
     expect(liveRules).toEqual(scenario.expect['chronic-pain-therapy-referral']);
 
     await svc.feedback.cardLog.flush();
-    const rows = await svc.feedback.db.query<{ service_id: string; rule_id: string; silent: boolean }>('SELECT service_id, rule_id, silent FROM card_log ORDER BY service_id, rule_id');
+    const rows = await svc.feedback.db.query<{ service_id: string; rule_id: string; silent: boolean }>(
+      'SELECT service_id, rule_id, silent FROM card_log ORDER BY service_id, rule_id',
+    );
     expect(rows).toEqual([
       ...[...expected].sort().map((rule_id) => ({ service_id: stratified.id, rule_id, silent: true })),
       ...[...liveRules].sort().map((rule_id) => ({ service_id: chronic.id, rule_id, silent: false })),
@@ -65,9 +67,13 @@ describe.each(storeKinds())('silent mode on %s', (kind) => {
     );
     const period = `from=${stamp?.first ?? ''}&to=${stamp?.last ?? ''}`;
     const res = await fetch(`${svc.url}/analytics.json?${period}`);
-    const a = (await res.json()) as { totals: { cardsShown: number; silentCards: number }; rules: { ruleId: string; mode: string; cardsShown: number; silentCards: number }[] };
+    const a = (await res.json()) as {
+      totals: { cardsShown: number; silentCards: number };
+      rules: { ruleId: string; mode: string; cardsShown: number; silentCards: number }[];
+    };
     expect(a.totals).toMatchObject({ cardsShown: liveRules.length, silentCards: expected.length });
-    for (const id of expected) expect(a.rules.find((r) => r.ruleId === id)).toMatchObject({ mode: 'silent', cardsShown: 0, silentCards: 1 });
+    for (const id of expected)
+      expect(a.rules.find((r) => r.ruleId === id)).toMatchObject({ mode: 'silent', cardsShown: 0, silentCards: 1 });
     const page = await (await fetch(`${svc.url}/analytics?${period}`)).text();
     expect(page).toContain('Firing rates: live and silent rules');
     expect(page).toMatch(new RegExp(`<tr data-firing="${expected[0]}">.*?<td data-field="mode">silent</td>`));

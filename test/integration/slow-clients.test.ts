@@ -110,7 +110,12 @@ describe('readiness under load', () => {
   beforeAll(async () => {
     // A FHIR server that never answers in time: each call holds its in-flight slot until the deadline.
     fhir = await startStubServer(undefined, 60_000);
-    service = await startService({ ...NO_SHEDDING, MAX_IN_FLIGHT: '2', FETCH_DEADLINE_MS: '3000', FHIR_SERVER_ALLOWLIST: `${fhir.url}/fhir` });
+    service = await startService({
+      ...NO_SHEDDING,
+      MAX_IN_FLIGHT: '2',
+      FETCH_DEADLINE_MS: '3000',
+      FHIR_SERVER_ALLOWLIST: `${fhir.url}/fhir`,
+    });
     service.setNow(new Date(scenario.now));
   });
   afterAll(async () => {

@@ -30,11 +30,23 @@ const CHRONIC_PAIN = new Set(['82423001', '95417003']);
 
 type CardsBody = { cards: { source: { topic?: { code: string } } }[] };
 
-function request(svc: ServiceDefinition, patientId: string, prefetch: Record<string, FhirResource | null> | undefined, fhirServer: string): Record<string, unknown> {
+function request(
+  svc: ServiceDefinition,
+  patientId: string,
+  prefetch: Record<string, FhirResource | null> | undefined,
+  fhirServer: string,
+): Record<string, unknown> {
   const context: Record<string, unknown> = { userId: USER, patientId };
   if (svc.hook !== 'patient-view') {
     // A lumbar MRI order, so the imaging services read the record rather than stop at "nothing in scope".
-    const mri = { resourceType: 'ServiceRequest', id: `mri-${patientId}`, status: 'draft', intent: 'order', subject: { reference: `Patient/${patientId}` }, code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '72148' }] } };
+    const mri = {
+      resourceType: 'ServiceRequest',
+      id: `mri-${patientId}`,
+      status: 'draft',
+      intent: 'order',
+      subject: { reference: `Patient/${patientId}` },
+      code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '72148' }] },
+    };
     context.draftOrders = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: mri }] };
     if (svc.hook === 'order-select') context.selections = [`ServiceRequest/${mri.id}`];
   }
@@ -50,7 +62,8 @@ function prefetchFor(svc: ServiceDefinition, patientId: string, resources: Scena
   return out;
 }
 
-const stripUuids = (body: unknown): string => JSON.stringify(body).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'uuid');
+const stripUuids = (body: unknown): string =>
+  JSON.stringify(body).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'uuid');
 
 describeSynthea('Synthea sample: every service for every patient', () => {
   let fhir: RunningFhirServer;
@@ -94,11 +107,18 @@ describeSynthea('Synthea sample: every service for every patient', () => {
       const living = !patient.deceasedDateTime && !patient.deceasedBoolean;
       if (living) alive += 1;
       const conditions = resources.filter((r) => r.resourceType === 'Condition') as unknown as Condition[];
-      const chronicPain = conditions.some((c) => !c.abatementDateTime && (c.code?.coding ?? []).some((coding) => CHRONIC_PAIN.has(coding.code ?? '')));
+      const chronicPain = conditions.some(
+        (c) => !c.abatementDateTime && (c.code?.coding ?? []).some((coding) => CHRONIC_PAIN.has(coding.code ?? '')),
+      );
       if (living && chronicPain) askedForMood.push(patient.id);
 
       for (const svc of SERVICES) {
-        const prefetched = await call(svc, patient.id, request(svc, patient.id, prefetchFor(svc, patient.id, resources), fhir.url), 'prefetch');
+        const prefetched = await call(
+          svc,
+          patient.id,
+          request(svc, patient.id, prefetchFor(svc, patient.id, resources), fhir.url),
+          'prefetch',
+        );
         for (const card of prefetched.cards) {
           const rule = `${svc.id} / ${card.source.topic?.code ?? '?'}`;
           if (!fired.has(rule)) fired.set(rule, new Set());

@@ -43,7 +43,9 @@ export function startBackTotal(id: string, total: number, effectiveDateTime: str
     effectiveDateTime,
     valueInteger: total,
     ...(psychosocial !== undefined
-      ? { component: [{ code: concept(FINDING, 'startback-psychosocial', 'STarT Back psychosocial subscore'), valueInteger: psychosocial }] }
+      ? {
+          component: [{ code: concept(FINDING, 'startback-psychosocial', 'STarT Back psychosocial subscore'), valueInteger: psychosocial }],
+        }
       : {}),
   };
 }
@@ -62,11 +64,16 @@ export function finding(id: string, code: string, value: number | boolean, effec
 }
 
 /** The four SCOPiC items, each positive (true) or negative (false); undefined leaves an item out. */
-export function scopicItems(prefix: string, date: string, items: { legPain?: boolean; belowKnee?: boolean; interference?: boolean; sensory?: boolean }): Observation[] {
+export function scopicItems(
+  prefix: string,
+  date: string,
+  items: { legPain?: boolean; belowKnee?: boolean; interference?: boolean; sensory?: boolean },
+): Observation[] {
   const out: Observation[] = [];
   if (items.legPain !== undefined) out.push(finding(`${prefix}-leg`, 'leg-pain-nrs', items.legPain ? 8 : 4, date));
   if (items.belowKnee !== undefined) out.push(finding(`${prefix}-knee`, 'pain-below-knee', items.belowKnee, date));
-  if (items.interference !== undefined) out.push(finding(`${prefix}-interference`, 'activity-interference-nrs', items.interference ? 7 : 5, date));
+  if (items.interference !== undefined)
+    out.push(finding(`${prefix}-interference`, 'activity-interference-nrs', items.interference ? 7 : 5, date));
   if (items.sensory !== undefined) out.push(finding(`${prefix}-sensory`, 'leg-sensory-deficit', items.sensory, date));
   return out;
 }
@@ -97,7 +104,15 @@ export function gad7(id: string, value: number, effectiveDateTime: string): Obse
 }
 
 export function referral(id: string, code: string, authoredOn: string, status: ServiceRequest['status'] = 'completed'): ServiceRequest {
-  return { resourceType: 'ServiceRequest', id, status, intent: 'order', code: concept(SNOMED, code), subject: { reference: `Patient/${PATIENT_ID}` }, authoredOn };
+  return {
+    resourceType: 'ServiceRequest',
+    id,
+    status,
+    intent: 'order',
+    code: concept(SNOMED, code),
+    subject: { reference: `Patient/${PATIENT_ID}` },
+    authoredOn,
+  };
 }
 
 export const PHYSIO = '308447003';

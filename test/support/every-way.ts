@@ -33,7 +33,11 @@ export async function expectSameCardsEveryWay(scenario: Scenario, svc: ServiceDe
   const keys = Object.keys(svc.prefetch);
   const modes = {
     full: scenarioRequest(scenario, svc, { prefetch: 'all' }),
-    partial: scenarioRequest(scenario, svc, { prefetch: keys.filter((_, i) => i % 2 === o.partialHalf), fhirServer: o.fhirUrl, accessToken: o.token }),
+    partial: scenarioRequest(scenario, svc, {
+      prefetch: keys.filter((_, i) => i % 2 === o.partialHalf),
+      fhirServer: o.fhirUrl,
+      accessToken: o.token,
+    }),
     fetched: scenarioRequest(scenario, svc, { prefetch: 'none', fhirServer: o.fhirUrl, accessToken: o.token }),
   };
   const answers: Record<string, CardsBody> = {};

@@ -20,7 +20,12 @@ export function card(serviceId: string, ruleId: string, issuedAt: string, sugges
 }
 
 export function accepted(c: CardLogRow, positions: number[], at: string): FeedbackItem {
-  return { cardUuid: c.cardUuid, outcome: 'accepted', outcomeTimestamp: at, acceptedSuggestions: positions.map((p) => c.suggestionUuids[p - 1] as string) };
+  return {
+    cardUuid: c.cardUuid,
+    outcome: 'accepted',
+    outcomeTimestamp: at,
+    acceptedSuggestions: positions.map((p) => c.suggestionUuids[p - 1] as string),
+  };
 }
 
 export function overridden(cardUuid: string, at: string, reason?: { system: string; code: string; display?: string }): FeedbackItem {
@@ -47,13 +52,23 @@ export async function seedKnownWeeks(db: Database): Promise<Record<string, CardL
   const keep = { storeComments: false };
   await saveFeedback(db, SELECT, [accepted(c.c1, [2], '2026-11-03T09:05:00Z')], keep);
   // Overridden first, accepted later: the latest answer counts.
-  await saveFeedback(db, SELECT, [overridden(c.c2.cardUuid, '2026-11-04T09:01:00Z', { system: REASONS, code: 'decided-with-patient' })], keep);
+  await saveFeedback(
+    db,
+    SELECT,
+    [overridden(c.c2.cardUuid, '2026-11-04T09:01:00Z', { system: REASONS, code: 'decided-with-patient' })],
+    keep,
+  );
   await saveFeedback(db, SELECT, [accepted(c.c2, [1], '2026-11-04T10:03:00.5+01:00')], keep);
   const c3 = overridden(c.c3.cardUuid, '2026-11-10T09:02:00Z', { system: 'http://ehr.example.org/override', code: 'clinical-judgement' });
   await saveFeedback(db, SELECT, [c3, c3], keep);
   await saveFeedback(db, SELECT, [c3], keep);
   await saveFeedback(db, SIGN, [overridden(c.c5.cardUuid, '2026-11-17T09:02:00Z')], keep);
-  await saveFeedback(db, SELECT, [overridden(c.c9.cardUuid, '2026-11-22T23:59:59Z', { system: REASONS, code: 'red-flag-on-examination', display: 'Sent by the EHR' })], keep);
+  await saveFeedback(
+    db,
+    SELECT,
+    [overridden(c.c9.cardUuid, '2026-11-22T23:59:59Z', { system: REASONS, code: 'red-flag-on-examination', display: 'Sent by the EHR' })],
+    keep,
+  );
   await saveFeedback(db, SELECT, [accepted(c.before, [1], '2026-11-02T08:00:00Z')], keep);
   await saveFeedback(db, SIGN, [overridden(c.after.cardUuid, '2026-11-23T08:00:00Z')], keep);
   // Unknown: a card never issued, and a real card reported under the wrong service.

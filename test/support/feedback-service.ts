@@ -50,7 +50,16 @@ export async function startFeedbackService(store: TestStore, options: FeedbackSe
     ...(options.cardLog ? { cardLog: options.cardLog } : {}),
   });
   let now = new Date('2026-11-23T10:00:00Z');
-  const app = createApp({ config, knowledge: options.knowledge ?? (() => knowledge), logger, now: () => now, onCards: feedback.onCards, cardLogAccepts: feedback.cardLogAccepts, routes: feedback.routes, adminRoutes: feedback.adminRoutes });
+  const app = createApp({
+    config,
+    knowledge: options.knowledge ?? (() => knowledge),
+    logger,
+    now: () => now,
+    onCards: feedback.onCards,
+    cardLogAccepts: feedback.cardLogAccepts,
+    routes: feedback.routes,
+    adminRoutes: feedback.adminRoutes,
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

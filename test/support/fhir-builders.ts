@@ -118,12 +118,29 @@ export function supplyFor(days: number, repeats?: number): Partial<MedicationReq
   };
 }
 
-export function procedure(id: string, code: CodeableConcept, performedDateTime: string, status: Procedure['status'] = 'completed'): Procedure {
+export function procedure(
+  id: string,
+  code: CodeableConcept,
+  performedDateTime: string,
+  status: Procedure['status'] = 'completed',
+): Procedure {
   return { resourceType: 'Procedure', id, status, code, subject: { reference: `Patient/${PATIENT_ID}` }, performedDateTime };
 }
 
-export function imagingStudy(id: string, procedureCode: CodeableConcept, started: string, status: ImagingStudy['status'] = 'available'): ImagingStudy {
-  return { resourceType: 'ImagingStudy', id, status, procedureCode: [procedureCode], subject: { reference: `Patient/${PATIENT_ID}` }, started };
+export function imagingStudy(
+  id: string,
+  procedureCode: CodeableConcept,
+  started: string,
+  status: ImagingStudy['status'] = 'available',
+): ImagingStudy {
+  return {
+    resourceType: 'ImagingStudy',
+    id,
+    status,
+    procedureCode: [procedureCode],
+    subject: { reference: `Patient/${PATIENT_ID}` },
+    started,
+  };
 }
 
 export const LUMBAR_MRI = concept(CPT, '72148', 'MRI lumbar spine without contrast');

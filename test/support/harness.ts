@@ -30,7 +30,10 @@ export interface RunningService {
  */
 export const TEST_ENV: Record<string, string> = { FHIR_SERVER_ALLOWLIST: 'http://127.0.0.1:*/fhir', MAX_EVENT_LOOP_LAG_MS: '0' };
 
-export async function startService(env: Record<string, string> = {}, deps: Partial<Pick<AppDeps, 'replayStore' | 'readinessChecks' | 'lagSampler'>> = {}): Promise<RunningService> {
+export async function startService(
+  env: Record<string, string> = {},
+  deps: Partial<Pick<AppDeps, 'replayStore' | 'readinessChecks' | 'lagSampler'>> = {},
+): Promise<RunningService> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -61,7 +64,11 @@ export async function startService(env: Record<string, string> = {}, deps: Parti
   };
 }
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown; headers: Headers }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

@@ -23,7 +23,7 @@ export function copyKnowledge(): KnowledgeCopy {
   cpSync(rulesDir, join(root, 'rules'), { recursive: true });
   cpSync(cardsDir, join(root, 'cards'), { recursive: true });
   const path = (relative: string): string => join(root, relative);
-  const readJson = <T,>(relative: string): T => JSON.parse(readFileSync(path(relative), 'utf8')) as T;
+  const readJson = <T>(relative: string): T => JSON.parse(readFileSync(path(relative), 'utf8')) as T;
   return {
     root,
     rulesDir: path('rules'),

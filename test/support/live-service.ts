@@ -23,7 +23,13 @@ export async function startLiveService(copy: KnowledgeCopy, env: Record<string, 
   const logs: string[] = [];
   const logger = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => (logs.push(chunk.toString()), done()) }));
   const live = watchKnowledge({ rulesDir: copy.rulesDir, cardsDir: copy.cardsDir }, logger);
-  const app = createApp({ config: loadConfig({ MAX_EVENT_LOOP_LAG_MS: '0', ...env }), knowledge: live.current, knowledgeStatus: live.status, logger, ...(now ? { now } : {}) });
+  const app = createApp({
+    config: loadConfig({ MAX_EVENT_LOOP_LAG_MS: '0', ...env }),
+    knowledge: live.current,
+    knowledgeStatus: live.status,
+    logger,
+    ...(now ? { now } : {}),
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -3,6 +3,7 @@
  * own Dates, which are not instances of the Date class inside the test sandbox (expect.any fails).
  */
 export const aDate = {
-  asymmetricMatch: (value: unknown): boolean => Object.prototype.toString.call(value) === '[object Date]' && !Number.isNaN((value as Date).getTime()),
+  asymmetricMatch: (value: unknown): boolean =>
+    Object.prototype.toString.call(value) === '[object Date]' && !Number.isNaN((value as Date).getTime()),
   toAsymmetricMatcher: (): string => 'aDate',
 };

@@ -7,10 +7,14 @@ export function r4Errors(resource: unknown): string[] {
   ensureFhirDefinitions();
   try {
     const issues = validateResource(resource as Parameters<typeof validateResource>[0]);
-    return issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').map((i) => `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? i.diagnostics ?? ''}`);
+    return issues
+      .filter((i) => i.severity === 'error' || i.severity === 'fatal')
+      .map((i) => `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? i.diagnostics ?? ''}`);
   } catch (err) {
     if (err instanceof OperationOutcomeError) {
-      return (err.outcome.issue ?? []).map((i) => `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? ''} ${i.diagnostics ?? ''}`.trim());
+      return (err.outcome.issue ?? []).map((i) =>
+        `${i.expression?.join(',') ?? ''}: ${i.details?.text ?? ''} ${i.diagnostics ?? ''}`.trim(),
+      );
     }
     throw err;
   }

@@ -66,8 +66,10 @@ export function assertCdsResponse(body: unknown): void {
           const ap = `${sp}.actions[${k}]`;
           if (!['create', 'update', 'delete'].includes(a.type as string)) fail(`${ap}.type`, String(a.type));
           str(a.description, `${ap}.description`);
-          if (a.type === 'delete' && !/^[A-Za-z]+\/[A-Za-z0-9\-.]+$/.test(String(a.resourceId))) fail(`${ap}.resourceId`, 'a relative reference is required for delete');
-          if (a.type !== 'delete' && typeof (a.resource as { resourceType?: unknown } | undefined)?.resourceType !== 'string') fail(`${ap}.resource`, 'a full resource is required');
+          if (a.type === 'delete' && !/^[A-Za-z]+\/[A-Za-z0-9\-.]+$/.test(String(a.resourceId)))
+            fail(`${ap}.resourceId`, 'a relative reference is required for delete');
+          if (a.type !== 'delete' && typeof (a.resource as { resourceType?: unknown } | undefined)?.resourceType !== 'string')
+            fail(`${ap}.resource`, 'a full resource is required');
         });
       });
     } else if (card.selectionBehavior !== undefined) {

@@ -46,7 +46,12 @@ export function valueSetFile(spec: {
     status: 'active',
     description: spec.description ?? 'For tests',
     compose: { include, ...(spec.exclude ? { exclude: spec.exclude } : {}) },
-    expansion: { identifier: 'urn:uuid:00000000-0000-4000-8000-000000000000', timestamp: '2026-01-01T00:00:00Z', total: contains.length, ...(contains.length ? { contains } : {}) },
+    expansion: {
+      identifier: 'urn:uuid:00000000-0000-4000-8000-000000000000',
+      timestamp: '2026-01-01T00:00:00Z',
+      total: contains.length,
+      ...(contains.length ? { contains } : {}),
+    },
     ...(extension.length ? { extension } : {}),
   };
 }

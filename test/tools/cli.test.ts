@@ -31,8 +31,12 @@ describe('test', () => {
     expect(out).toMatch(/^pass +imaging-repeat-replaces-defer +back-pain-imaging-select +imaging-repeat +imaging-repeat$/m);
     expect(out).toMatch(/\d+ scenario files, \d+ rule test files, \d+ checks: \d+ passed, 0 failed/);
     // Rule tests in test/rule-tests run beside the scenarios, and a scenario's "checks" get a row of their own.
-    expect(out).toMatch(/^pass +imaging-defer-day-41-fires +back-pain-imaging-select +fired imaging-defer; not imaging-repeat, cauda-equina-emergency; cards imaging-defer; says "Remove the lumbar imaging order" +fired imaging-defer$/m);
-    expect(out).toMatch(/^pass +imaging-repeat-replaces-defer +back-pain-imaging-select +checks: fired imaging-defer, imaging-repeat; says "300 days ago \(2026-01-27\)" +fired imaging-repeat, imaging-defer$/m);
+    expect(out).toMatch(
+      /^pass +imaging-defer-day-41-fires +back-pain-imaging-select +fired imaging-defer; not imaging-repeat, cauda-equina-emergency; cards imaging-defer; says "Remove the lumbar imaging order" +fired imaging-defer$/m,
+    );
+    expect(out).toMatch(
+      /^pass +imaging-repeat-replaces-defer +back-pain-imaging-select +checks: fired imaging-defer, imaging-repeat; says "300 days ago \(2026-01-27\)" +fired imaging-repeat, imaging-defer$/m,
+    );
     expect(code).toBe(0);
   });
 
@@ -43,12 +47,18 @@ describe('test', () => {
       return file;
     };
     const adult = { ageYears: 40, openEpisode: true, redFlagCount: 0, caudaEquinaSignCount: 0 };
-    const wrong = ruleTest('wrong-expectations', { ...adult, episodeDays: 50 }, { fired: ['imaging-defer'], cards: ['imaging-defer'], cardContains: ['no such words'] });
+    const wrong = ruleTest(
+      'wrong-expectations',
+      { ...adult, episodeDays: 50 },
+      { fired: ['imaging-defer'], cards: ['imaging-defer'], cardContains: ['no such words'] },
+    );
     const strange = ruleTest('strange-names', { ...adult, episodeDay: 10 }, { fired: ['imaging-defer'] });
     const stranger = ruleTest('strange-rule', adult, { notFired: ['imaging-deferral'] });
     const good = ruleTest('day-10', { ...adult, episodeDays: 10 }, { fired: ['imaging-defer'], cards: ['imaging-defer'] });
     const { code, out } = await run('test', wrong, strange, stranger, good);
-    expect(out).toMatch(/^FAIL +wrong-expectations +back-pain-imaging-select +.* +imaging-defer did not fire; cards \(none\), expected imaging-defer; no card says "no such words"$/m);
+    expect(out).toMatch(
+      /^FAIL +wrong-expectations +back-pain-imaging-select +.* +imaging-defer did not fire; cards \(none\), expected imaging-defer; no card says "no such words"$/m,
+    );
     expect(out).toMatch(/^FAIL +strange-names +.*error: unknown fact "episodeDay" \(known facts: ageYears, /m);
     expect(out).toMatch(/^FAIL +strange-rule +.*error: "imaging-deferral" is not a rule of rules\/back-pain-imaging.json/m);
     expect(out).toMatch(/^pass +day-10 /m);
@@ -56,20 +66,31 @@ describe('test', () => {
     expect(code).toBe(1);
   });
 
-  test('a scenario\'s checks fail on their own row when a rule did not fire or a card does not say the words', async () => {
+  test("a scenario's checks fail on their own row when a rule did not fire or a card does not say the words", async () => {
     const scenario = JSON.parse(readFileSync(scenarioFile('imaging-defer-acute-41-days'), 'utf8')) as Record<string, unknown>;
     scenario.id = 'checks-that-fail';
-    scenario.checks = { 'back-pain-imaging-sign': { fired: ['imaging-repeat'], notFired: ['imaging-defer'], cardContains: ['Remove the lumbar imaging order', 'not in any card'] } };
+    scenario.checks = {
+      'back-pain-imaging-sign': {
+        fired: ['imaging-repeat'],
+        notFired: ['imaging-defer'],
+        cardContains: ['Remove the lumbar imaging order', 'not in any card'],
+      },
+    };
     const file = join(tmp, 'checks-that-fail.json');
     writeFileSync(file, JSON.stringify(scenario));
     const { code, out } = await run('test', file);
     expect(out).toMatch(/^pass +checks-that-fail +back-pain-imaging-sign +imaging-defer +imaging-defer$/m);
-    expect(out).toMatch(/^FAIL +checks-that-fail +back-pain-imaging-sign +checks: .* +imaging-repeat did not fire; imaging-defer fired; no card says "not in any card"$/m);
+    expect(out).toMatch(
+      /^FAIL +checks-that-fail +back-pain-imaging-sign +checks: .* +imaging-repeat did not fire; imaging-defer fired; no card says "not in any card"$/m,
+    );
     expect(code).toBe(1);
   });
 
   test('a scenario whose expectation the rules do not meet fails, with exit code 1', async () => {
-    const scenario = JSON.parse(readFileSync(scenarioFile('imaging-defer-acute-41-days'), 'utf8')) as { id: string; expect: Record<string, string[]> };
+    const scenario = JSON.parse(readFileSync(scenarioFile('imaging-defer-acute-41-days'), 'utf8')) as {
+      id: string;
+      expect: Record<string, string[]>;
+    };
     scenario.id = 'expects-the-wrong-card';
     scenario.expect = { 'back-pain-imaging-select': ['imaging-repeat'] };
     const file = join(tmp, 'wrong.json');
@@ -83,9 +104,17 @@ describe('test', () => {
 
   test('--json reports each check for machines; a broken scenario file is a failure, not a crash', async () => {
     const broken = join(tmp, 'broken.json');
-    writeFileSync(broken, JSON.stringify({ id: 'Broken', description: 'x', now: 'yesterday', patient: { resourceType: 'Patient', id: 'p' }, expect: {} }));
+    writeFileSync(
+      broken,
+      JSON.stringify({ id: 'Broken', description: 'x', now: 'yesterday', patient: { resourceType: 'Patient', id: 'p' }, expect: {} }),
+    );
     const { code, out } = await run('test', '--json', broken, scenarioFile('red-flag-blocks-repeat'));
-    const report = JSON.parse(out) as { ok: boolean; passed: number; failed: number; results: { scenario: string; pass: boolean; error?: string; got?: string[] }[] };
+    const report = JSON.parse(out) as {
+      ok: boolean;
+      passed: number;
+      failed: number;
+      results: { scenario: string; pass: boolean; error?: string; got?: string[] }[];
+    };
     expect(report.ok).toBe(false);
     expect(report.failed).toBe(1);
     const error = report.results.find((r) => r.scenario.endsWith('broken.json'))?.error;
@@ -101,7 +130,9 @@ describe('rules', () => {
     const all = await run('rules');
     expect(all.code).toBe(0);
     expect(all.out).toMatch(/^rules\/back-pain-imaging.json {2}\(services: back-pain-imaging-select, back-pain-imaging-sign\)$/m);
-    expect(all.out).toMatch(/^ {2}imaging-defer {2}\[live, one card per order\] {2}Defer lumbar imaging in the first 6 weeks of back pain\n {6}when: ageYears ≥ 18 and openEpisode = true and episodeDays < 42 and redFlagCount = 0\n {6}card: cards\/imaging-defer.json \(warning\): /m);
+    expect(all.out).toMatch(
+      /^ {2}imaging-defer {2}\[live, one card per order\] {2}Defer lumbar imaging in the first 6 weeks of back pain\n {6}when: ageYears ≥ 18 and openEpisode = true and episodeDays < 42 and redFlagCount = 0\n {6}card: cards\/imaging-defer.json \(warning\): /m,
+    );
     expect(all.out).toMatch(/when: .* and \(therapyReferralDaysAgo is unknown or therapyReferralDaysAgo > 365\)$/m);
     expect(all.out).toMatch(/^15 rules\. Rules version [0-9a-f]{16}\.$/m);
     const one = await run('rules', '--service', 'chronic-pain-therapy-referral', '--json');
@@ -118,8 +149,17 @@ describe('explain', () => {
     const { code, out } = await run('explain', scenarioFile('imaging-defer-fever-15-days-ago'), '--service', 'back-pain-imaging-select');
     expect(code).toBe(0);
     const facts = out.slice(out.indexOf('\nFacts\n'), out.indexOf('\nRules\n'));
-    expect([...facts.matchAll(/^ {2}(\w+) = /gm)].map((m) => m[1])).toEqual(['ageYears', 'openEpisode', 'episodeDays', 'redFlagCount', 'caudaEquinaSignCount', 'priorLumbarImagingDaysAgo']);
-    expect(facts).toMatch(/redFlagCount = 0\n +Near miss: Fever \(last 14 days\), Body temperature 38\.5 °C \(Observation\/bp-fever-15d-temp, 2026-11-08\): outside the 14-day window \(15 days ago\)\. None counts\. Checked: /);
+    expect([...facts.matchAll(/^ {2}(\w+) = /gm)].map((m) => m[1])).toEqual([
+      'ageYears',
+      'openEpisode',
+      'episodeDays',
+      'redFlagCount',
+      'caudaEquinaSignCount',
+      'priorLumbarImagingDaysAgo',
+    ]);
+    expect(facts).toMatch(
+      /redFlagCount = 0\n +Near miss: Fever \(last 14 days\), Body temperature 38\.5 °C \(Observation\/bp-fever-15d-temp, 2026-11-08\): outside the 14-day window \(15 days ago\)\. None counts\. Checked: /,
+    );
   });
 
   test('every rule, fired or not, each condition with its value and the FHIR resource and date behind it', async () => {
@@ -148,7 +188,13 @@ describe('explain', () => {
     expect(trace.evaluated).toBe(true);
     const signs = trace.facts?.find((f) => f.name === 'caudaEquinaSignCount');
     expect(signs?.value).toBeGreaterThan(0);
-    expect(signs?.evidence?.[0]).toEqual(expect.objectContaining({ reference: expect.stringMatching(/^Condition\//), date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), label: expect.any(String) }));
+    expect(signs?.evidence?.[0]).toEqual(
+      expect.objectContaining({
+        reference: expect.stringMatching(/^Condition\//),
+        date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+        label: expect.any(String),
+      }),
+    );
     const defer = trace.rules?.find((r) => r.id === 'imaging-defer');
     expect(defer?.outcomes?.every((o) => !o.shown && o.replacedBy?.includes('cauda-equina-emergency'))).toBe(true);
   });
@@ -176,7 +222,9 @@ describe('cards', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/^back-pain-imaging-select \(order-select\): 1 card$/m);
     expect(out).toMatch(/^\[WARNING\] Imaging is unlikely to help yet: back pain for 41 days/m);
-    expect(out).toMatch(/Suggestions \(choose at most one\):\n {4}1\. Remove the lumbar imaging order \(recommended\)\n {7}- delete ServiceRequest\/bp-defer-41-mri/);
+    expect(out).toMatch(
+      /Suggestions \(choose at most one\):\n {4}1\. Remove the lumbar imaging order \(recommended\)\n {7}- delete ServiceRequest\/bp-defer-41-mri/,
+    );
     expect(out).toMatch(/Links:\n {4}- NHS: back pain \(patient leaflet\) <https:\/\/www\.nhs\.uk\/conditions\/back-pain\/>/);
     expect(out).toMatch(/Override reasons: Red flag found on examination;/);
     expect(out).not.toMatch(/\*\*/);
@@ -184,7 +232,9 @@ describe('cards', () => {
 
   test('--json is the response the EHR would get', async () => {
     const { out } = await run('cards', '--json', scenarioFile('cauda-equina-urinary-retention'), '--service', 'back-pain-imaging-sign');
-    const { results } = JSON.parse(out) as { results: { service: string; response: { cards: { indicator: string; source: { topic: { code: string } } }[] } }[] };
+    const { results } = JSON.parse(out) as {
+      results: { service: string; response: { cards: { indicator: string; source: { topic: { code: string } } }[] } }[];
+    };
     expect(results).toHaveLength(1);
     expect(results[0]?.response.cards.map((c) => [c.indicator, c.source.topic.code])).toEqual([['critical', 'cauda-equina-emergency']]);
   });
@@ -213,7 +263,12 @@ describe('npx backpain-cds', () => {
   test('the bin runs under plain node (no flags), building dist/ when needed, and --json stays clean', () => {
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
-    const res = spawnSync(process.execPath, [join(projectRoot, 'bin/backpain-cds.js'), 'validate', '--json'], { cwd: projectRoot, env, encoding: 'utf8', timeout: 110_000 });
+    const res = spawnSync(process.execPath, [join(projectRoot, 'bin/backpain-cds.js'), 'validate', '--json'], {
+      cwd: projectRoot,
+      env,
+      encoding: 'utf8',
+      timeout: 110_000,
+    });
     expect(res.status).toBe(0);
     const report = JSON.parse(res.stdout) as { ok: boolean; version: string };
     expect(report.ok).toBe(true);

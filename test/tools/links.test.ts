@@ -50,7 +50,13 @@ const options = { timeoutMs: 5000 };
 
 test('a page that answers 200 to HEAD is ok, and only HEAD was sent', async () => {
   seen.length = 0;
-  expect(await checkLink(`${base}/ok`, options)).toEqual({ url: `${base}/ok`, outcome: 'ok', status: 200, method: 'HEAD', message: 'HTTP 200' });
+  expect(await checkLink(`${base}/ok`, options)).toEqual({
+    url: `${base}/ok`,
+    outcome: 'ok',
+    status: 200,
+    method: 'HEAD',
+    message: 'HTTP 200',
+  });
   expect(seen).toEqual(['HEAD /ok']);
 });
 
@@ -101,7 +107,9 @@ test('without network the CLI says the check was skipped, and exits 0', async ()
   const io = captureIo();
   const code = await runCli(['links', '--probe', 'no-network.invalid'], io);
   expect(code).toBe(0);
-  expect(io.stdout()).toMatch(/^Link check skipped: no network \(could not resolve no-network\.invalid: \S+\)\. \d+ links are listed in cards\/links\.json/);
+  expect(io.stdout()).toMatch(
+    /^Link check skipped: no network \(could not resolve no-network\.invalid: \S+\)\. \d+ links are listed in cards\/links\.json/,
+  );
   expect(io.stdout()).toContain('run `backpain-cds links` where there is network');
 });
 

@@ -11,12 +11,18 @@ import { ENGINE_FACT_NAMES, FACT_DOCS } from '../../src/knowledge/fact-docs.js';
 import { cardsDir, projectRoot, rulesDir } from '../../src/paths.js';
 import { scenariosDir } from '../../src/demo/scenarios/load.js';
 
-test.each([...generateSchemas()].map(([name, text]) => [name, text]))('rules/schemas/%s is up to date (else run: npm run schemas)', (name, text) => {
-  expect(readFileSync(join(schemasDir, name), 'utf8')).toBe(text);
-});
+test.each([...generateSchemas()].map(([name, text]) => [name, text]))(
+  'rules/schemas/%s is up to date (else run: npm run schemas)',
+  (name, text) => {
+    expect(readFileSync(join(schemasDir, name), 'utf8')).toBe(text);
+  },
+);
 
 test('the generated schemas describe the files: strict objects, known operators, fact names offered', () => {
-  const rule = JSON.parse(generateSchemas().get('rule-file.schema.json') ?? '{}') as { additionalProperties: boolean; definitions: { condition: { anyOf: { properties?: { fact?: { enum?: string[] }; operator?: { enum?: string[] } } }[] } } };
+  const rule = JSON.parse(generateSchemas().get('rule-file.schema.json') ?? '{}') as {
+    additionalProperties: boolean;
+    definitions: { condition: { anyOf: { properties?: { fact?: { enum?: string[] }; operator?: { enum?: string[] } } }[] } };
+  };
   expect(rule.additionalProperties).toBe(false);
   const leaf = rule.definitions.condition.anyOf.find((b) => b.properties?.fact);
   expect(leaf?.properties?.fact?.enum).toEqual(expect.arrayContaining(['episodeDays', 'redFlagCount']));
@@ -34,16 +40,25 @@ test('every rule, value set, card and scenario file names its schema in "$schema
 describe('editor help beyond the structure', () => {
   const schemas = generateSchemas();
   const read = <T>(name: string): T => JSON.parse(schemas.get(name) ?? '{}') as T;
-  type Leaf = { properties: { fact: { enum: string[]; markdownEnumDescriptions: string[] }; operator: { enum: string[]; markdownEnumDescriptions: string[] } }; allOf: { if: unknown; then: { properties: { value: { type: string } } } }[] };
+  type Leaf = {
+    properties: {
+      fact: { enum: string[]; markdownEnumDescriptions: string[] };
+      operator: { enum: string[]; markdownEnumDescriptions: string[] };
+    };
+    allOf: { if: unknown; then: { properties: { value: { type: string } } } }[];
+  };
   const leafOf = (name: string): Leaf | undefined =>
-    read<{ definitions: { condition: { anyOf: Partial<Leaf>[] } } }>(name).definitions.condition.anyOf.find((b) => b.properties?.fact) as Leaf | undefined;
+    read<{ definitions: { condition: { anyOf: Partial<Leaf>[] } } }>(name).definitions.condition.anyOf.find((b) => b.properties?.fact) as
+      Leaf | undefined;
 
   test('every fact is an enum value with its meaning, type and source; every operator says what it does; numeric operators need a number', () => {
     for (const name of ['rule-file.schema.json', 'card.schema.json']) {
       const leaf = leafOf(name);
       expect(leaf?.properties.fact.enum).toEqual([...ENGINE_FACT_NAMES]);
       expect(leaf?.properties.fact.markdownEnumDescriptions).toHaveLength(ENGINE_FACT_NAMES.length);
-      expect(leaf?.properties.fact.markdownEnumDescriptions[ENGINE_FACT_NAMES.indexOf('episodeDays')]).toMatch(/^Days from the episode's start.*number \(whole days\); from Condition/);
+      expect(leaf?.properties.fact.markdownEnumDescriptions[ENGINE_FACT_NAMES.indexOf('episodeDays')]).toMatch(
+        /^Days from the episode's start.*number \(whole days\); from Condition/,
+      );
       expect(leaf?.properties.operator.markdownEnumDescriptions).toHaveLength(leaf?.properties.operator.enum.length ?? -1);
       expect(leaf?.allOf[0]?.then.properties.value.type).toBe('number');
     }
@@ -68,7 +83,9 @@ describe('editor help beyond the structure', () => {
   });
 
   test('.vscode/settings.json maps every kind of file to its schema, and every schema it names exists', () => {
-    const settings = JSON.parse(readFileSync(join(projectRoot, '.vscode/settings.json'), 'utf8')) as { 'json.schemas': { fileMatch: string[]; url: string }[] };
+    const settings = JSON.parse(readFileSync(join(projectRoot, '.vscode/settings.json'), 'utf8')) as {
+      'json.schemas': { fileMatch: string[]; url: string }[];
+    };
     const urls = settings['json.schemas'].map((m) => m.url.replace('./rules/schemas/', ''));
     expect([...urls].sort()).toEqual([...schemas.keys()].sort());
     for (const url of urls) expect(existsSync(join(schemasDir, url))).toBe(true);
@@ -76,10 +93,18 @@ describe('editor help beyond the structure', () => {
 });
 
 describe('value set ids, code systems and service ids: the schema offers and refuses what the service does', () => {
-  type Definitions = { definitions: { valueSetId: { enum: string[]; markdownEnumDescriptions: string[] }; codeSystem: { anyOf: [{ enum: string[]; markdownEnumDescriptions: string[] }, { pattern: string }] } } };
+  type Definitions = {
+    definitions: {
+      valueSetId: { enum: string[]; markdownEnumDescriptions: string[] };
+      codeSystem: { anyOf: [{ enum: string[]; markdownEnumDescriptions: string[] }, { pattern: string }] };
+    };
+  };
   const schemas = generateSchemas();
   const read = <T>(name: string): T => JSON.parse(schemas.get(name) ?? '{}') as T;
-  const shippedIds = readdirSync(join(rulesDir, 'valuesets')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+  const shippedIds = readdirSync(join(rulesDir, 'valuesets'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.replace(/\.json$/, ''))
+    .sort();
 
   /** Every "valueSet"-like field of the findings and instruments files, wherever it sits. */
   function namedValueSets(node: unknown, out: string[] = []): string[] {
@@ -97,12 +122,17 @@ describe('value set ids, code systems and service ids: the schema offers and ref
     for (const name of ['findings.schema.json', 'instruments.schema.json']) {
       const { valueSetId } = read<Definitions>(name).definitions;
       expect([...valueSetId.enum].sort()).toEqual(shippedIds);
-      expect(valueSetId.markdownEnumDescriptions[valueSetId.enum.indexOf('red-flag-fever')]).toMatch(/^\*\*Fever\*\* \(rules\/valuesets\/red-flag-fever\.json\): Fever recorded as a condition\.$/);
+      expect(valueSetId.markdownEnumDescriptions[valueSetId.enum.indexOf('red-flag-fever')]).toMatch(
+        /^\*\*Fever\*\* \(rules\/valuesets\/red-flag-fever\.json\): Fever recorded as a condition\.$/,
+      );
       // No value set field is left as a bare string: every one points at the list.
       expect(schemas.get(name)).not.toMatch(/"(valueSet|totalValueSet)": \{\s*"type": "string"/);
     }
     expect(schemas.get('findings.schema.json')?.match(/"\$ref": "#\/definitions\/valueSetId"/g)?.length).toBeGreaterThanOrEqual(7);
-    const named = [...namedValueSets(JSON.parse(readFileSync(join(rulesDir, 'findings.json'), 'utf8'))), ...namedValueSets(JSON.parse(readFileSync(join(rulesDir, 'instruments.json'), 'utf8')))];
+    const named = [
+      ...namedValueSets(JSON.parse(readFileSync(join(rulesDir, 'findings.json'), 'utf8'))),
+      ...namedValueSets(JSON.parse(readFileSync(join(rulesDir, 'instruments.json'), 'utf8'))),
+    ];
     expect(named.length).toBeGreaterThan(10);
     const { enum: offered } = read<Definitions>('findings.schema.json').definitions.valueSetId;
     for (const id of named) expect(offered).toContain(id);
@@ -113,7 +143,10 @@ describe('value set ids, code systems and service ids: the schema offers and ref
     const dir = mkdtempSync(join(tmpdir(), 'backpain-valuesets-'));
     try {
       cpSync(join(rulesDir, 'valuesets'), dir, { recursive: true });
-      writeFileSync(join(dir, 'red-flag-new.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'red-flag-hiv.json'), 'utf8')), id: 'red-flag-new', title: 'New flag' }));
+      writeFileSync(
+        join(dir, 'red-flag-new.json'),
+        JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'red-flag-hiv.json'), 'utf8')), id: 'red-flag-new', title: 'New flag' }),
+      );
       rmSync(join(dir, 'red-flag-trauma.json'));
       const { valueSetId } = (JSON.parse(generateSchemas(dir).get('findings.schema.json') ?? '{}') as Definitions).definitions;
       expect(valueSetId.enum).toContain('red-flag-new');
@@ -148,20 +181,28 @@ describe('value set ids, code systems and service ids: the schema offers and ref
       '',
     ];
     for (const system of spellings) expect({ system, accepted: accepted(system) }).toEqual({ system, accepted: isKnownSystem(system) });
-    fc.assert(fc.property(fc.constantFrom(...knownSystems()), fc.string({ maxLength: 3 }), fc.string({ maxLength: 3 }), (uri, before, after) => {
-      const system = `${before}${uri}${after}`;
-      expect(accepted(system)).toBe(isKnownSystem(system));
-    }));
+    fc.assert(
+      fc.property(fc.constantFrom(...knownSystems()), fc.string({ maxLength: 3 }), fc.string({ maxLength: 3 }), (uri, before, after) => {
+        const system = `${before}${uri}${after}`;
+        expect(accepted(system)).toBe(isKnownSystem(system));
+      }),
+    );
     // Every system the shipped value sets use is accepted, and points at the one definition.
     for (const file of shippedIds) {
-      const vs = JSON.parse(readFileSync(join(rulesDir, 'valuesets', `${file}.json`), 'utf8')) as { compose: { include: { system: string }[] }; expansion: { contains?: { system: string }[] } };
-      for (const { system } of [...vs.compose.include, ...(vs.expansion.contains ?? [])]) expect({ file, system, accepted: accepted(system) }).toEqual({ file, system, accepted: true });
+      const vs = JSON.parse(readFileSync(join(rulesDir, 'valuesets', `${file}.json`), 'utf8')) as {
+        compose: { include: { system: string }[] };
+        expansion: { contains?: { system: string }[] };
+      };
+      for (const { system } of [...vs.compose.include, ...(vs.expansion.contains ?? [])])
+        expect({ file, system, accepted: accepted(system) }).toEqual({ file, system, accepted: true });
     }
     expect(schemas.get('valueset.schema.json')?.match(/"\$ref": "#\/definitions\/codeSystem"/g)).toHaveLength(3);
   });
 
   test('rule files name only the CDS services there are', () => {
-    const rule = read<{ properties: { services: { items: { enum: string[]; markdownEnumDescriptions: string[] } } } }>('rule-file.schema.json');
+    const rule = read<{ properties: { services: { items: { enum: string[]; markdownEnumDescriptions: string[] } } } }>(
+      'rule-file.schema.json',
+    );
     expect(rule.properties.services.items.enum).toEqual(SERVICES.map((s) => s.id));
     expect(rule.properties.services.items.markdownEnumDescriptions[0]).toMatch(/\(hook order-select\)/);
   });

@@ -18,7 +18,17 @@ const EPIC = 'urn:oid:1.2.840.114350.1.13.861.1.7.2.696871';
 const LOCAL = 'https://ehr.example.org/fhir/CodeSystem/local-problem';
 
 /** Everything in the export that identifies a patient or is a clinician's own words. */
-const PRIVATE = ['bulk-pt-a1b2c3', 'bulk-pt-d4e5f6', 'bulk-pt-g7h8i9', 'Examplewoman', 'Sampleman', 'Testperson', 'Whitby', 'Lymphoma in remission', '1950-01-01'];
+const PRIVATE = [
+  'bulk-pt-a1b2c3',
+  'bulk-pt-d4e5f6',
+  'bulk-pt-g7h8i9',
+  'Examplewoman',
+  'Sampleman',
+  'Testperson',
+  'Whitby',
+  'Lymphoma in remission',
+  '1950-01-01',
+];
 
 let tmp: string;
 beforeAll(() => {
@@ -84,7 +94,8 @@ describe('terminology gaps on a Bulk Data export folder', () => {
     for (const code of ['C61', '363346000', 'M54.50', '449813001', '312615']) expect(codes).not.toContain(code);
     // A family history and a benign neoplasm are not the patient's cancer; a cream is not systemic;
     // "Hives" is not HIV and "Afebrile" is not fever; an oral temperature and a lumbar MRI report name no red flag.
-    for (const code of ['Z80.0', 'D12.6', 'F-2040', 'DERM-12', 'GEN-3', '8331-1', 'RAD-LSPINE', '895996', 'EXAM-PERI']) expect(codes).not.toContain(code);
+    for (const code of ['Z80.0', 'D12.6', 'F-2040', 'DERM-12', 'GEN-3', '8331-1', 'RAD-LSPINE', '895996', 'EXAM-PERI'])
+      expect(codes).not.toContain(code);
   });
 
   test('counts text-only entries by red flag and never shows their text', () => {
@@ -122,9 +133,18 @@ test('reads gzipped files named on the command line, and --min hides rare codes'
 
 test('says what is wrong with its input, with exit code 1', async () => {
   const empty = mkdtempSync(join(tmp, 'empty-'));
-  expect(await run('terminology', 'gaps', empty)).toMatchObject({ code: 1, err: expect.stringMatching(/no \*\.ndjson files in this folder/) });
-  expect(await run('terminology', 'gaps', join(tmp, 'missing'))).toMatchObject({ code: 1, err: expect.stringMatching(/no such file or folder/) });
-  expect(await run('terminology', 'gaps', '--min', '0', EXPORT)).toMatchObject({ code: 1, err: expect.stringMatching(/--min must be a whole number/) });
+  expect(await run('terminology', 'gaps', empty)).toMatchObject({
+    code: 1,
+    err: expect.stringMatching(/no \*\.ndjson files in this folder/),
+  });
+  expect(await run('terminology', 'gaps', join(tmp, 'missing'))).toMatchObject({
+    code: 1,
+    err: expect.stringMatching(/no such file or folder/),
+  });
+  expect(await run('terminology', 'gaps', '--min', '0', EXPORT)).toMatchObject({
+    code: 1,
+    err: expect.stringMatching(/--min must be a whole number/),
+  });
   const help = await run('terminology', 'gaps', '--help');
   expect(help.out).toMatch(/card log cannot be read for this/);
 });
@@ -160,12 +180,26 @@ describe('red flag keywords', () => {
 
   test('the collector reads resources one at a time, as the NDJSON stream hands them over', () => {
     const gaps = new TerminologyGaps([...knowledge.valueSets.values()], match);
-    gaps.add({ resourceType: 'Condition', subject: { reference: 'Patient/x' }, code: { coding: [{ system: LOCAL, code: 'Q1', display: 'Spinal epidural abscess' }] } });
+    gaps.add({
+      resourceType: 'Condition',
+      subject: { reference: 'Patient/x' },
+      code: { coding: [{ system: LOCAL, code: 'Q1', display: 'Spinal epidural abscess' }] },
+    });
     gaps.add({ resourceType: 'Patient', id: 'x' });
     gaps.add('not a resource');
     expect(gaps.summary()).toEqual({
       resourcesRead: 1,
-      gaps: [{ system: LOCAL, code: 'Q1', display: 'Spinal epidural abscess', redFlags: ['spinal-infection'], resourceTypes: ['Condition'], records: 1, patients: 1 }],
+      gaps: [
+        {
+          system: LOCAL,
+          code: 'Q1',
+          display: 'Spinal epidural abscess',
+          redFlags: ['spinal-infection'],
+          resourceTypes: ['Condition'],
+          records: 1,
+          patients: 1,
+        },
+      ],
       textOnly: [],
     });
   });

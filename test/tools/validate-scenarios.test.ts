@@ -35,7 +35,9 @@ test('scenarios in a sub-folder are read and checked like the others', () => {
   writeFileSync(join(tmp, 'nested', 'nested-copy.json'), JSON.stringify(nested));
   const { scenarios, problems } = validate();
   expect(scenarios).toBe(2);
-  expect(problems).toEqual([expect.objectContaining({ path: 'expect.back-pain-imaging-select[0]', message: expect.stringMatching(/"not-a-rule" is not a rule/) })]);
+  expect(problems).toEqual([
+    expect.objectContaining({ path: 'expect.back-pain-imaging-select[0]', message: expect.stringMatching(/"not-a-rule" is not a rule/) }),
+  ]);
 });
 
 test('a scenario, patient or resource id used in two files is an error that names the other file', () => {
@@ -46,7 +48,9 @@ test('a scenario, patient or resource id used in two files is an error that name
   const messages = validate().problems.map((p) => `${p.path}: ${p.message}`);
   expect(messages).toEqual(
     expect.arrayContaining([
-      expect.stringMatching(/^id: scenario id "imaging-defer-acute-41-days" is also used in .*imaging-defer-acute-41-days\.json: give it an id of its own$/),
+      expect.stringMatching(
+        /^id: scenario id "imaging-defer-acute-41-days" is also used in .*imaging-defer-acute-41-days\.json: give it an id of its own$/,
+      ),
       expect.stringMatching(/^patient\.id: Patient\/\S+ is also used in /),
       expect.stringMatching(/^draftOrders\[0\]\.id: ServiceRequest\/\S+ is also used in /),
     ]),

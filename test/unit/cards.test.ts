@@ -87,7 +87,10 @@ describe('imaging-defer card', () => {
 
   test('selectionBehavior is present with the suggestions', () => {
     expect(card.selectionBehavior).toBe('at-most-one');
-    expect(card.suggestions?.map((s) => s.label)).toEqual(['Remove the lumbar imaging order', 'Remove the order and refer to physiotherapy']);
+    expect(card.suggestions?.map((s) => s.label)).toEqual([
+      'Remove the lumbar imaging order',
+      'Remove the order and refer to physiotherapy',
+    ]);
     expect(card.suggestions?.map((s) => s.isRecommended)).toEqual([true, undefined]);
   });
 
@@ -134,11 +137,17 @@ describe('imaging-defer card', () => {
 
   test('links are absolute', () => {
     expect(card.links?.map((l) => l.type)).toEqual(['absolute', 'absolute', 'absolute']);
-    expect(card.links?.[0]).toEqual({ label: 'NHS: back pain (patient leaflet)', url: 'https://www.nhs.uk/conditions/back-pain/', type: 'absolute' });
+    expect(card.links?.[0]).toEqual({
+      label: 'NHS: back pain (patient leaflet)',
+      url: 'https://www.nhs.uk/conditions/back-pain/',
+      type: 'absolute',
+    });
   });
 
   test('detail names the episode, its start date and days, and the order', () => {
-    expect(card.detail).toContain('- Episode: Low back pain, unspecified (Condition/lbp), started 2026-11-03: 20 days ago (under 6 weeks).');
+    expect(card.detail).toContain(
+      '- Episode: Low back pain, unspecified (Condition/lbp), started 2026-11-03: 20 days ago (under 6 weeks).',
+    );
     expect(card.detail).toContain('- Order: MRI lumbar spine without contrast (ServiceRequest/o1).');
     expect(card.detail).toContain('This back pain started 20 days ago and no red flags are recorded.');
   });
@@ -218,8 +227,14 @@ describe('cauda-equina-emergency card', () => {
       reasonReference: [{ reference: 'Condition/ces', display: 'Cauda equina syndrome' }],
     });
     expect(referral.code?.text).toMatch(/same-day assessment .* emergency MRI/);
-    expect(referral.note?.[0]?.text).toContain('Please assess the patient today (same day) and arrange an emergency MRI of the lumbar spine.');
-    expect(card.overrideReasons?.map((r) => r.code)).toEqual(['already-assessed-emergency', 'sign-explained-otherwise', 'assessed-cauda-equina-unlikely']);
+    expect(referral.note?.[0]?.text).toContain(
+      'Please assess the patient today (same day) and arrange an emergency MRI of the lumbar spine.',
+    );
+    expect(card.overrideReasons?.map((r) => r.code)).toEqual([
+      'already-assessed-emergency',
+      'sign-explained-otherwise',
+      'assessed-cauda-equina-unlikely',
+    ]);
     expect(card.overrideReasons?.map((r) => r.display).join(' ')).not.toMatch(/resolved/i);
     expect(card.uuid).toMatch(UUID);
   });
@@ -282,7 +297,14 @@ describe('renderCard', () => {
 
   test('a template without suggestions, override reasons or links gives a card without those keys', () => {
     const { rule, template } = ruleAndTemplate('imaging-defer');
-    const bare: CardTemplate = { rule: template.rule, clinicalReview: template.clinicalReview, indicator: 'info', summary: 'Hello', detail: ['line'], source: { label: 'test' } };
+    const bare: CardTemplate = {
+      rule: template.rule,
+      clinicalReview: template.clinicalReview,
+      indicator: 'info',
+      summary: 'Hello',
+      detail: ['line'],
+      source: { label: 'test' },
+    };
     expect(renderCard(rule, bare, scope())).toEqual({
       uuid: expect.stringMatching(UUID),
       summary: 'Hello',
@@ -303,7 +325,14 @@ describe('renderCard', () => {
             {
               type: 'create',
               description: 'Create',
-              resource: { resourceType: 'ServiceRequest', status: 'draft', note: null, supportingInfo: '{{mood.evidence}}', category: [], code: { text: 'x', coding: [null] } },
+              resource: {
+                resourceType: 'ServiceRequest',
+                status: 'draft',
+                note: null,
+                supportingInfo: '{{mood.evidence}}',
+                category: [],
+                code: { text: 'x', coding: [null] },
+              },
             },
           ],
         },
@@ -332,11 +361,14 @@ describe('fill and card variables', () => {
   const facts = () => buildPatientFacts(record({ conditions: [lbp()] }), NOW, kb);
 
   test('fills episode, order, user and date variables', () => {
-    const text = fill('{{episode.display}}|{{episode.start}}|{{episode.days}}|{{episode.weeks}}|{{order.reference}}|{{user.reference}}|{{today}}|{{patient.reference}}', {
-      facts: facts(),
-      userReference: USER,
-      order: MRI,
-    });
+    const text = fill(
+      '{{episode.display}}|{{episode.start}}|{{episode.days}}|{{episode.weeks}}|{{order.reference}}|{{user.reference}}|{{today}}|{{patient.reference}}',
+      {
+        facts: facts(),
+        userReference: USER,
+        order: MRI,
+      },
+    );
     expect(text).toBe('Low back pain, unspecified|2026-11-03|20|2|ServiceRequest/o1|Practitioner/dr1|2026-11-23|Patient/p1');
   });
 
@@ -352,11 +384,15 @@ describe('fill and card variables', () => {
   test('a variable without a value (episode.days with no episode) throws MissingVariableError', () => {
     const noEpisode = buildPatientFacts(record(), NOW, kb);
     expect(() => fill('{{episode.days}}', { facts: noEpisode, userReference: USER })).toThrow(MissingVariableError);
-    expect(() => fill('{{episode.days}}', { facts: noEpisode, userReference: USER })).toThrow('card variable "episode.days" has no value for this patient');
+    expect(() => fill('{{episode.days}}', { facts: noEpisode, userReference: USER })).toThrow(
+      'card variable "episode.days" has no value for this patient',
+    );
   });
 
   test('an unknown variable name throws MissingVariableError naming it', () => {
-    expect(() => fill('{{episode.length}}', { facts: facts(), userReference: USER })).toThrow('card variable "episode.length" has no value for this patient');
+    expect(() => fill('{{episode.length}}', { facts: facts(), userReference: USER })).toThrow(
+      'card variable "episode.length" has no value for this patient',
+    );
   });
 
   test('redFlags.found throws when there are no red flags (a template must not claim one)', () => {

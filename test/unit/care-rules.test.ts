@@ -59,7 +59,9 @@ describe('STarT Back matched care', () => {
   test('no STarT Back: startback-missing, which lists the 9 items', async () => {
     const [card] = await cards('back-pain-stratified-care', { conditions: episode });
     expect(card?.source.topic?.code).toBe('startback-missing');
-    expect(card?.detail).toContain('9. Overall, how bothersome has your back pain been in the last 2 weeks? (not at all / slightly / moderately / very much / extremely)');
+    expect(card?.detail).toContain(
+      '9. Overall, how bothersome has your back pain been in the last 2 weeks? (not at all / slightly / moderately / very much / extremely)',
+    );
     expect(card?.detail).toContain(`No STarT Back result is recorded since this episode started on ${daysAgo(20)}.`);
   });
 
@@ -76,20 +78,29 @@ describe('STarT Back matched care', () => {
   });
 
   test('from a QuestionnaireResponse', async () => {
-    expect(await stratified({ conditions: episode, questionnaireResponses: [startBackResponse('q', [5, 6, 7], 'extremely', daysAgo(1))] })).toEqual(['startback-high']);
+    expect(
+      await stratified({ conditions: episode, questionnaireResponses: [startBackResponse('q', [5, 6, 7], 'extremely', daysAgo(1))] }),
+    ).toEqual(['startback-high']);
   });
 
   test('a physiotherapy referral made since the episode started, or still open, means no card offers another', async () => {
     const medium = [startBackTotal('t', 5, daysAgo(2), 2)];
-    expect(await stratified({ conditions: episode, observations: medium, serviceRequests: [referral('r', PHYSIO, daysAgo(5))] })).toEqual([]);
-    expect(await stratified({ conditions: episode, observations: medium, serviceRequests: [referral('r', PHYSIO, daysAgo(200), 'active')] })).toEqual([]);
-    expect(await stratified({ conditions: episode, observations: medium, serviceRequests: [referral('r', PHYSIO, daysAgo(200), 'completed')] })).toEqual([
-      'startback-medium',
-    ]);
+    expect(await stratified({ conditions: episode, observations: medium, serviceRequests: [referral('r', PHYSIO, daysAgo(5))] })).toEqual(
+      [],
+    );
+    expect(
+      await stratified({ conditions: episode, observations: medium, serviceRequests: [referral('r', PHYSIO, daysAgo(200), 'active')] }),
+    ).toEqual([]);
+    expect(
+      await stratified({ conditions: episode, observations: medium, serviceRequests: [referral('r', PHYSIO, daysAgo(200), 'completed')] }),
+    ).toEqual(['startback-medium']);
   });
 
   test('the medium risk referral is a complete ServiceRequest whose note is the referral letter', async () => {
-    const [card] = await cards('back-pain-stratified-care', { conditions: episode, observations: [startBackTotal('t', 5, `${daysAgo(2)}T10:00:00Z`, 2)] });
+    const [card] = await cards('back-pain-stratified-care', {
+      conditions: episode,
+      observations: [startBackTotal('t', 5, `${daysAgo(2)}T10:00:00Z`, 2)],
+    });
     const [sr] = created(card);
     expect(sr).toMatchObject({
       resourceType: 'ServiceRequest',
@@ -119,12 +130,16 @@ describe('precedence', () => {
   test('red flags: red-flag-review only, naming each flag with its record and date', async () => {
     const found = await cards('back-pain-stratified-care', { conditions: [backPain(20), cancer], observations: medium });
     expect(ids(found)).toEqual(['red-flag-review']);
-    expect(found[0]?.detail).toContain('- **Cancer or a history of cancer**: Personal history of malignant neoplasm of breast (Condition/ca, recorded 2015-01-01). **Assess within 24 hours.**');
+    expect(found[0]?.detail).toContain(
+      '- **Cancer or a history of cancer**: Personal history of malignant neoplasm of breast (Condition/ca, recorded 2015-01-01). **Assess within 24 hours.**',
+    );
   });
 
   test('red flags also silence startback-missing and the sciatica cards', async () => {
     expect(await stratified({ conditions: [backPain(20), cancer] })).toEqual(['red-flag-review']);
-    expect(await stratified({ conditions: [sciatica(50), cancer], observations: [startBackTotal('t', 2, daysAgo(2))] })).toEqual(['red-flag-review']);
+    expect(await stratified({ conditions: [sciatica(50), cancer], observations: [startBackTotal('t', 2, daysAgo(2))] })).toEqual([
+      'red-flag-review',
+    ]);
   });
 
   test('a cauda equina sign replaces everything, red flags included', async () => {
@@ -146,31 +161,51 @@ describe('SCOPiC', () => {
   });
 
   test('low risk: group 1, physiotherapy up to 2 sessions', async () => {
-    const [card] = await cards('back-pain-stratified-care', { conditions: [sciatica(20)], observations: [startBackTotal('t', 2, daysAgo(2))] });
+    const [card] = await cards('back-pain-stratified-care', {
+      conditions: [sciatica(20)],
+      observations: [startBackTotal('t', 2, daysAgo(2))],
+    });
     expect(card?.source.topic?.code).toBe('sciatica-physio');
     expect(card?.summary).toBe('Sciatica, SCOPiC group 1: physiotherapy (up to 2 sessions) is the matched care. Refer with one click.');
   });
 
   test('medium risk: 4 positive items is group 3; 3 positive and 1 negative is group 2; 3 positive and 1 missing is undecided', async () => {
-    expect(await stratified({ conditions: [sciatica(42)], observations: [medium(), ...scopicItems('s', daysAgo(2), all4)] })).toEqual(['sciatica-fast-track']);
-    const group2 = await cards('back-pain-stratified-care', { conditions: [sciatica(42)], observations: [medium(), ...scopicItems('s', daysAgo(2), { ...all4, sensory: false })] });
+    expect(await stratified({ conditions: [sciatica(42)], observations: [medium(), ...scopicItems('s', daysAgo(2), all4)] })).toEqual([
+      'sciatica-fast-track',
+    ]);
+    const group2 = await cards('back-pain-stratified-care', {
+      conditions: [sciatica(42)],
+      observations: [medium(), ...scopicItems('s', daysAgo(2), { ...all4, sensory: false })],
+    });
     expect(ids(group2)).toEqual(['sciatica-physio']);
     expect(group2[0]?.summary).toContain('(up to 6 sessions)');
-    const undecided = await cards('back-pain-stratified-care', { conditions: [sciatica(42)], observations: [medium(), ...scopicItems('s', daysAgo(2), { legPain: true, belowKnee: true, interference: true })] });
+    const undecided = await cards('back-pain-stratified-care', {
+      conditions: [sciatica(42)],
+      observations: [medium(), ...scopicItems('s', daysAgo(2), { legPain: true, belowKnee: true, interference: true })],
+    });
     expect(ids(undecided)).toEqual(['sciatica-criteria-missing']);
     expect(undecided[0]?.detail).toContain('Sensory deficit in the painful leg: Pin-prick testing');
     expect(undecided[0]?.detail).toContain('urn:backpain-cds:finding\\|leg-sensory-deficit (valueBoolean)');
   });
 
   test('high risk: 3 positive items is group 3; 2 positive and 1 negative is undecided; 2 negative is group 2', async () => {
-    expect(await stratified({ conditions: [sciatica(60)], observations: [high(), ...scopicItems('s', daysAgo(2), { legPain: true, belowKnee: true, interference: true })] })).toEqual([
-      'sciatica-fast-track',
-    ]);
-    expect(await stratified({ conditions: [sciatica(60)], observations: [high(), ...scopicItems('s', daysAgo(2), { legPain: true, belowKnee: true, interference: false })] })).toEqual([
-      'sciatica-criteria-missing',
-    ]);
     expect(
-      await stratified({ conditions: [sciatica(60)], observations: [high(), ...scopicItems('s', daysAgo(2), { legPain: true, belowKnee: true, interference: false, sensory: false })] }),
+      await stratified({
+        conditions: [sciatica(60)],
+        observations: [high(), ...scopicItems('s', daysAgo(2), { legPain: true, belowKnee: true, interference: true })],
+      }),
+    ).toEqual(['sciatica-fast-track']);
+    expect(
+      await stratified({
+        conditions: [sciatica(60)],
+        observations: [high(), ...scopicItems('s', daysAgo(2), { legPain: true, belowKnee: true, interference: false })],
+      }),
+    ).toEqual(['sciatica-criteria-missing']);
+    expect(
+      await stratified({
+        conditions: [sciatica(60)],
+        observations: [high(), ...scopicItems('s', daysAgo(2), { legPain: true, belowKnee: true, interference: false, sensory: false })],
+      }),
     ).toEqual(['sciatica-physio']);
   });
 
@@ -185,14 +220,28 @@ describe('SCOPiC', () => {
   });
 
   test('fast-track is one suggestion creating an MRI and a spinal specialist referral, both within 4 weeks', async () => {
-    const [card] = await cards('back-pain-stratified-care', { conditions: [sciatica(50)], observations: [medium(), ...scopicItems('s', daysAgo(2), all4)] });
+    const [card] = await cards('back-pain-stratified-care', {
+      conditions: [sciatica(50)],
+      observations: [medium(), ...scopicItems('s', daysAgo(2), all4)],
+    });
     expect(card?.suggestions).toHaveLength(1);
     const [mri, spinal] = created(card);
     expect(mri?.code?.coding?.[0]?.code).toBe(MRI_SNOMED);
     expect(spinal?.code?.coding?.[0]?.code).toBe(SPINAL);
     for (const sr of [mri, spinal]) {
-      expect(sr).toMatchObject({ status: 'draft', intent: 'order', requester: { reference: USER }, occurrencePeriod: { start: daysAgo(0), end: daysAgo(-28) } });
-      expect(sr?.supportingInfo?.map((r) => r.reference)).toEqual(['Observation/t', 'Observation/s-leg', 'Observation/s-knee', 'Observation/s-interference', 'Observation/s-sensory']);
+      expect(sr).toMatchObject({
+        status: 'draft',
+        intent: 'order',
+        requester: { reference: USER },
+        occurrencePeriod: { start: daysAgo(0), end: daysAgo(-28) },
+      });
+      expect(sr?.supportingInfo?.map((r) => r.reference)).toEqual([
+        'Observation/t',
+        'Observation/s-leg',
+        'Observation/s-knee',
+        'Observation/s-interference',
+        'Observation/s-sensory',
+      ]);
       expect(sr?.note?.[0]?.text).toContain(`Current leg pain (0 to 10): 8, positive (${daysAgo(2)}, Observation/s-leg)`);
       expect(r4Errors(sr)).toEqual([]);
     }
@@ -200,9 +249,19 @@ describe('SCOPiC', () => {
 
   test('an MRI or a spinal specialist referral since the episode started: no fast-track card', async () => {
     const obs = [medium(), ...scopicItems('s', daysAgo(2), all4)];
-    expect(await stratified({ conditions: [sciatica(50)], observations: obs, serviceRequests: [referral('m', MRI_SNOMED, daysAgo(3), 'active')] })).toEqual([]);
-    expect(await stratified({ conditions: [sciatica(50)], observations: obs, serviceRequests: [referral('s', SPINAL, daysAgo(3))] })).toEqual([]);
-    expect(await stratified({ conditions: [sciatica(50)], observations: obs, serviceRequests: [referral('s', SPINAL, daysAgo(60))] })).toEqual(['sciatica-fast-track']);
+    expect(
+      await stratified({
+        conditions: [sciatica(50)],
+        observations: obs,
+        serviceRequests: [referral('m', MRI_SNOMED, daysAgo(3), 'active')],
+      }),
+    ).toEqual([]);
+    expect(
+      await stratified({ conditions: [sciatica(50)], observations: obs, serviceRequests: [referral('s', SPINAL, daysAgo(3))] }),
+    ).toEqual([]);
+    expect(
+      await stratified({ conditions: [sciatica(50)], observations: obs, serviceRequests: [referral('s', SPINAL, daysAgo(60))] }),
+    ).toEqual(['sciatica-fast-track']);
   });
 
   test('early card with a physiotherapy referral in place offers only the fast-track path', async () => {
@@ -212,11 +271,15 @@ describe('SCOPiC', () => {
       serviceRequests: [referral('p', PHYSIO, daysAgo(3), 'active')],
     });
     expect(card?.source.topic?.code).toBe('sciatica-fast-track-early');
-    expect(card?.suggestions?.map((s) => s.label)).toEqual(['Fast-track now (pain unmanageable): MRI lumbar spine and spinal specialist within 4 weeks']);
+    expect(card?.suggestions?.map((s) => s.label)).toEqual([
+      'Fast-track now (pain unmanageable): MRI lumbar spine and spinal specialist within 4 weeks',
+    ]);
   });
 
   test('SCOPiC items from before the episode start do not count', async () => {
-    expect(await stratified({ conditions: [sciatica(20)], observations: [medium(), ...scopicItems('s', daysAgo(21), all4)] })).toEqual(['sciatica-criteria-missing']);
+    expect(await stratified({ conditions: [sciatica(20)], observations: [medium(), ...scopicItems('s', daysAgo(21), all4)] })).toEqual([
+      'sciatica-criteria-missing',
+    ]);
   });
 });
 
@@ -236,7 +299,9 @@ describe('chronic-pain-therapy-referral', () => {
   });
 
   test('either score is enough: PHQ-9 below 10 with GAD-7 10 or more still refers', async () => {
-    expect(await chronic({ conditions: pain, observations: [phq9('p', 4, daysAgo(10)), gad7('g', 10, daysAgo(10))] })).toEqual(['chronic-pain-therapy-referral']);
+    expect(await chronic({ conditions: pain, observations: [phq9('p', 4, daysAgo(10)), gad7('g', 10, daysAgo(10))] })).toEqual([
+      'chronic-pain-therapy-referral',
+    ]);
   });
 
   test('the latest score decides: an older high PHQ-9 does not count once a newer one is below 10', async () => {
@@ -246,8 +311,12 @@ describe('chronic-pain-therapy-referral', () => {
   test('a talking therapy referral 364 days old: no card; 366 days old: card; open at any age: no card', async () => {
     const obs = [phq9('p', 14, daysAgo(10))];
     expect(await chronic({ conditions: pain, observations: obs, serviceRequests: [referral('r', CBT, daysAgo(364))] })).toEqual([]);
-    expect(await chronic({ conditions: pain, observations: obs, serviceRequests: [referral('r', CBT, daysAgo(366))] })).toEqual(['chronic-pain-therapy-referral']);
-    expect(await chronic({ conditions: pain, observations: obs, serviceRequests: [referral('r', CBT, daysAgo(500), 'on-hold')] })).toEqual([]);
+    expect(await chronic({ conditions: pain, observations: obs, serviceRequests: [referral('r', CBT, daysAgo(366))] })).toEqual([
+      'chronic-pain-therapy-referral',
+    ]);
+    expect(await chronic({ conditions: pain, observations: obs, serviceRequests: [referral('r', CBT, daysAgo(500), 'on-hold')] })).toEqual(
+      [],
+    );
   });
 
   test('no chronic pain condition, a child, or a deceased patient: no card', async () => {
@@ -258,9 +327,14 @@ describe('chronic-pain-therapy-referral', () => {
   });
 
   test('the referral letter names the pain condition and both scores with their dates; group exercise is a second suggestion', async () => {
-    const [card] = await cards('chronic-pain-therapy-referral', { conditions: pain, observations: [phq9('p', 14, daysAgo(10)), gad7('g', 8, daysAgo(12))] });
+    const [card] = await cards('chronic-pain-therapy-referral', {
+      conditions: pain,
+      observations: [phq9('p', 14, daysAgo(10)), gad7('g', 8, daysAgo(12))],
+    });
     expect(card?.selectionBehavior).toBe('any');
-    expect(card?.suggestions?.map((s) => s.actions[0]?.resource && (s.actions[0].resource as ServiceRequest).code?.coding?.[0]?.code)).toEqual([CBT, EXERCISE]);
+    expect(
+      card?.suggestions?.map((s) => s.actions[0]?.resource && (s.actions[0].resource as ServiceRequest).code?.coding?.[0]?.code),
+    ).toEqual([CBT, EXERCISE]);
     const [cbt] = created(card);
     expect(cbt).toMatchObject({
       status: 'draft',

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 const ISSUERS = JSON.stringify([{ iss: 'https://ehr.example.org', jwksUrl: 'https://ehr.example.org/jwks.json' }]);
-const PRODUCTION = { BACKPAIN_PROFILE: 'production', PUBLIC_BASE_URL: 'https://cds.example.org', JWT_ISSUERS: ISSUERS, FHIR_SERVER_ALLOWLIST: 'https://ehr.example.org/fhir' };
+const PRODUCTION = {
+  BACKPAIN_PROFILE: 'production',
+  PUBLIC_BASE_URL: 'https://cds.example.org',
+  JWT_ISSUERS: ISSUERS,
+  FHIR_SERVER_ALLOWLIST: 'https://ehr.example.org/fhir',
+};
 
 function message(env: Record<string, string>): string {
   try {
@@ -33,34 +38,71 @@ test('the demo profile (the default) runs without JWT and calls only its own FHI
 
 test('NODE_ENV=production selects the production profile: JWT on, https FHIR only, no demo server', () => {
   const c = loadConfig({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://cds.example.org', JWT_ISSUERS: ISSUERS });
-  expect(c).toMatchObject({ BACKPAIN_PROFILE: 'production', JWT_REQUIRED: true, FHIR_HTTPS_ONLY: true, DEMO_FHIR: false, FHIR_SERVER_ALLOWLIST: [] });
+  expect(c).toMatchObject({
+    BACKPAIN_PROFILE: 'production',
+    JWT_REQUIRED: true,
+    FHIR_HTTPS_ONLY: true,
+    DEMO_FHIR: false,
+    FHIR_SERVER_ALLOWLIST: [],
+  });
 });
 
 test.each([
   ['production without a public URL', { ...PRODUCTION, PUBLIC_BASE_URL: '' }, /PUBLIC_BASE_URL: is required/],
   ['production without issuers', { ...PRODUCTION, JWT_ISSUERS: '[]' }, /JWT_ISSUERS: at least one/],
-  ['production with an http FHIR server', { ...PRODUCTION, FHIR_SERVER_ALLOWLIST: 'http://ehr.example.org/fhir' }, /FHIR_SERVER_ALLOWLIST.0: .* must be https/],
-  ['production with an http JWKS', { ...PRODUCTION, JWT_ISSUERS: JSON.stringify([{ iss: 'x', jwksUrl: 'http://ehr/jwks' }]) }, /JWT_ISSUERS.0: http:\/\/ehr\/jwks must be https/],
+  [
+    'production with an http FHIR server',
+    { ...PRODUCTION, FHIR_SERVER_ALLOWLIST: 'http://ehr.example.org/fhir' },
+    /FHIR_SERVER_ALLOWLIST.0: .* must be https/,
+  ],
+  [
+    'production with an http JWKS',
+    { ...PRODUCTION, JWT_ISSUERS: JSON.stringify([{ iss: 'x', jwksUrl: 'http://ehr/jwks' }]) },
+    /JWT_ISSUERS.0: http:\/\/ehr\/jwks must be https/,
+  ],
   ['issuers that are not JSON', { JWT_ISSUERS: '[{' }, /JWT_ISSUERS: is not valid JSON/],
   ['an issuer without keys', { JWT_ISSUERS: JSON.stringify([{ iss: 'x' }]) }, /JWT_ISSUERS.0: needs jwksUrl, jku or jwks/],
   ['an issuer with a misspelt field', { JWT_ISSUERS: JSON.stringify([{ iss: 'x', jwksURL: 'https://a/b' }]) }, /JWT_ISSUERS.0: .*jwksURL/],
-  ['a duplicate issuer', { JWT_ISSUERS: JSON.stringify([{ iss: 'x', jwksUrl: 'https://a/b' }, { iss: 'x', jwksUrl: 'https://a/c' }]) }, /JWT_ISSUERS.1.iss: "x" is listed twice/],
+  [
+    'a duplicate issuer',
+    {
+      JWT_ISSUERS: JSON.stringify([
+        { iss: 'x', jwksUrl: 'https://a/b' },
+        { iss: 'x', jwksUrl: 'https://a/c' },
+      ]),
+    },
+    /JWT_ISSUERS.1.iss: "x" is listed twice/,
+  ],
   ['an unknown profile', { BACKPAIN_PROFILE: 'staging' }, /BACKPAIN_PROFILE/],
   ['a port out of range', { PORT: '70000' }, /PORT/],
   ['a bad boolean', { JWT_REQUIRED: 'yes' }, /JWT_REQUIRED/],
   ['a lifetime over one hour', { JWT_MAX_LIFETIME_SECONDS: '7200' }, /JWT_MAX_LIFETIME_SECONDS/],
-  ['an allowlist entry that is not a URL', { FHIR_SERVER_ALLOWLIST: 'ehr.example.org' }, /FHIR_SERVER_ALLOWLIST.0: "ehr.example.org" is not a URL/],
+  [
+    'an allowlist entry that is not a URL',
+    { FHIR_SERVER_ALLOWLIST: 'ehr.example.org' },
+    /FHIR_SERVER_ALLOWLIST.0: "ehr.example.org" is not a URL/,
+  ],
   ['an allowlist entry with a wildcard host', { FHIR_SERVER_ALLOWLIST: 'https://*.example.org/fhir' }, /FHIR_SERVER_ALLOWLIST.0/],
   ['a bad TRUST_PROXY', { TRUST_PROXY: 'everyone' }, /TRUST_PROXY/],
   ['DEBUG that would log FHIR tokens', { DEBUG: 'fhir-kit-client:*' }, /DEBUG: enables fhir-kit-client/],
   ['DEBUG=*', { DEBUG: '*' }, /DEBUG/],
-  ['production with JWT off', { ...PRODUCTION, JWT_REQUIRED: 'false' }, /JWT_REQUIRED: false is refused in the production profile.*UNSAFE_PRODUCTION_WITHOUT_JWT/],
+  [
+    'production with JWT off',
+    { ...PRODUCTION, JWT_REQUIRED: 'false' },
+    /JWT_REQUIRED: false is refused in the production profile.*UNSAFE_PRODUCTION_WITHOUT_JWT/,
+  ],
 ])('%s stops start-up with a message naming the setting', (_name, env, pattern) => {
   expect(message(env as Record<string, string>)).toMatch(pattern);
 });
 
 test('a JSON config file gives typed values; the environment wins over it', () => {
-  const path = file({ PORT: 4000, JWT_REQUIRED: true, PUBLIC_BASE_URL: 'https://cds.example.org/', JWT_ISSUERS: [{ iss: 'a', jwks: { keys: [{ kty: 'EC' }] } }], FHIR_SERVER_ALLOWLIST: ['https://a.example/fhir'] });
+  const path = file({
+    PORT: 4000,
+    JWT_REQUIRED: true,
+    PUBLIC_BASE_URL: 'https://cds.example.org/',
+    JWT_ISSUERS: [{ iss: 'a', jwks: { keys: [{ kty: 'EC' }] } }],
+    FHIR_SERVER_ALLOWLIST: ['https://a.example/fhir'],
+  });
   const c = loadConfig({ CONFIG_FILE: path, PORT: '5000' });
   expect(c.PORT).toBe(5000);
   expect(c.JWT_REQUIRED).toBe(true);
@@ -89,16 +131,27 @@ test('an empty variable counts as unset', () => {
   expect(loadConfig({ PORT: '' }).PORT).toBe(3000);
 });
 
-test.each(['fhir*', 'f*', 'FHIR-KIT-CLIENT:*', 'express:* fhir-kit-client:info', 'express:*\tfhir-kit-client:error', ' , fhir-kit-client:*', '*:info', '*kit*', 'Fhir-Kit-Client:Error', '*,-fhir-kit-client:*'])(
-  'DEBUG="%s" could enable fhir-kit-client as the debug package reads it: start-up stops',
+test.each([
+  'fhir*',
+  'f*',
+  'FHIR-KIT-CLIENT:*',
+  'express:* fhir-kit-client:info',
+  'express:*\tfhir-kit-client:error',
+  ' , fhir-kit-client:*',
+  '*:info',
+  '*kit*',
+  'Fhir-Kit-Client:Error',
+  '*,-fhir-kit-client:*',
+])('DEBUG="%s" could enable fhir-kit-client as the debug package reads it: start-up stops', (debug) => {
+  expect(message({ DEBUG: debug })).toMatch(/DEBUG: enables fhir-kit-client/);
+});
+
+test.each(['express:*', 'backpain:* express:router', '-fhir-kit-client:*', 'pg,fhir-kit', 'fhir-kit-client'])(
+  'DEBUG="%s" enables nothing of fhir-kit-client and is allowed',
   (debug) => {
-    expect(message({ DEBUG: debug })).toMatch(/DEBUG: enables fhir-kit-client/);
+    expect(loadConfig({ DEBUG: debug }).DEBUG).toBe(debug);
   },
 );
-
-test.each(['express:*', 'backpain:* express:router', '-fhir-kit-client:*', 'pg,fhir-kit', 'fhir-kit-client'])('DEBUG="%s" enables nothing of fhir-kit-client and is allowed', (debug) => {
-  expect(loadConfig({ DEBUG: debug }).DEBUG).toBe(debug);
-});
 
 test('production without JWT needs the loudly named UNSAFE_PRODUCTION_WITHOUT_JWT', () => {
   const c = loadConfig({ ...PRODUCTION, JWT_REQUIRED: 'false', UNSAFE_PRODUCTION_WITHOUT_JWT: 'true' });

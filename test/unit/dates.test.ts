@@ -45,9 +45,12 @@ describe('dayRange', () => {
     expect(dayRange('2026-10-12T18:59:00-05:00')?.earliest).toBe(day('2026-10-12'));
   });
 
-  test.each(['2026-02-30', '2026-02-29', '2026-04-31', '2026-13-01', '2026-00-10', '2026-01-00'])('impossible date %s is undefined', (value) => {
-    expect(dayRange(value)).toBeUndefined();
-  });
+  test.each(['2026-02-30', '2026-02-29', '2026-04-31', '2026-13-01', '2026-00-10', '2026-01-00'])(
+    'impossible date %s is undefined',
+    (value) => {
+      expect(dayRange(value)).toBeUndefined();
+    },
+  );
 
   test('29 February is valid in a leap year (2024-02-29)', () => {
     expect(dayRange('2024-02-29')?.earliest).toBe(day('2024-02-29'));

@@ -250,7 +250,10 @@ describe('episode', () => {
     });
 
     test('the newest is decided by the Condition date: recordedDate 3 days ago beats onsetDateTime 8 days ago', () => {
-      const facts = withConditions(condition('onset', 'M54.50', { onset: daysAgo(8) }), condition('recorded', 'M54.50', { recordedDate: daysAgo(3) }));
+      const facts = withConditions(
+        condition('onset', 'M54.50', { onset: daysAgo(8) }),
+        condition('recorded', 'M54.50', { recordedDate: daysAgo(3) }),
+      );
       expect(facts.episode?.condition.reference).toBe('Condition/recorded');
     });
   });
@@ -441,10 +444,9 @@ describe('red flags from Conditions', () => {
   });
 
   test('two red flags give two hits, in findings.json order', () => {
-    expect(conditionFlags(condition('fx', 'S32.010A', { onset: daysAgo(20) }), condition('ca', 'C50.911', { onset: '2015-01-01' }))).toEqual([
-      'cancer',
-      'trauma',
-    ]);
+    expect(
+      conditionFlags(condition('fx', 'S32.010A', { onset: daysAgo(20) }), condition('ca', 'C50.911', { onset: '2015-01-01' })),
+    ).toEqual(['cancer', 'trauma']);
   });
 });
 
@@ -452,7 +454,13 @@ describe('fever from body temperature Observations', () => {
   test('38.0 Cel counts, with reference and date', () => {
     const facts = factsOf(record({ observations: [temperature('t1', 38.0, 'Cel', `${daysAgo(2)}T09:00:00Z`)] }));
     expect(facts.redFlags).toEqual([
-      { findingId: 'fever', label: 'Fever (last 14 days)', reference: 'Observation/t1', display: 'Body temperature 38 °C', date: daysAgo(2) },
+      {
+        findingId: 'fever',
+        label: 'Fever (last 14 days)',
+        reference: 'Observation/t1',
+        display: 'Body temperature 38 °C',
+        date: daysAgo(2),
+      },
     ]);
   });
 
@@ -581,7 +589,9 @@ describe('long-term systemic steroids', () => {
 
   test('dosage boundsDuration of 90 days from authoredOn counts', () => {
     const req = medicationRequest('m1', PREDNISONE, daysAgo(200), {
-      dosageInstruction: [{ timing: { repeat: { boundsDuration: { value: 90, unit: 'days', system: 'http://unitsofmeasure.org', code: 'd' } } } }],
+      dosageInstruction: [
+        { timing: { repeat: { boundsDuration: { value: 90, unit: 'days', system: 'http://unitsofmeasure.org', code: 'd' } } } },
+      ],
     });
     expect(medicationFlags(req)).toEqual(['long-term-steroids']);
   });
@@ -611,7 +621,10 @@ describe('long-term systemic steroids', () => {
   });
 
   test('a request coded only by RxNorm 8640 (prednisone), without any text, counts', () => {
-    const req = medicationRequest('m1', '', daysAgo(200), { ...supplyFor(90), medicationCodeableConcept: { coding: [{ system: RXNORM, code: '8640' }] } });
+    const req = medicationRequest('m1', '', daysAgo(200), {
+      ...supplyFor(90),
+      medicationCodeableConcept: { coding: [{ system: RXNORM, code: '8640' }] },
+    });
     expect(medicationFlags(req)).toEqual(['long-term-steroids']);
   });
 
@@ -660,7 +673,9 @@ describe('long-term systemic steroids', () => {
   });
 
   test.each(['completed', 'stopped'] as const)('a %s request counts (it was taken)', (status) => {
-    expect(medicationFlags(medicationRequest('m1', PREDNISONE, daysAgo(200), { ...supplyFor(120), status }))).toEqual(['long-term-steroids']);
+    expect(medicationFlags(medicationRequest('m1', PREDNISONE, daysAgo(200), { ...supplyFor(120), status }))).toEqual([
+      'long-term-steroids',
+    ]);
   });
 
   test('a non-steroid (ibuprofen) for a year does not count', () => {
@@ -680,7 +695,13 @@ describe('cauda equina signs', () => {
   test('G83.4 30 days ago is a sign, with reference and date', () => {
     const facts = withConditions(condition('ces', 'G83.4', { onset: daysAgo(30), display: 'Cauda equina syndrome' }));
     expect(facts.caudaEquinaSigns).toEqual([
-      { findingId: 'cauda-equina', label: 'Cauda equina sign (last 30 days)', reference: 'Condition/ces', display: 'Cauda equina syndrome', date: daysAgo(30) },
+      {
+        findingId: 'cauda-equina',
+        label: 'Cauda equina sign (last 30 days)',
+        reference: 'Condition/ces',
+        display: 'Cauda equina syndrome',
+        date: daysAgo(30),
+      },
     ]);
     expect(engineFacts(facts).caudaEquinaSignCount).toBe(1);
   });
@@ -712,12 +733,20 @@ describe('prior lumbar imaging', () => {
 
   test('a completed lumbar Procedure 100 days ago', () => {
     const facts = factsOf(record({ procedures: [procedure('pr1', MRI, daysAgo(100))] }));
-    expect(facts.priorLumbarImaging).toEqual({ reference: 'Procedure/pr1', display: 'MRI lumbar spine without contrast', date: daysAgo(100), daysAgo: 100 });
+    expect(facts.priorLumbarImaging).toEqual({
+      reference: 'Procedure/pr1',
+      display: 'MRI lumbar spine without contrast',
+      date: daysAgo(100),
+      daysAgo: 100,
+    });
   });
 
-  test.each(['in-progress', 'not-done', 'stopped', 'preparation', 'entered-in-error'] as const)('a %s Procedure is not prior imaging', (status) => {
-    expect(factsOf(record({ procedures: [procedure('pr1', MRI, daysAgo(100), status)] })).priorLumbarImaging).toBeUndefined();
-  });
+  test.each(['in-progress', 'not-done', 'stopped', 'preparation', 'entered-in-error'] as const)(
+    'a %s Procedure is not prior imaging',
+    (status) => {
+      expect(factsOf(record({ procedures: [procedure('pr1', MRI, daysAgo(100), status)] })).priorLumbarImaging).toBeUndefined();
+    },
+  );
 
   test('performedPeriod.start is used when there is no performedDateTime', () => {
     const p = procedure('pr1', MRI, daysAgo(1));
@@ -727,11 +756,15 @@ describe('prior lumbar imaging', () => {
   });
 
   test('a completed cervical MRI (SNOMED 241646009) is not lumbar imaging', () => {
-    expect(factsOf(record({ procedures: [procedure('pr1', concept(SNOMED, '241646009'), daysAgo(10))] })).priorLumbarImaging).toBeUndefined();
+    expect(
+      factsOf(record({ procedures: [procedure('pr1', concept(SNOMED, '241646009'), daysAgo(10))] })).priorLumbarImaging,
+    ).toBeUndefined();
   });
 
   test('an ImagingStudy with a lumbar procedureCode counts, dated by started', () => {
-    const facts = factsOf(record({ imagingStudies: [imagingStudy('is1', concept(LOINC, '24968-0', 'MR Lumbar spine'), `${daysAgo(30)}T08:30:00Z`)] }));
+    const facts = factsOf(
+      record({ imagingStudies: [imagingStudy('is1', concept(LOINC, '24968-0', 'MR Lumbar spine'), `${daysAgo(30)}T08:30:00Z`)] }),
+    );
     expect(facts.priorLumbarImaging).toEqual({ reference: 'ImagingStudy/is1', display: 'MR Lumbar spine', date: daysAgo(30), daysAgo: 30 });
   });
 
@@ -742,7 +775,9 @@ describe('prior lumbar imaging', () => {
   });
 
   test.each(['cancelled', 'entered-in-error'] as const)('a %s ImagingStudy is not prior imaging', (status) => {
-    expect(factsOf(record({ imagingStudies: [imagingStudy('is1', concept(LOINC, '24968-0'), daysAgo(30), status)] })).priorLumbarImaging).toBeUndefined();
+    expect(
+      factsOf(record({ imagingStudies: [imagingStudy('is1', concept(LOINC, '24968-0'), daysAgo(30), status)] })).priorLumbarImaging,
+    ).toBeUndefined();
   });
 
   test('the newest wins: a study 30 days ago over a procedure 200 days ago, whatever the order', () => {
@@ -758,7 +793,10 @@ describe('prior lumbar imaging', () => {
 
   test('the newest procedure wins over an older study', () => {
     const facts = factsOf(
-      record({ procedures: [procedure('new', MRI, daysAgo(20))], imagingStudies: [imagingStudy('old', concept(LOINC, '24968-0'), daysAgo(30))] }),
+      record({
+        procedures: [procedure('new', MRI, daysAgo(20))],
+        imagingStudies: [imagingStudy('old', concept(LOINC, '24968-0'), daysAgo(30))],
+      }),
     );
     expect(facts.priorLumbarImaging?.reference).toBe('Procedure/new');
   });

@@ -45,7 +45,8 @@ test('https only refuses http even when an entry would match', () => {
 
 describe('next links: followed only under the same allowed base, compared after resolving', () => {
   const base = 'http://127.0.0.1:4567/fhir';
-  const allowed = (b: string): boolean => checkFhirServer(b, parseAllowlist(['http://127.0.0.1:*/fhir', 'http://localhost:*/fhir']), false).ok;
+  const allowed = (b: string): boolean =>
+    checkFhirServer(b, parseAllowlist(['http://127.0.0.1:*/fhir', 'http://localhost:*/fhir']), false).ok;
 
   test.each([
     ['http://127.0.0.1:4567/fhir/Condition?page=2', 'http://127.0.0.1:4567/fhir/Condition?page=2'],

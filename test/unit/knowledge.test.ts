@@ -102,7 +102,9 @@ describe('the real files', () => {
 
 describe('formatProblem', () => {
   test('with and without a rule, and with an empty path', () => {
-    expect(formatProblem({ file: 'rules/a.json', rule: 'r', path: 'rules[0].id', message: 'bad' })).toBe('rules/a.json (rule "r"): rules[0].id: bad');
+    expect(formatProblem({ file: 'rules/a.json', rule: 'r', path: 'rules[0].id', message: 'bad' })).toBe(
+      'rules/a.json (rule "r"): rules[0].id: bad',
+    );
     expect(formatProblem({ file: 'rules/a.json', path: '', message: 'not readable JSON' })).toBe('rules/a.json: (file): not readable JSON');
   });
 });

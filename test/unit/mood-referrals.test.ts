@@ -16,7 +16,13 @@ describe('latestScore', () => {
 
   test('the newest PHQ-9, with its age in days', () => {
     const score = latestScore([phq9('old', 18, daysAgo(100)), phq9('new', 9, daysAgo(89))], phq, today);
-    expect(score).toEqual({ reference: 'Observation/new', display: 'Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]', date: daysAgo(89), daysAgo: 89, value: 9 });
+    expect(score).toEqual({
+      reference: 'Observation/new',
+      display: 'Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]',
+      date: daysAgo(89),
+      daysAgo: 89,
+      value: 9,
+    });
   });
 
   test('GAD-7 sent as a Quantity is read', () => {
@@ -41,8 +47,13 @@ describe('latestScore', () => {
   });
 
   test('only a result counts: registered, cancelled and unknown statuses are ignored, preliminary and no status are read', () => {
-    const withStatus = (id: string, status: 'registered' | 'cancelled' | 'unknown' | 'preliminary') => ({ ...phq9(id, 20, daysAgo(1)), status });
-    expect(latestScore([withStatus('r', 'registered'), withStatus('c', 'cancelled'), withStatus('u', 'unknown')], phq, today)).toBeUndefined();
+    const withStatus = (id: string, status: 'registered' | 'cancelled' | 'unknown' | 'preliminary') => ({
+      ...phq9(id, 20, daysAgo(1)),
+      status,
+    });
+    expect(
+      latestScore([withStatus('r', 'registered'), withStatus('c', 'cancelled'), withStatus('u', 'unknown')], phq, today),
+    ).toBeUndefined();
     expect(latestScore([withStatus('u', 'unknown'), withStatus('p', 'preliminary')], phq, today)?.reference).toBe('Observation/p');
     const { status: _status, ...noStatus } = phq9('n', 20, daysAgo(1));
     expect(latestScore([noStatus as ReturnType<typeof phq9>], phq, today)?.reference).toBe('Observation/n');
@@ -91,7 +102,11 @@ describe('imagingDoneIn', () => {
     const mri = knowledge.valueSet('lumbar-mri');
     const xray = { coding: [{ system: SNOMED, code: '840361000' }] };
     const done = imagingDoneIn(
-      [procedure('p', LUMBAR_MRI, daysAgo(5)), procedure('x', xray, daysAgo(1)), procedure('planned', LUMBAR_MRI, daysAgo(1), 'preparation')],
+      [
+        procedure('p', LUMBAR_MRI, daysAgo(5)),
+        procedure('x', xray, daysAgo(1)),
+        procedure('planned', LUMBAR_MRI, daysAgo(1), 'preparation'),
+      ],
       [imagingStudy('s', LUMBAR_MRI, daysAgo(8))],
       mri,
       today,

@@ -57,13 +57,23 @@ describe('the pipeline throws domain errors, not HTTP errors', () => {
     const prefetch = Object.fromEntries(Object.keys(stratified.prefetch).map((k) => [k, bundleOf([])]));
     const err = await failureOf(stratified, request('patient-view', { prefetch: { ...prefetch, patient: bundleOf([]) } }));
     expect(err).toBeInstanceOf(InvalidRequest);
-    expect(err).toMatchObject({ message: 'prefetch "patient" must be a Patient, null or an OperationOutcome', expression: 'prefetch.patient' });
+    expect(err).toMatchObject({
+      message: 'prefetch "patient" must be a Patient, null or an OperationOutcome',
+      expression: 'prefetch.patient',
+    });
   });
 
   test('a prefetched Patient that is not context.patientId is InvalidRequest', async () => {
     const prefetch = Object.fromEntries(Object.keys(stratified.prefetch).map((k) => [k, bundleOf([], 'searchset')]));
-    const err = await failureOf(stratified, request('patient-view', { prefetch: { ...prefetch, patient: patient('1980-04-12', 'someone-else') } }));
-    expect(err).toMatchObject({ name: 'InvalidRequest', message: 'the prefetched Patient is not context.patientId', expression: 'prefetch.patient' });
+    const err = await failureOf(
+      stratified,
+      request('patient-view', { prefetch: { ...prefetch, patient: patient('1980-04-12', 'someone-else') } }),
+    );
+    expect(err).toMatchObject({
+      name: 'InvalidRequest',
+      message: 'the prefetched Patient is not context.patientId',
+      expression: 'prefetch.patient',
+    });
   });
 });
 
@@ -102,11 +112,24 @@ describe('src/http maps each domain error to its status and OperationOutcome', (
     afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     test.each([
-      ['/unavailable', 412, { severity: 'error', code: 'not-found', diagnostics: 'prefetch "patient" has more pages and the request has no fhirServer to read them from' }],
+      [
+        '/unavailable',
+        412,
+        {
+          severity: 'error',
+          code: 'not-found',
+          diagnostics: 'prefetch "patient" has more pages and the request has no fhirServer to read them from',
+        },
+      ],
       [
         '/invalid',
         400,
-        { severity: 'error', code: 'invalid', diagnostics: 'prefetch "conditions" must be a Bundle, null or an OperationOutcome', expression: ['prefetch.conditions'] },
+        {
+          severity: 'error',
+          code: 'invalid',
+          diagnostics: 'prefetch "conditions" must be a Bundle, null or an OperationOutcome',
+          expression: ['prefetch.conditions'],
+        },
       ],
     ])('GET %s answers %i with an OperationOutcome', async (path, status, issue) => {
       const res = await fetch(base + path);

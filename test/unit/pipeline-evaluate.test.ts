@@ -5,7 +5,20 @@ import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/load.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
 import { evaluate } from '../../src/pipeline/evaluate.js';
 import { copyKnowledge } from '../support/knowledge-copy.js';
-import { CPT, LOINC, NOW, SNOMED, backPain, concept, condition, daysAgo, imagingStudy, patient, procedure, record } from '../support/fhir-builders.js';
+import {
+  CPT,
+  LOINC,
+  NOW,
+  SNOMED,
+  backPain,
+  concept,
+  condition,
+  daysAgo,
+  imagingStudy,
+  patient,
+  procedure,
+  record,
+} from '../support/fhir-builders.js';
 
 let kb: KnowledgeBase;
 beforeAll(() => {
@@ -58,7 +71,13 @@ describe('evaluate on the imaging services', () => {
         if (defer) defer.mode = 'silent';
       });
       const silentKb = loadKnowledge({ rulesDir: copy.rulesDir, cardsDir: copy.cardsDir });
-      const result = await evaluate(silentKb, { serviceId: 'back-pain-imaging-select', record: record({ patient: ADULT, conditions: [backPain(20)] }), orders: [MRI_ORDER], userReference: 'Practitioner/dr1', now: NOW });
+      const result = await evaluate(silentKb, {
+        serviceId: 'back-pain-imaging-select',
+        record: record({ patient: ADULT, conditions: [backPain(20)] }),
+        orders: [MRI_ORDER],
+        userReference: 'Practitioner/dr1',
+        now: NOW,
+      });
       expect(result.cards).toEqual([]);
       expect(result.firedRules).toEqual([]);
       expect(result.silentRules).toEqual(['imaging-defer']);
@@ -70,7 +89,13 @@ describe('evaluate on the imaging services', () => {
       });
       const fileSilent = loadKnowledge({ rulesDir: copy.rulesDir, cardsDir: copy.cardsDir });
       expect(fileSilent.ruleSetFor('back-pain-imaging-sign')?.rules.map((r) => r.mode)).toEqual(['silent', 'silent', 'silent']);
-      const ces = await evaluate(fileSilent, { serviceId: 'back-pain-imaging-sign', record: record({ patient: ADULT, conditions: [backPain(20)] }), orders: [MRI_ORDER], userReference: 'Practitioner/dr1', now: NOW });
+      const ces = await evaluate(fileSilent, {
+        serviceId: 'back-pain-imaging-sign',
+        record: record({ patient: ADULT, conditions: [backPain(20)] }),
+        orders: [MRI_ORDER],
+        userReference: 'Practitioner/dr1',
+        now: NOW,
+      });
       expect([ces.cards, ces.silentRules]).toEqual([[], ['imaging-defer']]);
     } finally {
       copy.remove();

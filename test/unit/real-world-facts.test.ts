@@ -40,7 +40,15 @@ const flags = (r: PatientRecord) => factsOf(r).redFlags.map((h) => h.findingId);
 const subject = { reference: `Patient/${PATIENT_ID}` };
 
 function observation(id: string, parts: Partial<Observation>): Observation {
-  return { resourceType: 'Observation', id, status: 'final', code: { text: 'Examination' }, subject, effectiveDateTime: daysAgo(2), ...parts };
+  return {
+    resourceType: 'Observation',
+    id,
+    status: 'final',
+    code: { text: 'Examination' },
+    subject,
+    effectiveDateTime: daysAgo(2),
+    ...parts,
+  };
 }
 
 describe('patient references', () => {
@@ -56,14 +64,24 @@ describe('patient references', () => {
   });
 
   test("a urn:uuid that is a Patient's fullUrl in the same Bundle names that patient", () => {
-    const bundle = { resourceType: 'Bundle', type: 'searchset', entry: [{ fullUrl: 'urn:uuid:6f1c', resource: patient() }] } as FhirResource;
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      entry: [{ fullUrl: 'urn:uuid:6f1c', resource: patient() }],
+    } as FhirResource;
     const urls = patientFullUrls([bundle, null]);
     expect(referencedPatientId('urn:uuid:6f1c', urls)).toBe('p1');
-    expect(ownership({ resourceType: 'Condition', id: 'c', subject: { reference: 'urn:uuid:6f1c' } } as FhirResource, 'p1', urls)).toBe('patient');
+    expect(ownership({ resourceType: 'Condition', id: 'c', subject: { reference: 'urn:uuid:6f1c' } } as FhirResource, 'p1', urls)).toBe(
+      'patient',
+    );
   });
 
   test('only a resource naming another patient is dropped, and it is counted; one without a subject is kept', () => {
-    const cancer = (id: string, reference?: string): FhirResource => ({ ...condition(id, 'C61', { onset: '2020-01-01' }), ...(reference ? { subject: { reference } } : { subject: undefined }) }) as FhirResource;
+    const cancer = (id: string, reference?: string): FhirResource =>
+      ({
+        ...condition(id, 'C61', { onset: '2020-01-01' }),
+        ...(reference ? { subject: { reference } } : { subject: undefined }),
+      }) as FhirResource;
     const grouped = groupRecord(patient(), [
       cancer('versioned', 'Patient/p1/_history/2'),
       cancer('absolute', 'https://ehr.example.org/fhir/Patient/p1'),
@@ -81,11 +99,14 @@ describe('patient references', () => {
 
 describe('cauda equina signs from Observations', () => {
   const SADDLE = concept(SNOMED, '449813001', 'Numbness of saddle area');
-  const signs = (obs: Observation) => factsOf(record({ conditions: [backPain(10)], observations: [obs] })).caudaEquinaSigns.map((h) => h.reference);
+  const signs = (obs: Observation) =>
+    factsOf(record({ conditions: [backPain(10)], observations: [obs] })).caudaEquinaSigns.map((h) => h.reference);
 
   test('an examination Observation coded 449813001, or a finding Observation whose value is 449813001', () => {
     expect(signs(observation('o1', { code: SADDLE }))).toEqual(['Observation/o1']);
-    expect(signs(observation('o2', { code: concept(LOINC, '29545-1', 'Physical findings'), valueCodeableConcept: SADDLE }))).toEqual(['Observation/o2']);
+    expect(signs(observation('o2', { code: concept(LOINC, '29545-1', 'Physical findings'), valueCodeableConcept: SADDLE }))).toEqual([
+      'Observation/o2',
+    ]);
   });
 
   test('valueBoolean false is the sign looked for and absent; a cancelled or entered-in-error one never counts', () => {
@@ -103,7 +124,11 @@ describe('cauda equina signs from Observations', () => {
 
 describe('fever from the body temperature family', () => {
   const temp = (code: string, value: number, unit: string) =>
-    observation('t', { code: concept(LOINC, code), valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit }, effectiveDateTime: daysAgo(3) });
+    observation('t', {
+      code: concept(LOINC, code),
+      valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
+      effectiveDateTime: daysAgo(3),
+    });
   test.each(['8310-5', '8331-1', '8328-7', '8333-7', '8332-9', '8329-5', '75539-7'])('LOINC %s at 38.9 °C is fever', (code) => {
     expect(flags(record({ observations: [temp(code, 38.9, 'Cel')] }))).toEqual(['fever']);
   });
@@ -115,7 +140,9 @@ describe('fever from the body temperature family', () => {
 
 describe('organ transplant and prior lumbar surgery', () => {
   test('a completed kidney transplant Procedure is a transplant; one not done is not', () => {
-    expect(flags(record({ procedures: [procedure('tx', concept(SNOMED, '70536003', 'Transplantation of kidney'), '2015-06-01')] }))).toEqual(['transplant']);
+    expect(
+      flags(record({ procedures: [procedure('tx', concept(SNOMED, '70536003', 'Transplantation of kidney'), '2015-06-01')] })),
+    ).toEqual(['transplant']);
     expect(flags(record({ procedures: [procedure('tx', concept(CPT, '50360'), '2015-06-01', 'not-done')] }))).toEqual([]);
   });
 
@@ -127,9 +154,20 @@ describe('organ transplant and prior lumbar surgery', () => {
 
   test('prior lumbar surgery blocks imaging-defer and is named by red-flag-review', async () => {
     const r = record({ conditions: [backPain(10), condition('fusion', 'Z98.1', { onset: '2009-01-01', display: 'Arthrodesis status' })] });
-    const imaging = await evaluate(knowledge, { serviceId: 'back-pain-imaging-select', record: r, orders: [{ reference: 'ServiceRequest/o1', display: 'MRI' }], userReference: 'Practitioner/x', now: NOW });
+    const imaging = await evaluate(knowledge, {
+      serviceId: 'back-pain-imaging-select',
+      record: r,
+      orders: [{ reference: 'ServiceRequest/o1', display: 'MRI' }],
+      userReference: 'Practitioner/x',
+      now: NOW,
+    });
     expect(imaging.firedRules).toEqual([]);
-    const review = await evaluate(knowledge, { serviceId: 'back-pain-stratified-care', record: r, userReference: 'Practitioner/x', now: NOW });
+    const review = await evaluate(knowledge, {
+      serviceId: 'back-pain-stratified-care',
+      record: r,
+      userReference: 'Practitioner/x',
+      now: NOW,
+    });
     expect(review.firedRules).toEqual(['red-flag-review']);
     expect(review.cards[0]?.detail).toContain('Prior lumbar spine surgery');
   });
@@ -150,12 +188,21 @@ describe('prior lumbar imaging from every source', () => {
     status: 'available',
     subject,
     started: `${daysAgo(100)}T09:00:00Z`,
-    series: [{ uid: '1.2.3', modality: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: modality }, bodySite: { system: SNOMED, code: site, display: 'Lumbar spine structure' } }],
+    series: [
+      {
+        uid: '1.2.3',
+        modality: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: modality },
+        bodySite: { system: SNOMED, code: site, display: 'Lumbar spine structure' },
+      },
+    ],
   });
   const prior = (r: PatientRecord) => factsOf(r).priorLumbarImaging;
 
   test('a final radiology DiagnosticReport, dated effective[x], else issued; a preliminary one does not count', () => {
-    expect(prior(record({ diagnosticReports: [report({ effectiveDateTime: daysAgo(60) })] }))).toMatchObject({ reference: 'DiagnosticReport/dr', daysAgo: 60 });
+    expect(prior(record({ diagnosticReports: [report({ effectiveDateTime: daysAgo(60) })] }))).toMatchObject({
+      reference: 'DiagnosticReport/dr',
+      daysAgo: 60,
+    });
     expect(prior(record({ diagnosticReports: [report({ issued: `${daysAgo(61)}T12:00:00Z` })] }))).toMatchObject({ daysAgo: 61 });
     expect(prior(record({ diagnosticReports: [report({ effectiveDateTime: daysAgo(60), status: 'preliminary' })] }))).toBeUndefined();
   });
@@ -168,7 +215,13 @@ describe('prior lumbar imaging from every source', () => {
 
   test('imaging-repeat fires from a DiagnosticReport alone', async () => {
     const r = record({ conditions: [backPain(100)], diagnosticReports: [report({ effectiveDateTime: daysAgo(60) })] });
-    const result = await evaluate(knowledge, { serviceId: 'back-pain-imaging-sign', record: r, orders: [{ reference: 'ServiceRequest/o1', display: 'MRI' }], userReference: 'Practitioner/x', now: NOW });
+    const result = await evaluate(knowledge, {
+      serviceId: 'back-pain-imaging-sign',
+      record: r,
+      orders: [{ reference: 'ServiceRequest/o1', display: 'MRI' }],
+      userReference: 'Practitioner/x',
+      now: NOW,
+    });
     expect(result.firedRules).toEqual(['imaging-repeat']);
   });
 });
@@ -189,32 +242,54 @@ describe('long-term steroids from product codes and MedicationStatements', () =>
   });
 
   test('a MedicationStatement covers its effectivePeriod; an active one without an end runs to today', () => {
-    expect(flags(record({ medicationStatements: [statement({ effectivePeriod: { start: daysAgo(200), end: daysAgo(100) } })] }))).toEqual(['long-term-steroids']);
-    expect(flags(record({ medicationStatements: [statement({ effectivePeriod: { start: daysAgo(200), end: daysAgo(120) } })] }))).toEqual([]);
-    expect(flags(record({ medicationStatements: [statement({ status: 'active', effectivePeriod: { start: daysAgo(95) } })] }))).toEqual(['long-term-steroids']);
+    expect(flags(record({ medicationStatements: [statement({ effectivePeriod: { start: daysAgo(200), end: daysAgo(100) } })] }))).toEqual([
+      'long-term-steroids',
+    ]);
+    expect(flags(record({ medicationStatements: [statement({ effectivePeriod: { start: daysAgo(200), end: daysAgo(120) } })] }))).toEqual(
+      [],
+    );
+    expect(flags(record({ medicationStatements: [statement({ status: 'active', effectivePeriod: { start: daysAgo(95) } })] }))).toEqual([
+      'long-term-steroids',
+    ]);
   });
 
   test('effectiveDateTime alone covers the default 30 days; a not-taken statement never counts', () => {
     expect(flags(record({ medicationStatements: [statement({ effectiveDateTime: daysAgo(100) })] }))).toEqual([]);
-    expect(flags(record({ medicationStatements: [statement({ status: 'not-taken', effectivePeriod: { start: daysAgo(200), end: daysAgo(10) } })] }))).toEqual([]);
+    expect(
+      flags(
+        record({ medicationStatements: [statement({ status: 'not-taken', effectivePeriod: { start: daysAgo(200), end: daysAgo(10) } })] }),
+      ),
+    ).toEqual([]);
   });
 });
 
 describe('text as a safety net', () => {
-  const textOnly = (id: string, text: string, coding?: { system: string; code: string }) =>
-    ({ ...condition(id, 'x', { onset: '2018-01-01' }), code: { text, ...(coding ? { coding: [coding] } : {}) } });
+  const textOnly = (id: string, text: string, coding?: { system: string; code: string }) => ({
+    ...condition(id, 'x', { onset: '2018-01-01' }),
+    code: { text, ...(coding ? { coding: [coding] } : {}) },
+  });
 
   test('a text-only cancer Condition is cancer, matched by text', () => {
     const facts = factsOf(record({ conditions: [textOnly('c', 'Metastatic carcinoma of prostate')] }));
     expect(facts.redFlags).toEqual([
-      expect.objectContaining({ findingId: 'cancer', reference: 'Condition/c', matchedByText: 'carcinoma', display: 'Metastatic carcinoma of prostate (matched by text: "carcinoma")' }),
+      expect.objectContaining({
+        findingId: 'cancer',
+        reference: 'Condition/c',
+        matchedByText: 'carcinoma',
+        display: 'Metastatic carcinoma of prostate (matched by text: "carcinoma")',
+      }),
     ]);
     expect(facts.textChecked).toEqual({ textOnly: 1, unreadable: [] });
   });
 
   test('a code in an unknown (typo) system is read by its text; a code in a known system (OID too) is not', () => {
-    expect(flags(record({ conditions: [textOnly('c', 'Lymphoma', { system: 'http://snomed.info/sctt', code: '118600007' })] }))).toEqual(['cancer']);
-    const oid = { ...condition('c', 'x'), code: { coding: [{ system: 'urn:oid:2.16.840.1.113883.6.96', code: '399068003' }], text: 'whatever' } };
+    expect(flags(record({ conditions: [textOnly('c', 'Lymphoma', { system: 'http://snomed.info/sctt', code: '118600007' })] }))).toEqual([
+      'cancer',
+    ]);
+    const oid = {
+      ...condition('c', 'x'),
+      code: { coding: [{ system: 'urn:oid:2.16.840.1.113883.6.96', code: '399068003' }], text: 'whatever' },
+    };
     const facts = factsOf(record({ conditions: [oid] }));
     expect(facts.redFlags.map((h) => [h.findingId, h.matchedByText])).toEqual([['cancer', undefined]]);
     expect(facts.textChecked.textOnly).toBe(0);
@@ -262,12 +337,20 @@ describe('text as a safety net', () => {
     const blank = { ...condition('blank', 'x'), code: { coding: [{ system: 'http://local.example/codes', code: '123' }] } };
     const scan = scanTextEntries(record({ conditions: [blank] }));
     expect(scan).toEqual({ entries: [], unreadable: ['Condition/blank'] });
-    expect(factsOf(record({ conditions: [blank] })).unknowns.join(' ')).toMatch(/neither a code in a known system nor any text.*Condition\/blank/);
+    expect(factsOf(record({ conditions: [blank] })).unknowns.join(' ')).toMatch(
+      /neither a code in a known system nor any text.*Condition\/blank/,
+    );
   });
 
   test('imaging-defer says how many entries were checked by text only', async () => {
     const r = record({ conditions: [backPain(10)], medicationRequests: [medicationRequest('m', 'paracetamol 500 mg', daysAgo(5))] });
-    const result = await evaluate(knowledge, { serviceId: 'back-pain-imaging-select', record: r, orders: [{ reference: 'ServiceRequest/o1', display: 'MRI' }], userReference: 'Practitioner/x', now: NOW });
+    const result = await evaluate(knowledge, {
+      serviceId: 'back-pain-imaging-select',
+      record: r,
+      orders: [{ reference: 'ServiceRequest/o1', display: 'MRI' }],
+      userReference: 'Practitioner/x',
+      now: NOW,
+    });
     expect(result.firedRules).toEqual(['imaging-defer']);
     expect(result.cards[0]?.detail).toContain('1 entry had no code in a known code system and was checked by its text only.');
   });
@@ -277,11 +360,19 @@ describe('cauda equina with or without an episode', () => {
   const sign = condition('ret', 'R33.9', { onset: daysAgo(5) });
   const order = [{ reference: 'ServiceRequest/o1', display: draftOrder('o1').code?.coding?.[0]?.display ?? 'MRI' }];
   const run = (serviceId: string, conditions: PatientRecord['conditions']) =>
-    evaluate(knowledge, { serviceId, record: record({ conditions }), ...(serviceId.startsWith('back-pain-imaging') ? { orders: order } : {}), userReference: 'Practitioner/x', now: NOW });
+    evaluate(knowledge, {
+      serviceId,
+      record: record({ conditions }),
+      ...(serviceId.startsWith('back-pain-imaging') ? { orders: order } : {}),
+      userReference: 'Practitioner/x',
+      now: NOW,
+    });
 
   test('with a lumbar imaging order in scope, a sign in the last 30 days is the emergency whatever the episode', async () => {
     expect((await run('back-pain-imaging-select', [sign])).firedRules).toEqual(['cauda-equina-emergency']);
-    expect((await run('back-pain-imaging-sign', [sign, condition('lbp', 'M54.50', { onset: daysAgo(30), clinical: 'resolved' })])).firedRules).toEqual(['cauda-equina-emergency']);
+    expect(
+      (await run('back-pain-imaging-sign', [sign, condition('lbp', 'M54.50', { onset: daysAgo(30), clinical: 'resolved' })])).firedRules,
+    ).toEqual(['cauda-equina-emergency']);
     const card = (await run('back-pain-imaging-select', [sign])).cards[0];
     expect(card?.detail).toContain('No back pain episode is recorded');
   });
@@ -332,31 +423,53 @@ describe('days in the clinical time zone', () => {
 describe('an undated episode and referrals already made', () => {
   const undated = condition('lbp', 'M54.50', { display: 'Low back pain' });
   const stratified = async (parts: Parameters<typeof record>[0]) =>
-    (await evaluate(knowledge, { serviceId: 'back-pain-stratified-care', record: record(parts), userReference: 'Practitioner/x', now: NOW })).firedRules;
+    (
+      await evaluate(knowledge, {
+        serviceId: 'back-pain-stratified-care',
+        record: record(parts),
+        userReference: 'Practitioner/x',
+        now: NOW,
+      })
+    ).firedRules;
 
-  test('a STarT Back result in the last 90 days counts as the undated episode\'s; an older one does not', async () => {
-    expect(await stratified({ conditions: [undated], observations: [startBackTotal('t', 5, daysAgo(90), 2)] })).toEqual(['startback-medium']);
-    expect(await stratified({ conditions: [undated], observations: [startBackTotal('t', 5, daysAgo(91), 2)] })).toEqual(['startback-missing']);
+  test("a STarT Back result in the last 90 days counts as the undated episode's; an older one does not", async () => {
+    expect(await stratified({ conditions: [undated], observations: [startBackTotal('t', 5, daysAgo(90), 2)] })).toEqual([
+      'startback-medium',
+    ]);
+    expect(await stratified({ conditions: [undated], observations: [startBackTotal('t', 5, daysAgo(91), 2)] })).toEqual([
+      'startback-missing',
+    ]);
   });
 
   test('SCOPiC items in the last 90 days count for an undated sciatica episode', async () => {
     const undatedSciatica = { ...sciatica(10), onsetDateTime: undefined };
-    const obs = [startBackTotal('t', 5, daysAgo(3), 2), ...scopicItems('s', daysAgo(3), { legPain: false, belowKnee: false, interference: false, sensory: false })];
+    const obs = [
+      startBackTotal('t', 5, daysAgo(3), 2),
+      ...scopicItems('s', daysAgo(3), { legPain: false, belowKnee: false, interference: false, sensory: false }),
+    ];
     expect(await stratified({ conditions: [undatedSciatica], observations: obs })).toEqual(['sciatica-physio']);
   });
 
   test('no referral offered twice: a physiotherapy referral suppresses startback-high and sciatica-physio as well as startback-medium', async () => {
     const high = [startBackTotal('t', 7, daysAgo(2), 5)];
     expect(await stratified({ conditions: [backPain(20)], observations: high })).toEqual(['startback-high']);
-    expect(await stratified({ conditions: [backPain(20)], observations: high, serviceRequests: [referral('r', PHYSIO, daysAgo(5))] })).toEqual([]);
+    expect(
+      await stratified({ conditions: [backPain(20)], observations: high, serviceRequests: [referral('r', PHYSIO, daysAgo(5))] }),
+    ).toEqual([]);
     const physio = [startBackTotal('t', 2, daysAgo(2)), ...scopicItems('s', daysAgo(2), {})];
     expect(await stratified({ conditions: [sciatica(20)], observations: physio })).toEqual(['sciatica-physio']);
-    expect(await stratified({ conditions: [sciatica(20)], observations: physio, serviceRequests: [referral('r', PHYSIO, daysAgo(5))] })).toEqual([]);
+    expect(
+      await stratified({ conditions: [sciatica(20)], observations: physio, serviceRequests: [referral('r', PHYSIO, daysAgo(5))] }),
+    ).toEqual([]);
   });
 
-  test('for an undated episode a referral in the last 90 days (or still open) is this episode\'s', async () => {
+  test("for an undated episode a referral in the last 90 days (or still open) is this episode's", async () => {
     const medium = [startBackTotal('t', 5, daysAgo(2), 2)];
-    expect(await stratified({ conditions: [undated], observations: medium, serviceRequests: [referral('r', PHYSIO, daysAgo(80))] })).toEqual([]);
-    expect(await stratified({ conditions: [undated], observations: medium, serviceRequests: [referral('r', PHYSIO, daysAgo(120))] })).toEqual(['startback-medium']);
+    expect(
+      await stratified({ conditions: [undated], observations: medium, serviceRequests: [referral('r', PHYSIO, daysAgo(80))] }),
+    ).toEqual([]);
+    expect(
+      await stratified({ conditions: [undated], observations: medium, serviceRequests: [referral('r', PHYSIO, daysAgo(120))] }),
+    ).toEqual(['startback-medium']);
   });
 });

@@ -18,7 +18,13 @@ function selectRequest(edit?: (body: Json, context: Json) => void): Json {
     hookInstance: HOOK_INSTANCE,
     hook: 'order-select',
     fhirServer: 'https://ehr.example.org/fhir',
-    fhirAuthorization: { access_token: 'secret', token_type: 'Bearer', expires_in: 300, scope: 'user/Patient.read', subject: 'backpain-cds' },
+    fhirAuthorization: {
+      access_token: 'secret',
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'user/Patient.read',
+      subject: 'backpain-cds',
+    },
     context,
     prefetch: { patient: { resourceType: 'Patient', id: 'p1', birthDate: '1980-04-12' }, conditions: null },
   };
@@ -64,7 +70,12 @@ describe('valid requests pass', () => {
   });
 
   test('PractitionerRole user for order-select', () => {
-    expect(parseHookRequest('order-select', selectRequest((_, c) => void (c.userId = 'PractitionerRole/r-1'))).ok).toBe(true);
+    expect(
+      parseHookRequest(
+        'order-select',
+        selectRequest((_, c) => void (c.userId = 'PractitionerRole/r-1')),
+      ).ok,
+    ).toBe(true);
   });
 
   test('no fhirServer, fhirAuthorization, prefetch or encounterId', () => {
@@ -78,7 +89,12 @@ describe('valid requests pass', () => {
   });
 
   test('fhirServer without fhirAuthorization (an open server)', () => {
-    expect(parseHookRequest('order-select', selectRequest((b) => void delete b.fhirAuthorization)).ok).toBe(true);
+    expect(
+      parseHookRequest(
+        'order-select',
+        selectRequest((b) => void delete b.fhirAuthorization),
+      ).ok,
+    ).toBe(true);
   });
 
   test('token_type "bearer" in lower case', () => {
@@ -121,40 +137,79 @@ describe('valid requests pass', () => {
 
 describe('invalid requests fail with an issue whose path names the field', () => {
   test('missing userId', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((_, c) => void delete c.userId)))).toEqual([
-      { path: 'context.userId', message: 'is required' },
-    ]);
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((_, c) => void delete c.userId),
+        ),
+      ),
+    ).toEqual([{ path: 'context.userId', message: 'is required' }]);
   });
 
   test('missing patientId on order-sign', () => {
-    expect(issuesOf(parseHookRequest('order-sign', signRequest((_, c) => void delete c.patientId)))).toEqual([
-      { path: 'context.patientId', message: 'is required' },
-    ]);
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-sign',
+          signRequest((_, c) => void delete c.patientId),
+        ),
+      ),
+    ).toEqual([{ path: 'context.patientId', message: 'is required' }]);
   });
 
   test('userId Patient/1 on order-select (only Practitioner or PractitionerRole may order)', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((_, c) => void (c.userId = 'Patient/1'))))).toEqual([
-      { path: 'context.userId', message: 'must be a reference like Practitioner/123 (one of Practitioner, PractitionerRole)' },
-    ]);
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((_, c) => void (c.userId = 'Patient/1')),
+        ),
+      ),
+    ).toEqual([{ path: 'context.userId', message: 'must be a reference like Practitioner/123 (one of Practitioner, PractitionerRole)' }]);
   });
 
   test('userId without a type (a bare id)', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((_, c) => void (c.userId = '123'))))[0]?.path).toBe('context.userId');
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((_, c) => void (c.userId = '123')),
+        ),
+      )[0]?.path,
+    ).toBe('context.userId');
   });
 
   test('selections not an array', () => {
-    const issues = issuesOf(parseHookRequest('order-select', selectRequest((_, c) => void (c.selections = 'ServiceRequest/o1'))));
+    const issues = issuesOf(
+      parseHookRequest(
+        'order-select',
+        selectRequest((_, c) => void (c.selections = 'ServiceRequest/o1')),
+      ),
+    );
     expect(issues).toEqual([{ path: 'context.selections', message: 'Invalid input: expected array, received string' }]);
   });
 
   test('selections empty', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((_, c) => void (c.selections = []))))[0]?.path).toBe('context.selections');
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((_, c) => void (c.selections = [])),
+        ),
+      )[0]?.path,
+    ).toBe('context.selections');
   });
 
   test('selections missing on order-select', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((_, c) => void delete c.selections)))).toEqual([
-      { path: 'context.selections', message: 'is required' },
-    ]);
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((_, c) => void delete c.selections),
+        ),
+      ),
+    ).toEqual([{ path: 'context.selections', message: 'is required' }]);
   });
 
   test('a selection not in draftOrders names its index', () => {
@@ -175,57 +230,108 @@ describe('invalid requests fail with an issue whose path names the field', () =>
   });
 
   test('fhirAuthorization without fhirServer', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((b) => void delete b.fhirServer)))).toEqual([
-      { path: 'fhirServer', message: 'fhirServer is required when fhirAuthorization is present' },
-    ]);
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((b) => void delete b.fhirServer),
+        ),
+      ),
+    ).toEqual([{ path: 'fhirServer', message: 'fhirServer is required when fhirAuthorization is present' }]);
   });
 
   test('fhirServer that is not an http(s) URL', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((b) => void (b.fhirServer = 'ftp://ehr.example.org/fhir'))))).toEqual([
-      { path: 'fhirServer', message: 'fhirServer must be an http(s) URL' },
-    ]);
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((b) => void (b.fhirServer = 'ftp://ehr.example.org/fhir')),
+        ),
+      ),
+    ).toEqual([{ path: 'fhirServer', message: 'fhirServer must be an http(s) URL' }]);
   });
 
   test('fhirAuthorization with a token_type other than Bearer', () => {
     const body = selectRequest((b) => void (b.fhirAuthorization = { access_token: 'x', token_type: 'Basic' }));
-    expect(issuesOf(parseHookRequest('order-select', body))).toEqual([{ path: 'fhirAuthorization.token_type', message: 'must be "Bearer"' }]);
+    expect(issuesOf(parseHookRequest('order-select', body))).toEqual([
+      { path: 'fhirAuthorization.token_type', message: 'must be "Bearer"' },
+    ]);
   });
 
   test('hookInstance not a UUID', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((b) => void (b.hookInstance = 'instance-1'))))).toEqual([
-      { path: 'hookInstance', message: 'hookInstance must be a UUID' },
-    ]);
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((b) => void (b.hookInstance = 'instance-1')),
+        ),
+      ),
+    ).toEqual([{ path: 'hookInstance', message: 'hookInstance must be a UUID' }]);
   });
 
   test('hookInstance missing', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((b) => void delete b.hookInstance)))[0]?.path).toBe('hookInstance');
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((b) => void delete b.hookInstance),
+        ),
+      )[0]?.path,
+    ).toBe('hookInstance');
   });
 
   test('wrong hook name for the service (order-sign sent to an order-select service)', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((b) => void (b.hook = 'order-sign'))))).toEqual([
-      { path: 'hook', message: 'hook must be "order-select" for this service' },
-    ]);
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((b) => void (b.hook = 'order-sign')),
+        ),
+      ),
+    ).toEqual([{ path: 'hook', message: 'hook must be "order-select" for this service' }]);
   });
 
   test('a prefetch value that is a string', () => {
-    const issues = issuesOf(parseHookRequest('order-select', selectRequest((b) => void (b.prefetch = { patient: 'Patient/p1' }))));
+    const issues = issuesOf(
+      parseHookRequest(
+        'order-select',
+        selectRequest((b) => void (b.prefetch = { patient: 'Patient/p1' })),
+      ),
+    );
     expect(issues).toHaveLength(1);
     expect(issues[0]?.path).toBe('prefetch.patient');
   });
 
   test('a prefetch value without resourceType', () => {
-    const issues = issuesOf(parseHookRequest('order-select', selectRequest((b) => void (b.prefetch = { patient: { id: 'p1' } }))));
+    const issues = issuesOf(
+      parseHookRequest(
+        'order-select',
+        selectRequest((b) => void (b.prefetch = { patient: { id: 'p1' } })),
+      ),
+    );
     expect(issues[0]?.path).toBe('prefetch.patient.resourceType');
   });
 
   test('a patientId that is not a FHIR id', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((_, c) => void (c.patientId = 'p 1'))))).toEqual([
-      { path: 'context.patientId', message: 'must be a FHIR id' },
-    ]);
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((_, c) => void (c.patientId = 'p 1')),
+        ),
+      ),
+    ).toEqual([{ path: 'context.patientId', message: 'must be a FHIR id' }]);
   });
 
   test('no context at all', () => {
-    expect(issuesOf(parseHookRequest('order-select', selectRequest((b) => void delete b.context)))).toEqual([{ path: 'context', message: 'is required' }]);
+    expect(
+      issuesOf(
+        parseHookRequest(
+          'order-select',
+          selectRequest((b) => void delete b.context),
+        ),
+      ),
+    ).toEqual([{ path: 'context', message: 'is required' }]);
   });
 
   test.each([null, 'a string', [1, 2], 42])('a body that is not an object (%p) is rejected with an issue at the root', (body) => {
@@ -239,6 +345,10 @@ describe('invalid requests fail with an issue whose path names the field', () =>
       b.hookInstance = 'x';
       delete c.userId;
     });
-    expect(issuesOf(parseHookRequest('order-select', body)).map((i) => i.path).sort()).toEqual(['context.userId', 'hookInstance']);
+    expect(
+      issuesOf(parseHookRequest('order-select', body))
+        .map((i) => i.path)
+        .sort(),
+    ).toEqual(['context.userId', 'hookInstance']);
   });
 });

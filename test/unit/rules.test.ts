@@ -2,7 +2,16 @@ import { lumbarImagingOrders } from '../../src/facts/draft-orders.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/load.js';
 import type { RuleDefinition } from '../../src/knowledge/schemas.js';
 import { cardsDir, rulesDir } from '../../src/paths.js';
-import { applyPrecedence, candidatesOf, firedRuleIds, splitByMode, type Candidate, type CompiledRule, type EngineFacts, type RuleSet } from '../../src/rules/engine.js';
+import {
+  applyPrecedence,
+  candidatesOf,
+  firedRuleIds,
+  splitByMode,
+  type Candidate,
+  type CompiledRule,
+  type EngineFacts,
+  type RuleSet,
+} from '../../src/rules/engine.js';
 import { LOINC, SNOMED, bundleOf, concept, draftOrder } from '../support/fhir-builders.js';
 
 let kb: KnowledgeBase;
@@ -46,7 +55,8 @@ describe('firedRuleIds on the imaging rule file', () => {
     priorLumbarImagingDaysAgo: null,
   };
   // Copy before sorting: firedRuleIds may hand back its memoised array. Ids with "#" are the card's own guards (which paragraphs show), not rules.
-  const fired = async (patch: EngineFacts): Promise<string[]> => [...(await firedRuleIds(imaging, { ...EARLY, ...patch }))].filter((id) => !id.includes('#')).sort();
+  const fired = async (patch: EngineFacts): Promise<string[]> =>
+    [...(await firedRuleIds(imaging, { ...EARLY, ...patch }))].filter((id) => !id.includes('#')).sort();
 
   test('early episode, no red flags, adult: imaging-defer', async () => {
     expect(await fired({})).toEqual(['imaging-defer']);
@@ -186,11 +196,17 @@ describe('applyPrecedence with synthetic rules', () => {
   });
 
   test('a patient-scoped rule leaves rules it does not name alone', () => {
-    expect(show(applyPrecedence([at(repeat, 'o1'), at(silencer), at(review)]))).toEqual(['repeat@o1', 'silencer@patient', 'review@patient']);
+    expect(show(applyPrecedence([at(repeat, 'o1'), at(silencer), at(review)]))).toEqual([
+      'repeat@o1',
+      'silencer@patient',
+      'review@patient',
+    ]);
   });
 
   test('"*" on a patient-scoped rule replaces every other rule for every order', () => {
-    expect(show(applyPrecedence([at(defer, 'o1'), at(repeat, 'o2'), at(review), at(emergency), at(silencer)]))).toEqual(['emergency@patient']);
+    expect(show(applyPrecedence([at(defer, 'o1'), at(repeat, 'o2'), at(review), at(emergency), at(silencer)]))).toEqual([
+      'emergency@patient',
+    ]);
   });
 
   test('"*" on an order-scoped rule replaces other rules for its own order only', () => {
@@ -242,7 +258,9 @@ describe('lumbarImagingOrders (the orders in scope)', () => {
   });
 
   test('order-select: only the selected lumbar orders', () => {
-    expect(lumbarImagingOrders(bundleOf([mri, xray]), ['ServiceRequest/o2'], lumbar()).map((o) => o.reference)).toEqual(['ServiceRequest/o2']);
+    expect(lumbarImagingOrders(bundleOf([mri, xray]), ['ServiceRequest/o2'], lumbar()).map((o) => o.reference)).toEqual([
+      'ServiceRequest/o2',
+    ]);
   });
 
   test('a selected non-lumbar order (cervical MRI) is not in scope', () => {

@@ -46,7 +46,11 @@ describe('startBackRisk (cut-offs from rules/instruments.json)', () => {
 
 describe('scoreStartBackResponse', () => {
   test('total 3: three items agreed, item 9 "slightly" scores 0', () => {
-    expect(scoreStartBackResponse(startBackResponse('q', [1, 2, 3], 'slightly', daysAgo(1)), def, FINDING)).toEqual({ ok: true, total: 3, psychosocial: 0 });
+    expect(scoreStartBackResponse(startBackResponse('q', [1, 2, 3], 'slightly', daysAgo(1)), def, FINDING)).toEqual({
+      ok: true,
+      total: 3,
+      psychosocial: 0,
+    });
   });
 
   test('total 4, subscore 3: medium risk', () => {
@@ -60,7 +64,8 @@ describe('scoreStartBackResponse', () => {
   });
 
   test('item 9: "very much" and "extremely" score 1, "moderately" scores 0', () => {
-    const score = (b: 'moderately' | 'very-much' | 'extremely') => scoreStartBackResponse(startBackResponse('q', [], b, daysAgo(1)), def, FINDING);
+    const score = (b: 'moderately' | 'very-much' | 'extremely') =>
+      scoreStartBackResponse(startBackResponse('q', [], b, daysAgo(1)), def, FINDING);
     expect(score('moderately')).toEqual({ ok: true, total: 0, psychosocial: 0 });
     expect(score('very-much')).toEqual({ ok: true, total: 1, psychosocial: 1 });
     expect(score('extremely')).toEqual({ ok: true, total: 1, psychosocial: 1 });
@@ -96,7 +101,10 @@ describe('scoreStartBackResponse', () => {
 describe('candidates', () => {
   test('only responses to the STarT Back Questionnaire count (a version suffix is fine)', () => {
     const other = { ...startBackResponse('other', [1], 'slightly', daysAgo(1)), questionnaire: 'urn:example:phq9' };
-    const versioned = { ...startBackResponse('v', [1], 'slightly', daysAgo(1)), questionnaire: 'urn:backpain-cds:questionnaire:start-back|1.0' };
+    const versioned = {
+      ...startBackResponse('v', [1], 'slightly', daysAgo(1)),
+      questionnaire: 'urn:backpain-cds:questionnaire:start-back|1.0',
+    };
     expect(fromResponses(other, versioned).map((c) => c.evidence[0]?.reference)).toEqual(['QuestionnaireResponse/v']);
   });
 
@@ -120,7 +128,10 @@ describe('candidates', () => {
   });
 
   test('a subscore taken at another time does not pair', () => {
-    const [c] = fromObservations(startBackTotal('t', 6, `${daysAgo(2)}T09:00:00Z`), finding('s', 'startback-psychosocial', 3, `${daysAgo(2)}T09:30:00Z`));
+    const [c] = fromObservations(
+      startBackTotal('t', 6, `${daysAgo(2)}T09:00:00Z`),
+      finding('s', 'startback-psychosocial', 3, `${daysAgo(2)}T09:30:00Z`),
+    );
     expect(c?.outcome).toEqual({ ok: true, total: 6 });
   });
 
@@ -156,13 +167,19 @@ describe('selectStartBack', () => {
   });
 
   test('a newer total of 4 or more without a subscore is skipped for an older usable one', () => {
-    const candidates = [...fromObservations(startBackTotal('new', 5, daysAgo(2))), ...fromObservations(startBackTotal('old', 4, daysAgo(10), 3))];
+    const candidates = [
+      ...fromObservations(startBackTotal('new', 5, daysAgo(2))),
+      ...fromObservations(startBackTotal('old', 4, daysAgo(10), 3)),
+    ];
     expect(selectStartBack(candidates, start, def.risk).result).toMatchObject({ total: 4, psychosocial: 3, risk: 'medium' });
   });
 
   test('no usable result: each problem is named, and counts as unscorable for the explain trace', () => {
     const { result, problems, unscorable } = selectStartBack(
-      [...fromObservations(startBackTotal('new', 5, daysAgo(2))), ...fromResponses(startBackResponse('q', [1], 'slightly', daysAgo(3), { skip: ['4'] }))],
+      [
+        ...fromObservations(startBackTotal('new', 5, daysAgo(2))),
+        ...fromResponses(startBackResponse('q', [1], 'slightly', daysAgo(3), { skip: ['4'] })),
+      ],
       start,
       def.risk,
     );
@@ -178,7 +195,9 @@ describe('selectStartBack', () => {
     const { result, problems, unscorable } = selectStartBack(fromObservations(startBackTotal('t', 2, daysAgo(40))), start, def.risk);
     expect(result).toBeUndefined();
     expect(unscorable).toEqual([]);
-    expect(problems).toEqual([`No STarT Back result is recorded since this episode started on ${daysAgo(30)} (the last one, on ${daysAgo(40)}, was before it).`]);
+    expect(problems).toEqual([
+      `No STarT Back result is recorded since this episode started on ${daysAgo(30)} (the last one, on ${daysAgo(40)}, was before it).`,
+    ]);
   });
 
   test('without an episode no result is tied to one', () => {

@@ -9,7 +9,9 @@ describe('fillTemplate', () => {
   });
 
   test('fills several context tokens, with spaces inside the braces', () => {
-    expect(fillTemplate('Encounter?patient={{ context.patientId }}&_id={{context.encounterId}}', CONTEXT)).toBe('Encounter?patient=123&_id=enc-9');
+    expect(fillTemplate('Encounter?patient={{ context.patientId }}&_id={{context.encounterId}}', CONTEXT)).toBe(
+      'Encounter?patient=123&_id=enc-9',
+    );
   });
 
   test('a template without tokens is returned as it is', () => {
@@ -56,7 +58,9 @@ describe('fillTemplate', () => {
   });
 
   test('values are URL-encoded (space, &, /, ?, #, %)', () => {
-    expect(fillTemplate('Patient?identifier={{context.patientId}}', { patientId: 'a b&c/d?e#f%' })).toBe('Patient?identifier=a%20b%26c%2Fd%3Fe%23f%25');
+    expect(fillTemplate('Patient?identifier={{context.patientId}}', { patientId: 'a b&c/d?e#f%' })).toBe(
+      'Patient?identifier=a%20b%26c%2Fd%3Fe%23f%25',
+    );
   });
 
   test('a user id with characters to escape is URL-encoded', () => {

@@ -9,17 +9,19 @@ import { valueSetFile } from '../support/valueset-files.js';
 const WHO_ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 
 describe('compileValueSet', () => {
-  const vs = compileValueSet(valueSetFile({
-    id: 'test-set',
-    title: 'Test set',
-    description: 'For unit tests',
-    codes: [
-      { system: ICD10, code: 'M54.5', match: 'prefix' },
-      { system: ICD10, code: 'M54.89' },
-      { system: ICD10, code: 'S33.5', match: 'prefix' },
-      { system: SNOMED, code: '279039007', display: 'Low back pain' },
-    ],
-  }));
+  const vs = compileValueSet(
+    valueSetFile({
+      id: 'test-set',
+      title: 'Test set',
+      description: 'For unit tests',
+      codes: [
+        { system: ICD10, code: 'M54.5', match: 'prefix' },
+        { system: ICD10, code: 'M54.89' },
+        { system: ICD10, code: 'S33.5', match: 'prefix' },
+        { system: SNOMED, code: '279039007', display: 'Low back pain' },
+      ],
+    }),
+  );
   const icd = (code: string): boolean => vs.has({ system: ICD10, code });
 
   test('keeps the id and title of the file', () => {
@@ -27,9 +29,12 @@ describe('compileValueSet', () => {
     expect(vs.title).toBe('Test set');
   });
 
-  test.each(['M54.5', 'M545', 'M54.50', 'M5450', 'M54.59', 'm54.50'])('prefix M54.5 matches %s (with or without the dot, any case)', (code) => {
-    expect(icd(code)).toBe(true);
-  });
+  test.each(['M54.5', 'M545', 'M54.50', 'M5450', 'M54.59', 'm54.50'])(
+    'prefix M54.5 matches %s (with or without the dot, any case)',
+    (code) => {
+      expect(icd(code)).toBe(true);
+    },
+  );
 
   test.each(['M54.6', 'M546', 'M54.4', 'M54.41', 'M54', 'M5'])('prefix M54.5 does not match %s', (code) => {
     expect(icd(code)).toBe(false);
@@ -68,14 +73,12 @@ describe('compileValueSet', () => {
     expect(loinc.has({ system: LOINC, code: '83105' })).toBe(false);
   });
 
-  test.each([
-    [{ system: ICD10, code: 545 }],
-    [{ system: 42, code: 'M54.5' }],
-    [{ system: ICD10, code: null }],
-    [{}],
-  ])('a coding with a non-string system or code (%j) is not in the set', (coding) => {
-    expect(vs.has(coding)).toBe(false);
-  });
+  test.each([[{ system: ICD10, code: 545 }], [{ system: 42, code: 'M54.5' }], [{ system: ICD10, code: null }], [{}]])(
+    'a coding with a non-string system or code (%j) is not in the set',
+    (coding) => {
+      expect(vs.has(coding)).toBe(false);
+    },
+  );
 
   test('match returns the first coding of the concept that is in the set', () => {
     const coding = vs.match({
@@ -95,14 +98,16 @@ describe('compileValueSet', () => {
   });
 
   describe('text includes and excludes', () => {
-    const meds = compileValueSet(valueSetFile({
-      id: 'meds',
-      title: 'Meds',
-      description: 'd',
-      codes: [{ system: RXNORM, code: '8640' }],
-      textIncludes: ['prednisone', 'hydrocortisone', 'fluticasone'],
-      textExcludes: ['inhal', 'cream', 'topical'],
-    }));
+    const meds = compileValueSet(
+      valueSetFile({
+        id: 'meds',
+        title: 'Meds',
+        description: 'd',
+        codes: [{ system: RXNORM, code: '8640' }],
+        textIncludes: ['prednisone', 'hydrocortisone', 'fluticasone'],
+        textExcludes: ['inhal', 'cream', 'topical'],
+      }),
+    );
 
     test('prednisone 5 MG Oral Tablet matches by name (case-insensitive)', () => {
       expect(meds.matchesText('PredniSONE 5 MG Oral Tablet')).toBe(true);
@@ -194,20 +199,36 @@ describe('the real value sets (rules/valuesets)', () => {
       expect(set('lumbar-imaging').has({ system: CPT, code: '72141' })).toBe(false);
     });
 
-    test.each(['72100', '72110', '72114', '72120', '72131', '72132', '72133', '72148', '72149', '72158'])('has design.md CPT %s', (code) => {
-      expect(set('lumbar-imaging').has({ system: CPT, code })).toBe(true);
-    });
-
-    test.each(['24968-0', '30679-5', '30678-7', '24967-2', '24963-1', '30620-9', '24964-9', '36402-6', '48469-1', '24972-2', '24970-6', '47382-7'])(
-      'has design.md LOINC %s',
+    test.each(['72100', '72110', '72114', '72120', '72131', '72132', '72133', '72148', '72149', '72158'])(
+      'has design.md CPT %s',
       (code) => {
-        expect(set('lumbar-imaging').has({ system: LOINC, code })).toBe(true);
+        expect(set('lumbar-imaging').has({ system: CPT, code })).toBe(true);
       },
     );
 
-    test.each(['394451000119106', '41333006', '433141005', '572091000119106', '840361000', '22791004'])('has design.md SNOMED %s', (code) => {
-      expect(sct('lumbar-imaging', code)).toBe(true);
+    test.each([
+      '24968-0',
+      '30679-5',
+      '30678-7',
+      '24967-2',
+      '24963-1',
+      '30620-9',
+      '24964-9',
+      '36402-6',
+      '48469-1',
+      '24972-2',
+      '24970-6',
+      '47382-7',
+    ])('has design.md LOINC %s', (code) => {
+      expect(set('lumbar-imaging').has({ system: LOINC, code })).toBe(true);
     });
+
+    test.each(['394451000119106', '41333006', '433141005', '572091000119106', '840361000', '22791004'])(
+      'has design.md SNOMED %s',
+      (code) => {
+        expect(sct('lumbar-imaging', code)).toBe(true);
+      },
+    );
   });
 
   describe('back-pain and sciatica', () => {
@@ -216,12 +237,31 @@ describe('the real value sets (rules/valuesets)', () => {
       expect(icd('sciatica', code)).toBe(true);
     });
 
-    test.each(['M54.5', 'M54.50', 'M545', 'M54.59', 'M54.89', 'M54.9', 'M51.26', 'M51.36', 'M47.816', 'M47.817', 'M48.061', 'M48.07', 'M43.16', 'M43.17', 'M53.2X7', 'M53.86', 'M53.87', 'M99.03', 'M99.04', 'S33.5XXA', 'S39.012A'])(
-      'back-pain has design.md code %s',
-      (code) => {
-        expect(icd('back-pain', code)).toBe(true);
-      },
-    );
+    test.each([
+      'M54.5',
+      'M54.50',
+      'M545',
+      'M54.59',
+      'M54.89',
+      'M54.9',
+      'M51.26',
+      'M51.36',
+      'M47.816',
+      'M47.817',
+      'M48.061',
+      'M48.07',
+      'M43.16',
+      'M43.17',
+      'M53.2X7',
+      'M53.86',
+      'M53.87',
+      'M99.03',
+      'M99.04',
+      'S33.5XXA',
+      'S39.012A',
+    ])('back-pain has design.md code %s', (code) => {
+      expect(icd('back-pain', code)).toBe(true);
+    });
 
     test.each(['279039007', '278860009', '161891005', '161894002'])('back-pain has SNOMED %s', (code) => {
       expect(sct('back-pain', code)).toBe(true);
@@ -291,7 +331,11 @@ describe('the real value sets (rules/valuesets)', () => {
       ['red-flag-trauma', ['S32.009A', 'S32.000A', 'S32.10XA', 'S22.000A', 'M48.56XA', 'M80.08XA'], ['11311601000119109']],
       ['red-flag-weight-loss', ['R63.4'], ['448765001', '267024001']],
       ['red-flag-fever', ['R50.9', 'R50.81'], ['386661006']],
-      ['cauda-equina-signs', ['G83.4', 'R33.9', 'R15.9'], ['192970008', '782388003', '16846261000119106', '12454008', '782390002', '267064002', '449813001']],
+      [
+        'cauda-equina-signs',
+        ['G83.4', 'R33.9', 'R15.9'],
+        ['192970008', '782388003', '16846261000119106', '12454008', '782390002', '267064002', '449813001'],
+      ],
     ])('%s has the design.md codes', (id, icdCodes, snomedCodes) => {
       for (const code of icdCodes) expect([code, icd(id, code)]).toEqual([code, true]);
       for (const code of snomedCodes) expect([code, sct(id, code)]).toEqual([code, true]);
@@ -333,18 +377,20 @@ describe('ValueSetFile type', () => {
 });
 
 describe('code systems in their other spellings', () => {
-  const vs = compileValueSet(valueSetFile({
-    id: 'oid-set',
-    title: 'OID set',
-    description: 'For unit tests',
-    codes: [
-      { system: SNOMED, code: '363346000' },
-      { system: ICD10, code: 'C', match: 'prefix' },
-      { system: RXNORM, code: '312617' },
-      { system: LOINC, code: '8331-1' },
-      { system: CPT, code: '72148' },
-    ],
-  }));
+  const vs = compileValueSet(
+    valueSetFile({
+      id: 'oid-set',
+      title: 'OID set',
+      description: 'For unit tests',
+      codes: [
+        { system: SNOMED, code: '363346000' },
+        { system: ICD10, code: 'C', match: 'prefix' },
+        { system: RXNORM, code: '312617' },
+        { system: LOINC, code: '8331-1' },
+        { system: CPT, code: '72148' },
+      ],
+    }),
+  );
 
   test.each([
     ['urn:oid:2.16.840.1.113883.6.96', '363346000'],
@@ -369,13 +415,25 @@ describe('code systems in their other spellings', () => {
 });
 
 describe('FHIR compose and expansion', () => {
-  const base = valueSetFile({ id: 'fhir-set', codes: [{ system: ICD10, code: 'C', match: 'prefix' }, { system: SNOMED, code: '363346000' }] });
+  const base = valueSetFile({
+    id: 'fhir-set',
+    codes: [
+      { system: ICD10, code: 'C', match: 'prefix' },
+      { system: SNOMED, code: '363346000' },
+    ],
+  });
 
   test('every expansion.contains entry matches, even one not listed in compose (a SNOMED descendant)', () => {
     const vs = compileValueSet({
       ...base,
       compose: { include: [{ system: SNOMED, filter: [{ property: 'concept', op: 'is-a', value: '363346000' }] }] },
-      expansion: { ...base.expansion, contains: [{ system: SNOMED, code: '363346000' }, { system: 'urn:oid:2.16.840.1.113883.6.96', code: '399068003', display: 'Malignant tumor of prostate' }] },
+      expansion: {
+        ...base.expansion,
+        contains: [
+          { system: SNOMED, code: '363346000' },
+          { system: 'urn:oid:2.16.840.1.113883.6.96', code: '399068003', display: 'Malignant tumor of prostate' },
+        ],
+      },
     });
     expect(vs.has({ system: SNOMED, code: '399068003' })).toBe(true);
     expect(vs.has({ system: SNOMED, code: '363346000' })).toBe(true);
@@ -384,7 +442,11 @@ describe('FHIR compose and expansion', () => {
   });
 
   test('an ICD-10 descendent-of filter matches the children but not the category itself', () => {
-    const vs = compileValueSet({ ...base, compose: { include: [{ system: ICD10, filter: [{ property: 'concept', op: 'descendent-of', value: 'Z94' }] }] }, expansion: { ...base.expansion, contains: [] } });
+    const vs = compileValueSet({
+      ...base,
+      compose: { include: [{ system: ICD10, filter: [{ property: 'concept', op: 'descendent-of', value: 'Z94' }] }] },
+      expansion: { ...base.expansion, contains: [] },
+    });
     expect(vs.has({ system: ICD10, code: 'Z94.0' })).toBe(true);
     expect(vs.has({ system: WHO_ICD10, code: 'Z94.1' })).toBe(true);
     expect(vs.has({ system: ICD10, code: 'Z94' })).toBe(false);
@@ -429,7 +491,10 @@ describe('the expansion in force is part of the rules version', () => {
       const before = loadKnowledge(copy).version;
       // A code the set does not hold (the test is of the mechanism, not of the clinical content).
       expect(loadKnowledge(copy).valueSet('red-flag-cancer').has({ system: SNOMED, code: '38341003' })).toBe(false);
-      copy.editJson<ValueSetFile>('rules/valuesets/red-flag-cancer.json', (f) => void f.expansion.contains?.push({ system: SNOMED, code: '38341003', display: 'Hypertensive disorder' }));
+      copy.editJson<ValueSetFile>(
+        'rules/valuesets/red-flag-cancer.json',
+        (f) => void f.expansion.contains?.push({ system: SNOMED, code: '38341003', display: 'Hypertensive disorder' }),
+      );
       const after = loadKnowledge(copy);
       expect(after.version).not.toBe(before);
       expect(after.valueSet('red-flag-cancer').has({ system: SNOMED, code: '38341003' })).toBe(true);
@@ -445,7 +510,10 @@ describe('OID system forms in a value set file', () => {
     try {
       copy.editJson<ValueSetFile>('rules/valuesets/red-flag-hiv.json', (f) => {
         // A code the set does not hold, so the OID-spelt entry is what makes it match.
-        f.compose.include.push({ system: 'urn:oid:2.16.840.1.113883.6.96', concept: [{ code: '38341003', display: 'Hypertensive disorder' }] });
+        f.compose.include.push({
+          system: 'urn:oid:2.16.840.1.113883.6.96',
+          concept: [{ code: '38341003', display: 'Hypertensive disorder' }],
+        });
         f.expansion.contains?.push({ system: 'urn:oid:2.16.840.1.113883.6.96', code: '38341003', display: 'Hypertensive disorder' });
       });
       const vs = loadKnowledge(copy).valueSet('red-flag-hiv');

@@ -33,6 +33,11 @@ export function k8sKnowledgeCommand(options: K8sKnowledgeOptions, io: CliIo): nu
   }
   for (const file of stale) writeFileSync(file, wanted.get(file) ?? '');
   if (options.json) io.out(JSON.stringify({ ok: true, written: shown, files: files.length }, null, 2));
-  else io.out(stale.length ? `Wrote ${shown.join(' and ')} (${files.length} files). Apply with: kubectl apply -k ${relative(process.cwd(), dir) || '.'}` : 'Already up to date.');
+  else
+    io.out(
+      stale.length
+        ? `Wrote ${shown.join(' and ')} (${files.length} files). Apply with: kubectl apply -k ${relative(process.cwd(), dir) || '.'}`
+        : 'Already up to date.',
+    );
   return 0;
 }

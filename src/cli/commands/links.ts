@@ -18,7 +18,11 @@ export interface LinksOptions extends KnowledgeOptions {
   json?: boolean;
 }
 
-export async function linksCommand(options: LinksOptions, io: CliIo, today: () => string = () => new Date().toISOString().slice(0, 10)): Promise<number> {
+export async function linksCommand(
+  options: LinksOptions,
+  io: CliIo,
+  today: () => string = () => new Date().toISOString().slice(0, 10),
+): Promise<number> {
   const kb = loadForCli(options);
   const timeoutMs = Number(options.timeout ?? 10_000);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw new CliError('--timeout must be a whole number of milliseconds, 100 or more');
@@ -31,7 +35,10 @@ export async function linksCommand(options: LinksOptions, io: CliIo, today: () =
     io.out(options.json ? JSON.stringify({ skipped: true, reason: network.reason, links: entries.length }, null, 2) : message);
     return 0;
   }
-  const results = await checkLinks(entries.map((l) => l.url), { timeoutMs });
+  const results = await checkLinks(
+    entries.map((l) => l.url),
+    { timeoutMs },
+  );
   const broken = results.filter((r) => r.outcome === 'broken');
   const moved = results.filter((r) => r.outcome === 'moved');
   if (options.record) {
@@ -43,7 +50,18 @@ export async function linksCommand(options: LinksOptions, io: CliIo, today: () =
     return broken.length ? 1 : 0;
   }
   const publisher = new Map(entries.map((l) => [l.url, l.publisher]));
-  io.out(table(['outcome', 'status', 'publisher', 'address', 'note'], results.map((r) => [r.outcome, r.status?.toString() ?? '-', publisher.get(r.url) ?? '', r.url, r.outcome === 'ok' ? r.method : r.message])));
+  io.out(
+    table(
+      ['outcome', 'status', 'publisher', 'address', 'note'],
+      results.map((r) => [
+        r.outcome,
+        r.status?.toString() ?? '-',
+        publisher.get(r.url) ?? '',
+        r.url,
+        r.outcome === 'ok' ? r.method : r.message,
+      ]),
+    ),
+  );
   io.out(
     `${broken.length ? '✘' : '✔'} ${results.length} links: ${results.length - broken.length - moved.length} answered, ${moved.length} moved, ${broken.length} broken.${options.record ? ` lastChecked set to ${today()} for the ones that answered.` : ''}`,
   );

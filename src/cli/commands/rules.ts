@@ -29,7 +29,8 @@ export function conditionWords(node: unknown, nested = false): string {
   }
   if (c.any) return `(${c.any.map((x) => conditionWords(x, true)).join(' or ')})`;
   if (c.not !== undefined) return `not (${conditionWords(c.not)})`;
-  if (c.value === null && (c.operator === 'equal' || c.operator === 'notEqual')) return `${c.fact} is ${c.operator === 'equal' ? '' : 'not '}unknown`;
+  if (c.value === null && (c.operator === 'equal' || c.operator === 'notEqual'))
+    return `${c.fact} is ${c.operator === 'equal' ? '' : 'not '}unknown`;
   return `${c.fact} ${operatorText(c.operator ?? '?')} ${valueWords(c.value)}`;
 }
 
@@ -61,7 +62,9 @@ export function rulesCommand(options: RulesOptions, io: CliIo): number {
           scope: rule.scope,
           status: rule.mode,
           when: conditionWords(rule.conditions),
-          ...(card ? { card: { file: relative(projectRoot, `${cardsDir}/${rule.id}.json`), indicator: card.indicator, summary: card.summary } } : {}),
+          ...(card
+            ? { card: { file: relative(projectRoot, `${cardsDir}/${rule.id}.json`), indicator: card.indicator, summary: card.summary } }
+            : {}),
           ...(rule.replaces?.length ? { replaces: [...rule.replaces] } : {}),
         };
       }),

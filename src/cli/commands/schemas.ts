@@ -30,6 +30,11 @@ export function schemasCommand(options: SchemasOptions, io: CliIo): number {
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of stale) writeFileSync(join(dir, name), text);
   if (options.json) io.out(JSON.stringify({ ok: true, written: stale.map(([n]) => shown(n)) }, null, 2));
-  else io.out(stale.length ? `Wrote ${stale.map(([n]) => shown(n)).join(', ')}.` : `${generated.size} schemas in ${relative(projectRoot, dir)} were already up to date.`);
+  else
+    io.out(
+      stale.length
+        ? `Wrote ${stale.map(([n]) => shown(n)).join(', ')}.`
+        : `${generated.size} schemas in ${relative(projectRoot, dir)} were already up to date.`,
+    );
   return 0;
 }

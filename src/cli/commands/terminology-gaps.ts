@@ -34,7 +34,10 @@ function minimum(value: string | undefined): number {
 }
 
 export async function terminologyGapsCommand(paths: string[], options: GapsOptions, io: CliIo): Promise<number> {
-  if (!paths.length) throw new CliError('name a FHIR Bulk Data export: NDJSON files or the folder that holds them (e.g. backpain-cds terminology gaps ./export/)');
+  if (!paths.length)
+    throw new CliError(
+      'name a FHIR Bulk Data export: NDJSON files or the folder that holds them (e.g. backpain-cds terminology gaps ./export/)',
+    );
   const min = minimum(options.min);
   const knowledge = loadForCli(options);
   const files = ndjsonFiles(paths);
@@ -66,11 +69,19 @@ export async function terminologyGapsCommand(paths: string[], options: GapsOptio
   if (report.gaps.length) {
     out.push(
       '',
-      'Codes in no value set whose display or text names a red flag (add them to the red flag\'s value set, or leave them out on purpose):',
+      "Codes in no value set whose display or text names a red flag (add them to the red flag's value set, or leave them out on purpose):",
       '',
       table(
         ['SYSTEM', 'CODE', 'RED FLAGS', 'RECORDS', 'PATIENTS', 'RESOURCES', 'DISPLAY'],
-        report.gaps.map((g) => [g.system, g.code, g.redFlags.join(', '), String(g.records), String(g.patients), g.resourceTypes.join(', '), g.display]),
+        report.gaps.map((g) => [
+          g.system,
+          g.code,
+          g.redFlags.join(', '),
+          String(g.records),
+          String(g.patients),
+          g.resourceTypes.join(', '),
+          g.display,
+        ]),
       ),
     );
   } else {
@@ -81,11 +92,17 @@ export async function terminologyGapsCommand(paths: string[], options: GapsOptio
       '',
       'Entries with no coded value at all whose text names a red flag (the service reads these by text only; the text is not shown):',
       '',
-      table(['RED FLAG', 'RECORDS', 'PATIENTS'], report.textOnly.map((t) => [t.redFlag, String(t.records), String(t.patients)])),
+      table(
+        ['RED FLAG', 'RECORDS', 'PATIENTS'],
+        report.textOnly.map((t) => [t.redFlag, String(t.records), String(t.patients)]),
+      ),
     );
   }
   if (report.unreadableLines) {
-    out.push('', `${report.unreadableLines} line${report.unreadableLines === 1 ? ' was' : 's were'} not a JSON resource and ${report.unreadableLines === 1 ? 'was' : 'were'} skipped: ${report.unreadable.map((p) => `${p.file}:${p.line}`).join(', ')}${report.unreadableLines > SHOWN_PROBLEMS ? ', …' : ''}`);
+    out.push(
+      '',
+      `${report.unreadableLines} line${report.unreadableLines === 1 ? ' was' : 's were'} not a JSON resource and ${report.unreadableLines === 1 ? 'was' : 'were'} skipped: ${report.unreadable.map((p) => `${p.file}:${p.line}`).join(', ')}${report.unreadableLines > SHOWN_PROBLEMS ? ', …' : ''}`,
+    );
   }
   io.out(out.join('\n'));
   return 0;

@@ -54,7 +54,6 @@ function readTestFile(file: string): TestFile {
   }
 }
 
-
 function testFiles(paths: string[]): TestFile[] {
   const targets = paths.length ? paths.map((p) => resolve(p)) : [scenariosDir, ...(existsSync(ruleTestsDir) ? [ruleTestsDir] : [])];
   return targets.flatMap((target) => {
@@ -80,7 +79,14 @@ async function scenarioResults(knowledge: KnowledgeBase, scenario: Scenario, fil
   const results: TestResult[] = [];
   const checks = scenario.checks ?? {};
   const serviceIds = [...new Set([...Object.keys(scenario.expect), ...Object.keys(checks)])];
-  if (!serviceIds.length) results.push({ scenario: scenario.id, kind: 'scenario', file, pass: false, error: 'the scenario expects nothing: add "expect": {"<service id>": ["<rule id>", ...]}' });
+  if (!serviceIds.length)
+    results.push({
+      scenario: scenario.id,
+      kind: 'scenario',
+      file,
+      pass: false,
+      error: 'the scenario expects nothing: add "expect": {"<service id>": ["<rule id>", ...]}',
+    });
   for (const serviceId of serviceIds) {
     const expected = scenario.expect[serviceId];
     const check = checks[serviceId];
@@ -120,7 +126,8 @@ async function ruleTestResult(knowledge: KnowledgeBase, test: RuleTest, file: st
 export async function testCommand(paths: string[], options: TestOptions, io: CliIo): Promise<number> {
   const knowledge = loadForCli(options);
   const files = testFiles(paths);
-  if (!files.length) throw new CliError('no test files found (scenarios are *.json files in test/scenarios/, rule tests in test/rule-tests/)');
+  if (!files.length)
+    throw new CliError('no test files found (scenarios are *.json files in test/scenarios/, rule tests in test/rule-tests/)');
   const results: TestResult[] = [];
   const expectations = new Map<TestResult, string>();
   for (const f of files) {
@@ -139,7 +146,9 @@ export async function testCommand(paths: string[], options: TestOptions, io: Cli
   }
   const failed = results.filter((r) => !r.pass).length;
   if (options.json) {
-    io.out(JSON.stringify({ ok: failed === 0, rulesVersion: knowledge.version, passed: results.length - failed, failed, results }, null, 2));
+    io.out(
+      JSON.stringify({ ok: failed === 0, rulesVersion: knowledge.version, passed: results.length - failed, failed, results }, null, 2),
+    );
     return failed ? 1 : 0;
   }
   const got = (r: TestResult): string => {
@@ -156,7 +165,9 @@ export async function testCommand(paths: string[], options: TestOptions, io: Cli
   io.out('');
   const scenarios = files.filter((f) => !('ruleTest' in f)).length;
   const ruleTests = files.length - scenarios;
-  io.out(`${scenarios} scenario files, ${ruleTests} rule test files, ${results.length} checks: ${results.length - failed} passed, ${failed} failed. Rules version ${knowledge.version}.`);
+  io.out(
+    `${scenarios} scenario files, ${ruleTests} rule test files, ${results.length} checks: ${results.length - failed} passed, ${failed} failed. Rules version ${knowledge.version}.`,
+  );
   if (failed) io.out('See why with: npx backpain-cds explain <scenario file>');
   return failed ? 1 : 0;
 }

@@ -13,7 +13,11 @@ export interface ValidateOptions extends KnowledgeOptions {
 }
 
 export function validateCommand(options: ValidateOptions, io: CliIo): number {
-  const report = validateFiles({ ...knowledgeDirs(options), scenariosDir: resolve(options.scenarios ?? scenariosDir), ruleTestsDir: resolve(options.ruleTests ?? ruleTestsDir) });
+  const report = validateFiles({
+    ...knowledgeDirs(options),
+    scenariosDir: resolve(options.scenarios ?? scenariosDir),
+    ruleTestsDir: resolve(options.ruleTests ?? ruleTestsDir),
+  });
   if (options.json) {
     io.out(JSON.stringify(report, null, 2));
     return report.ok ? 0 : 1;
@@ -26,7 +30,9 @@ export function validateCommand(options: ValidateOptions, io: CliIo): number {
   if (report.ok) {
     io.out(`✔ ${what}: valid${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}. Rules version ${report.version}.`);
   } else {
-    io.out(`✘ ${what}: ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}. The service keeps the last good files until these are fixed.`);
+    io.out(
+      `✘ ${what}: ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}. The service keeps the last good files until these are fixed.`,
+    );
   }
   return report.ok ? 0 : 1;
 }

@@ -47,11 +47,19 @@ export function valueSetImportCommand(files: string[], options: ImportOptions, i
     if (!found.length) throw new CliError(`${f}: holds no FHIR ValueSet (a ValueSet resource, or a Bundle with ValueSet entries)`);
     return found.map((vs) => ({ file: f, vs }));
   });
-  if (options.id && sources.length > 1) throw new CliError(`--id names one value set, and ${files.join(', ')} hold ${sources.length}: leave --id out (ids come from each name) or import them one by one`);
+  if (options.id && sources.length > 1)
+    throw new CliError(
+      `--id names one value set, and ${files.join(', ')} hold ${sources.length}: leave --id out (ids come from each name) or import them one by one`,
+    );
   const results: { source: string; id?: string; written?: string; notes: string[]; error?: string }[] = [];
   for (const { file, vs } of sources) {
     try {
-      const { file: out, notes } = importValueSet(vs, { ...(options.id ? { id: options.id } : {}), sourceFile: file.split(/[\\/]/).pop() ?? file, now, uuid: randomUUID });
+      const { file: out, notes } = importValueSet(vs, {
+        ...(options.id ? { id: options.id } : {}),
+        sourceFile: file.split(/[\\/]/).pop() ?? file,
+        now,
+        uuid: randomUUID,
+      });
       const target = join(outDir, `${out.id}.json`);
       // The words for medications recorded by name are ours, not the publisher's: replacing the codes keeps them.
       const words = existsSync(target) ? textWordsOf(target) : [];
@@ -94,7 +102,10 @@ function terminologyServer(options: ExpandOptions): string {
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;
   }
-  if (!configured) throw new CliError('no terminology server: set TERMINOLOGY_SERVER to a FHIR terminology server base URL (for example https://tx.example.org/fhir), or give --server');
+  if (!configured)
+    throw new CliError(
+      'no terminology server: set TERMINOLOGY_SERVER to a FHIR terminology server base URL (for example https://tx.example.org/fhir), or give --server',
+    );
   return configured;
 }
 
@@ -106,14 +117,29 @@ function readValueSetFile(path: string): ValueSetFile {
     throw new Error(`not readable JSON (${(err as Error).message})`);
   }
   const parsed = ValueSetFileSchema.safeParse(json);
-  if (!parsed.success) throw new Error(explainIssues(parsed.error.issues, json).map((i) => `${formatPath(i.path)}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new Error(
+      explainIssues(parsed.error.issues, json)
+        .map((i) => `${formatPath(i.path)}: ${i.message}`)
+        .join('; '),
+    );
   return parsed.data;
 }
 
-export async function valueSetExpandCommand(ids: string[], options: ExpandOptions, io: CliIo, now: () => Date = () => new Date()): Promise<number> {
+export async function valueSetExpandCommand(
+  ids: string[],
+  options: ExpandOptions,
+  io: CliIo,
+  now: () => Date = () => new Date(),
+): Promise<number> {
   const server = terminologyServer(options);
   const dir = join(knowledgeDirs(options).rulesDir, 'valuesets');
-  const all = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => f.replace(/\.json$/, '')) : [];
+  const all = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => f.replace(/\.json$/, ''))
+    : [];
   const missing = ids.filter((id) => !all.includes(id));
   if (missing.length) throw new CliError(`no value set ${missing.map((m) => `"${m}"`).join(', ')} in ${shown(dir)}`);
   const results: { id: string; added?: number; removed?: number; total?: number; pages?: number; error?: string }[] = [];
@@ -134,7 +160,11 @@ export async function valueSetExpandCommand(ids: string[], options: ExpandOption
   if (options.json) io.out(JSON.stringify({ ok: results.every((r) => !r.error), server, results }, null, 2));
   else {
     for (const r of results) {
-      io.out(r.error ? `✘ ${r.id}: ${r.error}` : `✔ ${r.id}: ${r.added} added, ${r.removed} removed, ${r.total} codes${r.pages && r.pages > 1 ? ` (${r.pages} pages)` : ''}`);
+      io.out(
+        r.error
+          ? `✘ ${r.id}: ${r.error}`
+          : `✔ ${r.id}: ${r.added} added, ${r.removed} removed, ${r.total} codes${r.pages && r.pages > 1 ? ` (${r.pages} pages)` : ''}`,
+      );
     }
     io.out('Expansions are part of the rules version: review the changes (git diff rules/valuesets), then backpain-cds validate.');
   }

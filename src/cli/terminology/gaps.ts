@@ -22,7 +22,13 @@ const CONCEPTS: Readonly<Record<string, (r: Record<string, unknown>) => unknown[
   Medication: (r) => [r.code],
 };
 
-const MEDICATION_TYPES: ReadonlySet<string> = new Set(['MedicationRequest', 'MedicationStatement', 'MedicationAdministration', 'MedicationDispense', 'Medication']);
+const MEDICATION_TYPES: ReadonlySet<string> = new Set([
+  'MedicationRequest',
+  'MedicationStatement',
+  'MedicationAdministration',
+  'MedicationDispense',
+  'Medication',
+]);
 
 export interface GapRow {
   /** Canonical URI for a known system (its OID form folded in), else the system as written. */
@@ -67,7 +73,12 @@ function asConcept(value: unknown): CodeableConcept | undefined {
 }
 
 function codingsOf(concept: CodeableConcept): Coding[] {
-  return Array.isArray(concept.coding) ? concept.coding.filter((c): c is Coding => c !== null && typeof c === 'object' && typeof c.code === 'string' && c.code.trim() !== '' && typeof c.system === 'string') : [];
+  return Array.isArray(concept.coding)
+    ? concept.coding.filter(
+        (c): c is Coding =>
+          c !== null && typeof c === 'object' && typeof c.code === 'string' && c.code.trim() !== '' && typeof c.system === 'string',
+      )
+    : [];
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -138,7 +149,15 @@ export class TerminologyGaps {
       const key = `${system}|${code}`;
       let tally = this.tallies.get(key);
       if (!tally) {
-        tally = { system, code: str(coding.code).trim(), displays: new Map(), redFlags: new Set(), resourceTypes: new Set(), records: 0, patients: new Set() };
+        tally = {
+          system,
+          code: str(coding.code).trim(),
+          displays: new Map(),
+          redFlags: new Set(),
+          resourceTypes: new Set(),
+          records: 0,
+          patients: new Set(),
+        };
         this.tallies.set(key, tally);
       }
       tally.records++;

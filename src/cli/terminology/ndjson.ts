@@ -21,7 +21,10 @@ export function ndjsonFiles(paths: readonly string[]): string[] {
       .filter((f) => NDJSON.test(f))
       .sort()
       .map((f) => join(path, f));
-    if (!files.length) throw new CliError(`${p}: no *.ndjson files in this folder (a FHIR Bulk Data export writes one per resource type, e.g. Condition.ndjson)`);
+    if (!files.length)
+      throw new CliError(
+        `${p}: no *.ndjson files in this folder (a FHIR Bulk Data export writes one per resource type, e.g. Condition.ndjson)`,
+      );
     return files;
   });
 }
@@ -35,7 +38,10 @@ export interface LineProblem {
  * Calls `onResource` for each line's JSON and returns the lines that were not JSON objects (file
  * and line number only: the line itself may hold patient data).
  */
-export async function readNdjson(file: string, onResource: (resource: unknown) => void): Promise<{ lines: number; problems: LineProblem[] }> {
+export async function readNdjson(
+  file: string,
+  onResource: (resource: unknown) => void,
+): Promise<{ lines: number; problems: LineProblem[] }> {
   let input: Readable = createReadStream(file);
   if (file.toLowerCase().endsWith('.gz')) input = input.pipe(createGunzip());
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });

@@ -41,7 +41,7 @@ export function createFhirApp(): FhirApp {
     express.json({ type: ['application/json', 'application/fhir+json', 'application/json-patch+json'], limit: '50mb' }),
     // POST `_search` reads its parameters from the form body; without this parser the router sees
     // no filters and returns every resource of the type.
-    express.urlencoded({ extended: false, limit: '50mb' })
+    express.urlencoded({ extended: false, limit: '50mb' }),
   );
   // The router treats `metadata` as a resource type and would answer with an empty searchset.
   fhir.get('/metadata', (req, res) => {
@@ -66,7 +66,7 @@ export function createFhirApp(): FhirApp {
         headers: req.headers,
         config: { transactions: true },
       },
-      repo
+      repo,
     );
     const status = statusFor(outcome);
     if (!resource) {
@@ -198,9 +198,7 @@ function capabilityStatement(base: string, date: string): CapabilityStatement {
           .sort()
           .map((type) => ({
             type,
-            interaction: (['read', 'vread', 'update', 'patch', 'delete', 'create', 'search-type'] as const).map(
-              (code) => ({ code })
-            ),
+            interaction: (['read', 'vread', 'update', 'patch', 'delete', 'create', 'search-type'] as const).map((code) => ({ code })),
           })),
       },
     ],

@@ -61,7 +61,5 @@ function narrowMultiBaseSearchParameters(resourceTypes: Iterable<string>): void 
 
 function searchParameterBases(bundle: unknown): string[] {
   const entries = (bundle as SearchParameterBundleLike | undefined)?.entry ?? [];
-  return entries.flatMap((entry) =>
-    entry.resource?.resourceType === 'SearchParameter' ? (entry.resource.base ?? []) : []
-  );
+  return entries.flatMap((entry) => (entry.resource?.resourceType === 'SearchParameter' ? (entry.resource.base ?? []) : []));
 }

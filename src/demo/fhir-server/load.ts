@@ -26,7 +26,7 @@ export interface LoadFailure {
 export class BundleLoadError extends Error {
   constructor(
     message: string,
-    readonly failures: LoadFailure[] = []
+    readonly failures: LoadFailure[] = [],
   ) {
     super(message);
     this.name = 'BundleLoadError';
@@ -41,7 +41,7 @@ export class BundleLoadError extends Error {
 export async function loadBundles(
   target: LoadTarget,
   bundles: Iterable<Bundle> | AsyncIterable<Bundle>,
-  options: LoadOptions = {}
+  options: LoadOptions = {},
 ): Promise<LoadSummary> {
   const chunkSize = options.chunkSize ?? 500;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
@@ -84,7 +84,7 @@ function inProcessPoster({ router, repo }: { router: FhirRouter; repo: FhirRepos
   return async (batch) => {
     const [outcome, body] = await router.handleRequest(
       { method: 'POST', url: '', pathname: '', params: {}, query: {}, body: batch, config: { transactions: true } },
-      repo
+      repo,
     );
     if (!isOk(outcome)) {
       throw new BundleLoadError(`Batch request failed: ${issueCodes(outcome).join(', ') || 'unknown error'}`);
@@ -110,7 +110,10 @@ function checkBatchResponse(request: BundleEntry[], response: unknown): void {
       .slice(0, 5)
       .map((f) => `${f.url} → ${f.status || 'no status'}${f.issueCodes.length ? ` (${f.issueCodes.join(', ')})` : ''}`);
     const more = failures.length > shown.length ? `, and ${failures.length - shown.length} more` : '';
-    throw new BundleLoadError(`${failures.length} batch entr${failures.length === 1 ? 'y' : 'ies'} failed: ${shown.join('; ')}${more}`, failures);
+    throw new BundleLoadError(
+      `${failures.length} batch entr${failures.length === 1 ? 'y' : 'ies'} failed: ${shown.join('; ')}${more}`,
+      failures,
+    );
   }
 }
 
@@ -126,6 +129,6 @@ function issueCodes(outcome: unknown): string[] {
     return [];
   }
   return outcome.issue.flatMap((issue: unknown) =>
-    typeof issue === 'object' && issue !== null && 'code' in issue && typeof issue.code === 'string' ? [issue.code] : []
+    typeof issue === 'object' && issue !== null && 'code' in issue && typeof issue.code === 'string' ? [issue.code] : [],
   );
 }

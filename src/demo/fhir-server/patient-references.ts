@@ -34,7 +34,11 @@ export class PatientReferenceRepository extends MemoryRepository {
   /** `Type/id` → the index key it is filed under, to refile it on update and drop it on delete. */
   private readonly filed = new Map<string, string>();
 
-  override async createResource<T extends Resource>(resource: T, options?: Parameters<MemoryRepository['createResource']>[1], update?: boolean): Promise<WithId<T>> {
+  override async createResource<T extends Resource>(
+    resource: T,
+    options?: Parameters<MemoryRepository['createResource']>[1],
+    update?: boolean,
+  ): Promise<WithId<T>> {
     const saved = await super.createResource(resource, options, update);
     this.unfile(saved.resourceType, saved.id);
     const reference = subjectReference(saved);
@@ -49,7 +53,11 @@ export class PatientReferenceRepository extends MemoryRepository {
     return saved;
   }
 
-  override async deleteResource(resourceType: string, id: string, options?: Parameters<MemoryRepository['deleteResource']>[2]): Promise<void> {
+  override async deleteResource(
+    resourceType: string,
+    id: string,
+    options?: Parameters<MemoryRepository['deleteResource']>[2],
+  ): Promise<void> {
     await super.deleteResource(resourceType, id, options);
     this.unfile(resourceType, id);
   }
@@ -75,10 +83,16 @@ export class PatientReferenceRepository extends MemoryRepository {
     if (!ids?.size) return super.search(searchRequest);
     const whole = { ...searchRequest, offset: undefined, count: undefined };
     const idFilter: Filter = { code: '_id', operator: Operator.EQUALS, value: [...ids].join(',') };
-    const [plain, written] = await Promise.all([super.search(whole), super.search({ ...whole, filters: [...filters.filter((f) => f !== patientFilter), idFilter] })]);
+    const [plain, written] = await Promise.all([
+      super.search(whole),
+      super.search({ ...whole, filters: [...filters.filter((f) => f !== patientFilter), idFilter] }),
+    ]);
     const matched = [...(plain.entry ?? []), ...(written.entry ?? [])];
     const offset = searchRequest.offset ?? 0;
-    const page: BundleEntry<WithId<T>>[] = matched.slice(offset, searchRequest.count === undefined ? undefined : offset + searchRequest.count);
+    const page: BundleEntry<WithId<T>>[] = matched.slice(
+      offset,
+      searchRequest.count === undefined ? undefined : offset + searchRequest.count,
+    );
     return { resourceType: 'Bundle', type: 'searchset', ...(page.length ? { entry: page } : {}), total: matched.length };
   }
 }

@@ -31,7 +31,7 @@ export function decorateSearchBundle(bundle: Bundle, ctx: SearchContext): Bundle
     }
   }
   const entry = bundle.entry?.map((e) =>
-    e.resource?.id && !e.fullUrl ? { fullUrl: `${ctx.base}/${e.resource.resourceType}/${e.resource.id}`, ...e } : e
+    e.resource?.id && !e.fullUrl ? { fullUrl: `${ctx.base}/${e.resource.resourceType}/${e.resource.id}`, ...e } : e,
   );
   return { ...bundle, link, ...(entry ? { entry } : {}) };
 }

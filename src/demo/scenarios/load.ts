@@ -15,7 +15,11 @@ export function readScenario(file: string): Scenario {
   }
   const result = ScenarioSchema.safeParse(json);
   if (!result.success) {
-    throw new Error(`${file}: ${explainIssues(result.error.issues, json).map((i) => `${formatPath(i.path) || '(file)'}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `${file}: ${explainIssues(result.error.issues, json)
+        .map((i) => `${formatPath(i.path) || '(file)'}: ${i.message}`)
+        .join('; ')}`,
+    );
   }
   return result.data;
 }

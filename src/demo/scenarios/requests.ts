@@ -41,7 +41,15 @@ export function scenarioRequest(scenario: Scenario, service: ServiceDefinition, 
     hookInstance: options.hookInstance ?? randomUUID(),
     ...(options.fhirServer ? { fhirServer: options.fhirServer } : {}),
     ...(options.fhirServer && options.accessToken
-      ? { fhirAuthorization: { access_token: options.accessToken, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'backpain-cds' } }
+      ? {
+          fhirAuthorization: {
+            access_token: options.accessToken,
+            token_type: 'Bearer',
+            expires_in: 300,
+            scope: 'patient/*.read',
+            subject: 'backpain-cds',
+          },
+        }
       : {}),
     context,
     ...(keys.length ? { prefetch } : {}),

@@ -26,12 +26,20 @@ export async function runRequest(
   explain = false,
 ): Promise<HookAnswer> {
   const parsed = parseHookRequest(service.hook, body, Object.keys(service.prefetch));
-  if (!parsed.ok) throw new Error(`not a valid ${service.hook} request for ${service.id}: ${parsed.issues.map((i) => `${i.path || 'body'}: ${i.message}`).join('; ')}`);
+  if (!parsed.ok)
+    throw new Error(
+      `not a valid ${service.hook} request for ${service.id}: ${parsed.issues.map((i) => `${i.path || 'body'}: ${i.message}`).join('; ')}`,
+    );
   return answer({ service, request: parsed.request, knowledge, now, deadline: () => AbortSignal.timeout(DEADLINE_MS), explain }, inProcess);
 }
 
 /** The scenario at its own `now`, with every prefetch key filled, as an EHR would send it. */
-export function runScenario(knowledge: KnowledgeBase, scenario: Scenario, service: ServiceDefinition, explain = false): Promise<HookAnswer> {
+export function runScenario(
+  knowledge: KnowledgeBase,
+  scenario: Scenario,
+  service: ServiceDefinition,
+  explain = false,
+): Promise<HookAnswer> {
   return runRequest(knowledge, service, scenarioRequest(scenario, service, { prefetch: 'all' }), new Date(scenario.now), explain);
 }
 
@@ -44,14 +52,13 @@ export interface ScenarioFile {
 
 /** Every scenario file in a folder and its sub-folders; a broken one is reported, not fatal, so the others still run. */
 export function readScenarioFiles(dir: string): ScenarioFile[] {
-  return scenarioFilePaths(dir)
-    .map((file) => {
-      try {
-        return { file, scenario: readScenario(file) };
-      } catch (err) {
-        return { file, error: (err as Error).message };
-      }
-    });
+  return scenarioFilePaths(dir).map((file) => {
+    try {
+      return { file, scenario: readScenario(file) };
+    } catch (err) {
+      return { file, error: (err as Error).message };
+    }
+  });
 }
 
 /** Same rule ids, ignoring order: a scenario lists the cards it expects, not their order. */

@@ -12,7 +12,9 @@ export const ScenarioSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lower-case words joined by hyphens, like the file name'),
   description: z.string().min(1),
   /** The request time the expectations hold at; the demo server shifts every date so they hold today too. */
-  now: z.iso.datetime({ offset: true, error: 'use a date and time with its zone, for example "2026-11-23T10:00:00Z"' }).meta({ description: 'The request time the expectations hold at, e.g. "2026-11-23T10:00:00Z".' }),
+  now: z.iso
+    .datetime({ offset: true, error: 'use a date and time with its zone, for example "2026-11-23T10:00:00Z"' })
+    .meta({ description: 'The request time the expectations hold at, e.g. "2026-11-23T10:00:00Z".' }),
   patient: resource.extend({ resourceType: z.literal('Patient') }),
   /** The patient's record: Conditions, Observations, MedicationRequests, Procedures, ImagingStudies, ServiceRequests. */
   resources: z.array(resource).default([]),
@@ -22,12 +24,16 @@ export const ScenarioSchema = z.strictObject({
   selections: z.array(z.string()).optional(),
   /** For each service: the rule ids of the cards it must return, in any order; [] means no card. */
   expect: z.record(z.string(), z.array(z.string())).meta({
-    description: 'For each CDS service id (GET /cds-services), the rule ids of the cards it must return, in any order; [] means no card. `npx backpain-cds test` checks them.',
+    description:
+      'For each CDS service id (GET /cds-services), the rule ids of the cards it must return, in any order; [] means no card. `npx backpain-cds test` checks them.',
   }),
   /** Finer checks per service: rules that must (not) fire whatever precedence does, and words the cards must say. */
   checks: z
     .record(z.string(), RuleExpectationSchema)
-    .meta({ description: 'For each CDS service id: "fired" / "notFired" rule ids (before precedence), "cards" and "cardContains" (text a returned card must say). Checked by `npx backpain-cds test` beside "expect".' })
+    .meta({
+      description:
+        'For each CDS service id: "fired" / "notFired" rule ids (before precedence), "cards" and "cardContains" (text a returned card must say). Checked by `npx backpain-cds test` beside "expect".',
+    })
     .optional(),
 });
 

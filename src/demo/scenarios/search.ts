@@ -41,13 +41,24 @@ export function searchInMemory(resources: Resource[], query: string, options: In
       } else if (name === 'code') {
         if (!tokenIn(rec.code?.coding ?? [], value.split(','))) return false;
       } else if (name === 'category:not') {
-        if (tokenIn((rec.category ?? []).flatMap((c) => c.coding ?? []), value.split(','))) return false;
+        if (
+          tokenIn(
+            (rec.category ?? []).flatMap((c) => c.coding ?? []),
+            value.split(','),
+          )
+        )
+          return false;
       } else if (!name.startsWith('_')) {
         throw new Error(`searchInMemory does not support the search parameter "${name}"`);
       }
     }
     return true;
   });
-  const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', total: matches.length, entry: matches.map((r) => ({ resource: r as FhirResource })) };
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: matches.length,
+    entry: matches.map((r) => ({ resource: r as FhirResource })),
+  };
   return bundle;
 }

@@ -154,7 +154,8 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     if (issuer.jwks?.keys.some((k) => k.kid === header.kid)) return localSet(issuer.iss, issuer.jwks);
     if (header.jku !== undefined) {
       // Never fetch a URL the token chose unless the operator configured it: that would be SSRF.
-      if (typeof header.jku !== 'string' || !(issuer.jku?.includes(header.jku) || header.jku === issuer.jwksUrl)) throw new AuthError('jku-not-allowed', ids);
+      if (typeof header.jku !== 'string' || !(issuer.jku?.includes(header.jku) || header.jku === issuer.jwksUrl))
+        throw new AuthError('jku-not-allowed', ids);
       return remoteSet(header.jku);
     }
     if (issuer.jwks) return localSet(issuer.iss, issuer.jwks);
@@ -174,8 +175,10 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         throw new AuthError('malformed');
       }
       const ids: TokenIds = { iss: loggable(unverified.iss), kid: loggable(header.kid), jti: loggable(unverified.jti) };
-      if (typeof header.alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(header.alg)) throw new AuthError('alg-not-allowed', ids);
-      if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT')) throw new AuthError('malformed', ids);
+      if (typeof header.alg !== 'string' || !(ALLOWED_ALGORITHMS as readonly string[]).includes(header.alg))
+        throw new AuthError('alg-not-allowed', ids);
+      if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT'))
+        throw new AuthError('malformed', ids);
       if (typeof header.kid !== 'string' || header.kid.length === 0) throw new AuthError('no-kid', ids);
       const issuer = typeof unverified.iss === 'string' ? byIss.get(unverified.iss) : undefined;
       if (!issuer) throw new AuthError('unknown-iss', ids);
@@ -197,11 +200,13 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       }
 
       const { exp, iat, jti, tenant } = payload as JWTPayload & { tenant?: unknown };
-      if (typeof exp !== 'number' || typeof iat !== 'number' || exp - iat > options.maxLifetimeSeconds) throw new AuthError('lifetime-too-long', ids);
+      if (typeof exp !== 'number' || typeof iat !== 'number' || exp - iat > options.maxLifetimeSeconds)
+        throw new AuthError('lifetime-too-long', ids);
       if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256 || !PLAIN_TEXT.test(jti)) throw new AuthError('bad-claims', ids);
       if (tenant !== undefined && typeof tenant !== 'string') throw new AuthError('bad-claims', ids);
       const verifiedIds = { ...ids, ...(typeof tenant === 'string' ? { tenant: loggable(tenant) } : {}) };
-      if (issuer.tenants && (typeof tenant !== 'string' || !issuer.tenants.includes(tenant))) throw new AuthError('tenant-not-allowed', verifiedIds);
+      if (issuer.tenants && (typeof tenant !== 'string' || !issuer.tenants.includes(tenant)))
+        throw new AuthError('tenant-not-allowed', verifiedIds);
       // Kept until the token expires (plus the skew it is allowed), after which it fails as expired.
       if (!(await options.replayStore.claim(jti, issuer.iss, new Date((exp + options.clockSkewSeconds) * 1000)))) {
         throw new AuthError('replayed', verifiedIds);

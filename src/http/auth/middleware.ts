@@ -55,7 +55,11 @@ export function jwtAuth(options: JwtAuthOptions) {
       metrics.storeErrors.inc({ store: 'replay', operation: 'claim' });
       const e = err instanceof Error ? err : new Error(String(err));
       options.logger.error('replay store failed', { requestId: res.locals.requestId, error: e.name, message: e.message });
-      next(new HttpError(503, [{ code: 'transient', diagnostics: 'temporarily unable to authenticate; retry shortly' }], { 'Retry-After': '1' }));
+      next(
+        new HttpError(503, [{ code: 'transient', diagnostics: 'temporarily unable to authenticate; retry shortly' }], {
+          'Retry-After': '1',
+        }),
+      );
     }
   };
 }
