@@ -175,10 +175,7 @@ export function generateSchemas(valueSetsDir: string = join(rulesDir, 'valuesets
   const out = new Map<string, string>();
   const valueSets = valueSetEntries(valueSetsDir);
   for (const [name, { schema, title, description }] of Object.entries(SCHEMA_FILES)) {
-    const json = withNameEnums(
-      enrich(z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'throw' }) as JsonObject),
-      valueSets,
-    );
+    const json = withNameEnums(enrich(z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'throw' })), valueSets);
     out.set(name, `${JSON.stringify({ ...json, title, description }, null, 2)}\n`);
   }
   return out;

@@ -23,13 +23,11 @@ export const RuleTestSchema = z.strictObject({
     .string()
     .min(1)
     .meta({ [SERVICE_ID_MARK]: true, description: 'The CDS service id (GET /cds-services) whose rule file runs.' }),
-  facts: z
-    .record(z.string(), factValue)
-    .meta({
-      description:
-        'Fact values as the rules see them; a fact left out is unknown (null). Names as in the rule files (`npx backpain-cds rules` lists them).',
-      propertyNames: { enum: [...ENGINE_FACT_NAMES] },
-    }),
+  facts: z.record(z.string(), factValue).meta({
+    description:
+      'Fact values as the rules see them; a fact left out is unknown (null). Names as in the rule files (`npx backpain-cds rules` lists them).',
+    propertyNames: { enum: [...ENGINE_FACT_NAMES] },
+  }),
   expect: RuleExpectationSchema,
 });
 export type RuleTest = z.infer<typeof RuleTestSchema>;

@@ -220,7 +220,7 @@ export async function explainEvaluation(input: TraceInput): Promise<ExplainTrace
 
   const rules: RuleTrace[] = input.ruleSet.rules.map((rule) => {
     const engineConditions = byRule.get(rule.id);
-    const conditions = engineConditions ? toTrace(engineConditions) : toTrace(rule.conditions as EngineCondition);
+    const conditions = engineConditions ? toTrace(engineConditions) : toTrace(rule.conditions);
     const mine = input.candidates.filter((c) => c.rule.id === rule.id);
     const fired = mine.length > 0;
     const silent = rule.mode === 'silent';

@@ -21,7 +21,7 @@ export function lumbarImagingOrders(draftOrders: Bundle, selections: string[] | 
   for (const [index, entry] of asArray(draftOrders.entry).entries()) {
     const resource = entry?.resource;
     if (!resource || resource.resourceType !== 'ServiceRequest') continue;
-    const order = resource as ServiceRequest;
+    const order = resource;
     // A draft order without an id is still evaluated, under a name that is no reference, so no
     // suggestion can delete it (src/cards/render.ts) and two of them stay two orders.
     const reference = order.id === undefined ? `draft order ${index + 1} without an id` : referenceTo(order);

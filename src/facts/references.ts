@@ -16,7 +16,7 @@ export function patientFullUrls(bundles: readonly (FhirResource | null)[]): Map<
   const out = new Map<string, string>();
   for (const b of bundles) {
     if (!b || b.resourceType !== 'Bundle') continue;
-    for (const e of Array.isArray((b as Bundle).entry) ? ((b as Bundle).entry ?? []) : []) {
+    for (const e of Array.isArray(b.entry) ? (b.entry ?? []) : []) {
       const r = e?.resource;
       if (typeof e?.fullUrl === 'string' && r?.resourceType === 'Patient' && typeof r.id === 'string') out.set(e.fullUrl, r.id);
     }

@@ -71,7 +71,7 @@ interface Candidate {
  */
 function uncoded(record: PatientRecord): Candidate[] {
   const out: Candidate[] = [];
-  for (const c of record.conditions as Condition[]) {
+  for (const c of record.conditions) {
     if (hasKnownCoding([c.code])) continue;
     out.push({
       resourceType: 'Condition',
@@ -82,7 +82,7 @@ function uncoded(record: PatientRecord): Candidate[] {
       counts: conditionCounts(c),
     });
   }
-  for (const o of record.observations as Observation[]) {
+  for (const o of record.observations) {
     if (hasKnownCoding([o.code, o.valueCodeableConcept])) continue;
     // "No" to a finding is not the finding, and an Observation that is no result shows nothing.
     out.push({
@@ -95,11 +95,11 @@ function uncoded(record: PatientRecord): Candidate[] {
       counts: o.valueBoolean !== false && observationCounts(o),
     });
   }
-  for (const p of record.procedures as Procedure[]) {
+  for (const p of record.procedures) {
     if (hasKnownCoding([p.code])) continue;
     out.push({ resourceType: 'Procedure', reference: referenceTo(p), concepts: [p.code], status: p.status, date: procedureDate(p) });
   }
-  for (const m of record.medicationRequests as MedicationRequest[]) {
+  for (const m of record.medicationRequests) {
     if (hasKnownCoding([m.medicationCodeableConcept])) continue;
     out.push({
       resourceType: 'MedicationRequest',
@@ -110,7 +110,7 @@ function uncoded(record: PatientRecord): Candidate[] {
       date: m.authoredOn,
     });
   }
-  for (const m of record.medicationStatements as MedicationStatement[]) {
+  for (const m of record.medicationStatements) {
     if (hasKnownCoding([m.medicationCodeableConcept])) continue;
     out.push({
       resourceType: 'MedicationStatement',

@@ -48,8 +48,7 @@ export function notFound(req: Request, _res: Response, next: NextFunction): void
 export function errorHandler(logger: Logger) {
   return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(err);
-    const known =
-      err instanceof HttpError ? err : isPipelineFailure(err) ? fromPipeline(err) : fromBodyParser((err ?? {}) as BodyParserError);
+    const known = err instanceof HttpError ? err : isPipelineFailure(err) ? fromPipeline(err) : fromBodyParser(err ?? {});
     if (known) {
       res
         .status(known.status)

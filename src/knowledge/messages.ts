@@ -51,7 +51,7 @@ function unionOfTypes(issue: Extract<Issue, { code: 'invalid_union' }>): string[
   const expected = issue.errors.map((b) =>
     b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0 ? b[0].expected : undefined,
   );
-  return expected.every((e) => e !== undefined) ? (expected as string[]) : undefined;
+  return expected.every((e) => e !== undefined) ? expected : undefined;
 }
 
 function describe(issue: Issue, json: unknown, path: Segment[]): string {

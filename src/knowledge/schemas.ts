@@ -175,12 +175,10 @@ const SourceSchema = z.discriminatedUnion(
   'resource',
   [
     z.strictObject({
-      resource: z
-        .literal('Condition')
-        .meta({
-          description:
-            'Condition.code in the value set; dated onset, onset period start, else recordedDate; refuted and entered-in-error never count.',
-        }),
+      resource: z.literal('Condition').meta({
+        description:
+          'Condition.code in the value set; dated onset, onset period start, else recordedDate; refuted and entered-in-error never count.',
+      }),
       valueSet: valueSetId,
     }),
     z.strictObject({
@@ -207,12 +205,10 @@ const SourceSchema = z.discriminatedUnion(
       status: statusList,
     }),
     z.strictObject({
-      resource: z
-        .literal('ImagingStudy')
-        .meta({
-          description:
-            'ImagingStudy.procedureCode in the value set, or a series of one of the modalities whose bodySite is in bodySite.valueSet; dated started.',
-        }),
+      resource: z.literal('ImagingStudy').meta({
+        description:
+          'ImagingStudy.procedureCode in the value set, or a series of one of the modalities whose bodySite is in bodySite.valueSet; dated started.',
+      }),
       valueSet: valueSetId,
       status: statusList,
       bodySite: z.strictObject({ modalities: z.array(z.string().min(1)).min(1), valueSet: valueSetId }).optional(),
@@ -532,12 +528,10 @@ export const LinksFileSchema = z.strictObject({
         url: z.url({ protocol: /^https$/, error: 'use an absolute https:// address' }),
         publisher: z.enum(Object.keys(LINK_PUBLISHERS) as [LinkPublisher, ...LinkPublisher[]]),
         title: z.string().min(1),
-        lastChecked: isoDate
-          .nullable()
-          .meta({
-            description:
-              'When `backpain-cds links --record` last found the page answering (YYYY-MM-DD); null = never checked where there was network.',
-          }),
+        lastChecked: isoDate.nullable().meta({
+          description:
+            'When `backpain-cds links --record` last found the page answering (YYYY-MM-DD); null = never checked where there was network.',
+        }),
       }),
     )
     .min(1),
@@ -580,13 +574,10 @@ export const InstrumentsFileSchema = z.strictObject({
   $schema: z.string().optional(),
   findingSystem: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
   /** When the episode has no start date, STarT Back and SCOPiC results and referrals dated in this many last days count as this episode's. */
-  undatedEpisodeLookbackDays: z
-    .int()
-    .positive()
-    .meta({
-      description:
-        "When the episode has no start date, STarT Back and SCOPiC items and referrals dated in this many last days count as this episode's (design.md: Unknown episode start).",
-    }),
+  undatedEpisodeLookbackDays: z.int().positive().meta({
+    description:
+      "When the episode has no start date, STarT Back and SCOPiC items and referrals dated in this many last days count as this episode's (design.md: Unknown episode start).",
+  }),
   startBack: z.strictObject({
     questionnaire: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
     /** Value set of the total score Observation codes (LOINC 91351-7). */

@@ -37,7 +37,7 @@ export function compileRuleSet(file: string, content: RuleFile, cards: ReadonlyM
   const addGuard = (id: string, when: ConditionNode, rule: RuleDefinition): void => {
     // Card conditions may read the rule's params too; json-rules-engine wants an all/any/not at the top.
     const resolved = resolveParams(when, rule.params);
-    engine.addRule({ name: id, conditions: ('fact' in resolved ? { all: [resolved] } : resolved) as never, event: { type: id } });
+    engine.addRule({ name: id, conditions: 'fact' in resolved ? { all: [resolved] } : resolved, event: { type: id } });
   };
   for (const rule of content.rules) {
     engine.addRule({ name: rule.id, conditions: resolveParams(rule.conditions, rule.params) as never, event: { type: rule.id } });

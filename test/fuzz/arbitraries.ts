@@ -379,7 +379,7 @@ function validRequests(): { service: string; body: unknown; paths: (string | num
   const scenarios = all.slice(0, 6);
   for (const scenario of scenarios) {
     for (const service of IMAGING) {
-      const body = scenarioRequest(scenario, service as ServiceDefinition, { prefetch: 'all' });
+      const body = scenarioRequest(scenario, service, { prefetch: 'all' });
       out.push({ service: service.id, body, paths: pathsOf(body) });
     }
   }
@@ -392,7 +392,7 @@ function validRequests(): { service: string; body: unknown; paths: (string | num
     const scenario = all.find((s) => s.id === id);
     for (const service of PATIENT_VIEW) {
       if (!scenario) continue;
-      const body = scenarioRequest(scenario, service as ServiceDefinition, { prefetch: 'all' });
+      const body = scenarioRequest(scenario, service, { prefetch: 'all' });
       out.push({ service: service.id, body, paths: pathsOf(body) });
     }
   }
@@ -519,12 +519,10 @@ export const hookRequest: fc.Arbitrary<{ service: string; body: FuzzBody }> = fc
   },
   {
     weight: 1,
-    arbitrary: fc
-      .record({ service: fc.constantFrom(...services), v: hugeValue })
-      .map(({ service, v }) => ({
-        service,
-        body: { kind: 'huge or deep value', text: expand(JSON.stringify({ hook: 'order-select', context: v, prefetch: { patient: v } })) },
-      })),
+    arbitrary: fc.record({ service: fc.constantFrom(...services), v: hugeValue }).map(({ service, v }) => ({
+      service,
+      body: { kind: 'huge or deep value', text: expand(JSON.stringify({ hook: 'order-select', context: v, prefetch: { patient: v } })) },
+    })),
   },
   {
     weight: 4,

@@ -282,7 +282,7 @@ describe('Compose (docker/compose.yaml)', () => {
   });
 
   test('DATABASE_URL names the compose PostgreSQL, and the knowledge folders are mounted where RULES_DIR and CARDS_DIR point', () => {
-    const config = loadConfig(envWith(production)) as Config & { DATABASE_URL?: string };
+    const config = loadConfig(envWith(production));
     const env = envWith(production);
     const db = new URL(env.DATABASE_URL as string);
     const postgres = compose.services.postgres as ComposeService;

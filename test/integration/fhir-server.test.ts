@@ -367,7 +367,7 @@ describeSynthea(`Synthea sample (${archiveAvailable ? 'archive found' : `skipped
     const code = encodeURIComponent('http://loinc.org|72514-3');
     const { body } = await getJson<Bundle>(`${server.url}/Observation?patient=${patientId}&code=${code}&_sort=-date&_count=1`);
     const painScores = bundles[0]?.entry?.filter(
-      (e) => e.resource?.resourceType === 'Observation' && (e.resource as Observation).code.coding?.some((c) => c.code === '72514-3'),
+      (e) => e.resource?.resourceType === 'Observation' && e.resource.code.coding?.some((c) => c.code === '72514-3'),
     );
     const latest = painScores
       ?.map((e) => e.resource as Observation)

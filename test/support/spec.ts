@@ -14,7 +14,7 @@ function noNullsOrEmptyArrays(value: unknown, path: string): void {
     if (value.length === 0) fail(path, 'an empty optional array must be omitted');
     value.forEach((v, i) => noNullsOrEmptyArrays(v, `${path}[${i}]`));
   } else if (typeof value === 'object') {
-    for (const [k, v] of Object.entries(value as object)) {
+    for (const [k, v] of Object.entries(value)) {
       if (v === undefined) fail(`${path}.${k}`, 'undefined');
       noNullsOrEmptyArrays(v, `${path}.${k}`);
     }

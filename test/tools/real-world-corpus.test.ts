@@ -15,7 +15,7 @@ const corpus = readScenarios(dir);
 const IMAGING = ['back-pain-imaging-select', 'back-pain-imaging-sign'];
 
 type Res = Record<string, unknown> & { resourceType: string };
-const resources = (s: Scenario): Res[] => s.resources as Res[];
+const resources = (s: Scenario): Res[] => s.resources;
 const json = (s: Scenario): string => JSON.stringify(s.resources);
 const codings = (r: Res): { system?: string; code?: string; display?: string }[] =>
   ['code', 'medicationCodeableConcept', 'valueCodeableConcept'].flatMap(

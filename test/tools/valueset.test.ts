@@ -213,14 +213,12 @@ describe('valueset expand', () => {
       req.on('data', (chunk: Buffer) => (text += chunk.toString()));
       req.on('end', () => {
         if (req.method !== 'POST' || req.url !== '/fhir/ValueSet/$expand') {
-          res
-            .writeHead(404, { 'content-type': 'application/fhir+json' })
-            .end(
-              JSON.stringify({
-                resourceType: 'OperationOutcome',
-                issue: [{ severity: 'error', code: 'not-found', diagnostics: `${req.method} ${req.url}` }],
-              }),
-            );
+          res.writeHead(404, { 'content-type': 'application/fhir+json' }).end(
+            JSON.stringify({
+              resourceType: 'OperationOutcome',
+              issue: [{ severity: 'error', code: 'not-found', diagnostics: `${req.method} ${req.url}` }],
+            }),
+          );
           return;
         }
         try {

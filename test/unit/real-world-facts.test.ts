@@ -71,9 +71,7 @@ describe('patient references', () => {
     } as FhirResource;
     const urls = patientFullUrls([bundle, null]);
     expect(referencedPatientId('urn:uuid:6f1c', urls)).toBe('p1');
-    expect(ownership({ resourceType: 'Condition', id: 'c', subject: { reference: 'urn:uuid:6f1c' } } as FhirResource, 'p1', urls)).toBe(
-      'patient',
-    );
+    expect(ownership({ resourceType: 'Condition', id: 'c', subject: { reference: 'urn:uuid:6f1c' } }, 'p1', urls)).toBe('patient');
   });
 
   test('only a resource naming another patient is dropped, and it is counted; one without a subject is kept', () => {

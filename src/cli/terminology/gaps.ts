@@ -69,7 +69,7 @@ interface Tally {
 }
 
 function asConcept(value: unknown): CodeableConcept | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as CodeableConcept) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
 }
 
 function codingsOf(concept: CodeableConcept): Coding[] {

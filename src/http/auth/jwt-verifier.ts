@@ -142,7 +142,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const localSet = (iss: string, jwks: NonNullable<IssuerConfig['jwks']>): JWTVerifyGetKey => {
     let set = local.get(iss);
     if (!set) {
-      set = createLocalJWKSet(jwks as unknown as JSONWebKeySet);
+      set = createLocalJWKSet(jwks);
       local.set(iss, set);
     }
     return set;
