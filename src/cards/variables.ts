@@ -67,7 +67,10 @@ const VARIABLES: Record<string, Variable> = {
     const max = s.instruments ? startBackMaxima(s.instruments.startBack) : undefined;
     const of = (n: number, m: number | undefined) => (m === undefined ? `${n}` : `${n} of ${m}`);
     const sub = r.psychosocial !== undefined ? `, psychosocial subscore ${of(r.psychosocial, max?.psychosocial)}` : '';
-    return `STarT Back total ${of(r.total, max?.total)}${sub}: ${r.risk} risk, on ${r.date} (${r.evidence.map((e) => e.reference).join(', ')})`;
+    return (
+      `STarT Back total ${of(r.total, max?.total)}${sub}: ${r.risk} risk, on ${r.date} (` +
+      `${r.evidence.map((e) => e.reference).join(', ')})`
+    );
   },
   'startback.problems': (s) => {
     const problems = s.facts.startBackProblems;
@@ -78,7 +81,8 @@ const VARIABLES: Record<string, Variable> = {
     s.instruments?.startBack.items
       .map(
         (i) =>
-          `${i.linkId}. ${i.text} (${i.type === 'boolean' ? 'agree / disagree' : i.answers.map((a) => a.display.toLowerCase()).join(' / ')})`,
+          `${i.linkId}. ${i.text} (` +
+          `${i.type === 'boolean' ? 'agree / disagree' : i.answers.map((a) => a.display.toLowerCase()).join(' / ')})`,
       )
       .join('\n'),
   'scopic.group': (s) => s.facts.scopic?.group?.toString(),
@@ -93,7 +97,8 @@ const VARIABLES: Record<string, Variable> = {
     if (!scopic) return 'not assessed (SCOPiC applies to sciatica with a usable STarT Back result)';
     const recorded = scopic.items.map(
       (i) =>
-        `${i.display}: ${typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : i.value}, ${i.positive ? 'positive' : 'negative'} (${dated(i.evidence)})`,
+        `${i.display}: ${typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : i.value}, ` +
+        `${i.positive ? 'positive' : 'negative'} (${dated(i.evidence)})`,
     );
     return [...recorded, ...scopic.missing.map((m) => `${m}: not recorded`)].join('; ');
   },
@@ -108,7 +113,9 @@ const VARIABLES: Record<string, Variable> = {
       ? items
           .map(
             (i) =>
-              `- ${i.display}: ${i.question} Record as an Observation coded ${s.instruments?.findingSystem.url}|${i.code} (${i.type === 'boolean' ? 'valueBoolean' : `valueInteger ${i.minValue} to ${i.maxValue}`}).`,
+              `- ${i.display}: ${i.question} Record as an Observation coded ${s.instruments?.findingSystem.url}|` +
+              `${i.code} (` +
+              `${i.type === 'boolean' ? 'valueBoolean' : `valueInteger ${i.minValue} to ${i.maxValue}`}).`,
           )
           .join('\n')
       : '- Nothing: every SCOPiC item is recorded.';
@@ -135,8 +142,14 @@ const VARIABLES: Record<string, Variable> = {
     const c = s.facts;
     const a = c.phq9Item9;
     if (a)
-      return `answered "${a.answer}" (${a.value} of 3) on ${a.date} (${a.reference}). Asked again before referring: [answer / action taken].`;
-    return 'not recorded in the record. Asked before referring: [not at all / several days / more than half the days / nearly every day]. Action taken if not "not at all": [...].';
+      return (
+        `answered "${a.answer}" (${a.value} of 3) on ${a.date} (${a.reference}). Asked again before ` +
+        `referring: [answer / action taken].`
+      );
+    return (
+      'not recorded in the record. Asked before referring: [not at all / several days / more than half the ' +
+      'days / nearly every day]. Action taken if not "not at all": [...].'
+    );
   },
   'gad7.result': (s) => scoreText('GAD-7', s.facts.gad7),
   'moodScores.last': (s) => {
@@ -149,7 +162,10 @@ const VARIABLES: Record<string, Variable> = {
   },
 };
 
-/** Variables that stand for a list of References: a template uses one as the whole value of a field, e.g. "supportingInfo": "{{stratification.evidence}}". */
+/**
+ * Variables that stand for a list of References: a template uses one as the whole value of a field,
+ * e.g. "supportingInfo": "{{stratification.evidence}}".
+ */
 const LIST_VARIABLES: Record<string, ListVariable> = {
   'startback.evidence': (s) => {
     const r = s.facts.startBack;

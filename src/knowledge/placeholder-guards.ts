@@ -129,6 +129,8 @@ export function unguardedPlaceholders(rule: RuleDefinition, placeholders: readon
   }
   return [...unguarded].map(
     ([guard, names]) =>
-      `${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} a value only for a patient with ${guard.needs}, and rule "${rule.id}" can fire without one: add the condition ${guard.add} to the rule's "all", or remove ${names.length > 1 ? 'them' : 'the placeholder'}`,
+      `${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} a value only for a patient with ` +
+      `${guard.needs}, and rule "${rule.id}" can fire without one: add the condition ${guard.add} to the ` +
+      `rule's "all", or remove ${names.length > 1 ? 'them' : 'the placeholder'}`,
   );
 }
