@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { compileRuleSet, type RuleSet } from '../rules/engine.js';
+import { compileRuleSet, type RuleSet } from './rule-sets.js';
 import {
   CardTemplateSchema,
   FindingsFileSchema,
