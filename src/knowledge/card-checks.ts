@@ -2,7 +2,7 @@
  * Checks on card templates beyond their JSON shape: shared snippets, the list of links, facts in
  * their conditions, list placeholders. Each problem names the file, the rule and the field.
  */
-import { isListVariable, placeholdersIn } from '../cards/variables.js';
+import { isListVariable, placeholdersIn } from './card-variables.js';
 import { conditionLeaves } from './conditions.js';
 import type { Problem } from './problems.js';
 import { LINK_PUBLISHERS, type CardTemplate, type LinksFile, type SnippetFile } from './schemas.js';

@@ -103,7 +103,9 @@ export function findingCodeSystem(instruments: InstrumentsFile): CodeSystem {
       display: item.display,
       definition:
         `${item.question} ` +
-        `${item.type === 'integer' ? `valueInteger ${item.minValue} to ${item.maxValue}; positive above ${item.positiveAbove}.` : 'valueBoolean; positive when true.'}`,
+        (item.type === 'integer'
+          ? `valueInteger ${item.minValue} to ${item.maxValue}; positive above ${item.positiveAbove}.`
+          : 'valueBoolean; positive when true.'),
     })),
   ];
   return {

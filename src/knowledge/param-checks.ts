@@ -2,7 +2,7 @@
  * Checks on rule parameters: each {"param"} a condition names exists, each param decides something,
  * and the prose names only the rule's own params (see params.ts for what params are).
  */
-import { paramOfPlaceholder, placeholdersIn } from '../cards/variables.js';
+import { paramOfPlaceholder, placeholdersIn } from './card-variables.js';
 import type { Problem } from './problems.js';
 import { paramRefs, paramText, resolveParams } from './params.js';
 import type { CardTemplate, RuleDefinition } from './schemas.js';

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { placeholdersIn } from '../cards/variables.js';
+import { placeholdersIn } from './card-variables.js';
 import { SERVICES } from '../hooks/services.js';
 import { orderPlaceholders } from './card-checks.js';
 import { conditionLeaves } from './conditions.js';
