@@ -1,11 +1,12 @@
 /**
  * The card placeholders of each finding group of rules/findings.json (red flags, cauda equina
- * signs, prior lumbar imaging) and the back pain Condition behind it, declared with which of them
- * need the fact to hold (the loader refuses a rule that could fire without it). Their explanation
- * for the trace is src/explain/evidence.ts.
+ * signs, prior lumbar imaging) and the back pain Condition behind it. Their names are declared in
+ * src/knowledge/card-variables.ts, the placeholders that need the fact to hold in
+ * src/knowledge/placeholder-guards.ts; their explanation for the trace is src/explain/evidence.ts.
  */
 import { textCheckedSentence } from '../facts/findings.js';
 import type { FindingHit } from '../facts/types.js';
+import type { FindingVariableName } from '../knowledge/card-variables.js';
 import { daysInWords } from '../knowledge/params.js';
 import { escapeMarkdown, Markdown } from './markdown.js';
 import type { CardScope, Variable } from './scope.js';
@@ -13,15 +14,7 @@ import type { CardScope, Variable } from './scope.js';
 export interface FindingView {
   /** The engine fact (src/knowledge/fact-docs.ts) whose findings the placeholders show. */
   fact: string;
-  variables: Record<string, Variable>;
-  /** Placeholders (a trailing "." covers a family) that have a value only when the fact shows a finding. */
-  guard?: {
-    names: string[];
-    /** "positive": a count of at least one; "known": a days-ago value that is not null. */
-    holds: 'positive' | 'known';
-    needs: string;
-    add: string;
-  };
+  variables: Partial<Record<FindingVariableName, Variable>>;
 }
 
 function evidenceList(hits: FindingHit[]): Markdown {
@@ -74,12 +67,6 @@ export const FINDING_VIEWS: readonly FindingView[] = [
           ? `Red flags recorded: ${s.facts.redFlags.map((h) => `${h.label}: ${h.display} (${dated(h)})`).join('; ')}.`
           : `No red flags recorded. Checked: ${s.facts.redFlagsChecked.join('; ')}. ${textCheckedSentence(s.facts.textChecked)}`,
     },
-    guard: {
-      names: ['redFlags.found', 'redFlags.urgency'],
-      holds: 'positive',
-      needs: 'at least one red flag',
-      add: '{"fact": "redFlagCount", "operator": "greaterThan", "value": 0}',
-    },
   },
   {
     fact: 'caudaEquinaSignCount',
@@ -96,12 +83,6 @@ export const FINDING_VIEWS: readonly FindingView[] = [
         return w?.kind === 'days' ? daysInWords(w.days) : undefined;
       },
     },
-    guard: {
-      names: ['caudaEquina.signs', 'caudaEquina.references', 'caudaEquina.list'],
-      holds: 'positive',
-      needs: 'at least one cauda equina sign',
-      add: '{"fact": "caudaEquinaSignCount", "operator": "greaterThan", "value": 0}',
-    },
   },
   {
     fact: 'priorLumbarImagingDaysAgo',
@@ -110,12 +91,6 @@ export const FINDING_VIEWS: readonly FindingView[] = [
       'priorImaging.reference': (s) => s.facts.priorLumbarImaging?.reference,
       'priorImaging.date': (s) => s.facts.priorLumbarImaging?.date,
       'priorImaging.daysAgo': (s) => s.facts.priorLumbarImaging?.daysAgo.toString(),
-    },
-    guard: {
-      names: ['priorImaging.'],
-      holds: 'known',
-      needs: 'prior lumbar imaging',
-      add: '{"fact": "priorLumbarImagingDaysAgo", "operator": "lessThanInclusive", "value": 365}',
     },
   },
   {
@@ -133,7 +108,4 @@ export const FINDING_VIEWS: readonly FindingView[] = [
   },
 ];
 
-export const FINDING_VARIABLES: Record<string, Variable> = Object.assign({}, ...FINDING_VIEWS.map((v) => v.variables)) as Record<
-  string,
-  Variable
->;
+export const FINDING_VARIABLES = Object.assign({}, ...FINDING_VIEWS.map((v) => v.variables)) as Record<FindingVariableName, Variable>;

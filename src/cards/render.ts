@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CardTemplate, RuleDefinition } from '../knowledge/schemas.js';
 import { escapeMarkdown, fill, listValue, type CardScope } from './variables.js';
 import type { Card, Action, Suggestion } from './types.js';
-import { detailGuardId, suggestionGuardId } from '../rules/guards.js';
+import { detailGuardId, suggestionGuardId } from '../knowledge/guards.js';
 
 export const RULE_SYSTEM = 'urn:backpain-cds:rule';
 export const OVERRIDE_REASON_SYSTEM = 'urn:backpain-cds:override-reason';

@@ -15,7 +15,8 @@ export function cardText(card: Card): string {
   const out: string[] = [];
   out.push(`[${card.indicator.toUpperCase()}] ${card.summary}`);
   out.push(
-    `  Source: ${card.source.label}${card.source.url ? ` <${card.source.url}>` : ''}${card.source.topic ? ` (rule ${card.source.topic.code})` : ''}`,
+    `  Source: ${card.source.label}${card.source.url ? ` <${card.source.url}>` : ''}` +
+      `${card.source.topic ? ` (rule ${card.source.topic.code})` : ''}`,
   );
   if (card.detail) {
     out.push('');

@@ -6,12 +6,23 @@ import type { Reference } from 'fhir/r4.js';
 import { dayRange, isoDay } from '../facts/dates.js';
 import { startBackMaxima } from '../facts/startback.js';
 import type { Evidence, Score } from '../facts/types.js';
+import {
+  CARD_VARIABLE_NAMES,
+  DATE_OFFSET,
+  isListVariable,
+  isTextVariable,
+  placeholdersIn,
+  PLACEHOLDER,
+  type ListVariableName,
+  type TextVariableName,
+} from '../knowledge/card-variables.js';
 import { paramText, PARAM_PLACEHOLDER } from '../knowledge/params.js';
 import { FINDING_VARIABLES } from './finding-views.js';
 import { escapeMarkdown, Markdown } from './markdown.js';
 import type { CardScope, Variable } from './scope.js';
 
-export { escapeMarkdown };
+// The vocabulary is declared in src/knowledge; the renderer and its tests read it here, with the values.
+export { CARD_VARIABLE_NAMES, escapeMarkdown, placeholdersIn };
 export type { CardScope };
 
 type ListVariable = (scope: CardScope) => Reference[] | undefined;
@@ -31,7 +42,7 @@ function references(evidence: Evidence[]): Reference[] {
     .map((e) => ({ reference: e.reference, display: e.display }));
 }
 
-const VARIABLES: Record<string, Variable> = {
+const VARIABLES: Record<TextVariableName, Variable> = {
   today: (s) => s.facts.today,
   'patient.reference': (s) => s.facts.patientReference,
   'user.reference': (s) => s.userReference,
@@ -67,7 +78,10 @@ const VARIABLES: Record<string, Variable> = {
     const max = s.instruments ? startBackMaxima(s.instruments.startBack) : undefined;
     const of = (n: number, m: number | undefined) => (m === undefined ? `${n}` : `${n} of ${m}`);
     const sub = r.psychosocial !== undefined ? `, psychosocial subscore ${of(r.psychosocial, max?.psychosocial)}` : '';
-    return `STarT Back total ${of(r.total, max?.total)}${sub}: ${r.risk} risk, on ${r.date} (${r.evidence.map((e) => e.reference).join(', ')})`;
+    return (
+      `STarT Back total ${of(r.total, max?.total)}${sub}: ${r.risk} risk, on ${r.date} (` +
+      `${r.evidence.map((e) => e.reference).join(', ')})`
+    );
   },
   'startback.problems': (s) => {
     const problems = s.facts.startBackProblems;
@@ -78,7 +92,8 @@ const VARIABLES: Record<string, Variable> = {
     s.instruments?.startBack.items
       .map(
         (i) =>
-          `${i.linkId}. ${i.text} (${i.type === 'boolean' ? 'agree / disagree' : i.answers.map((a) => a.display.toLowerCase()).join(' / ')})`,
+          `${i.linkId}. ${i.text} (` +
+          `${i.type === 'boolean' ? 'agree / disagree' : i.answers.map((a) => a.display.toLowerCase()).join(' / ')})`,
       )
       .join('\n'),
   'scopic.group': (s) => s.facts.scopic?.group?.toString(),
@@ -93,7 +108,8 @@ const VARIABLES: Record<string, Variable> = {
     if (!scopic) return 'not assessed (SCOPiC applies to sciatica with a usable STarT Back result)';
     const recorded = scopic.items.map(
       (i) =>
-        `${i.display}: ${typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : i.value}, ${i.positive ? 'positive' : 'negative'} (${dated(i.evidence)})`,
+        `${i.display}: ${typeof i.value === 'boolean' ? (i.value ? 'yes' : 'no') : i.value}, ` +
+        `${i.positive ? 'positive' : 'negative'} (${dated(i.evidence)})`,
     );
     return [...recorded, ...scopic.missing.map((m) => `${m}: not recorded`)].join('; ');
   },
@@ -108,7 +124,9 @@ const VARIABLES: Record<string, Variable> = {
       ? items
           .map(
             (i) =>
-              `- ${i.display}: ${i.question} Record as an Observation coded ${s.instruments?.findingSystem.url}|${i.code} (${i.type === 'boolean' ? 'valueBoolean' : `valueInteger ${i.minValue} to ${i.maxValue}`}).`,
+              `- ${i.display}: ${i.question} Record as an Observation coded ${s.instruments?.findingSystem.url}|` +
+              `${i.code} (` +
+              `${i.type === 'boolean' ? 'valueBoolean' : `valueInteger ${i.minValue} to ${i.maxValue}`}).`,
           )
           .join('\n')
       : '- Nothing: every SCOPiC item is recorded.';
@@ -135,8 +153,14 @@ const VARIABLES: Record<string, Variable> = {
     const c = s.facts;
     const a = c.phq9Item9;
     if (a)
-      return `answered "${a.answer}" (${a.value} of 3) on ${a.date} (${a.reference}). Asked again before referring: [answer / action taken].`;
-    return 'not recorded in the record. Asked before referring: [not at all / several days / more than half the days / nearly every day]. Action taken if not "not at all": [...].';
+      return (
+        `answered "${a.answer}" (${a.value} of 3) on ${a.date} (${a.reference}). Asked again before ` +
+        `referring: [answer / action taken].`
+      );
+    return (
+      'not recorded in the record. Asked before referring: [not at all / several days / more than half the ' +
+      'days / nearly every day]. Action taken if not "not at all": [...].'
+    );
   },
   'gad7.result': (s) => scoreText('GAD-7', s.facts.gad7),
   'moodScores.last': (s) => {
@@ -149,8 +173,8 @@ const VARIABLES: Record<string, Variable> = {
   },
 };
 
-/** Variables that stand for a list of References: a template uses one as the whole value of a field, e.g. "supportingInfo": "{{stratification.evidence}}". */
-const LIST_VARIABLES: Record<string, ListVariable> = {
+/** Variables that stand for a list of References (see LIST_VARIABLE_NAMES). */
+const LIST_VARIABLES: Record<ListVariableName, ListVariable> = {
   'startback.evidence': (s) => {
     const r = s.facts.startBack;
     return r ? references(r.evidence) : undefined;
@@ -168,12 +192,7 @@ const LIST_VARIABLES: Record<string, ListVariable> = {
   },
 };
 
-/**
- * Dates a number of days on, written in the card file so the number stays data: {{today.plus.28.days}},
- * or a rule parameter: {{episode.start.plus.rule.params.earlyDays}}.
- */
-const DATE_OFFSET = /^(today|episode\.start)\.plus\.(?:(\d{1,4})\.days|(rule\.params\.[a-z][A-Za-z0-9]*))$/;
-
+/** {{today.plus.28.days}}, {{episode.start.plus.rule.params.earlyDays}}: see DATE_OFFSET. */
 function dateOffset(name: string): Variable | undefined {
   const m = DATE_OFFSET.exec(name);
   if (!m) return undefined;
@@ -190,47 +209,18 @@ function ruleParam(name: string): Variable | undefined {
 }
 
 function variable(name: string): Variable | undefined {
-  return VARIABLES[name] ?? dateOffset(name) ?? ruleParam(name);
+  return (isTextVariable(name) ? VARIABLES[name] : undefined) ?? dateOffset(name) ?? ruleParam(name);
 }
-
-/** The rule parameter a placeholder reads, directly or as a date offset, for the loader to check it exists. */
-export function paramOfPlaceholder(name: string): string | undefined {
-  const direct = PARAM_PLACEHOLDER.exec(name)?.[1];
-  if (direct) return direct;
-  const m = DATE_OFFSET.exec(name);
-  return m?.[3] ? PARAM_PLACEHOLDER.exec(m[3])?.[1] : undefined;
-}
-
-export function isListVariable(name: string): boolean {
-  return Object.hasOwn(LIST_VARIABLES, name);
-}
-
-export function isCardVariable(name: string): boolean {
-  return variable(name) !== undefined || isListVariable(name);
-}
-
-/** Every variable name, for error messages and editors. */
-export const CARD_VARIABLE_NAMES: readonly string[] = [
-  ...Object.keys(VARIABLES),
-  ...Object.keys(LIST_VARIABLES),
-  'today.plus.<n>.days',
-  'episode.start.plus.<n>.days',
-  'rule.params.<name>',
-  'rule.params.<name>.value',
-  'episode.start.plus.rule.params.<name>',
-];
 
 /** A string that is exactly one list placeholder becomes that list (of References); anything else is not a list. */
 export function listValue(text: string, scope: CardScope): unknown[] | undefined {
   const m = /^\{\{\s*([A-Za-z0-9_.]+)\s*\}\}$/.exec(text);
   const name = m?.[1];
   if (name === undefined || !isListVariable(name)) return undefined;
-  const value = LIST_VARIABLES[name]?.(scope);
+  const value = LIST_VARIABLES[name](scope);
   if (value === undefined) throw new MissingVariableError(name);
   return value;
 }
-
-export const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g;
 
 export class MissingVariableError extends Error {
   constructor(readonly variable: string) {
@@ -256,8 +246,4 @@ export function fill(text: string, scope: CardScope, escape: (v: string) => stri
     out += value instanceof Markdown ? value.text : escape(value);
   }
   return out;
-}
-
-export function placeholdersIn(text: string): string[] {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
 }

@@ -23,19 +23,22 @@ export class FhirFetchError extends Error {
 const MAX_PAGES = 100;
 
 export interface FhirReader {
-  /** A read answers the resource, or null when the server says 404; a search answers one Bundle with every page's entries (a 404 is an error). */
-  get(relativeUrl: string): Promise<FhirResource | null>;
+  /**
+   * A read answers the resource, or null when the server says 404; a search answers one Bundle with
+   * every page's entries (a 404 is an error).
+   */
+  get: (relativeUrl: string) => Promise<FhirResource | null>;
   /** The rest of a paginated Bundle, starting at its next link. */
-  remainingPages(bundle: Bundle): Promise<BundleEntry[]>;
+  remainingPages: (bundle: Bundle) => Promise<BundleEntry[]>;
 }
 
 /** Process-wide limits and observers shared by every request's reader. */
 export interface FetchPolicy {
   slots?: FetchSlots;
   /** Called once per HTTP read with its outcome (ok, not-found or the failure kind) and duration. */
-  observe?(outcome: 'ok' | 'not-found' | FetchFailure, seconds: number): void;
+  observe?: (outcome: 'ok' | 'not-found' | FetchFailure, seconds: number) => void;
   /** Whether another base (a next link's host spelling) is allowlisted; without it, next links stay on the request's host. */
-  allowsBase?(base: string): boolean;
+  allowsBase?: (base: string) => boolean;
 }
 
 /** A search answers a Bundle; a read `Type/id` answers that Type. Anything else is a server error, not data. */

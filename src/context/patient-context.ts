@@ -5,8 +5,6 @@
 import type { Bundle, FhirResource, Patient } from 'fhir/r4.js';
 import { ownership, patientFullUrls, type PatientFullUrls } from '../facts/references.js';
 import type { PatientRecord } from '../facts/types.js';
-import type { HookRequest } from '../hooks/request.js';
-import type { ServiceDefinition } from '../hooks/services.js';
 import { InvalidRequest, PatientDataUnavailable } from '../pipeline/errors.js';
 import { createFhirReader, expectedResourceType, FhirFetchError, type FetchPolicy, type FhirReader } from './fhir-fetch.js';
 import { fillTemplate } from './tokens.js';
@@ -15,11 +13,24 @@ export type ContextResult = { kind: 'record'; record: PatientRecord; fetchedKeys
 
 type KeyValue = FhirResource | null;
 
+/** What this stage reads of a validated hook request (src/hooks/request.ts), and no more. */
+export interface ContextRequest {
+  context: { patientId: string } & Record<string, unknown>;
+  prefetch?: Record<string, FhirResource | null>;
+  fhirServer?: string;
+  fhirAuthorization?: { access_token: string };
+}
+
+/** What this stage reads of a service (src/hooks/services.ts): its prefetch templates by key. */
+export interface ContextService {
+  prefetch: Record<string, string>;
+}
+
 function hasNextPage(value: FhirResource): value is Bundle {
   return value.resourceType === 'Bundle' && Array.isArray(value.link) && value.link.some((l) => l?.relation === 'next');
 }
 
-async function fetchKey(key: string, template: string, request: HookRequest, reader: FhirReader | undefined): Promise<KeyValue> {
+async function fetchKey(key: string, template: string, request: ContextRequest, reader: FhirReader | undefined): Promise<KeyValue> {
   const url = fillTemplate(template, request.context);
   if (url === undefined)
     throw new PatientDataUnavailable(`prefetch "${key}" is missing and its query needs a context value this request does not have`);
@@ -120,7 +131,7 @@ export function groupRecord(patient: Patient, resources: FhirResource[], fullUrl
 }
 
 /** Reads one request's patient context; built once, with the process-wide fetch policy, and given to the pipeline. */
-export type ReadPatientContext = (service: ServiceDefinition, request: HookRequest, deadline: () => AbortSignal) => Promise<ContextResult>;
+export type ReadPatientContext = (service: ContextService, request: ContextRequest, deadline: () => AbortSignal) => Promise<ContextResult>;
 
 /**
  * `policy` (the cap on FHIR reads in flight, their metrics, the allowlist for next links) is the
@@ -131,8 +142,8 @@ export function patientContextReader(policy: FetchPolicy = {}): ReadPatientConte
 }
 
 async function resolvePatientContext(
-  service: ServiceDefinition,
-  request: HookRequest,
+  service: ContextService,
+  request: ContextRequest,
   deadline: () => AbortSignal,
   policy: FetchPolicy,
 ): Promise<ContextResult> {

@@ -32,7 +32,10 @@ const startBack: EvidenceOf = (f) => {
   if (r)
     return {
       evidence: r.evidence.map(item),
-      note: `newest usable STarT Back result since the episode started: total ${r.total}${r.psychosocial !== undefined ? `, subscore ${r.psychosocial}` : ''}, ${r.risk} risk (cut-offs in rules/instruments.json)`,
+      note:
+        `newest usable STarT Back result since the episode started: total ${r.total}` +
+        `${r.psychosocial !== undefined ? `, subscore ${r.psychosocial}` : ''}, ${r.risk} risk (cut-offs in ` +
+        `rules/instruments.json)`,
     };
   const problems = f.startBackProblems;
   return none(problems.length ? `Unknown: ${problems.join(' ')}` : 'Unknown: no open back pain episode.');
@@ -60,7 +63,8 @@ const inPlace = (f: PatientFacts): string =>
   f.episode?.start
     ? `counts when open (active, on-hold) or dated on or after the episode start ${f.episode.start}`
     : f.episode
-      ? `counts when open (active, on-hold) or dated in the last ${f.episodeWindowDays ?? '?'} days: the episode has no start date (rules/instruments.json undatedEpisodeLookbackDays)`
+      ? `counts when open (active, on-hold) or dated in the last ${f.episodeWindowDays ?? '?'} days: the ` +
+        `episode has no start date (rules/instruments.json undatedEpisodeLookbackDays)`
       : 'Unknown: no open back pain episode.';
 
 export const FACT_EVIDENCE: Readonly<Record<EngineFactName, EvidenceOf>> = {
@@ -112,7 +116,9 @@ export const FACT_EVIDENCE: Readonly<Record<EngineFactName, EvidenceOf>> = {
         }
       : {
           evidence: [],
-          note: 'Unknown: no dated lumbar imaging (rules/findings.json priorLumbarImaging: Procedure, ImagingStudy, DiagnosticReport) is in the record.',
+          note:
+            'Unknown: no dated lumbar imaging (rules/findings.json priorLumbarImaging: Procedure, ImagingStudy, ' +
+            'DiagnosticReport) is in the record.',
         },
   backPainConditionDaysAgo: (f) =>
     f.recentBackPain
@@ -148,7 +154,9 @@ export const FACT_EVIDENCE: Readonly<Record<EngineFactName, EvidenceOf>> = {
     const summary = s.items.map((i) => `${i.display} ${i.positive ? 'positive' : 'negative'}`).join('; ');
     return {
       evidence,
-      note: `${summary || 'no items recorded'}${s.missing.length ? `; missing: ${s.missing.join('; ')}` : ''} (rules/instruments.json scopic)`,
+      note:
+        `${summary || 'no items recorded'}${s.missing.length ? `; missing: ${s.missing.join('; ')}` : ''} ` +
+        `(rules/instruments.json scopic)`,
     };
   },
   physioReferralInPlace: referrals(['physiotherapy'], 'physiotherapy referral', (_l, f) => inPlace(f)),
@@ -162,7 +170,8 @@ export const FACT_EVIDENCE: Readonly<Record<EngineFactName, EvidenceOf>> = {
     return list.length
       ? { evidence: list.map(item) }
       : none(
-          'No active Condition in the chronic-primary-pain value set (chronic secondary pain, such as after trauma or surgery, is not in it).',
+          'No active Condition in the chronic-primary-pain value set (chronic secondary pain, such as after ' +
+            'trauma or surgery, is not in it).',
         );
   },
   phq9Score: score('PHQ-9', (f) => f.phq9),

@@ -88,7 +88,9 @@ export function medicationNearMisses(
       if (!span)
         return {
           ...hit,
-          why: `no date to count days of supply from (${kind === 'MedicationRequest' ? 'authoredOn or dosage bounds' : 'effective[x]'}); ${total}, ${need}`,
+          why:
+            `no date to count days of supply from (` +
+            `${kind === 'MedicationRequest' ? 'authoredOn or dosage bounds' : 'effective[x]'}); ${total}, ${need}`,
         };
       if (span.end < from)
         return { ...hit, why: `its course ended ${from - span.end} days before the ${rule.lookbackDays}-day look-back; ${total}, ${need}` };

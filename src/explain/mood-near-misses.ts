@@ -19,7 +19,10 @@ const SCORES = [
   { scoreFact: 'gad7Score', daysFact: 'gad7DaysAgo', label: 'GAD-7', pick: (f: PatientFacts): Score | undefined => f.gad7 },
 ] as const;
 
-/** The leaves that sit side by side in one "all" (a cut-off and its window), grouped by that "all"; a negated one is no threshold to come near. */
+/**
+ * The leaves that sit side by side in one "all" (a cut-off and its window), grouped by that "all";
+ * a negated one is no threshold to come near.
+ */
 function allGroups(c: ConditionTrace): Leaf[][] {
   const groups = new Map<string, Leaf[]>();
   for (const { leaf, path } of conditionLeaves<Leaf>(c)) {

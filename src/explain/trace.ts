@@ -8,7 +8,8 @@ import type { DraftOrder, PatientFacts, PatientRecord } from '../facts/types.js'
 import { conditionLeaves, factsOf } from '../knowledge/conditions.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import type { RuleDefinition } from '../knowledge/schemas.js';
-import { replacersOf, type Candidate, type RuleSet } from '../rules/engine.js';
+import type { RuleSet } from '../knowledge/rule-sets.js';
+import { replacersOf, type Candidate } from '../rules/engine.js';
 import { evidenceFor, type EvidenceItem } from './evidence.js';
 import { medicationNearMisses } from './medication-near-misses.js';
 import { moodNearMisses } from './mood-near-misses.js';

@@ -1,5 +1,5 @@
 /** The draft orders of an order-select or order-sign request that are lumbar spine imaging. */
-import type { Bundle, ServiceRequest } from 'fhir/r4.js';
+import type { Bundle } from 'fhir/r4.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
 import { asArray, conceptText, referenceTo } from './resources.js';
 

@@ -341,7 +341,10 @@ function medicationHits(def: FindingDefinition, record: PatientRecord, today: nu
       findingId: def.id,
       label: def.label,
       reference: referenceTo(newest.entry.resource),
-      display: `${name === 'unnamed' ? (str(newest.entry.resource.medicationReference?.display) ?? name) : name}${newest.byText ? ' (matched by text)' : ''}: systemic steroid on ${covered.size} of the last ${rule.lookbackDays} days`,
+      display:
+        `${name === 'unnamed' ? (str(newest.entry.resource.medicationReference?.display) ?? name) : name}` +
+        `${newest.byText ? ' (matched by text)' : ''}: systemic steroid on ${covered.size} of the last ` +
+        `${rule.lookbackDays} days`,
       date: isoDay(newest.start),
       ...(newest.byText ? { matchedByText: 'medication name' } : {}),
     },
@@ -416,11 +419,13 @@ export function textCheckedSentence(t: TextChecked): string {
   parts.push(
     t.textOnly === 0
       ? 'Every entry read had a code in a known code system.'
-      : `${t.textOnly} ${plural(t.textOnly, 'entry', 'entries')} had no code in a known code system and ${plural(t.textOnly, 'was', 'were')} checked by ${plural(t.textOnly, 'its', 'their')} text only.`,
+      : `${t.textOnly} ${plural(t.textOnly, 'entry', 'entries')} had no code in a known code system and ` +
+          `${plural(t.textOnly, 'was', 'were')} checked by ${plural(t.textOnly, 'its', 'their')} text only.`,
   );
   if (t.unreadable.length) {
     parts.push(
-      `${t.unreadable.length} ${plural(t.unreadable.length, 'entry', 'entries')} had neither a known code nor any text and could not be checked (${t.unreadable.join(', ')}).`,
+      `${t.unreadable.length} ${plural(t.unreadable.length, 'entry', 'entries')} had neither a known code ` +
+        `nor any text and could not be checked (${t.unreadable.join(', ')}).`,
     );
   }
   return parts.join(' ');

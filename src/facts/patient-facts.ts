@@ -48,18 +48,23 @@ export function buildPatientFacts(record: PatientRecord, now: Date, knowledge: F
   const unreadable = findings.textChecked.unreadable;
   if (unreadable.length) {
     unknowns.push(
-      `${unreadable.length} ${plural(unreadable.length, 'entry has', 'entries have')} neither a code in a known system nor any text, so no red flag could be read from ${plural(unreadable.length, 'it', 'them')}: ${unreadable.join(', ')}.`,
+      `${unreadable.length} ${plural(unreadable.length, 'entry has', 'entries have')} neither a code in a ` +
+        `known system nor any text, so no red flag could be read from ` +
+        `${plural(unreadable.length, 'it', 'them')}: ${unreadable.join(', ')}.`,
     );
   }
   if (record.otherPatientResources) {
     unknowns.push(
-      `${record.otherPatientResources} ${plural(record.otherPatientResources, 'resource names', 'resources name')} another patient and ${plural(record.otherPatientResources, 'was', 'were')} left out.`,
+      `${record.otherPatientResources} ` +
+        `${plural(record.otherPatientResources, 'resource names', 'resources name')} another patient and ` +
+        `${plural(record.otherPatientResources, 'was', 'were')} left out.`,
     );
   }
 
   const startBack = startBackFacts(record, window, knowledge.instruments, vs, today);
   const scopic = scopicFacts(record.observations, episode, window, startBack.startBack, knowledge.instruments, today);
-  // A STarT Back never recorded is known to be missing, and an undated episode is reported above: only recorded results that could not be used are unknowns.
+  // A STarT Back never recorded is known to be missing, and an undated episode is reported above:
+  // only recorded results that could not be used are unknowns.
   unknowns.push(...startBack.startBackUnscorable.map((p) => `STarT Back: ${p}`));
   if (scopic && scopic.group === undefined) unknowns.push(`SCOPiC group undecided: missing ${scopic.missing.join(', ')}.`);
 

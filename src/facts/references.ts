@@ -4,7 +4,7 @@
  * also versioned) or a `urn:uuid:` that is the Patient's fullUrl in the same Bundle. Each of those
  * is this patient; only a reference that resolves to another Patient takes a resource out.
  */
-import type { Bundle, FhirResource } from 'fhir/r4.js';
+import type { FhirResource } from 'fhir/r4.js';
 
 /** `[base/]Patient/{id}[/_history/{version}]`, the id captured. */
 const PATIENT_REFERENCE = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;

@@ -103,7 +103,9 @@ export function scoreStartBackResponse(qr: QuestionnaireResponse, def: StartBack
   if (unanswered.length) {
     return {
       ok: false,
-      problem: `${plural(unanswered.length, 'item', 'items')} ${unanswered.join(', ')} ${plural(unanswered.length, 'is', 'are')} not answered`,
+      problem:
+        `${plural(unanswered.length, 'item', 'items')} ${unanswered.join(', ')} ` +
+        `${plural(unanswered.length, 'is', 'are')} not answered`,
     };
   }
   return { ok: true, total, psychosocial };
@@ -263,7 +265,8 @@ export function selectStartBack(
     const since =
       undatedLookbackDays === undefined
         ? `since this episode started on ${isoDay(episodeStartDay)}`
-        : `in the last ${undatedLookbackDays} days (the episode has no start date, so results since ${isoDay(episodeStartDay)} count as this episode's)`;
+        : `in the last ${undatedLookbackDays} days (the episode has no start date, so results since ` +
+          `${isoDay(episodeStartDay)} count as this episode's)`;
     problems.push(`No STarT Back result is recorded ${since}${older ? ` (the last one, on ${isoDay(older.day)}, was before it)` : ''}.`);
   }
   return { problems, unscorable };

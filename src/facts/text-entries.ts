@@ -3,7 +3,7 @@
  * code, a typo'd URI) or that has only text would slip past every value set; its text is read
  * against each finding's keywords instead, and the cards say how many entries were read that way.
  */
-import type { CodeableConcept, Condition, MedicationRequest, MedicationStatement, Observation, Procedure } from 'fhir/r4.js';
+import type { CodeableConcept } from 'fhir/r4.js';
 import { isKnownSystem } from '../knowledge/code-systems.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { procedureDate } from './record-dates.js';

@@ -60,7 +60,13 @@ const CHRONIC_PAIN_PREFETCH = {
 };
 
 const IMAGING_USAGE =
-  'Reads the patient (birth date), Conditions (back pain episode, red flags, cauda equina signs, prior spinal surgery), Observations other than laboratory results (body temperature, examination findings such as saddle anaesthesia), MedicationRequests and MedicationStatements (systemic steroids), Procedures (transplant, spinal surgery, prior lumbar imaging), ImagingStudies and final DiagnosticReports (prior lumbar imaging). Entries with no code in a known system are read by their text. Provide every prefetch key, or fhirServer and fhirAuthorization so the service can fetch what is missing.';
+  'Reads the patient (birth date), Conditions (back pain episode, red flags, cauda equina signs, prior ' +
+  'spinal surgery), Observations other than laboratory results (body temperature, examination findings ' +
+  'such as saddle anaesthesia), MedicationRequests and MedicationStatements (systemic steroids), ' +
+  'Procedures (transplant, spinal surgery, prior lumbar imaging), ImagingStudies and final ' +
+  'DiagnosticReports (prior lumbar imaging). Entries with no code in a known system are read by their ' +
+  'text. Provide every prefetch key, or fhirServer and fhirAuthorization so the service can fetch what ' +
+  'is missing.';
 
 export const SERVICES: readonly ServiceDefinition[] = [
   {
@@ -68,7 +74,10 @@ export const SERVICES: readonly ServiceDefinition[] = [
     hook: 'order-select',
     title: 'Lumbar imaging for low back pain (order select)',
     description:
-      'When a lumbar spine X-ray, CT or MRI is selected for an adult with low back pain: advises deferring it early in an episode without red flags and avoiding a repeat soon after earlier imaging (windows set in the rule files), and sends possible cauda equina syndrome to emergency assessment with a one-click emergency referral.',
+      'When a lumbar spine X-ray, CT or MRI is selected for an adult with low back pain: advises deferring ' +
+      'it early in an episode without red flags and avoiding a repeat soon after earlier imaging (windows ' +
+      'set in the rule files), and sends possible cauda equina syndrome to emergency assessment with a ' +
+      'one-click emergency referral.',
     usageRequirements: IMAGING_USAGE,
     prefetch: IMAGING_PREFETCH,
     evaluates: 'lumbar-imaging-orders',
@@ -87,9 +96,18 @@ export const SERVICES: readonly ServiceDefinition[] = [
     hook: 'patient-view',
     title: 'Stratified care for back pain and sciatica (STarT Back, SCOPiC)',
     description:
-      'When the chart of an adult with an open back pain or sciatica episode is opened: reviews red flags and cauda equina signs, asks for STarT Back when it is missing, and matches care to the STarT Back risk group, or for sciatica to the SCOPiC group (fast-track to MRI and a spinal specialist), with one-click referrals.',
+      'When the chart of an adult with an open back pain or sciatica episode is opened: reviews red flags ' +
+      'and cauda equina signs, asks for STarT Back when it is missing, and matches care to the STarT Back ' +
+      'risk group, or for sciatica to the SCOPiC group (fast-track to MRI and a spinal specialist), with ' +
+      'one-click referrals.',
     usageRequirements:
-      'Reads the patient (birth date), Conditions (episode, red flags, cauda equina signs), Observations other than laboratory results (body temperature, examination findings, STarT Back total and psychosocial subscore, the 4 SCOPiC items), STarT Back QuestionnaireResponses, MedicationRequests and MedicationStatements (systemic steroids), ServiceRequests (referrals already made), Procedures, ImagingStudies and final DiagnosticReports (lumbar imaging done, transplant, spinal surgery). Entries with no code in a known system are read by their text. Provide every prefetch key, or fhirServer and fhirAuthorization so the service can fetch what is missing.',
+      'Reads the patient (birth date), Conditions (episode, red flags, cauda equina signs), Observations ' +
+      'other than laboratory results (body temperature, examination findings, STarT Back total and ' +
+      'psychosocial subscore, the 4 SCOPiC items), STarT Back QuestionnaireResponses, MedicationRequests ' +
+      'and MedicationStatements (systemic steroids), ServiceRequests (referrals already made), Procedures, ' +
+      'ImagingStudies and final DiagnosticReports (lumbar imaging done, transplant, spinal surgery). ' +
+      'Entries with no code in a known system are read by their text. Provide every prefetch key, or ' +
+      'fhirServer and fhirAuthorization so the service can fetch what is missing.',
     prefetch: STRATIFIED_CARE_PREFETCH,
     evaluates: 'patient',
   },
@@ -98,9 +116,14 @@ export const SERVICES: readonly ServiceDefinition[] = [
     hook: 'patient-view',
     title: 'Talking therapy for chronic widespread pain with distress',
     description:
-      'When the chart of an adult with fibromyalgia or chronic pain is opened: offers a one-click referral to telephone CBT (and group exercise) when the latest PHQ-9 or GAD-7 shows distress, or asks for PHQ-9 and GAD-7 when none is recorded recently (windows set in the rule files); asks about thoughts of self-harm (PHQ-9 item 9) before referring.',
+      'When the chart of an adult with fibromyalgia or chronic pain is opened: offers a one-click referral ' +
+      'to telephone CBT (and group exercise) when the latest PHQ-9 or GAD-7 shows distress, or asks for ' +
+      'PHQ-9 and GAD-7 when none is recorded recently (windows set in the rule files); asks about thoughts ' +
+      'of self-harm (PHQ-9 item 9) before referring.',
     usageRequirements:
-      'Reads the patient (birth date), Conditions (chronic pain), PHQ-9 and GAD-7 total and PHQ-9 item 9 Observations, and ServiceRequests (talking therapy and exercise referrals already made). Provide every prefetch key, or fhirServer and fhirAuthorization so the service can fetch what is missing.',
+      'Reads the patient (birth date), Conditions (chronic pain), PHQ-9 and GAD-7 total and PHQ-9 item 9 ' +
+      'Observations, and ServiceRequests (talking therapy and exercise referrals already made). Provide ' +
+      'every prefetch key, or fhirServer and fhirAuthorization so the service can fetch what is missing.',
     prefetch: CHRONIC_PAIN_PREFETCH,
     evaluates: 'patient',
   },

@@ -2,7 +2,7 @@
  * Checks on card templates beyond their JSON shape: shared snippets, the list of links, facts in
  * their conditions, list placeholders. Each problem names the file, the rule and the field.
  */
-import { isListVariable, placeholdersIn } from '../cards/variables.js';
+import { isListVariable, placeholdersIn } from './card-variables.js';
 import { conditionLeaves } from './conditions.js';
 import type { Problem } from './problems.js';
 import { LINK_PUBLISHERS, type CardTemplate, type LinksFile, type SnippetFile } from './schemas.js';
@@ -22,7 +22,9 @@ export function expandIncludes(
       file,
       rule: card.rule,
       path: `detail[${i}].include`,
-      message: `no snippet "${line.include}" in cards/snippets/ (known: ${[...snippets.keys()].join(', ') || 'none'}): fix the id or add cards/snippets/${line.include}.json`,
+      message:
+        `no snippet "${line.include}" in cards/snippets/ (known: ` +
+        `${[...snippets.keys()].join(', ') || 'none'}): fix the id or add cards/snippets/${line.include}.json`,
     });
     return [];
   });
@@ -110,7 +112,9 @@ export function checkCardTemplate(file: string, card: CardTemplate, factNames: r
         file,
         rule: card.rule,
         path,
-        message: `{{${lists[0]}}} is a list of references: use it as the whole value of a field inside a suggested resource, e.g. "supportingInfo": "{{${lists[0]}}}"`,
+        message:
+          `{{${lists[0]}}} is a list of references: use it as the whole value of a field inside a suggested ` +
+          `resource, e.g. "supportingInfo": "{{${lists[0]}}}"`,
       });
     }
   });

@@ -2,7 +2,7 @@
  * What the schema cannot say about one card template: selectionBehavior beside suggestions, the
  * care checks, and placeholders that are card variables written with double braces.
  */
-import { CARD_VARIABLE_NAMES, isCardVariable, placeholdersIn } from '../cards/variables.js';
+import { CARD_VARIABLE_NAMES, isCardVariable, placeholdersIn } from './card-variables.js';
 import { checkCardTemplate } from './card-checks.js';
 import { ENGINE_FACT_NAMES } from './fact-docs.js';
 import { suggestion, type Problem } from './problems.js';

@@ -40,7 +40,9 @@ export const FACT_DOCS = {
     type: 'number',
     unit: 'count',
     source:
-      'the resource types each red flag lists in rules/findings.json redFlags (Condition, Observation, Procedure, DiagnosticReport, ImagingStudy, MedicationRequest, MedicationStatement), and text-only entries by keyword',
+      'the resource types each red flag lists in rules/findings.json redFlags (Condition, Observation, ' +
+      'Procedure, DiagnosticReport, ImagingStudy, MedicationRequest, MedicationStatement), and text-only ' +
+      'entries by keyword',
   },
   caudaEquinaSignCount: {
     meaning: 'Number of cauda equina signs found in their window',
@@ -196,7 +198,10 @@ export const FACT_VALUE_SETS = {
 export function factDocText(name: string): string {
   const d = (FACT_DOCS as Readonly<Record<string, FactDoc>>)[name];
   if (!d) return name;
-  return `${d.meaning}. ${d.type}${d.unit ? ` (${d.unit})` : ''}; from ${d.source}.${d.unknownWhen ? ` Unknown (null) when ${d.unknownWhen}.` : ' Never unknown.'}`;
+  return (
+    `${d.meaning}. ${d.type}${d.unit ? ` (${d.unit})` : ''}; from ${d.source}.` +
+    `${d.unknownWhen ? ` Unknown (null) when ${d.unknownWhen}.` : ' Never unknown.'}`
+  );
 }
 
 export const OPERATOR_DOCS: Readonly<Record<string, string>> = {

@@ -101,7 +101,11 @@ export function findingCodeSystem(instruments: InstrumentsFile): CodeSystem {
     ...scopic.items.map((item) => ({
       code: item.code,
       display: item.display,
-      definition: `${item.question} ${item.type === 'integer' ? `valueInteger ${item.minValue} to ${item.maxValue}; positive above ${item.positiveAbove}.` : 'valueBoolean; positive when true.'}`,
+      definition:
+        `${item.question} ` +
+        (item.type === 'integer'
+          ? `valueInteger ${item.minValue} to ${item.maxValue}; positive above ${item.positiveAbove}.`
+          : 'valueBoolean; positive when true.'),
     })),
   ];
   return {

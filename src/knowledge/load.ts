@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { compileRuleSet, type RuleSet } from '../rules/engine.js';
+import { compileRuleSet, type RuleSet } from './rule-sets.js';
 import {
   CardTemplateSchema,
   FindingsFileSchema,
@@ -305,7 +305,9 @@ function servicesOf(ruleSets: readonly RuleSet[], problems: Problem[]): Map<stri
         problems.push({
           file: set.file,
           path: 'services',
-          message: `service "${s}" already has rules in ${services.get(s)?.file}: a service takes its rules from one file, so remove it from one of them`,
+          message:
+            `service "${s}" already has rules in ${services.get(s)?.file}: a service takes its rules from one ` +
+            `file, so remove it from one of them`,
         });
       services.set(s, set);
     }

@@ -63,7 +63,11 @@ function describe(issue: Issue, json: unknown, path: Segment[]): string {
       return `is ${kind(value)}, but must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}: change it`;
     case 'unrecognized_keys': {
       const keys = issue.keys.map((k) => `"${k}"`).join(', ');
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or fix the spelling (the schema in rules/schemas/ lists the fields allowed here)`;
+      return (
+        `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}: remove ` +
+        `${issue.keys.length > 1 ? 'them' : 'it'} or fix the spelling (the schema in rules/schemas/ lists ` +
+        `the fields allowed here)`
+      );
     }
     case 'invalid_value': {
       const near =
@@ -73,11 +77,17 @@ function describe(issue: Issue, json: unknown, path: Segment[]): string {
               issue.values.filter((v): v is string => typeof v === 'string'),
             )
           : undefined;
-      return `is ${shown(value)};${near ? ` did you mean ${JSON.stringify(near)}?` : ''} use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return (
+        `is ${shown(value)};${near ? ` did you mean ${JSON.stringify(near)}?` : ''} use one of ` +
+        `${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+      );
     }
     case 'too_small':
       if (issue.origin === 'array')
-        return `needs at least ${String(issue.minimum)} item${Number(issue.minimum) === 1 ? '' : 's'}: add ${Number(issue.minimum) === 1 ? 'one' : 'more'}`;
+        return (
+          `needs at least ${String(issue.minimum)} item${Number(issue.minimum) === 1 ? '' : 's'}: add ` +
+          `${Number(issue.minimum) === 1 ? 'one' : 'more'}`
+        );
       if (issue.origin === 'string')
         return Number(issue.minimum) <= 1 ? 'is empty: write the text' : `is too short: at least ${String(issue.minimum)} characters`;
       return `is ${shown(value)}; it must be ${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}`;
@@ -99,7 +109,8 @@ export function explainIssues(issues: readonly Issue[], json: unknown, at: Segme
   return issues.flatMap((issue): Located[] => {
     const path = [...at, ...issue.path];
     const value = valueAt(json, path);
-    // A condition value: a plain value, or {"param": name}. An object that is not a param reference is most likely a threshold written another way.
+    // A condition value: a plain value, or {"param": name}. An object that is not a param reference
+    // is most likely a threshold written another way.
     const paramBranch = issue.code === 'invalid_union' && issue.errors.some((b) => b.some((i) => i.path[0] === 'param'));
     if (paramBranch && value !== null && typeof value === 'object' && !Array.isArray(value) && !('param' in value)) {
       return [

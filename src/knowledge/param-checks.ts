@@ -2,7 +2,7 @@
  * Checks on rule parameters: each {"param"} a condition names exists, each param decides something,
  * and the prose names only the rule's own params (see params.ts for what params are).
  */
-import { paramOfPlaceholder, placeholdersIn } from '../cards/variables.js';
+import { paramOfPlaceholder, placeholdersIn } from './card-variables.js';
 import type { Problem } from './problems.js';
 import { paramRefs, paramText, resolveParams } from './params.js';
 import type { CardTemplate, RuleDefinition } from './schemas.js';
@@ -43,7 +43,9 @@ export function paramProblems(
         file: r.file,
         rule: rule.id,
         path: r.path,
-        message: `{"param": "${r.name}"} is not in the params of rule "${rule.id}" (${defined}): add it to the rule's "params" or fix the name`,
+        message:
+          `{"param": "${r.name}"} is not in the params of rule "${rule.id}" (${defined}): add it to the rule's ` +
+          `"params" or fix the name`,
       });
   }
   const usedInConditions = new Set(refs.map((r) => r.name));
@@ -53,7 +55,9 @@ export function paramProblems(
         file,
         rule: rule.id,
         path: `${at}.params.${name}`,
-        message: `param "${name}" decides nothing: use it in a condition as {"param": "${name}"}, or remove it, so the text cannot show a number the rule does not use`,
+        message:
+          `param "${name}" decides nothing: use it in a condition as {"param": "${name}"}, or remove it, so ` +
+          `the text cannot show a number the rule does not use`,
       });
     }
   }
@@ -88,7 +92,9 @@ export function paramProblems(
           file: cardFile ?? file,
           rule: rule.id,
           path: 'placeholders',
-          message: `{{${name}}} names param "${param}", which rule "${rule.id}" in ${file} does not have (${defined}): add it to the rule's "params"`,
+          message:
+            `{{${name}}} names param "${param}", which rule "${rule.id}" in ${file} does not have (${defined}): ` +
+            `add it to the rule's "params"`,
         });
       }
     }

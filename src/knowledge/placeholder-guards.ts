@@ -3,7 +3,6 @@
  * imaging). A rule whose conditions do not guarantee that value would fail at request time (a
  * logged 500), so loading refuses it and says which condition to add.
  */
-import { FINDING_VIEWS } from '../cards/finding-views.js';
 import type { RuleDefinition } from './schemas.js';
 
 type Leaf = { fact: string; operator: string; value: unknown };
@@ -90,19 +89,25 @@ const GUARDS: Guard[] = [
     needs: 'an active chronic pain condition',
     add: '{"fact": "chronicPainCondition", "operator": "equal", "value": true}',
   },
-  // Red flags, cauda equina signs and prior imaging declare their own (src/cards/finding-views.ts).
-  ...FINDING_VIEWS.flatMap((v) =>
-    v.guard
-      ? [
-          {
-            names: v.guard.names,
-            holds: [v.guard.holds === 'positive' ? positive(v.fact) : known(v.fact)],
-            needs: v.guard.needs,
-            add: v.guard.add,
-          },
-        ]
-      : [],
-  ),
+  // The finding groups of rules/findings.json (their placeholders: src/cards/finding-views.ts).
+  {
+    names: ['redFlags.found', 'redFlags.urgency'],
+    holds: [positive('redFlagCount')],
+    needs: 'at least one red flag',
+    add: '{"fact": "redFlagCount", "operator": "greaterThan", "value": 0}',
+  },
+  {
+    names: ['caudaEquina.signs', 'caudaEquina.references', 'caudaEquina.list'],
+    holds: [positive('caudaEquinaSignCount')],
+    needs: 'at least one cauda equina sign',
+    add: '{"fact": "caudaEquinaSignCount", "operator": "greaterThan", "value": 0}',
+  },
+  {
+    names: ['priorImaging.'],
+    holds: [known('priorLumbarImagingDaysAgo')],
+    needs: 'prior lumbar imaging',
+    add: '{"fact": "priorLumbarImagingDaysAgo", "operator": "lessThanInclusive", "value": 365}',
+  },
 ];
 
 /** Does every way the conditions can be true pass through a leaf the guard accepts? */
@@ -129,6 +134,8 @@ export function unguardedPlaceholders(rule: RuleDefinition, placeholders: readon
   }
   return [...unguarded].map(
     ([guard, names]) =>
-      `${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} a value only for a patient with ${guard.needs}, and rule "${rule.id}" can fire without one: add the condition ${guard.add} to the rule's "all", or remove ${names.length > 1 ? 'them' : 'the placeholder'}`,
+      `${names.join(', ')} ${names.length > 1 ? 'have' : 'has'} a value only for a patient with ` +
+      `${guard.needs}, and rule "${rule.id}" can fire without one: add the condition ${guard.add} to the ` +
+      `rule's "all", or remove ${names.length > 1 ? 'them' : 'the placeholder'}`,
   );
 }

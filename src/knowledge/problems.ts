@@ -22,7 +22,10 @@ export class KnowledgeError extends Error {
 }
 
 export function formatProblem(p: Problem): string {
-  return `${p.file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}${p.rule ? ` (rule "${p.rule}")` : ''}: ${p.path || '(file)'}: ${p.message}`;
+  return (
+    `${p.file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}${p.rule ? ` (rule "${p.rule}")` : ''}: ` +
+    `${p.path || '(file)'}: ${p.message}`
+  );
 }
 
 /** A "did you mean" tail for a name that is not known, or '' when nothing is close. */

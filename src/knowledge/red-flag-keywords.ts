@@ -14,7 +14,10 @@ export interface RedFlagKeywords {
   /** The red flag id, as in rules/findings.json (`cauda-equina` for cauda equina signs). */
   id: string;
   label: string;
-  /** Word starts, lower case: "metasta" matches "Metastatic" but not "nonmetastatic". A keyword of 3 characters or fewer is a whole word ("hiv" is not "hives"). */
+  /**
+   * Word starts, lower case: "metasta" matches "Metastatic" but not "nonmetastatic". A keyword of
+   * 3 characters or fewer is a whole word ("hiv" is not "hives").
+   */
   keywords: readonly string[];
   /** Word starts that make a match not this patient's red flag ("family history", "benign", "inhal"). */
   excludes: readonly string[];

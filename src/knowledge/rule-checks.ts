@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { placeholdersIn } from '../cards/variables.js';
+import { placeholdersIn } from './card-variables.js';
 import { SERVICES } from '../hooks/services.js';
 import { orderPlaceholders } from './card-checks.js';
 import { conditionLeaves } from './conditions.js';
@@ -63,7 +63,8 @@ export function checkRuleFile(content: RuleFile, { file: f, cardsDir, cards, car
           file: f,
           rule: rule.id,
           path: `${path}.value`,
-          message: `${String(operator)} compares numbers, and the value is ${JSON.stringify(value)}: write a number without quotes, e.g. 42`,
+          message:
+            `${String(operator)} compares numbers, and the value is ${JSON.stringify(value)}: write a number ` + `without quotes, e.g. 42`,
         });
       }
       if (!ENGINE_FACT_NAMES.includes(fact)) {
@@ -72,7 +73,9 @@ export function checkRuleFile(content: RuleFile, { file: f, cardsDir, cards, car
           file: f,
           rule: rule.id,
           path: `${path}.fact`,
-          message: `unknown fact "${fact}": fix the name.${suggestion(fact, ENGINE_FACT_NAMES)} (known facts: ${ENGINE_FACT_NAMES.join(', ')})`,
+          message:
+            `unknown fact "${fact}": fix the name.${suggestion(fact, ENGINE_FACT_NAMES)} (known facts: ` +
+            `${ENGINE_FACT_NAMES.join(', ')})`,
         });
       }
     }
@@ -91,7 +94,8 @@ export function checkRuleFile(content: RuleFile, { file: f, cardsDir, cards, car
         file: f,
         rule: rule.id,
         path: `${at}.scope`,
-        message: `scope "order" needs a service that looks at orders, and ${content.services.join(', ')} look at the patient: use "patient"`,
+        message:
+          `scope "order" needs a service that looks at orders, and ${content.services.join(', ')} look at the ` + `patient: use "patient"`,
       });
     }
     const card = cards.get(rule.id);
@@ -106,7 +110,9 @@ export function checkRuleFile(content: RuleFile, { file: f, cardsDir, cards, car
         file: cardFiles.get(rule.id) ?? f,
         rule: rule.id,
         path: 'placeholders',
-        message: `${orderWords.map((n) => `{{${n}}}`).join(', ')} name an order, but rule "${rule.id}" gives one card per patient, not per order: remove them, or make the rule's scope "order"`,
+        message:
+          `${orderWords.map((n) => `{{${n}}}`).join(', ')} name an order, but rule "${rule.id}" gives one card ` +
+          `per patient, not per order: remove them, or make the rule's scope "order"`,
       });
     }
   });

@@ -38,7 +38,9 @@ const codeSystem = z
       ctx.issues.push({
         code: 'custom',
         input: ctx.value,
-        message: `unknown code system ${JSON.stringify(ctx.value)}: did you mean ${nearestKnownSystem(ctx.value)}? (known: ${knownSystems().join(', ')}, or their urn:oid: forms)`,
+        message:
+          `unknown code system ${JSON.stringify(ctx.value)}: did you mean ${nearestKnownSystem(ctx.value)}? ` +
+          `(known: ${knownSystems().join(', ')}, or their urn:oid: forms)`,
       });
     }
   })
@@ -60,7 +62,9 @@ const FilterSchema = z.strictObject({
   property: z.string().min(1).meta({ description: '"concept" for the hierarchy.' }),
   op: z.enum(FILTER_OPS).meta({
     description:
-      '"is-a": the concept and every descendant; "descendent-of": descendants only. For ICD-10 / ICD-10-CM the service reads these as code prefixes (M54.5 matches M54.50); for SNOMED, LOINC, RxNorm and CPT they document intent and their members must be listed in expansion.contains.',
+      '"is-a": the concept and every descendant; "descendent-of": descendants only. For ICD-10 / ICD-10-CM ' +
+      'the service reads these as code prefixes (M54.5 matches M54.50); for SNOMED, LOINC, RxNorm and CPT ' +
+      'they document intent and their members must be listed in expansion.contains.',
   }),
   value: z.string().min(1),
 });
@@ -207,7 +211,8 @@ const SourceSchema = z.discriminatedUnion(
     z.strictObject({
       resource: z.literal('ImagingStudy').meta({
         description:
-          'ImagingStudy.procedureCode in the value set, or a series of one of the modalities whose bodySite is in bodySite.valueSet; dated started.',
+          'ImagingStudy.procedureCode in the value set, or a series of one of the modalities whose bodySite is ' +
+          'in bodySite.valueSet; dated started.',
       }),
       valueSet: valueSetId,
       status: statusList,
@@ -216,7 +221,8 @@ const SourceSchema = z.discriminatedUnion(
   ],
   {
     error:
-      'the service reads findings from these resource types only: use "resource": "Condition", "Observation", "Procedure", "DiagnosticReport" or "ImagingStudy" (medications go in "medication")',
+      'the service reads findings from these resource types only: use "resource": "Condition", ' +
+      '"Observation", "Procedure", "DiagnosticReport" or "ImagingStudy" (medications go in "medication")',
   },
 );
 export type FindingSource = z.infer<typeof SourceSchema>;
@@ -267,7 +273,8 @@ export const FindingDefinitionSchema = z.strictObject({
     .optional()
     .meta({
       description:
-        'Medications covering at least minimumDays of the last lookbackDays (MedicationRequest: supply, else dosage bounds, else defaultDays; MedicationStatement: effectivePeriod, else defaultDays).',
+        'Medications covering at least minimumDays of the last lookbackDays (MedicationRequest: supply, else ' +
+        'dosage bounds, else defaultDays; MedicationStatement: effectivePeriod, else defaultDays).',
     }),
   keywords: KeywordsSchema.optional(),
 });
@@ -335,7 +342,9 @@ export const ConditionSchema: z.ZodType<ConditionNode> = z
   .meta({
     id: 'condition',
     description:
-      'A json-rules-engine condition: {"all": [...]}, {"any": [...]}, {"not": {...}} or {"fact", "operator", "value"}. An unknown fact value (null) makes numeric comparisons false, so the rule does not fire.',
+      'A json-rules-engine condition: {"all": [...]}, {"any": [...]}, {"not": {...}} or {"fact", ' +
+      '"operator", "value"}. An unknown fact value (null) makes numeric comparisons false, so the rule ' +
+      'does not fire.',
   });
 
 /**
@@ -344,7 +353,9 @@ export const ConditionSchema: z.ZodType<ConditionNode> = z
  */
 export const RuleModeSchema = z.enum(['live', 'silent']).meta({
   description:
-    '"silent": the rule is evaluated and its would-be cards go to the card log marked silent, but nothing is returned to the EHR (analytics shows their firing rate). "live" (the default): cards are returned.',
+    '"silent": the rule is evaluated and its would-be cards go to the card log marked silent, but ' +
+    'nothing is returned to the EHR (analytics shows their firing rate). "live" (the default): cards are ' +
+    'returned.',
 });
 export type RuleMode = z.infer<typeof RuleModeSchema>;
 
@@ -372,7 +383,9 @@ export const RuleSchema = z.strictObject({
     .record(z.string().regex(/^[a-z][A-Za-z0-9]*$/, 'use a camelCase name such as "earlyDays"'), z.number())
     .meta({
       description:
-        'Thresholds used by the conditions as {"param": "<name>"} and shown in the title, the description and the card as {{rule.params.<name>}}. A name ending in "Days" reads as weeks when it divides by 7 (42 → "6 weeks"), else as days; {{rule.params.<name>.value}} is the bare number.',
+        'Thresholds used by the conditions as {"param": "<name>"} and shown in the title, the description ' +
+        'and the card as {{rule.params.<name>}}. A name ending in "Days" reads as weeks when it divides by 7 ' +
+        '(42 → "6 weeks"), else as days; {{rule.params.<name>.value}} is the bare number.',
     })
     .optional(),
   conditions: ConditionSchema,
@@ -409,7 +422,8 @@ const ActionTemplateSchema = z.discriminatedUnion('type', [
       .literal('order')
       .meta({
         description:
-          '"order": one delete action per lumbar imaging order in scope, with {{order.*}} filled for each; the suggestion is offered only when an order is in scope.',
+          '"order": one delete action per lumbar imaging order in scope, with {{order.*}} filled for each; the ' +
+          'suggestion is offered only when an order is in scope.',
       })
       .optional(),
   }),
@@ -472,10 +486,15 @@ export const CardTemplateSchema = z.strictObject({
   indicator: z.enum(['info', 'warning', 'critical']),
   summary: templateString.meta({ description: 'One sentence under 140 characters; {{placeholders}} are filled from the facts.' }),
   /** Markdown, one array element per line so the file stays readable. */
-  detail: z.array(DetailLineSchema).min(1).meta({
-    description:
-      'GitHub-flavoured markdown, one array element per line; {{placeholders}} are filled from the facts. {"include": "<snippet id>"} inserts a shared snippet from cards/snippets/; {"when": {...}, "lines": [...]} shows lines only when the conditions hold.',
-  }),
+  detail: z
+    .array(DetailLineSchema)
+    .min(1)
+    .meta({
+      description:
+        'GitHub-flavoured markdown, one array element per line; {{placeholders}} are filled from the facts. ' +
+        '{"include": "<snippet id>"} inserts a shared snippet from cards/snippets/; {"when": {...}, "lines": ' +
+        '[...]} shows lines only when the conditions hold.',
+    }),
   source: z.strictObject({ label: z.string().min(1), url: webUrl.optional() }),
   links: z.array(z.strictObject({ label: z.string().min(1), url: webUrl, type: z.literal('absolute') })).optional(),
   selectionBehavior: z.enum(['at-most-one', 'any']).optional(),
@@ -573,11 +592,18 @@ const ScopicItemSchema = z.discriminatedUnion('type', [
 export const InstrumentsFileSchema = z.strictObject({
   $schema: z.string().optional(),
   findingSystem: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
-  /** When the episode has no start date, STarT Back and SCOPiC results and referrals dated in this many last days count as this episode's. */
-  undatedEpisodeLookbackDays: z.int().positive().meta({
-    description:
-      "When the episode has no start date, STarT Back and SCOPiC items and referrals dated in this many last days count as this episode's (design.md: Unknown episode start).",
-  }),
+  /**
+   * When the episode has no start date, STarT Back and SCOPiC results and referrals dated in this
+   * many last days count as this episode's.
+   */
+  undatedEpisodeLookbackDays: z
+    .int()
+    .positive()
+    .meta({
+      description:
+        'When the episode has no start date, STarT Back and SCOPiC items and referrals dated in this many ' +
+        "last days count as this episode's (design.md: Unknown episode start).",
+    }),
   startBack: z.strictObject({
     questionnaire: z.strictObject({ url: z.string().min(1), id: slug, title: z.string().min(1), description: z.string().min(1) }),
     /** Value set of the total score Observation codes (LOINC 91351-7). */

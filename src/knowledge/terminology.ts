@@ -65,7 +65,8 @@ export async function expandOnServer(base: string, file: ValueSetFile, fetchImpl
       throw new Error(`${url} did not answer with an expanded ValueSet${outcomeText(json) ? `: ${outcomeText(json)}` : ''}`);
     if (vs.expansion.offset !== undefined && vs.expansion.offset !== offset)
       throw new Error(
-        `${url} answered offset ${vs.expansion.offset} when asked for ${offset}: it does not page as FHIR asks, so the expansion would be incomplete`,
+        `${url} answered offset ${vs.expansion.offset} when asked for ${offset}: it does not page as FHIR ` +
+          `asks, so the expansion would be incomplete`,
       );
     first ??= vs.expansion;
     const got = vs.expansion.contains ?? [];

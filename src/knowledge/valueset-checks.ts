@@ -49,7 +49,9 @@ export function valueSetProblems(file: string, vs: ValueSetFile): Problem[] {
           problems.push({
             file,
             path: `compose.${part}[${i}].filter[${j}]`,
-            message: `ICD-10 filters are read as code prefixes, so only {"property": "concept", "op": "is-a" or "descendent-of"} is possible: rewrite it, or list the codes in "concept"`,
+            message:
+              `ICD-10 filters are read as code prefixes, so only {"property": "concept", "op": "is-a" or ` +
+              `"descendent-of"} is possible: rewrite it, or list the codes in "concept"`,
           });
         }
       });

@@ -229,7 +229,8 @@ export function importValueSet(source: FhirValueSet, ctx: ImportContext): Import
   });
   if (dropped)
     report(
-      `expansion: dropped ${dropped} coding${dropped > 1 ? 's' : ''} in ${[...unknownSystems].join(', ')}, not a code system the service knows`,
+      `expansion: dropped ${dropped} coding${dropped > 1 ? 's' : ''} in ${[...unknownSystems].join(', ')}, ` +
+        `not a code system the service knows`,
     );
   const hasExpansion = source.expansion !== undefined;
   const contains = hasExpansion ? listed : expansionFromCompose(include, exclude);
@@ -238,7 +239,8 @@ export function importValueSet(source: FhirValueSet, ctx: ImportContext): Import
       for (const f of set.filter ?? []) {
         if (!isIcd10(set.system))
           report(
-            `${set.system} filter ${f.op} ${f.value} has no expansion in the source: its members will not match until \`backpain-cds valueset expand ${id}\` lists them`,
+            `${set.system} filter ${f.op} ${f.value} has no expansion in the source: its members will not match ` +
+              `until \`backpain-cds valueset expand ${id}\` lists them`,
           );
       }
     }
@@ -259,7 +261,10 @@ export function importValueSet(source: FhirValueSet, ctx: ImportContext): Import
     name: machineName(id),
     title: source.title ?? source.name ?? id,
     status: source.status === 'draft' || source.status === 'retired' || source.status === 'unknown' ? source.status : 'active',
-    description: `${(source.description ?? source.title ?? source.name ?? id).trim().replace(/\.?$/, '.')} Source: imported from ${ctx.sourceFile}${origin ? ` (ValueSet ${origin})` : ''} on ${ctx.now.toISOString().slice(0, 10)}.`,
+    description:
+      `${(source.description ?? source.title ?? source.name ?? id).trim().replace(/\.?$/, '.')} Source: ` +
+      `imported from ${ctx.sourceFile}${origin ? ` (ValueSet ${origin})` : ''} on ` +
+      `${ctx.now.toISOString().slice(0, 10)}.`,
     ...(source.purpose ? { purpose: source.purpose } : {}),
     ...(source.copyright ? { copyright: source.copyright } : {}),
     compose: { include: include.length ? include : composeFromExpansion(contains), ...(exclude.length ? { exclude } : {}) },
@@ -302,7 +307,8 @@ export function withExpansion(
   const next = flattenContains(contains, (system) => void unknown.set(system, (unknown.get(system) ?? 0) + 1));
   if (unknown.size) {
     throw new Error(
-      `the terminology server answered with codes in systems the service does not know (${[...unknown].map(([s, n]) => `${s}: ${n}`).join(', ')}); the file is left as it was`,
+      `the terminology server answered with codes in systems the service does not know (` +
+        `${[...unknown].map(([s, n]) => `${s}: ${n}`).join(', ')}); the file is left as it was`,
     );
   }
   const before = new Set((file.expansion.contains ?? []).map((c) => keyOf(canonicalSystem(c.system) ?? c.system, c.code)));

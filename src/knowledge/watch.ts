@@ -43,7 +43,10 @@ export function rejectedEdit(status: KnowledgeStatus): RejectedEdit | undefined 
     at,
     files,
     problems,
-    message: `Your last edit of ${files.join(', ')} was rejected at ${at}: ${first ? formatProblem(first) : 'it did not load'}${more}. The previous rules (version ${status.version}) are still live; fix the file and save again.`,
+    message:
+      `Your last edit of ${files.join(', ')} was rejected at ${at}: ` +
+      `${first ? formatProblem(first) : 'it did not load'}${more}. The previous rules (version ` +
+      `${status.version}) are still live; fix the file and save again.`,
     liveVersion: status.version,
   };
 }

@@ -55,7 +55,9 @@ export async function answer(call: HookCall, deps: PipelineDeps): Promise<HookAn
   // Nothing in scope, nothing to say: no need to read the record at all.
   if (orders?.length === 0) {
     return skip(
-      `No lumbar imaging order (value set lumbar-imaging) is ${service.hook === 'order-select' ? 'selected' : 'among the draft orders'}, so the record was not read and no rule ran.`,
+      `No lumbar imaging order (value set lumbar-imaging) is ` +
+        `${service.hook === 'order-select' ? 'selected' : 'among the draft orders'}, so the record was not ` +
+        `read and no rule ran.`,
     );
   }
 

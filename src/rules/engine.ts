@@ -1,57 +1,12 @@
-import { Engine } from 'json-rules-engine';
-import { resolveParams } from '../knowledge/params.js';
-import type { CardTemplate, ConditionNode, RuleDefinition, RuleFile, RuleMode } from '../knowledge/schemas.js';
-import { detailGuardId, suggestionGuardId } from './guards.js';
+import type { CompiledRule, RuleSet } from '../knowledge/rule-sets.js';
+
+/** The loader compiles rule sets (src/knowledge/rule-sets.ts); this module runs them, so its callers get their types here. */
+export type { CompiledRule, RuleSet };
 
 export type EngineFacts = Record<string, string | number | boolean | null>;
 
-/** A rule with its mode settled: its own, else its file's, else live. */
-export type CompiledRule = RuleDefinition & { mode: RuleMode };
-
-export interface RuleSet {
-  file: string;
-  services: string[];
-  rules: CompiledRule[];
-  engine: Engine;
-  /**
-   * Rule results by facts: the facts are a handful of plain values, so most requests repeat an earlier
-   * decision. Kept because it pays: without it a full-prefetch hook call cost 25 to 32% more CPU
-   * (in-process A/B, every service, 2026-12-03; issue 16 keeps hot-path code only at 5% or more).
-   */
-  decided: Map<string, readonly string[]>;
-}
-
 /** Enough for every combination a busy day brings; past it the map starts again rather than grow. */
 const DECIDED_MAX = 10_000;
-
-export { detailGuardId, suggestionGuardId } from './guards.js';
-
-/**
- * One json-rules-engine Engine per rule file, built at load: a run gets its own almanac, so requests
- * can share it. The offerWhen conditions of the rules' card suggestions, and the when conditions of
- * their detail blocks, run in the same engine, so one run decides which cards fire, which of their
- * suggestions are offered and which of their paragraphs show.
- */
-export function compileRuleSet(file: string, content: RuleFile, cards: ReadonlyMap<string, CardTemplate> = new Map()): RuleSet {
-  const engine = new Engine([], { allowUndefinedFacts: false, replaceFactsInEventParams: false });
-  const addGuard = (id: string, when: ConditionNode, rule: RuleDefinition): void => {
-    // Card conditions may read the rule's params too; json-rules-engine wants an all/any/not at the top.
-    const resolved = resolveParams(when, rule.params);
-    engine.addRule({ name: id, conditions: 'fact' in resolved ? { all: [resolved] } : resolved, event: { type: id } });
-  };
-  for (const rule of content.rules) {
-    engine.addRule({ name: rule.id, conditions: resolveParams(rule.conditions, rule.params) as never, event: { type: rule.id } });
-    const card = cards.get(rule.id);
-    card?.suggestions?.forEach((s, i) => {
-      if (s.offerWhen) addGuard(suggestionGuardId(rule.id, i), s.offerWhen, rule);
-    });
-    card?.detail.forEach((line, i) => {
-      if (typeof line === 'object' && 'when' in line) addGuard(detailGuardId(rule.id, i), line.when, rule);
-    });
-  }
-  const rules = content.rules.map((r): CompiledRule => ({ ...r, mode: r.mode ?? content.mode ?? 'live' }));
-  return { file, services: content.services, rules, engine, decided: new Map() };
-}
 
 export async function firedRuleIds(ruleSet: RuleSet, facts: EngineFacts): Promise<readonly string[]> {
   const key = JSON.stringify(facts);
