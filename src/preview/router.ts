@@ -16,9 +16,9 @@ import { scenariosDir } from '../demo/scenarios/load.js';
 import { readScenarioFiles, runScenario, sameRules } from '../demo/scenarios/run.js';
 
 export interface PreviewDeps {
-  knowledge(): KnowledgeBase;
+  knowledge: () => KnowledgeBase;
   /** The services discovery offers now. */
-  services(): readonly ServiceDefinition[];
+  services: () => readonly ServiceDefinition[];
   scenariosDir?: string;
   /** Hot reload state, so the page can show an edit the service refused. */
   knowledgeStatus?: () => KnowledgeStatus;

@@ -114,7 +114,7 @@ function readValueSetFile(path: string): ValueSetFile {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`not readable JSON (${(err as Error).message})`);
+    throw new Error(`not readable JSON (${(err as Error).message})`, { cause: err });
   }
   const parsed = ValueSetFileSchema.safeParse(json);
   if (!parsed.success)
