@@ -30,13 +30,13 @@ async function main(): Promise<void> {
   const example = demo?.example;
   const patientViewExample = demo?.patientViewExample;
 
-  const feedback = await startFeedback({ config, logger, knowledge: live.current });
+  const feedback = await startFeedback({ config, logger, knowledge: () => live.current() });
   // Used JWT ids live in the same database, so a token replayed to another replica is refused too.
   const replayStore = new DatabaseReplayStore(feedback.db);
   const appDeps = {
     config,
-    knowledge: live.current,
-    knowledgeStatus: live.status,
+    knowledge: () => live.current(),
+    knowledgeStatus: () => live.status(),
     logger,
     onCards: feedback.onCards,
     cardLogAccepts: feedback.cardLogAccepts,

@@ -51,7 +51,8 @@ export function callsFor(file: string, knowledge: KnowledgeBase, options: CallOp
     const services = chosen(offered.filter((s) => s.hook === request.hook));
     if (!services.length) {
       throw new CliError(
-        `${file}: no service${options.service ? ` "${options.service}"` : ''} answers the hook "${String(request.hook)}" (services: ${offered.map((s) => `${s.id} (${s.hook})`).join(', ')})`,
+        `${file}: no service${options.service ? ` "${options.service}"` : ''} answers the hook "${String(request.hook)}" ` +
+          `(services: ${offered.map((s) => `${s.id} (${s.hook})`).join(', ')})`,
       );
     }
     return services.map((service) => ({ service, body: json, now: now ?? new Date() }));

@@ -44,13 +44,15 @@ export const SCHEMA_FILES: Readonly<Record<string, SchemaFile>> = {
     schema: InstrumentsFileSchema,
     title: 'backpain-cds STarT Back and SCOPiC instruments',
     description:
-      'rules/instruments.json: the STarT Back and SCOPiC items, answer codes, scoring and cut-offs; the published Questionnaires and finding CodeSystem are made from it.',
+      'rules/instruments.json: the STarT Back and SCOPiC items, answer codes, scoring and cut-offs; ' +
+      'the published Questionnaires and finding CodeSystem are made from it.',
   },
   'valueset.schema.json': {
     schema: ValueSetFileSchema,
     title: 'backpain-cds value set',
     description:
-      'rules/valuesets/<id>.json: a FHIR R4 ValueSet; the service matches its expansion, its explicit concepts and its ICD-10 is-a filters (as code prefixes), minus compose.exclude.',
+      'rules/valuesets/<id>.json: a FHIR R4 ValueSet; the service matches its expansion, its explicit concepts ' +
+      'and its ICD-10 is-a filters (as code prefixes), minus compose.exclude.',
   },
   'card.schema.json': {
     schema: CardTemplateSchema,
@@ -105,7 +107,11 @@ export function placeholderPattern(): string {
   return `^(?![\\s\\S]*\\{\\{(?!(?:${names})\\}\\}))(?![\\s\\S]*(?:^|[^{])\\{(?:today|[A-Za-z]\\w*\\.[\\w.]*)\\}(?!\\}))[\\s\\S]*$`;
 }
 
-const PLACEHOLDER_HELP = `{{placeholders}} filled from the record: ${CARD_VARIABLE_NAMES.map((n) => `{{${n}}}`).join(', ')}. Single braces are refused.`;
+/** A schema's own description, to which the placeholder help is appended. */
+const describedAs = (schema: JsonObject): string => (typeof schema.description === 'string' ? schema.description : '');
+
+const PLACEHOLDER_HELP =
+  `{{placeholders}} filled from the record: ${CARD_VARIABLE_NAMES.map((n) => `{{${n}}}`).join(', ')}. ` + 'Single braces are refused.';
 
 /**
  * A detail item is a line, a block of lines with a "when", or a snippet include: the pattern goes on
@@ -156,11 +162,11 @@ function enrich(json: JsonObject): JsonObject {
   const props = json.properties as Record<string, JsonObject> | undefined;
   if (props?.summary && props.detail && props.rule) {
     const pattern = placeholderPattern();
-    props.summary = { ...props.summary, pattern, description: `${String(props.summary.description ?? '')} ${PLACEHOLDER_HELP}` };
+    props.summary = { ...props.summary, pattern, description: `${describedAs(props.summary)} ${PLACEHOLDER_HELP}` };
     props.detail = {
       ...props.detail,
       items: withTextPattern(props.detail.items as JsonObject, pattern),
-      description: `${String(props.detail.description ?? '')} ${PLACEHOLDER_HELP}`,
+      description: `${describedAs(props.detail)} ${PLACEHOLDER_HELP}`,
     };
   }
   return json;

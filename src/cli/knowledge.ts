@@ -23,7 +23,8 @@ export function loadForCli(options: KnowledgeOptions): KnowledgeBase {
   } catch (err) {
     if (err instanceof KnowledgeError) {
       throw new CliError(
-        `The rule, value set and card files do not load (run \`backpain-cds validate\` for details):\n${err.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+        'The rule, value set and card files do not load (run `backpain-cds validate` for details):\n' +
+          err.problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
       );
     }
     throw err;

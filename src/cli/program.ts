@@ -3,16 +3,16 @@
  * and exits non-zero when something is wrong.
  */
 import { Command, CommanderError } from 'commander';
-import { cardsCommand } from './commands/cards.js';
-import { explainCommand } from './commands/explain.js';
-import { k8sKnowledgeCommand } from './commands/k8s-knowledge.js';
-import { linksCommand } from './commands/links.js';
-import { rulesCommand } from './commands/rules.js';
-import { schemasCommand } from './commands/schemas.js';
-import { terminologyGapsCommand } from './commands/terminology-gaps.js';
-import { testCommand } from './commands/test.js';
-import { validateCommand } from './commands/validate.js';
-import { valueSetExpandCommand, valueSetImportCommand } from './commands/valueset.js';
+import { cardsCommand, type CardsOptions } from './commands/cards.js';
+import { explainCommand, type ExplainOptions } from './commands/explain.js';
+import { k8sKnowledgeCommand, type K8sKnowledgeOptions } from './commands/k8s-knowledge.js';
+import { linksCommand, type LinksOptions } from './commands/links.js';
+import { rulesCommand, type RulesOptions } from './commands/rules.js';
+import { schemasCommand, type SchemasOptions } from './commands/schemas.js';
+import { terminologyGapsCommand, type GapsOptions } from './commands/terminology-gaps.js';
+import { testCommand, type TestOptions } from './commands/test.js';
+import { validateCommand, type ValidateOptions } from './commands/validate.js';
+import { valueSetExpandCommand, valueSetImportCommand, type ExpandOptions, type ImportOptions } from './commands/valueset.js';
 import { CliError, type CliIo } from './io.js';
 
 const knowledgeOptions = (cmd: Command): Command =>
@@ -21,6 +21,10 @@ const knowledgeOptions = (cmd: Command): Command =>
     .option('--cards <dir>', 'card template folder (default: CARDS_DIR or cards/)')
     .option('--json', 'print JSON for machines instead of text');
 
+/*
+ * Commander hands an action its options untyped; each action declares the shape its command's
+ * .option() calls above it produce (the command module's options interface).
+ */
 const callOptions = (cmd: Command): Command =>
   cmd
     .option(
@@ -42,7 +46,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--scenarios <dir>', 'scenario folder (default: test/scenarios/)')
     .option('--rule-tests <dir>', 'rule test folder (default: test/rule-tests/)')
     .addHelpText('after', '\nExit code 0 when the files load (warnings allowed), 1 when the service would reject them.')
-    .action((options) => setExit(validateCommand(options, io)));
+    .action((options: ValidateOptions) => setExit(validateCommand(options, io)));
 
   knowledgeOptions(program.command('test'))
     .description('run scenario files through the service in process and compare the cards with what each expects')
@@ -51,29 +55,30 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       'after',
       '\nExample: backpain-cds test test/scenarios/imaging-defer-acute-41-days.json\nExit code 1 when any scenario fails.',
     )
-    .action(async (paths: string[], options) => setExit(await testCommand(paths, options, io)));
+    .action(async (paths: string[], options: TestOptions) => setExit(await testCommand(paths, options, io)));
 
   knowledgeOptions(program.command('rules'))
     .description('list every rule: its file and services, its conditions in words, its card, and whether it is live or silent')
     .option('--service <id>', 'only the rules of this CDS service')
     .addHelpText('after', '\nExample: backpain-cds rules --service back-pain-imaging-select')
-    .action((options) => setExit(rulesCommand(options, io)));
+    .action((options: RulesOptions) => setExit(rulesCommand(options, io)));
 
   callOptions(knowledgeOptions(program.command('explain')))
     .description("show why each rule fired or not: every condition, the fact's value and the FHIR resource it came from")
     .argument('<file>', 'a scenario file, or a saved CDS Hooks request (JSON with "hook" and "context")')
     .addHelpText('after', '\nExample: backpain-cds explain test/scenarios/imaging-repeat-replaces-defer.json')
-    .action(async (file: string, options) => setExit(await explainCommand(file, options, io)));
+    .action(async (file: string, options: ExplainOptions) => setExit(await explainCommand(file, options, io)));
 
   callOptions(knowledgeOptions(program.command('cards')))
     .description('print the cards as a clinician would read them')
     .argument('<file>', 'a scenario file, or a saved CDS Hooks request (JSON with "hook" and "context")')
     .addHelpText('after', '\nExample: backpain-cds cards test/scenarios/imaging-defer-acute-41-days.json')
-    .action(async (file: string, options) => setExit(await cardsCommand(file, options, io)));
+    .action(async (file: string, options: CardsOptions) => setExit(await cardsCommand(file, options, io)));
 
   knowledgeOptions(program.command('links'))
     .description(
-      'check that every page in cards/links.json still answers (HEAD, then GET, with a timeout); skipped, with a message, where there is no network',
+      'check that every page in cards/links.json still answers (HEAD, then GET, with a timeout); ' +
+        'skipped, with a message, where there is no network',
     )
     .option('--timeout <ms>', 'how long to wait for each page', '10000')
     .option('--probe <host...>', "host names to resolve to decide whether there is network (default: the links' own hosts)")
@@ -82,7 +87,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       'after',
       '\nExit code 1 when a page is broken; 0 when all answer or when there is no network (the check is skipped and says so).',
     )
-    .action(async (options) => setExit(await linksCommand(options, io)));
+    .action(async (options: LinksOptions) => setExit(await linksCommand(options, io)));
 
   program
     .command('schemas')
@@ -98,16 +103,17 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       'after',
       '\nRun it again after adding or removing a value set: the schemas list the value set ids that exist when it runs.',
     )
-    .action((options) => setExit(schemasCommand(options, io)));
+    .action((options: SchemasOptions) => setExit(schemasCommand(options, io)));
 
   knowledgeOptions(program.command('k8s-knowledge'))
     .description(
-      "write the rule, value set and card files into the Kubernetes ConfigMap (docker/k8s/knowledge-configmap.yaml) and the Deployment's volume items",
+      'write the rule, value set and card files into the Kubernetes ConfigMap (docker/k8s/knowledge-configmap.yaml) ' +
+        "and the Deployment's volume items",
     )
     .option('--check', 'only check that the manifests hold the current files')
     .option('--dir <dir>', 'the manifests folder (default: docker/k8s/)')
     .addHelpText('after', '\nThen: kubectl apply -k docker/k8s. Every pod hot-reloads the new files within about a minute.')
-    .action((options) => setExit(k8sKnowledgeCommand(options, io)));
+    .action((options: K8sKnowledgeOptions) => setExit(k8sKnowledgeCommand(options, io)));
 
   const valueset = program
     .command('valueset')
@@ -115,7 +121,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   valueset
     .command('import')
     .description(
-      'write rules/valuesets/<id>.json from FHIR ValueSet JSON as VSAC, the NHS terminology server or an eCQM package exports it (a ValueSet or a Bundle of them)',
+      'write rules/valuesets/<id>.json from FHIR ValueSet JSON as VSAC, the NHS terminology server or an eCQM package exports it ' +
+        '(a ValueSet or a Bundle of them)',
     )
     .argument('<files...>', 'ValueSet or Bundle JSON files')
     .option('--id <id>', 'the value set id (default: a slug of the ValueSet name, since VSAC ids are OIDs)')
@@ -124,9 +131,10 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--json', 'print JSON for machines instead of text')
     .addHelpText(
       'after',
-      '\nExample: backpain-cds valueset import ~/Downloads/2.16.840.1.113883.3.526.3.1010.json --id red-flag-cancer\nCodings in systems the service does not know are reported and left out.',
+      '\nExample: backpain-cds valueset import ~/Downloads/2.16.840.1.113883.3.526.3.1010.json --id red-flag-cancer\n' +
+        'Codings in systems the service does not know are reported and left out.',
     )
-    .action((files: string[], options) => setExit(valueSetImportCommand(files, options, io)));
+    .action((files: string[], options: ImportOptions) => setExit(valueSetImportCommand(files, options, io)));
   valueset
     .command('expand')
     .description("refresh each value set's expansion with $expand on the FHIR terminology server in TERMINOLOGY_SERVER (compose is kept)")
@@ -136,26 +144,31 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--json', 'print JSON for machines instead of text')
     .addHelpText(
       'after',
-      '\nExample: TERMINOLOGY_SERVER=https://tx.example.org/fhir backpain-cds valueset expand red-flag-cancer\nPrints what each expansion gained and lost; the new expansion is in force once the files are committed or reloaded.',
+      '\nExample: TERMINOLOGY_SERVER=https://tx.example.org/fhir backpain-cds valueset expand red-flag-cancer\n' +
+        'Prints what each expansion gained and lost; the new expansion is in force once the files are committed or reloaded.',
     )
-    .action(async (ids: string[], options) => setExit(await valueSetExpandCommand(ids, options, io)));
+    .action(async (ids: string[], options: ExpandOptions) => setExit(await valueSetExpandCommand(ids, options, io)));
   const terminology = program.command('terminology').description('check the value sets against the codes real records carry');
   knowledgeOptions(terminology.command('gaps'))
     .description(
-      'list codes seen in a FHIR Bulk Data export that are in no value set but whose display or text names a red flag: systems, codes, displays and counts only, never patient ids',
+      'list codes seen in a FHIR Bulk Data export that are in no value set but whose display or text names a red flag: ' +
+        'systems, codes, displays and counts only, never patient ids',
     )
     .argument(
       '<paths...>',
-      'NDJSON files, or folders holding them (Condition.ndjson, Observation.ndjson, Procedure.ndjson, MedicationRequest.ndjson, MedicationStatement.ndjson, DiagnosticReport.ndjson, ...; .ndjson.gz too)',
+      'NDJSON files, or folders holding them (Condition.ndjson, Observation.ndjson, Procedure.ndjson, MedicationRequest.ndjson, ' +
+        'MedicationStatement.ndjson, DiagnosticReport.ndjson, ...; .ndjson.gz too)',
     )
     .option('--min <count>', 'leave out codes seen in fewer records than this (default 1)')
     .addHelpText(
       'after',
       '\nExample: backpain-cds terminology gaps ./bulk-export/\n' +
-        'Red flag words: the keyword list of each red flag (src/knowledge/red-flag-keywords.ts). Free text a clinician typed is only counted, never printed.\n' +
-        'The card log cannot be read for this: it stores which card each rule showed, not the codes in the record, so an export is the only input.',
+        'Red flag words: the keyword list of each red flag (src/knowledge/red-flag-keywords.ts). ' +
+        'Free text a clinician typed is only counted, never printed.\n' +
+        'The card log cannot be read for this: it stores which card each rule showed, not the codes in the record, ' +
+        'so an export is the only input.',
     )
-    .action(async (paths: string[], options) => setExit(await terminologyGapsCommand(paths, options, io)));
+    .action(async (paths: string[], options: GapsOptions) => setExit(await terminologyGapsCommand(paths, options, io)));
 
   return program;
 }

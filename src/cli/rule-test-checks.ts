@@ -27,7 +27,8 @@ function valueProblem(fact: string, value: unknown): string | undefined {
   if (doc.type === 'number' && typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
     return `is "${value}" in quotes: ${fact} is a number, and the text "${value}" never compares as one; write ${value} without quotes`;
   }
-  return `is ${JSON.stringify(value)}; ${fact} is a ${doc.type === 'text' ? 'text' : doc.type}${doc.unit ? ` (${doc.unit})` : ''}, or null for unknown`;
+  const kind = `${doc.type === 'text' ? 'text' : doc.type}${doc.unit ? ` (${doc.unit})` : ''}`;
+  return `is ${JSON.stringify(value)}; ${fact} is a ${kind}, or null for unknown`;
 }
 
 function fileProblems(file: string, shown: string, kb: KnowledgeBase | undefined): Problem[] {
@@ -54,7 +55,8 @@ function fileProblems(file: string, shown: string, kb: KnowledgeBase | undefined
       problems.push(
         at(
           `facts.${fact}`,
-          `unknown fact "${fact}": fix the name.${suggestion(fact, ENGINE_FACT_NAMES)} (\`npx backpain-cds rules\` shows the facts each rule uses)`,
+          `unknown fact "${fact}": fix the name.${suggestion(fact, ENGINE_FACT_NAMES)} ` +
+            '(`npx backpain-cds rules` shows the facts each rule uses)',
         ),
       );
       continue;
@@ -88,7 +90,8 @@ function fileProblems(file: string, shown: string, kb: KnowledgeBase | undefined
         problems.push(
           at(
             `expect.${key}[${i}]`,
-            `"${id}" is not a rule of ${test.service} (${ruleSet.file}): fix the rule id.${suggestion(id, known)} (its rules: ${known.join(', ')})`,
+            `"${id}" is not a rule of ${test.service} (${ruleSet.file}): ` +
+              `fix the rule id.${suggestion(id, known)} (its rules: ${known.join(', ')})`,
             id,
           ),
         );

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Card } from '../cards/types.js';
 import { checkExpectation, RuleExpectationSchema } from '../demo/scenarios/expectations.js';
 import { ENGINE_FACT_NAMES } from '../knowledge/fact-docs.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
@@ -25,7 +24,8 @@ export const RuleTestSchema = z.strictObject({
     .meta({ [SERVICE_ID_MARK]: true, description: 'The CDS service id (GET /cds-services) whose rule file runs.' }),
   facts: z.record(z.string(), factValue).meta({
     description:
-      'Fact values as the rules see them; a fact left out is unknown (null). Names as in the rule files (`npx backpain-cds rules` lists them).',
+      'Fact values as the rules see them; a fact left out is unknown (null). ' +
+      'Names as in the rule files (`npx backpain-cds rules` lists them).',
     propertyNames: { enum: [...ENGINE_FACT_NAMES] },
   }),
   expect: RuleExpectationSchema,
@@ -52,7 +52,9 @@ export function readRuleTest(file: string, json: unknown = JSON.parse(readFileSy
 export function templateText(template: CardTemplate): string {
   return [
     template.summary,
-    ...template.detail,
+    // Plain lines only: conditional ({when, lines}) and shared ({include}) blocks were never searched (they joined as
+    // "[object Object]"); whether cardContains should search them is an open question for the rule-test format.
+    ...template.detail.filter((d): d is string => typeof d === 'string'),
     ...(template.suggestions ?? []).map((s) => s.label),
     ...(template.links ?? []).map((l) => l.label),
   ].join('\n');
@@ -71,7 +73,8 @@ export async function runRuleTest(knowledge: KnowledgeBase, test: RuleTest): Pro
   const unknownFacts = Object.keys(test.facts).filter((f) => !ENGINE_FACT_NAMES.includes(f));
   if (unknownFacts.length)
     throw new Error(
-      `unknown fact${unknownFacts.length > 1 ? 's' : ''} ${unknownFacts.map((f) => `"${f}"`).join(', ')} (known facts: ${ENGINE_FACT_NAMES.join(', ')})`,
+      `unknown fact${unknownFacts.length > 1 ? 's' : ''} ${unknownFacts.map((f) => `"${f}"`).join(', ')} ` +
+        `(known facts: ${ENGINE_FACT_NAMES.join(', ')})`,
     );
   const known = new Set(ruleSet.rules.map((r) => r.id));
   const named = [...(test.expect.fired ?? []), ...(test.expect.notFired ?? []), ...(test.expect.cards ?? [])];

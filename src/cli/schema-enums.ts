@@ -59,7 +59,8 @@ export function valueSetIdSchema(entries: readonly ValueSetEntry[]): JsonObject 
       (e) => `**${e.title ?? e.id}** (rules/valuesets/${e.id}.json)${e.description ? `: ${firstSentence(e.description)}` : ''}`,
     ),
     description:
-      'The id of a value set in rules/valuesets/ (its file name without .json). This list is made from the value sets there when `npx backpain-cds schemas` runs: after adding a value set, run it again.',
+      'The id of a value set in rules/valuesets/ (its file name without .json). ' +
+      'This list is made from the value sets there when `npx backpain-cds schemas` runs: after adding a value set, run it again.',
   };
 }
 

@@ -50,7 +50,8 @@ export function valueSetSchemaGaps(
         file,
         show(file),
         'id',
-        `value set "${id}" is not in the editor schemas' list (${show(schemaFile)}), so your editor underlines it where rules/findings.json or rules/instruments.json names it: ${run}`,
+        `value set "${id}" is not in the editor schemas' list (${show(schemaFile)}), ` +
+          `so your editor underlines it where rules/findings.json or rules/instruments.json names it: ${run}`,
       );
     });
   const gone = listed.flatMap((id, i) =>

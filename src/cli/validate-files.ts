@@ -81,7 +81,9 @@ function schemaReferences(dirs: ValidateDirs): Finding[] {
           severity: 'warning',
           file: show(file),
           path: '$schema',
-          message: `${actual === undefined ? 'is missing' : `is ${JSON.stringify(actual)}`}: set "$schema": "${expected}" so your editor checks this file as you type`,
+          message:
+            `${actual === undefined ? 'is missing' : `is ${JSON.stringify(actual)}`}: ` +
+            `set "$schema": "${expected}" so your editor checks this file as you type`,
         });
       }
     }
@@ -123,7 +125,9 @@ function cardMarkup(cardsDir: string): Finding[] {
           file: show(file),
           ...(typeof card.rule === 'string' ? { rule: card.rule } : {}),
           path,
-          message: `contains markup ${JSON.stringify(found[0])}: EHRs strip HTML and script links from cards, so write plain markdown instead`,
+          message:
+            `contains markup ${JSON.stringify(found[0])}: ` +
+            'EHRs strip HTML and script links from cards, so write plain markdown instead',
         });
       }
     }
@@ -164,7 +168,12 @@ function snomedWithoutDescendants(kb: KnowledgeBase, rulesDir: string): Finding[
           severity: 'warning',
           file: show(join(rulesDir, 'valuesets', `${vs.id}.json`)),
           path: `compose.include[${i}].concept[${j}]`,
-          message: `SNOMED ${c.code}${c.display ? ` (${c.display})` : ''} is listed without an is-a filter${filtered.size ? " and is not in the expansion of the set's is-a filters" : ''}, so records coded with its descendants will not match: add {"property": "concept", "op": "is-a", "value": "${c.code}"} to a SNOMED include and list the descendants in expansion.contains (backpain-cds valueset expand does this)`,
+          message:
+            `SNOMED ${c.code}${c.display ? ` (${c.display})` : ''} is listed without an is-a filter` +
+            (filtered.size ? " and is not in the expansion of the set's is-a filters" : '') +
+            ', so records coded with its descendants will not match: ' +
+            `add {"property": "concept", "op": "is-a", "value": "${c.code}"} to a SNOMED include ` +
+            'and list the descendants in expansion.contains (backpain-cds valueset expand does this)',
         });
       });
     });

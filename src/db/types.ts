@@ -1,4 +1,7 @@
-/** What a database connection offers, apart from how it is opened (src/db/database.ts), so both drivers can implement it without importing the opener. */
+/**
+ * What a database connection offers, apart from how it is opened (src/db/database.ts), so both
+ * drivers can implement it without importing the opener.
+ */
 export type Row = Record<string, unknown>;
 
 export interface Queryable {

@@ -7,6 +7,7 @@ import { OVERRIDE_REASON_SYSTEM } from '../cards/render.js';
 import type { Database } from '../db/database.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import { HttpError, operationOutcome } from '../http/operation-outcome.js';
+import { requestIdOf } from '../http/request-id.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import { paramText } from '../knowledge/params.js';
 import type { Logger } from '../log.js';
@@ -17,7 +18,7 @@ import { metrics } from '../metrics.js';
 
 export interface AnalyticsRouteDeps {
   db: Database;
-  knowledge(): KnowledgeBase;
+  knowledge: () => KnowledgeBase;
   services: readonly Pick<ServiceDefinition, 'id' | 'title'>[];
   logger: Logger;
   now?: () => Date;
@@ -123,7 +124,7 @@ export function analyticsRouter(deps: AnalyticsRouteDeps): express.Router {
       const e = err as Error & { code?: string };
       metrics.storeErrors.inc({ store: 'feedback', operation: 'analytics-read' });
       deps.logger.error('analytics not available: the store is unavailable', {
-        requestId: res.locals.requestId as string,
+        requestId: requestIdOf(res),
         error: e.name,
         ...(e.code ? { code: e.code } : {}),
         message: e.message,

@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Database } from '../db/database.js';
 import type { CallLog } from '../http/service-call.js';
 import { HttpError } from '../http/operation-outcome.js';
+import { requestIdOf } from '../http/request-id.js';
 import type { Logger } from '../log.js';
 import { parseFeedback } from './feedback-request.js';
 import { saveFeedback } from './store.js';
@@ -49,7 +50,7 @@ export function feedbackHandler(deps: FeedbackRouteDeps) {
       // Never the items themselves: a comment may hold patient details.
       metrics.storeErrors.inc({ store: 'feedback', operation: 'feedback-write' });
       deps.logger.error('feedback not stored: the store is unavailable', {
-        requestId: res.locals.requestId as string,
+        requestId: requestIdOf(res),
         service: id,
         items: parsed.items.length,
         error: e.name,

@@ -43,7 +43,7 @@ export interface Feedback {
   /** For createApp: records every card response. */
   onCards: OnCards;
   /** For createApp: whether the card log can record this many more cards now (back-pressure). */
-  cardLogAccepts(cards: number): boolean;
+  cardLogAccepts: (cards: number) => boolean;
   /** For createApp: POST /cds-services/{id}/feedback (EHR-facing). */
   routes: express.Router;
   /** For createApp's operational routes: GET /analytics, /analytics.json, /analytics.csv (the admin listener in production). */
@@ -51,7 +51,7 @@ export interface Feedback {
   /** Where the data lives, for the start-up banner (no password). */
   location: string;
   /** Writes what the card log still holds, then closes the database (if opened here). */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 const MIGRATE_RETRY_MS = 10_000;

@@ -18,14 +18,15 @@ import type { LagSampler } from './limits.js';
 import { mountMetrics, protect, type Protection } from './protect.js';
 import { routeName } from './route-name.js';
 import { securityHeaders } from './security-headers.js';
+import { setRequestId } from './request-id.js';
 import { serviceCallHandler, type CallLog, type ServiceCallDeps } from './service-call.js';
 import { statusHandler } from './status.js';
 
 export interface AppDeps {
   config: Config;
-  knowledge(): KnowledgeBase;
+  knowledge: () => KnowledgeBase;
   /** Hot reload state for GET /status, when the knowledge folders are watched. */
-  knowledgeStatus?(): KnowledgeStatus;
+  knowledgeStatus?: () => KnowledgeStatus;
   logger: Logger;
   /** The request time; tests inject a fixed one. */
   now?: () => Date;
@@ -84,7 +85,7 @@ function requestLog(logger: Logger) {
     const started = process.hrtime.bigint();
     const incoming = req.get('x-request-id');
     const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.locals.requestId = requestId;
+    setRequestId(res, requestId);
     res.set('X-Request-Id', requestId);
     // The line is only built when it will be written (LOG_LEVEL may be warn or silent).
     if (!logger.isInfoEnabled()) return next();

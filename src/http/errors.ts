@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../log.js';
 import { isPipelineFailure, type PipelineFailure } from '../pipeline/errors.js';
 import { HttpError, operationOutcome } from './operation-outcome.js';
+import { requestIdOf } from './request-id.js';
 
 interface BodyParserError {
   type?: string;
@@ -58,16 +59,13 @@ export function errorHandler(logger: Logger) {
       return;
     }
     const e = err instanceof Error ? err : new Error(String(err));
-    logger.error('unhandled error', { requestId: res.locals.requestId, error: e.name, message: e.message, stack: e.stack });
+    logger.error('unhandled error', { requestId: requestIdOf(res), error: e.name, message: e.message, stack: e.stack });
     res
       .status(500)
       .type('application/fhir+json')
       .send(
         JSON.stringify(
-          operationOutcome(
-            [{ code: 'exception', diagnostics: `internal error; quote request id ${String(res.locals.requestId)}` }],
-            'fatal',
-          ),
+          operationOutcome([{ code: 'exception', diagnostics: `internal error; quote request id ${String(requestIdOf(res))}` }], 'fatal'),
         ),
       );
   };

@@ -10,18 +10,18 @@ import type { Logger } from '../log.js';
 export interface ReadinessCheck {
   name: string;
   /** Resolves when ready; throws (or resolves false) when not. */
-  check(): Promise<boolean | void> | boolean | void;
+  check: () => Promise<boolean | void> | boolean | void;
 }
 
 export interface HealthOptions {
-  knowledge(): KnowledgeBase;
+  knowledge: () => KnowledgeBase;
   /** True when at least one service has its rules loaded. */
-  rulesLoaded(): boolean;
+  rulesLoaded: () => boolean;
   checks: readonly ReadinessCheck[];
   /** True once shutdown has begun: the load balancer should stop sending traffic. */
-  draining(): boolean;
+  draining: () => boolean;
   /** False when a complete hook call would be shed now (every in-flight slot taken): not ready, truthfully. */
-  hasRoom?(): boolean;
+  hasRoom?: () => boolean;
   logger: Logger;
   timeoutMs?: number;
 }

@@ -80,8 +80,8 @@ export function limitAuthFailures(auth: RequestHandler, perMinute: number): Requ
  */
 export interface LagSampler {
   /** The lowest per-window p99 delay (ms) over the last full set of windows: above a threshold only when every window was. */
-  sustainedLagMs(): number;
-  stop(): void;
+  sustainedLagMs: () => number;
+  stop: () => void;
 }
 
 /** The lowest of the last `count` window p99s, or 0 until there are that many: lag that lasts, not one stall. */
@@ -126,19 +126,19 @@ export interface OverloadOptions {
 
 export interface OverloadGuard {
   /** Before the body is read: sheds during shutdown and sustained event-loop overload, without counting. */
-  admit(req: Request, res: Response, next: NextFunction): void;
+  admit: (req: Request, res: Response, next: NextFunction) => void;
   /**
    * Once the body is complete: the in-flight limit and count. A caller still sending its body holds
    * a socket, not a slot, so slow bodies cannot starve the callers whose requests are whole.
    */
-  count(req: Request, res: Response, next: NextFunction): void;
+  count: (req: Request, res: Response, next: NextFunction) => void;
   /** Whether a complete request would be taken now (readiness). */
-  hasRoom(): boolean;
+  hasRoom: () => boolean;
   /** Starts refusing everything (graceful shutdown). */
-  drain(): void;
+  drain: () => void;
   readonly inFlight: number;
   readonly eventLoopLagMs: number;
-  stop(): void;
+  stop: () => void;
 }
 
 export function overloadGuard(options: OverloadOptions): OverloadGuard {

@@ -22,8 +22,8 @@ import { dataCsp, securityHeaders } from './security-headers.js';
 
 export interface ProtectDeps {
   config: Config;
-  knowledge(): KnowledgeBase;
-  offered(): ServiceDefinition[];
+  knowledge: () => KnowledgeBase;
+  offered: () => ServiceDefinition[];
   logger: Logger;
   replayStore?: ReplayStore;
   readinessChecks?: readonly ReadinessCheck[];
@@ -38,16 +38,16 @@ export function mountMetrics(app: express.Express): void {
 
 export interface Protection {
   /** Adds the middleware and the operational routes to the app, before the CDS routes. */
-  mount(): void;
-  checkFhirServer(url: string): AllowlistVerdict;
+  mount: () => void;
+  checkFhirServer: (url: string) => AllowlistVerdict;
   fetchPolicy: FetchPolicy;
   /** The JSON body parser (BODY_LIMIT); under /cds-services it runs inside the guards, after the JWT check. */
   jsonBody: express.RequestHandler;
   /** Graceful shutdown: readiness off, new requests shed. */
-  drain(): void;
-  inFlight(): number;
+  drain: () => void;
+  inFlight: () => number;
   /** Stops the event-loop sampler. */
-  close(): void;
+  close: () => void;
 }
 
 export function protect(app: express.Express, deps: ProtectDeps): Protection {

@@ -11,20 +11,20 @@ import { answer, type PipelineDeps } from '../pipeline/answer.js';
 import { HttpError } from './operation-outcome.js';
 
 export interface ServiceCallDeps {
-  findService(id: string): ServiceDefinition | undefined;
-  knowledge(): KnowledgeBase;
+  findService: (id: string) => ServiceDefinition | undefined;
+  knowledge: () => KnowledgeBase;
   deadlineMs: number;
-  now(): Date;
+  now: () => Date;
   /** Configuration allows `?explain=true` to attach the decision trace (off in production). */
   explainAllowed?: boolean;
   /** Whether the request's fhirServer may be called (the allowlist), and by which normalised base. */
-  checkFhirServer(url: string): AllowlistVerdict;
+  checkFhirServer: (url: string) => AllowlistVerdict;
   /** Built once at start-up: the patient context reader with the process-wide FHIR fetch policy. */
   pipeline: PipelineDeps;
   /** Told of every card response once it is sent (the card log); must return at once and never throw. */
-  onCards?(serviceId: string, hookInstance: string, cards: readonly Card[], rulesVersion: string, silentCards?: readonly Card[]): void;
+  onCards?: (serviceId: string, hookInstance: string, cards: readonly Card[], rulesVersion: string, silentCards?: readonly Card[]) => void;
   /** Whether onCards can record this many cards now; when it cannot, the answer is a 503, never unrecorded cards. */
-  cardLogAccepts?(cards: number): boolean;
+  cardLogAccepts?: (cards: number) => boolean;
 }
 
 /** Why 400 and not 412: the request names a server this service will never call, whatever it needs. */

@@ -10,8 +10,8 @@ import type { Logger } from '../log.js';
 export interface ShutdownOptions {
   server: Server;
   /** Turns readiness off and sheds new requests. */
-  drain(): void;
-  inFlight(): number;
+  drain: () => void;
+  inFlight: () => number;
   timeoutMs: number;
   /** Overrides DRAIN_LINGER_MS (tests). */
   lingerMs?: number;

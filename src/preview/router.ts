@@ -16,12 +16,21 @@ import { scenariosDir } from '../demo/scenarios/load.js';
 import { readScenarioFiles, runScenario, sameRules } from '../demo/scenarios/run.js';
 
 export interface PreviewDeps {
-  knowledge(): KnowledgeBase;
+  knowledge: () => KnowledgeBase;
   /** The services discovery offers now. */
-  services(): readonly ServiceDefinition[];
+  services: () => readonly ServiceDefinition[];
   scenariosDir?: string;
   /** Hot reload state, so the page can show an edit the service refused. */
   knowledgeStatus?: () => KnowledgeStatus;
+}
+
+/**
+ * A query parameter as text, as String() would write it. Express 5's default ("simple") query parser
+ * gives a string or, for a repeated parameter, an array of strings; never the nested objects its type allows.
+ */
+function queryText(value: Request['query'][string], absent: string): string {
+  const v = value as string | string[] | undefined;
+  return v === undefined ? absent : Array.isArray(v) ? v.join(',') : v;
 }
 
 const require = createRequire(import.meta.url);
@@ -84,10 +93,14 @@ export function previewRouter(deps: PreviewDeps): Router {
 
   router.get('/api/run', async (req, res) => {
     const scenario = readScenarioFiles(dir).find((f) => f.scenario?.id === req.query.scenario)?.scenario;
-    const hook = String(req.query.hook ?? '');
+    const hook = queryText(req.query.hook, '');
     const services = deps.services().filter((s) => s.hook === hook);
     if (!scenario || services.length === 0) {
-      res.status(404).json({ error: !scenario ? `no scenario "${String(req.query.scenario)}"` : `no service answers the hook "${hook}"` });
+      res
+        .status(404)
+        .json({
+          error: !scenario ? `no scenario "${queryText(req.query.scenario, 'undefined')}"` : `no service answers the hook "${hook}"`,
+        });
       return;
     }
     // One knowledge base for the whole page, as for one request, even if a reload lands meanwhile.

@@ -20,7 +20,8 @@ export async function cardsCommand(file: string, options: CardsOptions, io: CliI
     return 0;
   }
   const blocks = results.map((r) => {
-    const head = `${r.service.id} (${r.service.hook}): ${r.cards.length ? `${r.cards.length} card${r.cards.length > 1 ? 's' : ''}` : 'no cards'}`;
+    const count = r.cards.length ? `${r.cards.length} card${r.cards.length > 1 ? 's' : ''}` : 'no cards';
+    const head = `${r.service.id} (${r.service.hook}): ${count}`;
     return [`${head}\n${'='.repeat(head.length)}`, ...r.cards.map(cardText)].join('\n\n');
   });
   io.out(blocks.join('\n\n\n'));

@@ -31,7 +31,10 @@ export async function linksCommand(
   const hosts = options.probe?.length ? options.probe : entries.map((l) => new URL(l.url).hostname);
   const network = await networkFor(hosts, Math.min(timeoutMs, 5_000));
   if (!network.available) {
-    const message = `Link check skipped: no network (${network.reason}). ${entries.length} links are listed in cards/${LINKS_FILE}${never ? `, ${never} never checked` : ''}; run \`backpain-cds links\` where there is network.`;
+    const message =
+      `Link check skipped: no network (${network.reason}). ` +
+      `${entries.length} links are listed in cards/${LINKS_FILE}${never ? `, ${never} never checked` : ''}; ` +
+      'run `backpain-cds links` where there is network.';
     io.out(options.json ? JSON.stringify({ skipped: true, reason: network.reason, links: entries.length }, null, 2) : message);
     return 0;
   }
@@ -63,7 +66,9 @@ export async function linksCommand(
     ),
   );
   io.out(
-    `${broken.length ? '✘' : '✔'} ${results.length} links: ${results.length - broken.length - moved.length} answered, ${moved.length} moved, ${broken.length} broken.${options.record ? ` lastChecked set to ${today()} for the ones that answered.` : ''}`,
+    `${broken.length ? '✘' : '✔'} ${results.length} links: ` +
+      `${results.length - broken.length - moved.length} answered, ${moved.length} moved, ${broken.length} broken.` +
+      (options.record ? ` lastChecked set to ${today()} for the ones that answered.` : ''),
   );
   return broken.length ? 1 : 0;
 }

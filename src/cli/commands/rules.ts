@@ -16,7 +16,10 @@ export interface RulesOptions extends KnowledgeOptions {
 function valueWords(value: unknown): string {
   if (value === null) return 'unknown';
   if (Array.isArray(value)) return `[${value.map(valueWords).join(', ')}]`;
-  return typeof value === 'string' ? `"${value}"` : String(value);
+  if (typeof value === 'string') return `"${value}"`;
+  // Numbers and booleans read as in the file. Loading resolves every {"param": …} and refuses what it cannot, so an
+  // object here is unexpected: it is shown whole.
+  return value === undefined ? 'undefined' : JSON.stringify(value);
 }
 
 /** A condition tree as one line: all = "and", any = "either … or …" in brackets, not = "not (…)". */

@@ -64,7 +64,8 @@ export async function terminologyGapsCommand(paths: string[], options: GapsOptio
     return 0;
   }
   const out: string[] = [
-    `Read ${report.files} file${report.files === 1 ? '' : 's'} (${report.lines} lines): ${report.resourcesRead} resources of the types that record red flags checked against ${knowledge.valueSets.size} value sets.`,
+    `Read ${report.files} file${report.files === 1 ? '' : 's'} (${report.lines} lines): ` +
+      `${report.resourcesRead} resources of the types that record red flags checked against ${knowledge.valueSets.size} value sets.`,
   ];
   if (report.gaps.length) {
     out.push(
@@ -101,7 +102,9 @@ export async function terminologyGapsCommand(paths: string[], options: GapsOptio
   if (report.unreadableLines) {
     out.push(
       '',
-      `${report.unreadableLines} line${report.unreadableLines === 1 ? ' was' : 's were'} not a JSON resource and ${report.unreadableLines === 1 ? 'was' : 'were'} skipped: ${report.unreadable.map((p) => `${p.file}:${p.line}`).join(', ')}${report.unreadableLines > SHOWN_PROBLEMS ? ', …' : ''}`,
+      `${report.unreadableLines} line${report.unreadableLines === 1 ? ' was' : 's were'} not a JSON resource ` +
+        `and ${report.unreadableLines === 1 ? 'was' : 'were'} skipped: ` +
+        `${report.unreadable.map((p) => `${p.file}:${p.line}`).join(', ')}${report.unreadableLines > SHOWN_PROBLEMS ? ', …' : ''}`,
     );
   }
   io.out(out.join('\n'));

@@ -166,7 +166,8 @@ export async function testCommand(paths: string[], options: TestOptions, io: Cli
   const scenarios = files.filter((f) => !('ruleTest' in f)).length;
   const ruleTests = files.length - scenarios;
   io.out(
-    `${scenarios} scenario files, ${ruleTests} rule test files, ${results.length} checks: ${results.length - failed} passed, ${failed} failed. Rules version ${knowledge.version}.`,
+    `${scenarios} scenario files, ${ruleTests} rule test files, ${results.length} checks: ` +
+      `${results.length - failed} passed, ${failed} failed. Rules version ${knowledge.version}.`,
   );
   if (failed) io.out('See why with: npx backpain-cds explain <scenario file>');
   return failed ? 1 : 0;

@@ -23,7 +23,9 @@ export function validateCommand(options: ValidateOptions, io: CliIo): number {
     return report.ok ? 0 : 1;
   }
   const { counts } = report;
-  const what = `${counts.ruleFiles} rule files (${counts.rules} rules), ${counts.valueSets} value sets, ${counts.cards} cards, ${counts.scenarios} scenarios, ${counts.ruleTests} rule tests`;
+  const what =
+    `${counts.ruleFiles} rule files (${counts.rules} rules), ${counts.valueSets} value sets, ${counts.cards} cards, ` +
+    `${counts.scenarios} scenarios, ${counts.ruleTests} rule tests`;
   for (const p of report.problems) io.out(`${p.severity === 'error' ? 'ERROR  ' : 'warning'} ${formatProblem(p)}`);
   const errors = report.problems.filter((p) => p.severity === 'error').length;
   const warnings = report.problems.length - errors;
@@ -31,7 +33,8 @@ export function validateCommand(options: ValidateOptions, io: CliIo): number {
     io.out(`✔ ${what}: valid${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}. Rules version ${report.version}.`);
   } else {
     io.out(
-      `✘ ${what}: ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}. The service keeps the last good files until these are fixed.`,
+      `✘ ${what}: ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}. ` +
+        'The service keeps the last good files until these are fixed.',
     );
   }
   return report.ok ? 0 : 1;

@@ -49,7 +49,8 @@ export function valueSetImportCommand(files: string[], options: ImportOptions, i
   });
   if (options.id && sources.length > 1)
     throw new CliError(
-      `--id names one value set, and ${files.join(', ')} hold ${sources.length}: leave --id out (ids come from each name) or import them one by one`,
+      `--id names one value set, and ${files.join(', ')} hold ${sources.length}: ` +
+        'leave --id out (ids come from each name) or import them one by one',
     );
   const results: { source: string; id?: string; written?: string; notes: string[]; error?: string }[] = [];
   for (const { file, vs } of sources) {
@@ -104,7 +105,8 @@ function terminologyServer(options: ExpandOptions): string {
   }
   if (!configured)
     throw new CliError(
-      'no terminology server: set TERMINOLOGY_SERVER to a FHIR terminology server base URL (for example https://tx.example.org/fhir), or give --server',
+      'no terminology server: set TERMINOLOGY_SERVER to a FHIR terminology server base URL ' +
+        '(for example https://tx.example.org/fhir), or give --server',
     );
   return configured;
 }
@@ -114,7 +116,7 @@ function readValueSetFile(path: string): ValueSetFile {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`not readable JSON (${(err as Error).message})`);
+    throw new Error(`not readable JSON (${(err as Error).message})`, { cause: err });
   }
   const parsed = ValueSetFileSchema.safeParse(json);
   if (!parsed.success)

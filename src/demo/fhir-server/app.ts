@@ -62,7 +62,8 @@ export function createFhirApp(): FhirApp {
         pathname: '',
         params: {},
         query: {},
-        body: req.body,
+        // The JSON parser's result (express types it any); the router reads it as the FHIR resource or Bundle.
+        body: req.body as unknown,
         headers: req.headers,
         config: { transactions: true },
       },

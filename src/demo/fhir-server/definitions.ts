@@ -12,6 +12,8 @@ interface SearchParameterBundleLike {
   entry?: { resource?: { resourceType?: string; base?: string[] } }[];
 }
 
+type StructureDefinitionBundle = Parameters<typeof indexStructureDefinitionBundle>[0];
+
 let indexed = false;
 
 /**
@@ -22,8 +24,9 @@ export function ensureFhirDefinitions(): void {
   if (indexed) {
     return;
   }
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
+  // readJson parses a packaged definitions file (typed any): these two are StructureDefinition Bundles.
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as StructureDefinitionBundle);
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as StructureDefinitionBundle);
 
   const resourceTypes = new Set<string>();
   for (const file of SEARCH_PARAMETER_BUNDLE_FILES) {

@@ -23,7 +23,8 @@ export const RuleExpectationSchema = z
       .array(z.string().min(1))
       .meta({
         description:
-          'Text each of which must appear in a returned card (summary, detail, suggestion or link labels). In a rule test the card is read as written in cards/<rule>.json, {{placeholders}} unfilled.',
+          'Text each of which must appear in a returned card (summary, detail, suggestion or link labels). ' +
+          'In a rule test the card is read as written in cards/<rule>.json, {{placeholders}} unfilled.',
       })
       .optional(),
   })

@@ -11,7 +11,7 @@ export function readScenario(file: string): Scenario {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file}: not readable JSON: ${(err as Error).message}`);
+    throw new Error(`${file}: not readable JSON: ${(err as Error).message}`, { cause: err });
   }
   const result = ScenarioSchema.safeParse(json);
   if (!result.success) {

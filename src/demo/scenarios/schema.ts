@@ -25,14 +25,16 @@ export const ScenarioSchema = z.strictObject({
   /** For each service: the rule ids of the cards it must return, in any order; [] means no card. */
   expect: z.record(z.string(), z.array(z.string())).meta({
     description:
-      'For each CDS service id (GET /cds-services), the rule ids of the cards it must return, in any order; [] means no card. `npx backpain-cds test` checks them.',
+      'For each CDS service id (GET /cds-services), the rule ids of the cards it must return, in any order; [] means no card. ' +
+      '`npx backpain-cds test` checks them.',
   }),
   /** Finer checks per service: rules that must (not) fire whatever precedence does, and words the cards must say. */
   checks: z
     .record(z.string(), RuleExpectationSchema)
     .meta({
       description:
-        'For each CDS service id: "fired" / "notFired" rule ids (before precedence), "cards" and "cardContains" (text a returned card must say). Checked by `npx backpain-cds test` beside "expect".',
+        'For each CDS service id: "fired" / "notFired" rule ids (before precedence), ' +
+        '"cards" and "cardContains" (text a returned card must say). Checked by `npx backpain-cds test` beside "expect".',
     })
     .optional(),
 });

@@ -13,7 +13,6 @@ import {
   decodeProtectedHeader,
   errors,
   jwtVerify,
-  type JSONWebKeySet,
   type JWTPayload,
   type JWTVerifyGetKey,
   type ProtectedHeaderParameters,
@@ -87,8 +86,10 @@ const MAX_TOKEN_LENGTH = 16_384;
 /**
  * A jti is stored (replay protection): control characters (PostgreSQL refuses NUL in text) and lone
  * surrogates (not encodable as UTF-8) would fail there as a store error, 503, instead of a refused token.
+ * Refused: U+0000–U+001F, U+007F and lone surrogates (\p{Cs} under the u flag, which pairs surrogates);
+ * \p{Cc} also covers the C1 controls U+0080–U+009F, which the store takes, so they are let back in.
  */
-const PLAIN_TEXT = /^(?:[^\u0000-\u001f\u007f\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])+$/;
+const PLAIN_TEXT = /^(?:[^\p{Cc}\p{Cs}]|[\x80-\x9f])+$/u;
 
 /** Values from an unverified token go to the log, so keep them short and plain. */
 const loggable = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, 200) : undefined);

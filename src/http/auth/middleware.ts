@@ -10,6 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../../log.js';
 import { metrics } from '../../metrics.js';
 import { HttpError } from '../operation-outcome.js';
+import { requestIdOf } from '../request-id.js';
 import { AuthError, type JwtVerifier, type VerifiedCaller } from './jwt-verifier.js';
 
 export interface JwtAuthOptions {
@@ -48,13 +49,13 @@ export function jwtAuth(options: JwtAuthOptions) {
       if (err instanceof AuthError) {
         metrics.authFailures.inc({ reason: err.reason });
         const level = err.reason === 'jwks-unavailable' ? 'error' : 'warn';
-        options.logger.log(level, 'authentication failed', { requestId: res.locals.requestId, reason: err.reason, ...err.ids });
+        options.logger.log(level, 'authentication failed', { requestId: requestIdOf(res), reason: err.reason, ...err.ids });
         return next(unauthorized());
       }
       // The replay store could not answer: fail closed, and say it is temporary.
       metrics.storeErrors.inc({ store: 'replay', operation: 'claim' });
       const e = err instanceof Error ? err : new Error(String(err));
-      options.logger.error('replay store failed', { requestId: res.locals.requestId, error: e.name, message: e.message });
+      options.logger.error('replay store failed', { requestId: requestIdOf(res), error: e.name, message: e.message });
       next(
         new HttpError(503, [{ code: 'transient', diagnostics: 'temporarily unable to authenticate; retry shortly' }], {
           'Retry-After': '1',

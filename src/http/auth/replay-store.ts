@@ -17,15 +17,15 @@ export class MemoryReplayStore implements ReplayStore {
 
   constructor(private readonly clock: () => number = Date.now) {}
 
-  async claim(jti: string, iss: string, expiresAt: Date): Promise<boolean> {
+  claim(jti: string, iss: string, expiresAt: Date): Promise<boolean> {
     const now = this.clock();
     this.sweep(now);
     // iss is an allowlisted value without NUL, so the first NUL splits the pair unambiguously.
     const key = `${iss}\u0000${jti}`;
     const expires = this.seen.get(key);
-    if (expires !== undefined && expires > now) return false;
+    if (expires !== undefined && expires > now) return Promise.resolve(false);
     this.seen.set(key, expiresAt.getTime());
-    return true;
+    return Promise.resolve(true);
   }
 
   get size(): number {

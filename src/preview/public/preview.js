@@ -90,7 +90,8 @@ function renderCard(card, reviews = {}) {
           el(
             'li',
             {},
-            `${a.type}: ${a.description}${a.resourceId ? ` (${a.resourceId})` : ''}${a.resource?.resourceType ? ` (new ${a.resource.resourceType})` : ''}`,
+            `${a.type}: ${a.description}${a.resourceId ? ` (${a.resourceId})` : ''}` +
+              (a.resource?.resourceType ? ` (new ${a.resource.resourceType})` : ''),
           ),
         ),
       );
@@ -224,7 +225,8 @@ function showRejected(rejected) {
     el(
       'span',
       {},
-      `File: ${rejected.files.join(', ')}. At: ${rejected.at}. The cards below come from the previous rules (version ${rejected.liveVersion}), not from your edit.`,
+      `File: ${rejected.files.join(', ')}. At: ${rejected.at}. ` +
+        `The cards below come from the previous rules (version ${rejected.liveVersion}), not from your edit.`,
     ),
     el(
       'ul',
