@@ -86,9 +86,16 @@ const restrictedZones = [
   },
   {
     // src/main.ts may import the demo, lazily (checked below); the CLI and test tooling may use it freely.
-    target: ['src/!(cli|demo)/**', 'src/!(main).ts'],
+    target: ['src/!(cli|demo|preview)/**', 'src/!(main).ts'],
     from: 'src/demo',
     message: 'the demo is started by src/main.ts alone, and lazily (its packages are not in the production image)',
+  },
+  {
+    // The preview page (demo profile) runs the scenario patients; src/demo/scenarios imports no Medplum package.
+    target: 'src/preview',
+    from: 'src/demo',
+    except: ['./scenarios'],
+    message: 'the preview page may run the scenarios, but never starts the demo FHIR server (Medplum is not in the production image)',
   },
 ];
 
@@ -122,7 +129,7 @@ export default defineConfig(
   },
   {
     // Plain JavaScript (bin/, the config files, the preview page's script) is outside tsconfig.json.
-    files: ['**/*.js'],
+    files: ['**/*.{js,mjs}'],
     ...tseslint.configs.disableTypeChecked,
   },
   {
