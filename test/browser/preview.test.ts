@@ -13,6 +13,9 @@ import { startLiveService, type LiveService } from '../support/live-service.js';
 
 const screenshots = join(projectRoot, 'test-results');
 
+/** The one DOM method the page checks call (tsconfig.json has no DOM lib, so playwright's element types do not resolve). */
+type Attributed = { getAttribute(name: string): string | null };
+
 /** Card text an attacker (or a careless paste) could put in a card file. */
 const INJECTED = [
   '<script>window.__pwned = "script"</script>',
@@ -51,7 +54,7 @@ async function open(scenario: string, hook: string): Promise<void> {
   await page.selectOption('#scenario', scenario);
   await page.selectOption('#hook', hook);
   await page.waitForSelector('body[data-ready="true"]');
-  await page.waitForFunction(`location.search === ${JSON.stringify(`?${new URLSearchParams({ scenario, hook })}`)}`);
+  await page.waitForFunction(`location.search === ${JSON.stringify(`?${new URLSearchParams({ scenario, hook }).toString()}`)}`);
 }
 
 test('the page loads with every scenario patient and the hooks the services answer', async () => {
@@ -76,7 +79,7 @@ test.each(SCENARIOS)(
   async (scenario, hook, rules, indicator, suggests) => {
     await open(scenario, hook);
     const cards = page.locator('#cards .card');
-    expect(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-rule')))).toEqual(rules);
+    expect(await cards.evaluateAll((els: Attributed[]) => els.map((e) => e.getAttribute('data-rule')))).toEqual(rules);
     expect(await page.locator('#cards .badge').first().textContent()).toBe('as expected');
     if (!indicator) {
       expect(await page.locator('#cards .none').first().textContent()).toBe('No cards.');
@@ -111,7 +114,7 @@ test('links, suggestions and override reasons are shown; a card link opens outsi
   expect(
     await card
       .locator('.links a')
-      .evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.getAttribute('target'), a.getAttribute('rel')])),
+      .evaluateAll((as: Attributed[]) => as.map((a) => [a.getAttribute('href'), a.getAttribute('target'), a.getAttribute('rel')])),
   ).toEqual(expect.arrayContaining([['https://www.nhs.uk/conditions/back-pain/', '_blank', 'noopener noreferrer']]));
   expect(await card.locator('.override option').allTextContents()).toEqual(
     expect.arrayContaining(['Decided with the patient after discussion']),
@@ -233,9 +236,9 @@ test('a rule in silent mode: its would-be card is shown apart, marked silent, an
     const service0 = page.locator('#cards .service').first();
     expect(await service0.locator('.none').textContent()).toBe('No cards.');
     expect(await service0.locator('.silent-cards h3.silent-title').textContent()).toBe('Silent mode: logged, not shown to the EHR');
-    expect(await service0.locator('.silent-cards .card').evaluateAll((els) => els.map((e) => e.getAttribute('data-rule')))).toEqual([
-      'imaging-defer',
-    ]);
+    expect(
+      await service0.locator('.silent-cards .card').evaluateAll((els: Attributed[]) => els.map((e) => e.getAttribute('data-rule'))),
+    ).toEqual(['imaging-defer']);
     const box = page.locator('#trace .rule[data-rule="imaging-defer"]').first();
     expect(await box.getAttribute('class')).toBe('rule silent');
     expect(await box.textContent()).toMatch(

@@ -293,7 +293,7 @@ describe('Compose (docker/compose.yaml)', () => {
     expect(mounts).toEqual(expect.arrayContaining([config.RULES_DIR, config.CARDS_DIR]));
   });
 
-  test('nginx balances over the replicas on PORT, listens on the published port and keeps /metrics inside', async () => {
+  test('nginx balances over the replicas on PORT, listens on the published port and keeps /metrics inside', () => {
     const nginx = readFileSync(join(dockerDir, 'nginx.conf'), 'utf8');
     const config = loadConfig(envWith(production));
     expect(nginx).toMatch(new RegExp(`server cds:${config.PORT} resolve;`));

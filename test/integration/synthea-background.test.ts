@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Bundle, Condition, FhirResource, Patient } from 'fhir/r4.js';
+import type { Condition, FhirResource, Patient } from 'fhir/r4.js';
 import { toBatchBundle } from '../../src/demo/fhir-server/batch.js';
 import { readSyntheaArchive } from '../../src/demo/fhir-server/synthea-archive.js';
 import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';

@@ -88,7 +88,7 @@ describe('valueset import', () => {
     expect(vs.has({ system: LOINC, code: '8310-5' })).toBe(false);
   });
 
-  test('a real compose-only eCQM value set with --id: its explicit concepts become the expansion', async () => {
+  test('a real compose-only eCQM value set with --id: its explicit concepts become the expansion', () => {
     const io = captureIo();
     const now = new Date('2026-12-03T09:00:00Z');
     expect(
@@ -175,7 +175,7 @@ describe('valueset import', () => {
     expect(io2.stderr()).toMatch(/holds no FHIR ValueSet/);
   });
 
-  test('replacing a file keeps its text-includes / text-excludes words (medications recorded by name)', async () => {
+  test('replacing a file keeps its text-includes / text-excludes words (medications recorded by name)', () => {
     const before = written('systemic-corticosteroids').extension;
     expect(before?.length).toBeGreaterThan(0);
     const bundle = JSON.parse(readFileSync(join(fixtures, 'vsac-bundle-oids.json'), 'utf8')) as Bundle;

@@ -396,7 +396,7 @@ describe('thresholds in prose come from the rule', () => {
     }
   });
 
-  test('45 days reads as days; the early sciatica review date moves with it', async () => {
+  test('45 days reads as days; the early sciatica review date moves with it', () => {
     const copy = copyKnowledge();
     try {
       copy.editJson<RuleFile>('rules/back-pain-stratified-care.json', (f) => {

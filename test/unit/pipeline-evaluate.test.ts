@@ -9,7 +9,6 @@ import {
   CPT,
   LOINC,
   NOW,
-  SNOMED,
   backPain,
   concept,
   condition,
