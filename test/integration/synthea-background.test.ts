@@ -135,7 +135,8 @@ describeSynthea('Synthea sample: every service for every patient', () => {
     const lines = [...fired.entries()].sort().map(([rule, ids]) => `  ${rule}: ${ids.size} patients`);
     console.log(
       [
-        `Synthea background: ${patients} patients (${alive} alive), ${patients * SERVICES.length} calls with prefetch and ${fetchedCalls} without, ${Date.now() - started} ms including loading`,
+        `Synthea background: ${patients} patients (${alive} alive), ${patients * SERVICES.length} calls with prefetch ` +
+          `and ${fetchedCalls} without, ${Date.now() - started} ms including loading`,
         `statuses: ${JSON.stringify(Object.fromEntries(statuses))}`,
         'cards per rule:',
         ...(lines.length ? lines : ['  (none)']),
