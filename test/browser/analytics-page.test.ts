@@ -205,49 +205,52 @@ test('the filter form narrows to one service and a shorter period; the page stil
   await page.close();
 });
 
-test('by rules version: the version menu, the comparison table, and rates from fewer than 10 responses greyed as too few to judge', async () => {
-  const extra = Array.from({ length: 3 }, (_, i) => ({
-    ...card(SIGN, 'imaging-repeat', `2026-11-2${i}T09:00:00Z`, 1),
-    rulesVersion: 'b0b0b0b0b0b0b0b0',
-  }));
-  await writeCards(svc.feedback.db, extra);
-  await saveFeedback(svc.feedback.db, SIGN, [overridden(extra[0]!.cardUuid, '2026-11-20T09:05:00Z')], { storeComments: false });
-  const page = await browser.newPage();
-  await page.goto(`${svc.url}/analytics?from=${FROM}&to=${TO}`);
-  const all = await json(`from=${FROM}&to=${TO}`);
-  expect(all.versionsInPeriod).toEqual(['b0b0b0b0b0b0b0b0', 'test-rules']);
-  for (const v of all.versions) {
-    for (const f of FIELDS) {
-      expect({ v: v.rulesVersion, f, value: await text(page, `tr[data-version="${v.rulesVersion}"] td[data-field="${f}"]`) }).toEqual({
-        v: v.rulesVersion,
-        f,
-        value: shown(v[f], f),
-      });
+test(
+  'by rules version: the version menu, the comparison table, and ' + 'rates from fewer than 10 responses greyed as too few to judge',
+  async () => {
+    const extra = Array.from({ length: 3 }, (_, i) => ({
+      ...card(SIGN, 'imaging-repeat', `2026-11-2${i}T09:00:00Z`, 1),
+      rulesVersion: 'b0b0b0b0b0b0b0b0',
+    }));
+    await writeCards(svc.feedback.db, extra);
+    await saveFeedback(svc.feedback.db, SIGN, [overridden(extra[0]!.cardUuid, '2026-11-20T09:05:00Z')], { storeComments: false });
+    const page = await browser.newPage();
+    await page.goto(`${svc.url}/analytics?from=${FROM}&to=${TO}`);
+    const all = await json(`from=${FROM}&to=${TO}`);
+    expect(all.versionsInPeriod).toEqual(['b0b0b0b0b0b0b0b0', 'test-rules']);
+    for (const v of all.versions) {
+      for (const f of FIELDS) {
+        expect({ v: v.rulesVersion, f, value: await text(page, `tr[data-version="${v.rulesVersion}"] td[data-field="${f}"]`) }).toEqual({
+          v: v.rulesVersion,
+          f,
+          value: shown(v[f], f),
+        });
+      }
     }
-  }
-  // One response: the rate is shown greyed, with the reason, and marked in the JSON.
-  expect(all.versions.find((v) => v.rulesVersion === 'b0b0b0b0b0b0b0b0')).toMatchObject({
-    responses: 1,
-    tooFewToJudge: true,
-    acceptanceRate: 0,
-  });
-  expect(
-    await page.locator('tr[data-version="b0b0b0b0b0b0b0b0"] td[data-field="acceptanceRate"][data-too-few]').getAttribute('title'),
-  ).toBe('From 1 responses: too few to judge');
-  expect(await page.locator('tr[data-version="test-rules"] td[data-field="acceptanceRate"][data-too-few]').count()).toBe(0);
-  expect(await page.evaluate("getComputedStyle(document.querySelector('td.too-few')).fontStyle")).toBe('italic');
+    // One response: the rate is shown greyed, with the reason, and marked in the JSON.
+    expect(all.versions.find((v) => v.rulesVersion === 'b0b0b0b0b0b0b0b0')).toMatchObject({
+      responses: 1,
+      tooFewToJudge: true,
+      acceptanceRate: 0,
+    });
+    expect(
+      await page.locator('tr[data-version="b0b0b0b0b0b0b0b0"] td[data-field="acceptanceRate"][data-too-few]').getAttribute('title'),
+    ).toBe('From 1 responses: too few to judge');
+    expect(await page.locator('tr[data-version="test-rules"] td[data-field="acceptanceRate"][data-too-few]').count()).toBe(0);
+    expect(await page.evaluate("getComputedStyle(document.querySelector('td.too-few')).fontStyle")).toBe('italic');
 
-  await page.selectOption('select[name="version"]', 'b0b0b0b0b0b0b0b0');
-  await Promise.all([page.waitForURL(/version=b0b0/), page.click('button[type="submit"]')]);
-  const one = await json(new URL(page.url()).searchParams.toString());
-  expect(one.filter.rulesVersion).toBe('b0b0b0b0b0b0b0b0');
-  expect(one.totals).toMatchObject({ cardsShown: 3, overridden: 1, tooFewToJudge: true });
-  await expectPageMatches(page, one);
-  // The menu still offers every version of the period, the chosen one selected.
-  expect(await page.locator('select[name="version"] option').allInnerTexts()).toEqual(['All versions', 'b0b0b0b0b0b0b0b0', 'test-rules']);
-  expect(await page.locator('select[name="version"] option[selected]').innerText()).toBe('b0b0b0b0b0b0b0b0');
-  await page.close();
-});
+    await page.selectOption('select[name="version"]', 'b0b0b0b0b0b0b0b0');
+    await Promise.all([page.waitForURL(/version=b0b0/), page.click('button[type="submit"]')]);
+    const one = await json(new URL(page.url()).searchParams.toString());
+    expect(one.filter.rulesVersion).toBe('b0b0b0b0b0b0b0b0');
+    expect(one.totals).toMatchObject({ cardsShown: 3, overridden: 1, tooFewToJudge: true });
+    await expectPageMatches(page, one);
+    // The menu still offers every version of the period, the chosen one selected.
+    expect(await page.locator('select[name="version"] option').allInnerTexts()).toEqual(['All versions', 'b0b0b0b0b0b0b0b0', 'test-rules']);
+    expect(await page.locator('select[name="version"] option[selected]').innerText()).toBe('b0b0b0b0b0b0b0b0');
+    await page.close();
+  },
+);
 
 test('a bad filter shows a plain message, not an error dump', async () => {
   const page = await browser.newPage();

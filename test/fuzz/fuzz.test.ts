@@ -39,7 +39,8 @@ test('generated hook requests and FHIR answers never get a 5xx, a crash or a pol
     .sort()
     .map(([k, n]) => `  ${k}: ${n}`);
   process.stdout.write(
-    `fuzz seed ${report.seed} (replay: FUZZ_SEED=${report.seed}): ${report.sent.http} over HTTP + ${report.sent.inject} injected in ${report.seconds} s\n${table.join('\n')}\n`,
+    `fuzz seed ${report.seed} (replay: FUZZ_SEED=${report.seed}): ` +
+      `${report.sent.http} over HTTP + ${report.sent.inject} injected in ${report.seconds} s\n${table.join('\n')}\n`,
   );
   if (report.failure) throw new Error(`fuzz seed ${report.seed} failed:\n${report.failure}`);
   expect(code).toBe(0);

@@ -27,7 +27,7 @@ function outage(real: Database): Database {
   });
   return {
     kind: real.kind,
-    query: guard(real).query,
+    query: (sql, params) => guard(real).query(sql, params),
     transaction: (fn) => real.transaction((tx) => fn(guard(tx))),
     close: () => real.close(),
   };

@@ -293,7 +293,7 @@ describe('Compose (docker/compose.yaml)', () => {
     expect(mounts).toEqual(expect.arrayContaining([config.RULES_DIR, config.CARDS_DIR]));
   });
 
-  test('nginx balances over the replicas on PORT, listens on the published port and keeps /metrics inside', async () => {
+  test('nginx balances over the replicas on PORT, listens on the published port and keeps /metrics inside', () => {
     const nginx = readFileSync(join(dockerDir, 'nginx.conf'), 'utf8');
     const config = loadConfig(envWith(production));
     expect(nginx).toMatch(new RegExp(`server cds:${config.PORT} resolve;`));
@@ -311,15 +311,19 @@ describe('Dockerfile (docker/Dockerfile)', () => {
   const dockerfile = readDockerfile(join(dockerDir, 'Dockerfile'));
   const runtime = dockerfile.stage('runtime');
 
-  test("ENV holds settings only (and Node's NODE_ENV and NODE_OPTIONS), and with the secrets added the configuration loads in the production profile", () => {
-    const env = stageEnv(runtime);
-    for (const name of Object.keys(env))
-      expect(SETTINGS.has(name) || name === 'NODE_ENV' || name === 'NODE_OPTIONS' ? name : `${name} is not a setting`).toBe(name);
-    const config = loadConfig({ ...env, PUBLIC_BASE_URL: 'https://cds.example.org', JWT_ISSUERS: k8sEnv.JWT_ISSUERS as string });
-    expect(config.BACKPAIN_PROFILE).toBe('production');
-    expect(String(config.PORT)).toBe(only(runtime, 'EXPOSE').args);
-    expect(config.HOST).toBe('0.0.0.0');
-  });
+  test(
+    "ENV holds settings only (and Node's NODE_ENV and NODE_OPTIONS), and with " +
+      'the secrets added the configuration loads in the production profile',
+    () => {
+      const env = stageEnv(runtime);
+      for (const name of Object.keys(env))
+        expect(SETTINGS.has(name) || name === 'NODE_ENV' || name === 'NODE_OPTIONS' ? name : `${name} is not a setting`).toBe(name);
+      const config = loadConfig({ ...env, PUBLIC_BASE_URL: 'https://cds.example.org', JWT_ISSUERS: k8sEnv.JWT_ISSUERS as string });
+      expect(config.BACKPAIN_PROFILE).toBe('production');
+      expect(String(config.PORT)).toBe(only(runtime, 'EXPOSE').args);
+      expect(config.HOST).toBe('0.0.0.0');
+    },
+  );
 
   test("the heap NODE_OPTIONS allows (old generation and three semi-spaces) leaves room in the pod's and compose's memory limit", () => {
     const options = stageEnv(runtime).NODE_OPTIONS ?? '';

@@ -177,62 +177,66 @@ function healthcheck(port: string): Promise<number | null> {
   return new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
-test('started as the image starts it, read-only and unprivileged, the service is healthy, ready and answers a signed hook call', async () => {
-  const data = join(work, 'volume');
-  mkdirSync(data, { recursive: true });
-  // /app read-only for the service: owned by root and not writable (or, not as root, write bits off).
-  for (const dir of [work, app]) chmodSync(dir, 0o755);
-  if (asRoot) chmodSync(data, 0o777);
-  else run(`chmod -R a-w ${JSON.stringify(app)}`, work).catch(() => undefined);
-  const before = snapshot(app);
+test(
+  'started as the image starts it, read-only and unprivileged, ' + 'the service is healthy, ready and answers a signed hook call',
+  async () => {
+    const data = join(work, 'volume');
+    mkdirSync(data, { recursive: true });
+    // /app read-only for the service: owned by root and not writable (or, not as root, write bits off).
+    for (const dir of [work, app]) chmodSync(dir, 0o755);
+    if (asRoot) chmodSync(data, 0o777);
+    else run(`chmod -R a-w ${JSON.stringify(app)}`, work).catch(() => undefined);
+    const before = snapshot(app);
 
-  const select = SERVICES.find((s) => s.id === 'back-pain-imaging-select')!;
-  const started = await startImage({
-    // The rest of a production configuration: the public URL and one trusted EHR (keys inline, no network).
-    PUBLIC_BASE_URL: PUBLIC,
-    JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwks: { keys: [key.publicJwk] } }]),
-    DATA_DIR: data,
-    PORT: '0',
-    // Not a test of load shedding: a busy machine must not turn the hook call into a 503.
-    MAX_EVENT_LOOP_LAG_MS: '0',
-    // Production's admin listener (default 9464), on a free port so parallel runs cannot collide.
-    ADMIN_PORT: '0',
-  });
-  const port = new URL(started.url).port;
-  // Docker runs the health check until it passes; the bound here only stops a hang on a busy machine.
-  let health: number | null = 1;
-  for (const until = Date.now() + 90_000; health !== 0 && Date.now() < until;) {
-    health = await healthcheck(port);
-    if (health !== 0) await new Promise((r) => setTimeout(r, 200));
-  }
-  expect(health).toBe(0);
-  const ready = await fetch(`${started.url}/readyz`);
-  expect(ready.status).toBe(200);
+    const select = SERVICES.find((s) => s.id === 'back-pain-imaging-select')!;
+    const started = await startImage({
+      // The rest of a production configuration: the public URL and one trusted EHR (keys inline, no network).
+      PUBLIC_BASE_URL: PUBLIC,
+      JWT_ISSUERS: JSON.stringify([{ iss: ISS, jwks: { keys: [key.publicJwk] } }]),
+      DATA_DIR: data,
+      PORT: '0',
+      // Not a test of load shedding: a busy machine must not turn the hook call into a 503.
+      MAX_EVENT_LOOP_LAG_MS: '0',
+      // Production's admin listener (default 9464), on a free port so parallel runs cannot collide.
+      ADMIN_PORT: '0',
+    });
+    const port = new URL(started.url).port;
+    // Docker runs the health check until it passes; the bound here only stops a hang on a busy machine.
+    let health: number | null = 1;
+    for (const until = Date.now() + 90_000; health !== 0 && Date.now() < until;) {
+      health = await healthcheck(port);
+      if (health !== 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(health).toBe(0);
+    const ready = await fetch(`${started.url}/readyz`);
+    expect(ready.status).toBe(200);
 
-  // The image runs on the real clock: the scenario's dates move to today, as the demo seeding moves
-  // them. A 10-day episode, so a midnight passing during the test changes nothing.
-  const written = readScenario(join(scenariosDir, 'imaging-defer-snomed-back-pain-loinc-xray.json'));
-  const request = scenarioRequest(shiftScenario(written, shiftToToday(written, new Date())), select, { prefetch: 'all' });
-  const url = `${started.url}/cds-services/${select.id}`;
-  expect((await post(url, request)).status).toBe(401);
-  const token = await mintToken({ key, iss: ISS, aud: `${PUBLIC}/cds-services/${select.id}` });
-  const answer = await post(url, request, { authorization: `Bearer ${token}` });
-  expect(answer.status).toBe(200);
-  expect((answer.body as { cards: { source: { topic: { code: string } } }[] }).cards.map((c) => c.source.topic.code)).toEqual([
-    'imaging-defer',
-  ]);
-  // The preview page and explain are off in production.
-  expect((await fetch(`${started.url}/preview/`)).status).toBe(404);
-  // The operational endpoints are only on the admin listener (loopback), never on the EHR-facing port.
-  expect((await fetch(`${started.url}/metrics`)).status).toBe(404);
-  const adminPort = /metrics, status: +http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(started.output())?.[1];
-  expect((await fetch(`http://127.0.0.1:${adminPort}/metrics`)).status).toBe(200);
+    // The image runs on the real clock: the scenario's dates move to today, as the demo seeding moves
+    // them. A 10-day episode, so a midnight passing during the test changes nothing.
+    const written = readScenario(join(scenariosDir, 'imaging-defer-snomed-back-pain-loinc-xray.json'));
+    const request = scenarioRequest(shiftScenario(written, shiftToToday(written, new Date())), select, { prefetch: 'all' });
+    const url = `${started.url}/cds-services/${select.id}`;
+    expect((await post(url, request)).status).toBe(401);
+    const token = await mintToken({ key, iss: ISS, aud: `${PUBLIC}/cds-services/${select.id}` });
+    const answer = await post(url, request, { authorization: `Bearer ${token}` });
+    expect(answer.status).toBe(200);
+    expect((answer.body as { cards: { source: { topic: { code: string } } }[] }).cards.map((c) => c.source.topic.code)).toEqual([
+      'imaging-defer',
+    ]);
+    // The preview page and explain are off in production.
+    expect((await fetch(`${started.url}/preview/`)).status).toBe(404);
+    // The operational endpoints are only on the admin listener (loopback), never on the EHR-facing port.
+    expect((await fetch(`${started.url}/metrics`)).status).toBe(404);
+    const adminPort = /metrics, status: +http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(started.output())?.[1];
+    expect((await fetch(`http://127.0.0.1:${adminPort}/metrics`)).status).toBe(200);
 
-  started.child.kill('SIGTERM');
-  expect(await started.exited).toBe(0);
-  expect(snapshot(app)).toEqual(before);
-  expect(started.output()).not.toContain(token);
-}, 180_000);
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+    expect(snapshot(app)).toEqual(before);
+    expect(started.output()).not.toContain(token);
+  },
+  180_000,
+);
 
 test('the demo FHIR server stage starts and serves the scenario patients', async () => {
   const stage = dockerfile.stage('demo-fhir');

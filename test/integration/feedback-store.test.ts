@@ -134,7 +134,8 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
       const suggestion = randomUUID();
       await v1.query(
         `INSERT INTO card_log (card_uuid, service_id, rule_id, rules_version, hook_instance_hash, suggestion_uuids, issued_at)
-         VALUES ($1, $3, 'imaging-defer', 'v1-rules', 'hash', ARRAY[$4], '2026-11-10T10:00:00Z'), ($2, $3, 'imaging-repeat', 'v1-rules', 'hash', '{}', '2026-11-11T10:00:00Z')`,
+         VALUES ($1, $3, 'imaging-defer', 'v1-rules', 'hash', ARRAY[$4], '2026-11-10T10:00:00Z'),
+                ($2, $3, 'imaging-repeat', 'v1-rules', 'hash', '{}', '2026-11-11T10:00:00Z')`,
         [ids[0], ids[1], SELECT, suggestion],
       );
       await expect(v1.query('SELECT 1 FROM feedback')).rejects.toThrow();
@@ -459,44 +460,55 @@ describe.each(storeKinds())('feedback store on %s', (kind) => {
       }
     });
 
-    test('by rules version: a filter, a comparison newest first, and rates from fewer than 10 responses marked too few to judge', async () => {
-      // Version "v2" from 2026-11-16: 12 imaging-defer cards, 9 accepted, 3 overridden (12 responses: enough to judge).
-      const v2 = Array.from({ length: 12 }, (_, i) => ({
-        ...card(SELECT, 'imaging-defer', `2026-11-${String(16 + (i % 5)).padStart(2, '0')}T10:00:00Z`, 1),
-        rulesVersion: 'v2',
-      }));
-      await writeCards(db, v2);
-      await saveFeedback(
-        db,
-        SELECT,
-        v2.map((c, i) => (i < 9 ? accepted(c, [1], '2026-11-21T10:00:00Z') : overridden(c.cardUuid, '2026-11-21T10:00:00Z'))),
-        { storeComments: false },
-      );
-      try {
-        const all = await loadAnalytics(db, { from: '2026-11-02', to: '2026-11-22' }, labels);
-        expect(all.versionsInPeriod).toEqual(['v2', 'test-rules']);
-        expect(
-          all.versions.map((v) => [v.rulesVersion, v.cardsShown, v.accepted, v.overridden, v.acceptanceRate, v.responses, v.tooFewToJudge]),
-        ).toEqual([
-          ['v2', 12, 9, 3, 0.75, 12, false],
-          ['test-rules', 7, 2, 3, 0.4, 5, true],
-        ]);
-        expect(all.versions[0]).toMatchObject({ firstIssued: '2026-11-16T10:00:00.000Z', lastIssued: '2026-11-20T10:00:00.000Z' });
-        expect(all.versions[0]?.rules.map((r) => [r.ruleId, r.cardsShown, r.tooFewToJudge])).toEqual([['imaging-defer', 12, false]]);
-        expect(all.versions[1]?.rules.map((r) => r.ruleId)).toEqual(['cauda-equina-emergency', 'imaging-defer', 'imaging-repeat']);
+    test(
+      'by rules version: a filter, a comparison newest first, and ' + 'rates from fewer than 10 responses marked too few to judge',
+      async () => {
+        // Version "v2" from 2026-11-16: 12 imaging-defer cards, 9 accepted, 3 overridden (12 responses: enough to judge).
+        const v2 = Array.from({ length: 12 }, (_, i) => ({
+          ...card(SELECT, 'imaging-defer', `2026-11-${String(16 + (i % 5)).padStart(2, '0')}T10:00:00Z`, 1),
+          rulesVersion: 'v2',
+        }));
+        await writeCards(db, v2);
+        await saveFeedback(
+          db,
+          SELECT,
+          v2.map((c, i) => (i < 9 ? accepted(c, [1], '2026-11-21T10:00:00Z') : overridden(c.cardUuid, '2026-11-21T10:00:00Z'))),
+          { storeComments: false },
+        );
+        try {
+          const all = await loadAnalytics(db, { from: '2026-11-02', to: '2026-11-22' }, labels);
+          expect(all.versionsInPeriod).toEqual(['v2', 'test-rules']);
+          expect(
+            all.versions.map((v) => [
+              v.rulesVersion,
+              v.cardsShown,
+              v.accepted,
+              v.overridden,
+              v.acceptanceRate,
+              v.responses,
+              v.tooFewToJudge,
+            ]),
+          ).toEqual([
+            ['v2', 12, 9, 3, 0.75, 12, false],
+            ['test-rules', 7, 2, 3, 0.4, 5, true],
+          ]);
+          expect(all.versions[0]).toMatchObject({ firstIssued: '2026-11-16T10:00:00.000Z', lastIssued: '2026-11-20T10:00:00.000Z' });
+          expect(all.versions[0]?.rules.map((r) => [r.ruleId, r.cardsShown, r.tooFewToJudge])).toEqual([['imaging-defer', 12, false]]);
+          expect(all.versions[1]?.rules.map((r) => r.ruleId)).toEqual(['cauda-equina-emergency', 'imaging-defer', 'imaging-repeat']);
 
-        const onlyV2 = await loadAnalytics(db, { from: '2026-11-02', to: '2026-11-22', rulesVersion: 'v2' }, labels);
-        expect(onlyV2.filter).toEqual({ from: '2026-11-02', to: '2026-11-22', rulesVersion: 'v2' });
-        expect(onlyV2.totals).toMatchObject({ cardsShown: 12, accepted: 9, overridden: 3, acceptanceRate: 0.75, tooFewToJudge: false });
-        expect(onlyV2.versions.map((v) => v.rulesVersion)).toEqual(['v2']);
-        // The choices stay: the filter's menu still offers every version in the period.
-        expect(onlyV2.versionsInPeriod).toEqual(['v2', 'test-rules']);
-        expect(onlyV2.rules.find((r) => r.ruleId === 'imaging-repeat')).toMatchObject({ cardsShown: 0, tooFewToJudge: true });
-      } finally {
-        await db.query('DELETE FROM feedback WHERE card_uuid = ANY ($1)', [v2.map((c) => c.cardUuid)]);
-        await db.query('DELETE FROM card_log WHERE card_uuid = ANY ($1)', [v2.map((c) => c.cardUuid)]);
-      }
-    });
+          const onlyV2 = await loadAnalytics(db, { from: '2026-11-02', to: '2026-11-22', rulesVersion: 'v2' }, labels);
+          expect(onlyV2.filter).toEqual({ from: '2026-11-02', to: '2026-11-22', rulesVersion: 'v2' });
+          expect(onlyV2.totals).toMatchObject({ cardsShown: 12, accepted: 9, overridden: 3, acceptanceRate: 0.75, tooFewToJudge: false });
+          expect(onlyV2.versions.map((v) => v.rulesVersion)).toEqual(['v2']);
+          // The choices stay: the filter's menu still offers every version in the period.
+          expect(onlyV2.versionsInPeriod).toEqual(['v2', 'test-rules']);
+          expect(onlyV2.rules.find((r) => r.ruleId === 'imaging-repeat')).toMatchObject({ cardsShown: 0, tooFewToJudge: true });
+        } finally {
+          await db.query('DELETE FROM feedback WHERE card_uuid = ANY ($1)', [v2.map((c) => c.cardUuid)]);
+          await db.query('DELETE FROM card_log WHERE card_uuid = ANY ($1)', [v2.map((c) => c.cardUuid)]);
+        }
+      },
+    );
   });
 });
 

@@ -100,25 +100,29 @@ async function untilFhirRequests(n: number): Promise<void> {
   await eventually(() => fhirRequests >= n, `${n} FHIR requests`);
 }
 
-test('SIGTERM finishes the request in flight, answers newcomers 503 with Connection: close meanwhile (no resets), then exits 0', async () => {
-  // Long enough that SIGTERM surely lands while the request waits on the FHIR server.
-  fhirDelayMs = 3000;
-  const child = await startChild({ FETCH_DEADLINE_MS: '15000', SHUTDOWN_TIMEOUT_MS: '15000' });
-  const before = fhirRequests;
-  const inFlight = post(`${child.url}/cds-services/${select.id}`, slowRequest()).then((r) => ({ ...r, at: Date.now() }));
-  await untilFhirRequests(before + 1);
-  child.process.kill('SIGTERM');
-  // The listener stays open while a request is in flight: a newcomer is told to go elsewhere, not reset.
-  let newcomer: Response | undefined;
-  await eventually(async () => (newcomer = await fetch(`${child.url}/readyz`)).status === 503, 'readiness off after SIGTERM');
-  expect(newcomer?.headers.get('connection')).toBe('close');
-  const answered = await inFlight;
-  expect(answered.status).toBe(200);
-  expect(answered.body).toEqual({ cards: [] });
-  const exit = await child.exited;
-  expect(exit.code).toBe(0);
-  expect(exit.at).toBeGreaterThanOrEqual(answered.at - 50);
-}, 180_000);
+test(
+  'SIGTERM finishes the request in flight, answers newcomers 503 ' + 'with Connection: close meanwhile (no resets), then exits 0',
+  async () => {
+    // Long enough that SIGTERM surely lands while the request waits on the FHIR server.
+    fhirDelayMs = 3000;
+    const child = await startChild({ FETCH_DEADLINE_MS: '15000', SHUTDOWN_TIMEOUT_MS: '15000' });
+    const before = fhirRequests;
+    const inFlight = post(`${child.url}/cds-services/${select.id}`, slowRequest()).then((r) => ({ ...r, at: Date.now() }));
+    await untilFhirRequests(before + 1);
+    child.process.kill('SIGTERM');
+    // The listener stays open while a request is in flight: a newcomer is told to go elsewhere, not reset.
+    let newcomer: Response | undefined;
+    await eventually(async () => (newcomer = await fetch(`${child.url}/readyz`)).status === 503, 'readiness off after SIGTERM');
+    expect(newcomer?.headers.get('connection')).toBe('close');
+    const answered = await inFlight;
+    expect(answered.status).toBe(200);
+    expect(answered.body).toEqual({ cards: [] });
+    const exit = await child.exited;
+    expect(exit.code).toBe(0);
+    expect(exit.at).toBeGreaterThanOrEqual(answered.at - 50);
+  },
+  180_000,
+);
 
 test('a request that outlasts SHUTDOWN_TIMEOUT_MS is cut, and the process still exits 0', async () => {
   // The FHIR server answers far later than the shutdown timeout: only the timeout can end the request.

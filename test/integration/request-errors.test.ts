@@ -229,17 +229,22 @@ test('logs are JSON lines with request id, service, status, rules and duration, 
 describe('every hook field of every JSON type, on every service', () => {
   const cases = everyFieldOfEveryType();
 
-  test(`${cases.length} requests: never a 5xx; a field of another hook is ignored; a wrong type of the hook's own field is a 400 naming it`, async () => {
-    const failures: string[] = [];
-    // Eight connections at a time; the timeout below only stops a hang, it times nothing.
-    await inParallel(cases, 8, async (c) => {
-      const res = await post(`${service.url}/cds-services/${c.service}`, c.body);
-      if (res.status >= 500) failures.push(`${c.service} ${c.path}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
-      else if (res.status === 400) assertOperationOutcome(res.body);
-      else if (res.status !== 200 && res.status !== 412) failures.push(`${c.service} ${c.path}: unexpected ${res.status}`);
-    });
-    expect(failures).toEqual([]);
-  }, 180_000);
+  test(
+    `${cases.length} requests: never a 5xx; a field of another hook is ignored; ` +
+      "a wrong type of the hook's own field is a 400 naming it",
+    async () => {
+      const failures: string[] = [];
+      // Eight connections at a time; the timeout below only stops a hang, it times nothing.
+      await inParallel(cases, 8, async (c) => {
+        const res = await post(`${service.url}/cds-services/${c.service}`, c.body);
+        if (res.status >= 500) failures.push(`${c.service} ${c.path}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+        else if (res.status === 400) assertOperationOutcome(res.body);
+        else if (res.status !== 200 && res.status !== 412) failures.push(`${c.service} ${c.path}: unexpected ${res.status}`);
+      });
+      expect(failures).toEqual([]);
+    },
+    180_000,
+  );
 
   test.each(EVERY_JSON_TYPE.filter((v) => !Array.isArray(v) || v.length === 0 || typeof v[0] !== 'string'))(
     'selections = %j: ignored on order-sign, a 400 on order-select',

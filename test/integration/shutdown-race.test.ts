@@ -35,7 +35,7 @@ test('six requests sent after SIGTERM, while one is in flight, each get 503 with
   try {
     const inFlight = post(url, scenarioRequest(scenario, select, { prefetch: 'none', fhirServer: `${fhir.url}/fhir` }));
     while (protection.inFlight() === 0) await new Promise((r) => setTimeout(r, 10));
-    const closed = shutDown({ server, drain: protection.drain, inFlight: protection.inFlight, timeoutMs: 10_000, logger });
+    const closed = shutDown({ server, drain: () => protection.drain(), inFlight: () => protection.inFlight(), timeoutMs: 10_000, logger });
     const racing = await Promise.all(
       Array.from({ length: 6 }, () =>
         post(url, scenarioRequest(scenario, select, { prefetch: 'all' })).then(

@@ -37,7 +37,8 @@ function rawClient(serviceUrl: string, request: string): RawClient {
 
 /** A hook call whose body says 100 KB and arrives a byte every 200 ms, as in the attack. */
 function slowBody(serviceUrl: string): RawClient {
-  const head = `POST /cds-services/${select.id} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`;
+  const head =
+    `POST /cds-services/${select.id} HTTP/1.1\r\n` + 'Host: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{';
   const client = rawClient(serviceUrl, head);
   const drip = setInterval(() => client.socket.writable && client.socket.write(' '), 200);
   void client.closed.then(() => clearInterval(drip));

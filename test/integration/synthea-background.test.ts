@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Bundle, Condition, FhirResource, Patient } from 'fhir/r4.js';
+import type { Condition, FhirResource, Patient } from 'fhir/r4.js';
 import { toBatchBundle } from '../../src/demo/fhir-server/batch.js';
 import { readSyntheaArchive } from '../../src/demo/fhir-server/synthea-archive.js';
 import { startFhirServer, type RunningFhirServer } from '../../src/demo/fhir-server/server.js';
@@ -135,7 +135,8 @@ describeSynthea('Synthea sample: every service for every patient', () => {
     const lines = [...fired.entries()].sort().map(([rule, ids]) => `  ${rule}: ${ids.size} patients`);
     console.log(
       [
-        `Synthea background: ${patients} patients (${alive} alive), ${patients * SERVICES.length} calls with prefetch and ${fetchedCalls} without, ${Date.now() - started} ms including loading`,
+        `Synthea background: ${patients} patients (${alive} alive), ${patients * SERVICES.length} calls with prefetch ` +
+          `and ${fetchedCalls} without, ${Date.now() - started} ms including loading`,
         `statuses: ${JSON.stringify(Object.fromEntries(statuses))}`,
         'cards per rule:',
         ...(lines.length ? lines : ['  (none)']),

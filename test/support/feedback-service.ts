@@ -56,7 +56,7 @@ export async function startFeedbackService(store: TestStore, options: FeedbackSe
     logger,
     now: () => now,
     onCards: feedback.onCards,
-    cardLogAccepts: feedback.cardLogAccepts,
+    cardLogAccepts: (cards) => feedback.cardLogAccepts(cards),
     routes: feedback.routes,
     adminRoutes: feedback.adminRoutes,
   });

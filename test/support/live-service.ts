@@ -13,9 +13,9 @@ export interface LiveService {
   url: string;
   live: LiveKnowledge;
   logs: string[];
-  status(): Promise<KnowledgeStatus>;
+  status: () => Promise<KnowledgeStatus>;
   /** Polls GET /status until the condition holds (the limit only stops a broken build hanging). */
-  until(done: (s: KnowledgeStatus) => boolean, limitMs?: number): Promise<{ status: KnowledgeStatus }>;
+  until: (done: (s: KnowledgeStatus) => boolean, limitMs?: number) => Promise<{ status: KnowledgeStatus }>;
   close(): Promise<void>;
 }
 
@@ -25,8 +25,8 @@ export async function startLiveService(copy: KnowledgeCopy, env: Record<string, 
   const live = watchKnowledge({ rulesDir: copy.rulesDir, cardsDir: copy.cardsDir }, logger);
   const app = createApp({
     config: loadConfig({ MAX_EVENT_LOOP_LAG_MS: '0', ...env }),
-    knowledge: live.current,
-    knowledgeStatus: live.status,
+    knowledge: () => live.current(),
+    knowledgeStatus: () => live.status(),
     logger,
     ...(now ? { now } : {}),
   });
@@ -40,7 +40,7 @@ export async function startLiveService(copy: KnowledgeCopy, env: Record<string, 
     live,
     logs,
     status,
-    async until(done, limitMs = 15_000) {
+    until: async (done, limitMs = 15_000) => {
       const started = Date.now();
       for (;;) {
         const s = await status();

@@ -46,7 +46,8 @@ export function assertCdsResponse(body: unknown): void {
     const source = card.source as Record<string, unknown> | undefined;
     if (!source) fail(`${at}.source`, 'required');
     str(source.label, `${at}.source.label`);
-    if (source.url !== undefined && !/^https?:\/\//.test(String(source.url))) fail(`${at}.source.url`, 'must be absolute');
+    if (source.url !== undefined && (typeof source.url !== 'string' || !/^https?:\/\//.test(source.url)))
+      fail(`${at}.source.url`, 'must be absolute');
     if (source.topic) {
       const topic = source.topic as Record<string, unknown>;
       str(topic.system, `${at}.source.topic.system`);

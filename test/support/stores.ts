@@ -4,7 +4,8 @@
  * .ci/run installs and starts that server; without TEST_DATABASE_URL locally, the PostgreSQL runs
  * are skipped with a note, and on CI they fail instead.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -50,7 +51,7 @@ export async function createTestStore(kind: StoreKind): Promise<TestStore> {
       kind,
       env: { DATA_DIR: dir },
       open: () => openPglite(join(dir, 'pglite')),
-      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      cleanup: () => rm(dir, { recursive: true, force: true }),
     };
   }
   const base = process.env.TEST_DATABASE_URL;
@@ -64,7 +65,7 @@ export async function createTestStore(kind: StoreKind): Promise<TestStore> {
   return {
     kind,
     env: { DATABASE_URL: url, FEEDBACK_HMAC_SECRET: TEST_HMAC_SECRET },
-    open: async () => openPostgres(url),
+    open: () => Promise.resolve(openPostgres(url)),
     url: base,
     viaUrl: (host, port) => {
       const u = new URL(url);

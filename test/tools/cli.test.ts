@@ -10,6 +10,7 @@ import { projectRoot } from '../../src/paths.js';
 import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
 import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { captureIo } from '../support/cli.js';
+import { regExp } from '../support/regexp.js';
 
 const scenarioFile = (id: string): string => join(scenariosDir, `${id}.json`);
 let tmp: string;
@@ -32,10 +33,16 @@ describe('test', () => {
     expect(out).toMatch(/\d+ scenario files, \d+ rule test files, \d+ checks: \d+ passed, 0 failed/);
     // Rule tests in test/rule-tests run beside the scenarios, and a scenario's "checks" get a row of their own.
     expect(out).toMatch(
-      /^pass +imaging-defer-day-41-fires +back-pain-imaging-select +fired imaging-defer; not imaging-repeat, cauda-equina-emergency; cards imaging-defer; says "Remove the lumbar imaging order" +fired imaging-defer$/m,
+      regExp(
+        /^pass +imaging-defer-day-41-fires +back-pain-imaging-select +fired imaging-defer; not imaging-repeat, cauda-equina-emergency;/,
+        / cards imaging-defer; says "Remove the lumbar imaging order" +fired imaging-defer$/m,
+      ),
     );
     expect(out).toMatch(
-      /^pass +imaging-repeat-replaces-defer +back-pain-imaging-select +checks: fired imaging-defer, imaging-repeat; says "300 days ago \(2026-01-27\)" +fired imaging-repeat, imaging-defer$/m,
+      regExp(
+        /^pass +imaging-repeat-replaces-defer +back-pain-imaging-select +checks: fired imaging-defer, imaging-repeat; says "300 days ago/,
+        / \(2026-01-27\)" +fired imaging-repeat, imaging-defer$/m,
+      ),
     );
     expect(code).toBe(0);
   });
@@ -57,7 +64,10 @@ describe('test', () => {
     const good = ruleTest('day-10', { ...adult, episodeDays: 10 }, { fired: ['imaging-defer'], cards: ['imaging-defer'] });
     const { code, out } = await run('test', wrong, strange, stranger, good);
     expect(out).toMatch(
-      /^FAIL +wrong-expectations +back-pain-imaging-select +.* +imaging-defer did not fire; cards \(none\), expected imaging-defer; no card says "no such words"$/m,
+      regExp(
+        /^FAIL +wrong-expectations +back-pain-imaging-select +.* +imaging-defer did not fire; cards \(none\), expected imaging-defer; no/,
+        / card says "no such words"$/m,
+      ),
     );
     expect(out).toMatch(/^FAIL +strange-names +.*error: unknown fact "episodeDay" \(known facts: ageYears, /m);
     expect(out).toMatch(/^FAIL +strange-rule +.*error: "imaging-deferral" is not a rule of rules\/back-pain-imaging.json/m);
@@ -81,7 +91,10 @@ describe('test', () => {
     const { code, out } = await run('test', file);
     expect(out).toMatch(/^pass +checks-that-fail +back-pain-imaging-sign +imaging-defer +imaging-defer$/m);
     expect(out).toMatch(
-      /^FAIL +checks-that-fail +back-pain-imaging-sign +checks: .* +imaging-repeat did not fire; imaging-defer fired; no card says "not in any card"$/m,
+      regExp(
+        /^FAIL +checks-that-fail +back-pain-imaging-sign +checks: .* +imaging-repeat did not fire; imaging-defer fired; no card says/,
+        / "not in any card"$/m,
+      ),
     );
     expect(code).toBe(1);
   });
@@ -131,7 +144,11 @@ describe('rules', () => {
     expect(all.code).toBe(0);
     expect(all.out).toMatch(/^rules\/back-pain-imaging.json {2}\(services: back-pain-imaging-select, back-pain-imaging-sign\)$/m);
     expect(all.out).toMatch(
-      /^ {2}imaging-defer {2}\[live, one card per order\] {2}Defer lumbar imaging in the first 6 weeks of back pain\n {6}when: ageYears ≥ 18 and openEpisode = true and episodeDays < 42 and redFlagCount = 0\n {6}card: cards\/imaging-defer.json \(warning\): /m,
+      regExp(
+        /^ {2}imaging-defer {2}\[live, one card per order\] {2}Defer lumbar imaging in the first 6 weeks of back pain\n {6}when:/,
+        / ageYears ≥ 18 and openEpisode = true and episodeDays < 42 and redFlagCount = 0\n {6}card: cards\/imaging-defer.json/,
+        / \(warning\): /m,
+      ),
     );
     expect(all.out).toMatch(/when: .* and \(therapyReferralDaysAgo is unknown or therapyReferralDaysAgo > 365\)$/m);
     expect(all.out).toMatch(/^15 rules\. Rules version [0-9a-f]{16}\.$/m);
@@ -158,7 +175,10 @@ describe('explain', () => {
       'priorLumbarImagingDaysAgo',
     ]);
     expect(facts).toMatch(
-      /redFlagCount = 0\n +Near miss: Fever \(last 14 days\), Body temperature 38\.5 °C \(Observation\/bp-fever-15d-temp, 2026-11-08\): outside the 14-day window \(15 days ago\)\. None counts\. Checked: /,
+      regExp(
+        /redFlagCount = 0\n +Near miss: Fever \(last 14 days\), Body temperature 38\.5 °C \(Observation\/bp-fever-15d-temp,/,
+        / 2026-11-08\): outside the 14-day window \(15 days ago\)\. None counts\. Checked: /,
+      ),
     );
   });
 
@@ -223,7 +243,10 @@ describe('cards', () => {
     expect(out).toMatch(/^back-pain-imaging-select \(order-select\): 1 card$/m);
     expect(out).toMatch(/^\[WARNING\] Imaging is unlikely to help yet: back pain for 41 days/m);
     expect(out).toMatch(
-      /Suggestions \(choose at most one\):\n {4}1\. Remove the lumbar imaging order \(recommended\)\n {7}- delete ServiceRequest\/bp-defer-41-mri/,
+      regExp(
+        /Suggestions \(choose at most one\):\n {4}1\. Remove the lumbar imaging order \(recommended\)\n {7}- delete/,
+        / ServiceRequest\/bp-defer-41-mri/,
+      ),
     );
     expect(out).toMatch(/Links:\n {4}- NHS: back pain \(patient leaflet\) <https:\/\/www\.nhs\.uk\/conditions\/back-pain\/>/);
     expect(out).toMatch(/Override reasons: Red flag found on examination;/);

@@ -22,8 +22,18 @@ const codings = (r: Res): { system?: string; code?: string; display?: string }[]
     (k) => ((r[k] as { coding?: [] } | undefined)?.coding ?? []) as { system?: string }[],
   );
 const reference = (r: Res): string => (r.subject as { reference?: string } | undefined)?.reference ?? '';
-const KNOWN =
-  /^(http:\/\/snomed\.info\/sct|http:\/\/hl7\.org\/fhir\/sid\/icd-10(-cm)?|http:\/\/loinc\.org|http:\/\/www\.nlm\.nih\.gov\/research\/umls\/rxnorm|http:\/\/www\.ama-assn\.org\/go\/cpt|urn:oid:2\.16\.840\.1\.113883\.6\.(96|90|1|88|12))$/;
+const KNOWN = new RegExp(
+  `^(${[
+    /http:\/\/snomed\.info\/sct/,
+    /http:\/\/hl7\.org\/fhir\/sid\/icd-10(-cm)?/,
+    /http:\/\/loinc\.org/,
+    /http:\/\/www\.nlm\.nih\.gov\/research\/umls\/rxnorm/,
+    /http:\/\/www\.ama-assn\.org\/go\/cpt/,
+    /urn:oid:2\.16\.840\.1\.113883\.6\.(96|90|1|88|12)/,
+  ]
+    .map((r) => r.source)
+    .join('|')})$`,
+);
 
 const forms: [string, (s: Scenario) => boolean][] = [
   ['SNOMED CT OID', (s) => json(s).includes('"urn:oid:2.16.840.1.113883.6.96"')],

@@ -51,20 +51,23 @@ describe('editor help beyond the structure', () => {
     read<{ definitions: { condition: { anyOf: Partial<Leaf>[] } } }>(name).definitions.condition.anyOf.find((b) => b.properties?.fact) as
       Leaf | undefined;
 
-  test('every fact is an enum value with its meaning, type and source; every operator says what it does; numeric operators need a number', () => {
-    for (const name of ['rule-file.schema.json', 'card.schema.json']) {
-      const leaf = leafOf(name);
-      expect(leaf?.properties.fact.enum).toEqual([...ENGINE_FACT_NAMES]);
-      expect(leaf?.properties.fact.markdownEnumDescriptions).toHaveLength(ENGINE_FACT_NAMES.length);
-      expect(leaf?.properties.fact.markdownEnumDescriptions[ENGINE_FACT_NAMES.indexOf('episodeDays')]).toMatch(
-        /^Days from the episode's start.*number \(whole days\); from Condition/,
-      );
-      expect(leaf?.properties.operator.markdownEnumDescriptions).toHaveLength(leaf?.properties.operator.enum.length ?? -1);
-      expect(leaf?.allOf[0]?.then.properties.value.type).toBe('number');
-    }
-    // The help cannot fall behind the code: every fact the engine sees is described.
-    expect(Object.keys(FACT_DOCS).sort()).toEqual([...ENGINE_FACT_NAMES].sort());
-  });
+  test(
+    'every fact is an enum value with its meaning, type and source; ' + 'every operator says what it does; numeric operators need a number',
+    () => {
+      for (const name of ['rule-file.schema.json', 'card.schema.json']) {
+        const leaf = leafOf(name);
+        expect(leaf?.properties.fact.enum).toEqual([...ENGINE_FACT_NAMES]);
+        expect(leaf?.properties.fact.markdownEnumDescriptions).toHaveLength(ENGINE_FACT_NAMES.length);
+        expect(leaf?.properties.fact.markdownEnumDescriptions[ENGINE_FACT_NAMES.indexOf('episodeDays')]).toMatch(
+          /^Days from the episode's start.*number \(whole days\); from Condition/,
+        );
+        expect(leaf?.properties.operator.markdownEnumDescriptions).toHaveLength(leaf?.properties.operator.enum.length ?? -1);
+        expect(leaf?.allOf[0]?.then.properties.value.type).toBe('number');
+      }
+      // The help cannot fall behind the code: every fact the engine sees is described.
+      expect(Object.keys(FACT_DOCS).sort()).toEqual([...ENGINE_FACT_NAMES].sort());
+    },
+  );
 
   test('card text: every card file passes the placeholder pattern; unknown placeholders and single braces fail it', () => {
     const card = read<{ properties: { summary: { pattern: string }; detail: { items: { pattern: string } } } }>('card.schema.json');
@@ -118,26 +121,30 @@ describe('value set ids, code systems and service ids: the schema offers and ref
     return out;
   }
 
-  test('findings and instruments offer exactly the shipped value set ids, each with its title on hover, and reference them wherever a value set is named', () => {
-    for (const name of ['findings.schema.json', 'instruments.schema.json']) {
-      const { valueSetId } = read<Definitions>(name).definitions;
-      expect([...valueSetId.enum].sort()).toEqual(shippedIds);
-      expect(valueSetId.markdownEnumDescriptions[valueSetId.enum.indexOf('red-flag-fever')]).toMatch(
-        /^\*\*Fever\*\* \(rules\/valuesets\/red-flag-fever\.json\): Fever recorded as a condition\.$/,
-      );
-      // No value set field is left as a bare string: every one points at the list.
-      expect(schemas.get(name)).not.toMatch(/"(valueSet|totalValueSet)": \{\s*"type": "string"/);
-    }
-    expect(schemas.get('findings.schema.json')?.match(/"\$ref": "#\/definitions\/valueSetId"/g)?.length).toBeGreaterThanOrEqual(7);
-    const named = [
-      ...namedValueSets(JSON.parse(readFileSync(join(rulesDir, 'findings.json'), 'utf8'))),
-      ...namedValueSets(JSON.parse(readFileSync(join(rulesDir, 'instruments.json'), 'utf8'))),
-    ];
-    expect(named.length).toBeGreaterThan(10);
-    const { enum: offered } = read<Definitions>('findings.schema.json').definitions.valueSetId;
-    for (const id of named) expect(offered).toContain(id);
-    expect(offered).not.toContain('red-flag-cancers');
-  });
+  test(
+    'findings and instruments offer exactly the shipped value set ids, each ' +
+      'with its title on hover, and reference them wherever a value set is named',
+    () => {
+      for (const name of ['findings.schema.json', 'instruments.schema.json']) {
+        const { valueSetId } = read<Definitions>(name).definitions;
+        expect([...valueSetId.enum].sort()).toEqual(shippedIds);
+        expect(valueSetId.markdownEnumDescriptions[valueSetId.enum.indexOf('red-flag-fever')]).toMatch(
+          /^\*\*Fever\*\* \(rules\/valuesets\/red-flag-fever\.json\): Fever recorded as a condition\.$/,
+        );
+        // No value set field is left as a bare string: every one points at the list.
+        expect(schemas.get(name)).not.toMatch(/"(valueSet|totalValueSet)": \{\s*"type": "string"/);
+      }
+      expect(schemas.get('findings.schema.json')?.match(/"\$ref": "#\/definitions\/valueSetId"/g)?.length).toBeGreaterThanOrEqual(7);
+      const named = [
+        ...namedValueSets(JSON.parse(readFileSync(join(rulesDir, 'findings.json'), 'utf8'))),
+        ...namedValueSets(JSON.parse(readFileSync(join(rulesDir, 'instruments.json'), 'utf8'))),
+      ];
+      expect(named.length).toBeGreaterThan(10);
+      const { enum: offered } = read<Definitions>('findings.schema.json').definitions.valueSetId;
+      for (const id of named) expect(offered).toContain(id);
+      expect(offered).not.toContain('red-flag-cancers');
+    },
+  );
 
   test('the list is made from the value set files when `schemas` runs: a new file is offered, a removed one is not', () => {
     const dir = mkdtempSync(join(tmpdir(), 'backpain-valuesets-'));

@@ -14,6 +14,7 @@ import { projectRoot } from '../../src/paths.js';
 import { captureIo } from '../support/cli.js';
 import { copyKnowledge, type KnowledgeCopy } from '../support/knowledge-copy.js';
 import { startStubServer, type StubServer } from '../support/stub-server.js';
+import { regExp } from '../support/regexp.js';
 
 const fixtures = join(projectRoot, 'test', 'fixtures', 'valuesets');
 const LOINC = 'http://loinc.org';
@@ -43,52 +44,61 @@ const valueSetsDir = (): string => join(copy.rulesDir, 'valuesets');
 const written = (id: string): ValueSetFile => copy.readJson<ValueSetFile>(`rules/valuesets/${id}.json`);
 
 describe('valueset import', () => {
-  test('a real VSAC export with only an expansion: id from its name, compose made from the expansion, source in the description; the service loads it', async () => {
-    const io = captureIo();
-    expect(await runCli(['valueset', 'import', join(fixtures, 'vsac-blood-glucose-expansion.json'), '--rules', copy.rulesDir], io)).toBe(0);
-    expect(io.stdout()).toMatch(
-      /✔ .*blood-glucose-laboratory-and-point-of-care-tests\.json \(blood-glucose-laboratory-and-point-of-care-tests\)/,
-    );
-    const file = written('blood-glucose-laboratory-and-point-of-care-tests');
-    expect(file).toEqual(
-      expect.objectContaining({
-        $schema: '../schemas/valueset.schema.json',
-        resourceType: 'ValueSet',
-        url: 'urn:backpain-cds:valueset:blood-glucose-laboratory-and-point-of-care-tests',
-        version: '2025-07-15',
-        name: 'BloodGlucoseLaboratoryAndPointOfCareTests',
-        title: 'Blood Glucose Laboratory and Point of Care Tests',
-        status: 'active',
-      }),
-    );
-    expect(file.description).toMatch(
-      /Source: imported from vsac-blood-glucose-expansion\.json \(ValueSet http:\/\/cts\.nlm\.nih\.gov\/fhir\/ValueSet\/2\.16\.840\.1\.113762\.1\.4\.1190\.38, version 20230902, CDC NHSN\)/,
-    );
-    expect(file.expansion).toEqual(
-      expect.objectContaining({
-        identifier: 'urn:uuid:9bf29f77-5b38-4183-8615-3ebd206771a4',
-        timestamp: '2025-07-15T16:09:32-04:00',
-        total: 29,
-      }),
-    );
-    expect(file.expansion).not.toHaveProperty('parameter'); // only VSAC's paging parameters, which describe the page
-    expect(file.identifier).toEqual([{ system: 'urn:ietf:rfc:3986', value: 'urn:oid:2.16.840.1.113762.1.4.1190.38' }]);
-    expect(file.expansion.contains?.[0]).toEqual({
-      system: LOINC,
-      code: '10449-7',
-      display: 'Glucose [Mass/volume] in Serum or Plasma --1 hour post meal',
-    });
-    expect(file.compose.include).toEqual([
-      { system: LOINC, concept: expect.arrayContaining([{ code: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma' }]) },
-    ]);
-    expect(file.compose.include[0]?.concept).toHaveLength(29);
+  test(
+    'a real VSAC export with only an expansion: id from its name, compose ' +
+      'made from the expansion, source in the description; the service loads it',
+    async () => {
+      const io = captureIo();
+      expect(await runCli(['valueset', 'import', join(fixtures, 'vsac-blood-glucose-expansion.json'), '--rules', copy.rulesDir], io)).toBe(
+        0,
+      );
+      expect(io.stdout()).toMatch(
+        /✔ .*blood-glucose-laboratory-and-point-of-care-tests\.json \(blood-glucose-laboratory-and-point-of-care-tests\)/,
+      );
+      const file = written('blood-glucose-laboratory-and-point-of-care-tests');
+      expect(file).toEqual(
+        expect.objectContaining({
+          $schema: '../schemas/valueset.schema.json',
+          resourceType: 'ValueSet',
+          url: 'urn:backpain-cds:valueset:blood-glucose-laboratory-and-point-of-care-tests',
+          version: '2025-07-15',
+          name: 'BloodGlucoseLaboratoryAndPointOfCareTests',
+          title: 'Blood Glucose Laboratory and Point of Care Tests',
+          status: 'active',
+        }),
+      );
+      expect(file.description).toMatch(
+        regExp(
+          /Source: imported from vsac-blood-glucose-expansion\.json \(ValueSet/,
+          / http:\/\/cts\.nlm\.nih\.gov\/fhir\/ValueSet\/2\.16\.840\.1\.113762\.1\.4\.1190\.38, version 20230902, CDC NHSN\)/,
+        ),
+      );
+      expect(file.expansion).toEqual(
+        expect.objectContaining({
+          identifier: 'urn:uuid:9bf29f77-5b38-4183-8615-3ebd206771a4',
+          timestamp: '2025-07-15T16:09:32-04:00',
+          total: 29,
+        }),
+      );
+      expect(file.expansion).not.toHaveProperty('parameter'); // only VSAC's paging parameters, which describe the page
+      expect(file.identifier).toEqual([{ system: 'urn:ietf:rfc:3986', value: 'urn:oid:2.16.840.1.113762.1.4.1190.38' }]);
+      expect(file.expansion.contains?.[0]).toEqual({
+        system: LOINC,
+        code: '10449-7',
+        display: 'Glucose [Mass/volume] in Serum or Plasma --1 hour post meal',
+      });
+      expect(file.compose.include).toEqual([
+        { system: LOINC, concept: expect.arrayContaining([{ code: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma' }]) },
+      ]);
+      expect(file.compose.include[0]?.concept).toHaveLength(29);
 
-    const vs = loadKnowledge(copy).valueSet('blood-glucose-laboratory-and-point-of-care-tests');
-    expect(vs.has({ system: 'urn:oid:2.16.840.1.113883.6.1', code: '2345-7' })).toBe(true);
-    expect(vs.has({ system: LOINC, code: '8310-5' })).toBe(false);
-  });
+      const vs = loadKnowledge(copy).valueSet('blood-glucose-laboratory-and-point-of-care-tests');
+      expect(vs.has({ system: 'urn:oid:2.16.840.1.113883.6.1', code: '2345-7' })).toBe(true);
+      expect(vs.has({ system: LOINC, code: '8310-5' })).toBe(false);
+    },
+  );
 
-  test('a real compose-only eCQM value set with --id: its explicit concepts become the expansion', async () => {
+  test('a real compose-only eCQM value set with --id: its explicit concepts become the expansion', () => {
     const io = captureIo();
     const now = new Date('2026-12-03T09:00:00Z');
     expect(
@@ -106,41 +116,46 @@ describe('valueset import', () => {
       }),
     );
     expect(file.description).toBe(
-      'Body temperature. Source: imported from ecqm-body-temperature.json (ValueSet http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113762.1.4.1045.152, version 20200307, NLM) on 2026-12-03.',
+      'Body temperature. Source: imported from ecqm-body-temperature.json (ValueSet ' +
+        'http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113762.1.4.1045.152, version 20200307, NLM) on 2026-12-03.',
     );
     expect(loadKnowledge(copy).valueSet('body-temperature-ecqm').has({ system: LOINC, code: '8331-1' })).toBe(true);
   });
 
-  test('a Bundle with OID systems and nested contains: systems normalised, nesting flattened, the unknown ICD-9-CM coding reported and dropped', async () => {
-    const io = captureIo();
-    expect(await runCli(['valueset', 'import', join(fixtures, 'vsac-bundle-oids.json'), '--rules', copy.rulesDir], io)).toBe(0);
-    const out = io.stdout();
-    expect(out).toMatch(/malignant-neoplasm-test\.json \(malignant-neoplasm-test\)/);
-    expect(out).toMatch(/kidney-transplant-test\.json \(kidney-transplant-test\)/);
-    expect(out).toMatch(/compose\.include\[2\]: dropped, urn:oid:2\.16\.840\.1\.113883\.6\.103 is not a code system the service knows/);
-    expect(out).toMatch(/expansion: dropped 1 coding in urn:oid:2\.16\.840\.1\.113883\.6\.103, not a code system the service knows/);
+  test(
+    'a Bundle with OID systems and nested contains: systems normalised, ' +
+      'nesting flattened, the unknown ICD-9-CM coding reported and dropped',
+    async () => {
+      const io = captureIo();
+      expect(await runCli(['valueset', 'import', join(fixtures, 'vsac-bundle-oids.json'), '--rules', copy.rulesDir], io)).toBe(0);
+      const out = io.stdout();
+      expect(out).toMatch(/malignant-neoplasm-test\.json \(malignant-neoplasm-test\)/);
+      expect(out).toMatch(/kidney-transplant-test\.json \(kidney-transplant-test\)/);
+      expect(out).toMatch(/compose\.include\[2\]: dropped, urn:oid:2\.16\.840\.1\.113883\.6\.103 is not a code system the service knows/);
+      expect(out).toMatch(/expansion: dropped 1 coding in urn:oid:2\.16\.840\.1\.113883\.6\.103, not a code system the service knows/);
 
-    const cancer = written('malignant-neoplasm-test');
-    expect(cancer.identifier).toEqual([{ system: 'urn:ietf:rfc:3986', value: 'urn:oid:2.999.1010' }]);
-    expect(cancer.compose.include).toEqual([
-      { system: SNOMED, filter: [{ property: 'concept', op: 'is-a', value: '363346000' }] },
-      { system: ICD10CM, concept: [{ code: 'C61', display: 'Malignant neoplasm of prostate' }, { code: 'C50.911' }] },
-    ]);
-    expect(cancer.expansion.contains?.map((c) => `${c.system}|${c.code}`)).toEqual([
-      `${SNOMED}|363346000`,
-      `${SNOMED}|399068003`,
-      `${SNOMED}|254637007`,
-      `${ICD10CM}|C61`,
-      `${ICD10CM}|C50.911`,
-    ]);
-    expect(cancer.expansion.total).toBe(5);
-    expect(written('kidney-transplant-test').expansion.contains?.map((c) => c.system)).toEqual([CPT, SNOMED]);
+      const cancer = written('malignant-neoplasm-test');
+      expect(cancer.identifier).toEqual([{ system: 'urn:ietf:rfc:3986', value: 'urn:oid:2.999.1010' }]);
+      expect(cancer.compose.include).toEqual([
+        { system: SNOMED, filter: [{ property: 'concept', op: 'is-a', value: '363346000' }] },
+        { system: ICD10CM, concept: [{ code: 'C61', display: 'Malignant neoplasm of prostate' }, { code: 'C50.911' }] },
+      ]);
+      expect(cancer.expansion.contains?.map((c) => `${c.system}|${c.code}`)).toEqual([
+        `${SNOMED}|363346000`,
+        `${SNOMED}|399068003`,
+        `${SNOMED}|254637007`,
+        `${ICD10CM}|C61`,
+        `${ICD10CM}|C50.911`,
+      ]);
+      expect(cancer.expansion.total).toBe(5);
+      expect(written('kidney-transplant-test').expansion.contains?.map((c) => c.system)).toEqual([CPT, SNOMED]);
 
-    const kb = loadKnowledge(copy);
-    // The SNOMED descendant listed only in the expansion matches, in either system form.
-    expect(kb.valueSet('malignant-neoplasm-test').has({ system: 'urn:oid:2.16.840.1.113883.6.96', code: '399068003' })).toBe(true);
-    expect(kb.valueSet('kidney-transplant-test').has({ system: CPT, code: '50360' })).toBe(true);
-  });
+      const kb = loadKnowledge(copy);
+      // The SNOMED descendant listed only in the expansion matches, in either system form.
+      expect(kb.valueSet('malignant-neoplasm-test').has({ system: 'urn:oid:2.16.840.1.113883.6.96', code: '399068003' })).toBe(true);
+      expect(kb.valueSet('kidney-transplant-test').has({ system: CPT, code: '50360' })).toBe(true);
+    },
+  );
 
   test('the FHIR specification example: abstract headings without codes are left out, their children kept', async () => {
     const source = join(copy.root, 'example-expansion.json');
@@ -175,7 +190,7 @@ describe('valueset import', () => {
     expect(io2.stderr()).toMatch(/holds no FHIR ValueSet/);
   });
 
-  test('replacing a file keeps its text-includes / text-excludes words (medications recorded by name)', async () => {
+  test('replacing a file keeps its text-includes / text-excludes words (medications recorded by name)', () => {
     const before = written('systemic-corticosteroids').extension;
     expect(before?.length).toBeGreaterThan(0);
     const bundle = JSON.parse(readFileSync(join(fixtures, 'vsac-bundle-oids.json'), 'utf8')) as Bundle;
@@ -242,38 +257,42 @@ describe('valueset expand', () => {
 
   const param = (body: Parameters, name: string) => body.parameter?.find((p) => p.name === name);
 
-  test("posts the file's compose as a Parameters valueSet, replaces the expansion with the answer (the spec example), keeps compose, and prints what changed", async () => {
-    answer = () => ({ status: 200, json: specExample() });
-    const before = written('body-temperature');
-    const io = captureIo();
-    expect(await runCli(['valueset', 'expand', 'body-temperature', '--rules', copy.rulesDir], io)).toBe(0);
+  test(
+    "posts the file's compose as a Parameters valueSet, replaces the expansion " +
+      'with the answer (the spec example), keeps compose, and prints what changed',
+    async () => {
+      answer = () => ({ status: 200, json: specExample() });
+      const before = written('body-temperature');
+      const io = captureIo();
+      expect(await runCli(['valueset', 'expand', 'body-temperature', '--rules', copy.rulesDir], io)).toBe(0);
 
-    expect(requests).toHaveLength(1);
-    const sent = param(requests[0]!, 'valueSet')?.resource as FhirValueSet;
-    expect(sent).toEqual(
-      expect.objectContaining({ resourceType: 'ValueSet', url: 'urn:backpain-cds:valueset:body-temperature', compose: before.compose }),
-    );
-    expect(sent).not.toHaveProperty('expansion');
-    expect(sent).not.toHaveProperty('$schema');
-    expect(param(requests[0]!, 'offset')?.valueInteger).toBe(0);
+      expect(requests).toHaveLength(1);
+      const sent = param(requests[0]!, 'valueSet')?.resource as FhirValueSet;
+      expect(sent).toEqual(
+        expect.objectContaining({ resourceType: 'ValueSet', url: 'urn:backpain-cds:valueset:body-temperature', compose: before.compose }),
+      );
+      expect(sent).not.toHaveProperty('expansion');
+      expect(sent).not.toHaveProperty('$schema');
+      expect(param(requests[0]!, 'offset')?.valueInteger).toBe(0);
 
-    const after = written('body-temperature');
-    expect(after.compose).toEqual(before.compose);
-    expect(after.version).toBe('2015-06-22');
-    expect(after.expansion).toEqual({
-      identifier: 'urn:uuid:42316ff8-2714-4680-9980-f37a6d1a71bc',
-      timestamp: '2015-06-22T13:56:07Z',
-      total: 8,
-      // The code system version the server expanded with is kept; the page's offset is not.
-      parameter: [{ name: 'version', valueString: '2.50' }],
-      contains: expect.arrayContaining([{ system: LOINC, code: '2093-3', display: 'Cholesterol [Mass/volume] in Serum or Plasma' }]),
-    });
-    expect(after.expansion.contains).toHaveLength(8);
-    const old = before.expansion.contains?.length ?? 0;
-    expect(io.stdout()).toMatch(new RegExp(`✔ body-temperature: 8 added, ${old} removed, 8 codes`));
-    // Still a file the service loads, and the new expansion is in force.
-    expect(loadKnowledge(copy).valueSet('body-temperature').has({ system: LOINC, code: '2093-3' })).toBe(true);
-  });
+      const after = written('body-temperature');
+      expect(after.compose).toEqual(before.compose);
+      expect(after.version).toBe('2015-06-22');
+      expect(after.expansion).toEqual({
+        identifier: 'urn:uuid:42316ff8-2714-4680-9980-f37a6d1a71bc',
+        timestamp: '2015-06-22T13:56:07Z',
+        total: 8,
+        // The code system version the server expanded with is kept; the page's offset is not.
+        parameter: [{ name: 'version', valueString: '2.50' }],
+        contains: expect.arrayContaining([{ system: LOINC, code: '2093-3', display: 'Cholesterol [Mass/volume] in Serum or Plasma' }]),
+      });
+      expect(after.expansion.contains).toHaveLength(8);
+      const old = before.expansion.contains?.length ?? 0;
+      expect(io.stdout()).toMatch(new RegExp(`✔ body-temperature: 8 added, ${old} removed, 8 codes`));
+      // Still a file the service loads, and the new expansion is in force.
+      expect(loadKnowledge(copy).valueSet('body-temperature').has({ system: LOINC, code: '2093-3' })).toBe(true);
+    },
+  );
 
   test("follows the server's pages (offset and total) until every code is in", async () => {
     const example = specExample();
@@ -304,7 +323,10 @@ describe('valueset expand', () => {
     const io = captureIo();
     expect(await runCli(['valueset', 'expand', 'body-temperature', '--rules', copy.rulesDir], io)).toBe(1);
     expect(io.stdout()).toMatch(
-      /✘ body-temperature: the terminology server answered with codes in systems the service does not know \(http:\/\/snomed\.info\/sctt: 1\); the file is left as it was/,
+      regExp(
+        /✘ body-temperature: the terminology server answered with codes in systems the service does not know/,
+        / \(http:\/\/snomed\.info\/sctt: 1\); the file is left as it was/,
+      ),
     );
     expect(readFileSync(join(valueSetsDir(), 'body-temperature.json'), 'utf8')).toBe(before);
   });

@@ -198,46 +198,50 @@ describe('imaging-repeat card', () => {
 });
 
 describe('cauda-equina-emergency card', () => {
-  test('critical, names each sign with reference and date; one suggestion removes every routine order and refers for emergency assessment today', async () => {
-    const ces = condition('ces', 'G83.4', { onset: daysAgo(3), display: 'Cauda equina syndrome' });
-    const card = await onlyCard([lbp(), ces], [MRI, XRAY]);
-    expect(card.indicator).toBe('critical');
-    expect(card.summary).toBe('Possible cauda equina syndrome: arrange emergency same-day assessment, not a routine imaging order.');
-    expect(card.detail).toContain('- Cauda equina syndrome (Condition/ces, 2026-11-20): Cauda equina sign (last 30 days)');
-    expect(card.detail).toContain('- Episode: Low back pain, unspecified (Condition/lbp), started 2026-11-03.');
-    expect(card.selectionBehavior).toBe('at-most-one');
-    expect(card.suggestions).toHaveLength(1);
-    const [suggestion] = card.suggestions ?? [];
-    expect(suggestion?.uuid).toMatch(UUID);
-    expect(suggestion?.isRecommended).toBe(true);
-    expect(suggestion?.actions.map((a) => [a.type, a.resourceId ?? a.resource?.resourceType])).toEqual([
-      ['delete', 'ServiceRequest/o1'],
-      ['delete', 'ServiceRequest/o2'],
-      ['create', 'ServiceRequest'],
-    ]);
-    const referral = suggestion?.actions[2]?.resource as ServiceRequest;
-    expect(referral).toMatchObject({
-      status: 'draft',
-      intent: 'order',
-      priority: 'stat',
-      authoredOn: '2026-11-23',
-      occurrenceDateTime: '2026-11-23',
-      subject: { reference: 'Patient/p1' },
-      requester: { reference: USER },
-      reasonReference: [{ reference: 'Condition/ces', display: 'Cauda equina syndrome' }],
-    });
-    expect(referral.code?.text).toMatch(/same-day assessment .* emergency MRI/);
-    expect(referral.note?.[0]?.text).toContain(
-      'Please assess the patient today (same day) and arrange an emergency MRI of the lumbar spine.',
-    );
-    expect(card.overrideReasons?.map((r) => r.code)).toEqual([
-      'already-assessed-emergency',
-      'sign-explained-otherwise',
-      'assessed-cauda-equina-unlikely',
-    ]);
-    expect(card.overrideReasons?.map((r) => r.display).join(' ')).not.toMatch(/resolved/i);
-    expect(card.uuid).toMatch(UUID);
-  });
+  test(
+    'critical, names each sign with reference and date; one suggestion ' +
+      'removes every routine order and refers for emergency assessment today',
+    async () => {
+      const ces = condition('ces', 'G83.4', { onset: daysAgo(3), display: 'Cauda equina syndrome' });
+      const card = await onlyCard([lbp(), ces], [MRI, XRAY]);
+      expect(card.indicator).toBe('critical');
+      expect(card.summary).toBe('Possible cauda equina syndrome: arrange emergency same-day assessment, not a routine imaging order.');
+      expect(card.detail).toContain('- Cauda equina syndrome (Condition/ces, 2026-11-20): Cauda equina sign (last 30 days)');
+      expect(card.detail).toContain('- Episode: Low back pain, unspecified (Condition/lbp), started 2026-11-03.');
+      expect(card.selectionBehavior).toBe('at-most-one');
+      expect(card.suggestions).toHaveLength(1);
+      const [suggestion] = card.suggestions ?? [];
+      expect(suggestion?.uuid).toMatch(UUID);
+      expect(suggestion?.isRecommended).toBe(true);
+      expect(suggestion?.actions.map((a) => [a.type, a.resourceId ?? a.resource?.resourceType])).toEqual([
+        ['delete', 'ServiceRequest/o1'],
+        ['delete', 'ServiceRequest/o2'],
+        ['create', 'ServiceRequest'],
+      ]);
+      const referral = suggestion?.actions[2]?.resource as ServiceRequest;
+      expect(referral).toMatchObject({
+        status: 'draft',
+        intent: 'order',
+        priority: 'stat',
+        authoredOn: '2026-11-23',
+        occurrenceDateTime: '2026-11-23',
+        subject: { reference: 'Patient/p1' },
+        requester: { reference: USER },
+        reasonReference: [{ reference: 'Condition/ces', display: 'Cauda equina syndrome' }],
+      });
+      expect(referral.code?.text).toMatch(/same-day assessment .* emergency MRI/);
+      expect(referral.note?.[0]?.text).toContain(
+        'Please assess the patient today (same day) and arrange an emergency MRI of the lumbar spine.',
+      );
+      expect(card.overrideReasons?.map((r) => r.code)).toEqual([
+        'already-assessed-emergency',
+        'sign-explained-otherwise',
+        'assessed-cauda-equina-unlikely',
+      ]);
+      expect(card.overrideReasons?.map((r) => r.display).join(' ')).not.toMatch(/resolved/i);
+      expect(card.uuid).toMatch(UUID);
+    },
+  );
 });
 
 describe('record text is escaped in detail', () => {
@@ -362,7 +366,8 @@ describe('fill and card variables', () => {
 
   test('fills episode, order, user and date variables', () => {
     const text = fill(
-      '{{episode.display}}|{{episode.start}}|{{episode.days}}|{{episode.weeks}}|{{order.reference}}|{{user.reference}}|{{today}}|{{patient.reference}}',
+      '{{episode.display}}|{{episode.start}}|{{episode.days}}|{{episode.weeks}}' +
+        '|{{order.reference}}|{{user.reference}}|{{today}}|{{patient.reference}}',
       {
         facts: facts(),
         userReference: USER,

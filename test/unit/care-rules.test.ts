@@ -60,7 +60,8 @@ describe('STarT Back matched care', () => {
     const [card] = await cards('back-pain-stratified-care', { conditions: episode });
     expect(card?.source.topic?.code).toBe('startback-missing');
     expect(card?.detail).toContain(
-      '9. Overall, how bothersome has your back pain been in the last 2 weeks? (not at all / slightly / moderately / very much / extremely)',
+      '9. Overall, how bothersome has your back pain been in the last 2 ' +
+        'weeks? (not at all / slightly / moderately / very much / extremely)',
     );
     expect(card?.detail).toContain(`No STarT Back result is recorded since this episode started on ${daysAgo(20)}.`);
   });
@@ -131,7 +132,8 @@ describe('precedence', () => {
     const found = await cards('back-pain-stratified-care', { conditions: [backPain(20), cancer], observations: medium });
     expect(ids(found)).toEqual(['red-flag-review']);
     expect(found[0]?.detail).toContain(
-      '- **Cancer or a history of cancer**: Personal history of malignant neoplasm of breast (Condition/ca, recorded 2015-01-01). **Assess within 24 hours.**',
+      '- **Cancer or a history of cancer**: Personal history of malignant neoplasm ' +
+        'of breast (Condition/ca, recorded 2015-01-01). **Assess within 24 hours.**',
     );
   });
 
@@ -169,24 +171,27 @@ describe('SCOPiC', () => {
     expect(card?.summary).toBe('Sciatica, SCOPiC group 1: physiotherapy (up to 2 sessions) is the matched care. Refer with one click.');
   });
 
-  test('medium risk: 4 positive items is group 3; 3 positive and 1 negative is group 2; 3 positive and 1 missing is undecided', async () => {
-    expect(await stratified({ conditions: [sciatica(42)], observations: [medium(), ...scopicItems('s', daysAgo(2), all4)] })).toEqual([
-      'sciatica-fast-track',
-    ]);
-    const group2 = await cards('back-pain-stratified-care', {
-      conditions: [sciatica(42)],
-      observations: [medium(), ...scopicItems('s', daysAgo(2), { ...all4, sensory: false })],
-    });
-    expect(ids(group2)).toEqual(['sciatica-physio']);
-    expect(group2[0]?.summary).toContain('(up to 6 sessions)');
-    const undecided = await cards('back-pain-stratified-care', {
-      conditions: [sciatica(42)],
-      observations: [medium(), ...scopicItems('s', daysAgo(2), { legPain: true, belowKnee: true, interference: true })],
-    });
-    expect(ids(undecided)).toEqual(['sciatica-criteria-missing']);
-    expect(undecided[0]?.detail).toContain('Sensory deficit in the painful leg: Pin-prick testing');
-    expect(undecided[0]?.detail).toContain('urn:backpain-cds:finding\\|leg-sensory-deficit (valueBoolean)');
-  });
+  test(
+    'medium risk: 4 positive items is group 3; 3 positive and 1 ' + 'negative is group 2; 3 positive and 1 missing is undecided',
+    async () => {
+      expect(await stratified({ conditions: [sciatica(42)], observations: [medium(), ...scopicItems('s', daysAgo(2), all4)] })).toEqual([
+        'sciatica-fast-track',
+      ]);
+      const group2 = await cards('back-pain-stratified-care', {
+        conditions: [sciatica(42)],
+        observations: [medium(), ...scopicItems('s', daysAgo(2), { ...all4, sensory: false })],
+      });
+      expect(ids(group2)).toEqual(['sciatica-physio']);
+      expect(group2[0]?.summary).toContain('(up to 6 sessions)');
+      const undecided = await cards('back-pain-stratified-care', {
+        conditions: [sciatica(42)],
+        observations: [medium(), ...scopicItems('s', daysAgo(2), { legPain: true, belowKnee: true, interference: true })],
+      });
+      expect(ids(undecided)).toEqual(['sciatica-criteria-missing']);
+      expect(undecided[0]?.detail).toContain('Sensory deficit in the painful leg: Pin-prick testing');
+      expect(undecided[0]?.detail).toContain('urn:backpain-cds:finding\\|leg-sensory-deficit (valueBoolean)');
+    },
+  );
 
   test('high risk: 3 positive items is group 3; 2 positive and 1 negative is undecided; 2 negative is group 2', async () => {
     expect(

@@ -2,8 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadKnowledge, type KnowledgeDirs } from '../../src/knowledge/load.js';
-import { KnowledgeError, formatProblem, type Problem } from '../../src/knowledge/problems.js';
-import type { ValueSetFile } from '../../src/knowledge/schemas.js';
+import { formatProblem } from '../../src/knowledge/problems.js';
 import { cardsDir, projectRoot, rulesDir } from '../../src/paths.js';
 
 /** A private copy of rules/ and cards/ in the OS temp dir, to break one way per test. */
@@ -42,18 +41,6 @@ function copyKnowledge(): Copy {
     },
   };
 }
-
-function problemsOf(dirs: KnowledgeDirs): Problem[] {
-  try {
-    loadKnowledge(dirs);
-  } catch (err) {
-    if (err instanceof KnowledgeError) return err.problems;
-    throw err;
-  }
-  throw new Error('the knowledge base loaded without problems');
-}
-
-const RULES = 'rules/back-pain-imaging.json';
 
 describe('the real files', () => {
   test('load with both imaging services sharing one rule file, each rule with its card', () => {

@@ -1,4 +1,7 @@
-/** The supported Node range is stated once (package.json engines), said truthfully in the README, and the Node running the tests is in it. */
+/**
+ * The supported Node range is stated once (package.json engines), said truthfully in the README, and
+ * the Node running the tests is in it.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/paths.js';

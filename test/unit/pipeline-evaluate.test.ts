@@ -9,7 +9,6 @@ import {
   CPT,
   LOINC,
   NOW,
-  SNOMED,
   backPain,
   concept,
   condition,
@@ -183,9 +182,12 @@ describe('evaluate on the imaging services', () => {
     expect((await run({ conditions: [backPain(20), old] })).firedRules).toEqual([]);
   });
 
-  test('a cauda equina sign without an open back pain episode: still the emergency, because a lumbar imaging order is in scope', async () => {
-    expect((await run({ conditions: [ces] })).firedRules).toEqual(['cauda-equina-emergency']);
-  });
+  test(
+    'a cauda equina sign without an open back pain episode: still ' + 'the emergency, because a lumbar imaging order is in scope',
+    async () => {
+      expect((await run({ conditions: [ces] })).firedRules).toEqual(['cauda-equina-emergency']);
+    },
+  );
 
   test('facts are returned with the evaluation', async () => {
     const result = await run({ conditions: [backPain(20)] });

@@ -205,11 +205,15 @@ describe('prior lumbar imaging from every source', () => {
     expect(prior(record({ diagnosticReports: [report({ effectiveDateTime: daysAgo(60), status: 'preliminary' })] }))).toBeUndefined();
   });
 
-  test('an ImagingStudy with no procedure code: an MR, CT, CR or DX series of the lumbar spine counts; ultrasound or another site does not', () => {
-    expect(prior(record({ imagingStudies: [study('MR', '122496007')] }))).toMatchObject({ reference: 'ImagingStudy/is', daysAgo: 100 });
-    expect(prior(record({ imagingStudies: [study('US', '122496007')] }))).toBeUndefined();
-    expect(prior(record({ imagingStudies: [study('MR', '69536005')] }))).toBeUndefined();
-  });
+  test(
+    'an ImagingStudy with no procedure code: an MR, CT, CR or DX series ' +
+      'of the lumbar spine counts; ultrasound or another site does not',
+    () => {
+      expect(prior(record({ imagingStudies: [study('MR', '122496007')] }))).toMatchObject({ reference: 'ImagingStudy/is', daysAgo: 100 });
+      expect(prior(record({ imagingStudies: [study('US', '122496007')] }))).toBeUndefined();
+      expect(prior(record({ imagingStudies: [study('MR', '69536005')] }))).toBeUndefined();
+    },
+  );
 
   test('imaging-repeat fires from a DiagnosticReport alone', async () => {
     const r = record({ conditions: [backPain(100)], diagnosticReports: [report({ effectiveDateTime: daysAgo(60) })] });
@@ -448,18 +452,21 @@ describe('an undated episode and referrals already made', () => {
     expect(await stratified({ conditions: [undatedSciatica], observations: obs })).toEqual(['sciatica-physio']);
   });
 
-  test('no referral offered twice: a physiotherapy referral suppresses startback-high and sciatica-physio as well as startback-medium', async () => {
-    const high = [startBackTotal('t', 7, daysAgo(2), 5)];
-    expect(await stratified({ conditions: [backPain(20)], observations: high })).toEqual(['startback-high']);
-    expect(
-      await stratified({ conditions: [backPain(20)], observations: high, serviceRequests: [referral('r', PHYSIO, daysAgo(5))] }),
-    ).toEqual([]);
-    const physio = [startBackTotal('t', 2, daysAgo(2)), ...scopicItems('s', daysAgo(2), {})];
-    expect(await stratified({ conditions: [sciatica(20)], observations: physio })).toEqual(['sciatica-physio']);
-    expect(
-      await stratified({ conditions: [sciatica(20)], observations: physio, serviceRequests: [referral('r', PHYSIO, daysAgo(5))] }),
-    ).toEqual([]);
-  });
+  test(
+    'no referral offered twice: a physiotherapy referral suppresses ' + 'startback-high and sciatica-physio as well as startback-medium',
+    async () => {
+      const high = [startBackTotal('t', 7, daysAgo(2), 5)];
+      expect(await stratified({ conditions: [backPain(20)], observations: high })).toEqual(['startback-high']);
+      expect(
+        await stratified({ conditions: [backPain(20)], observations: high, serviceRequests: [referral('r', PHYSIO, daysAgo(5))] }),
+      ).toEqual([]);
+      const physio = [startBackTotal('t', 2, daysAgo(2)), ...scopicItems('s', daysAgo(2), {})];
+      expect(await stratified({ conditions: [sciatica(20)], observations: physio })).toEqual(['sciatica-physio']);
+      expect(
+        await stratified({ conditions: [sciatica(20)], observations: physio, serviceRequests: [referral('r', PHYSIO, daysAgo(5))] }),
+      ).toEqual([]);
+    },
+  );
 
   test("for an undated episode a referral in the last 90 days (or still open) is this episode's", async () => {
     const medium = [startBackTotal('t', 5, daysAgo(2), 2)];

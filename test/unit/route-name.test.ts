@@ -27,6 +27,6 @@ test('a request goes by its route pattern in logs and metrics, never by the path
   await inject(a, { method: 'POST', url: '/cds-services/anything-typed', headers: { 'x-refuse': '1' } });
   await inject(a, { method: 'GET', url: '/preview/scenarios/patient-123' });
   await inject(a, { method: 'GET', url: '/no/such/patient-123' });
-  const names = (await inject(a, { method: 'GET', url: '/names' })).json();
+  const names = (await inject(a, { method: 'GET', url: '/names' })).json<string[]>();
   expect(names).toEqual(['/cds-services/:id', '/cds-services/:id', '/preview/scenarios/:id', 'other']);
 });

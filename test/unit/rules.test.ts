@@ -54,7 +54,8 @@ describe('firedRuleIds on the imaging rule file', () => {
     caudaEquinaSignCount: 0,
     priorLumbarImagingDaysAgo: null,
   };
-  // Copy before sorting: firedRuleIds may hand back its memoised array. Ids with "#" are the card's own guards (which paragraphs show), not rules.
+  // Copy before sorting: firedRuleIds may hand back its memoised array. Ids with "#" are the card's own
+  // guards (which paragraphs show), not rules.
   const fired = async (patch: EngineFacts): Promise<string[]> =>
     [...(await firedRuleIds(imaging, { ...EARLY, ...patch }))].filter((id) => !id.includes('#')).sort();
 
@@ -98,9 +99,12 @@ describe('firedRuleIds on the imaging rule file', () => {
     expect(await fired({ redFlagCount: 1 })).toEqual([]);
   });
 
-  test('prior lumbar imaging 365 days ago, early episode: imaging-repeat and imaging-defer both fire (precedence decides later)', async () => {
-    expect(await fired({ priorLumbarImagingDaysAgo: 365 })).toEqual(['imaging-defer', 'imaging-repeat']);
-  });
+  test(
+    'prior lumbar imaging 365 days ago, early episode: imaging-repeat ' + 'and imaging-defer both fire (precedence decides later)',
+    async () => {
+      expect(await fired({ priorLumbarImagingDaysAgo: 365 })).toEqual(['imaging-defer', 'imaging-repeat']);
+    },
+  );
 
   test('prior lumbar imaging 366 days ago is not a repeat', async () => {
     expect(await fired({ priorLumbarImagingDaysAgo: 366, episodeDays: 100 })).toEqual([]);

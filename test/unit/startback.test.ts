@@ -185,7 +185,8 @@ describe('selectStartBack', () => {
     );
     expect(result).toBeUndefined();
     expect(problems).toEqual([
-      `The STarT Back result of ${daysAgo(2)} (Observation/new) has a total of 5 but no psychosocial subscore, which is needed to tell medium from high risk.`,
+      `The STarT Back result of ${daysAgo(2)} (Observation/new) has a total of 5 but no psychosocial subscore, ` +
+        'which is needed to tell medium from high risk.',
       `The STarT Back result of ${daysAgo(3)} (QuestionnaireResponse/q) cannot be scored: item 4 is not answered.`,
     ]);
     expect(unscorable).toEqual(problems);

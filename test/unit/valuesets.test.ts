@@ -505,23 +505,27 @@ describe('the expansion in force is part of the rules version', () => {
 });
 
 describe('OID system forms in a value set file', () => {
-  test('are accepted and read as the canonical URI: the compiled set, the loaded file and the published resource all say http://snomed.info/sct', () => {
-    const copy = copyKnowledge();
-    try {
-      copy.editJson<ValueSetFile>('rules/valuesets/red-flag-hiv.json', (f) => {
-        // A code the set does not hold, so the OID-spelt entry is what makes it match.
-        f.compose.include.push({
-          system: 'urn:oid:2.16.840.1.113883.6.96',
-          concept: [{ code: '38341003', display: 'Hypertensive disorder' }],
+  test(
+    'are accepted and read as the canonical URI: the compiled set, the ' +
+      'loaded file and the published resource all say http://snomed.info/sct',
+    () => {
+      const copy = copyKnowledge();
+      try {
+        copy.editJson<ValueSetFile>('rules/valuesets/red-flag-hiv.json', (f) => {
+          // A code the set does not hold, so the OID-spelt entry is what makes it match.
+          f.compose.include.push({
+            system: 'urn:oid:2.16.840.1.113883.6.96',
+            concept: [{ code: '38341003', display: 'Hypertensive disorder' }],
+          });
+          f.expansion.contains?.push({ system: 'urn:oid:2.16.840.1.113883.6.96', code: '38341003', display: 'Hypertensive disorder' });
         });
-        f.expansion.contains?.push({ system: 'urn:oid:2.16.840.1.113883.6.96', code: '38341003', display: 'Hypertensive disorder' });
-      });
-      const vs = loadKnowledge(copy).valueSet('red-flag-hiv');
-      expect(vs.has({ system: SNOMED, code: '38341003' })).toBe(true);
-      expect(vs.file.compose.include.at(-1)?.system).toBe(SNOMED);
-      expect(vs.file.expansion.contains?.at(-1)?.system).toBe(SNOMED);
-    } finally {
-      copy.remove();
-    }
-  });
+        const vs = loadKnowledge(copy).valueSet('red-flag-hiv');
+        expect(vs.has({ system: SNOMED, code: '38341003' })).toBe(true);
+        expect(vs.file.compose.include.at(-1)?.system).toBe(SNOMED);
+        expect(vs.file.expansion.contains?.at(-1)?.system).toBe(SNOMED);
+      } finally {
+        copy.remove();
+      }
+    },
+  );
 });
