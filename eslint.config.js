@@ -15,7 +15,8 @@ import tseslint from 'typescript-eslint';
  * The layering of src/: each folder, the folders it must not import, and why (the why is the lint message).
  * The request path runs http (the edge, which parses with src/hooks) → pipeline → context, facts, rules,
  * cards, and types flow knowledge → facts → rules → cards; src/hooks (service catalogue, request schemas)
- * is a leaf. A folder that does not exist yet matches nothing, so an entry can be written before the code moves. `mayImport` names single files a forbidden folder still lends the layer.
+ * is a leaf. A folder that does not exist yet matches nothing, so an entry can be written before the code moves.
+ * `mayImport` names single files a forbidden folder still lends the layer.
  * To change the layering, change this table; the rules below are built from it.
  */
 const layers = [

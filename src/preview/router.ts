@@ -96,11 +96,9 @@ export function previewRouter(deps: PreviewDeps): Router {
     const hook = queryText(req.query.hook, '');
     const services = deps.services().filter((s) => s.hook === hook);
     if (!scenario || services.length === 0) {
-      res
-        .status(404)
-        .json({
-          error: !scenario ? `no scenario "${queryText(req.query.scenario, 'undefined')}"` : `no service answers the hook "${hook}"`,
-        });
+      res.status(404).json({
+        error: !scenario ? `no scenario "${queryText(req.query.scenario, 'undefined')}"` : `no service answers the hook "${hook}"`,
+      });
       return;
     }
     // One knowledge base for the whole page, as for one request, even if a reload lands meanwhile.
