@@ -8,6 +8,7 @@ import type { Database } from '../db/database.js';
 import type { ServiceDefinition } from '../hooks/services.js';
 import { HttpError, operationOutcome } from '../http/operation-outcome.js';
 import { requestIdOf } from '../http/request-id.js';
+import { contentSecurityPolicy, dataCsp } from '../http/security-headers.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
 import { paramText } from '../knowledge/params.js';
 import type { Logger } from '../log.js';
@@ -93,7 +94,14 @@ function filterFrom(query: Request['query'], today: Date, serviceIds: readonly s
 
 type Format = 'html' | 'json' | 'csv';
 
-const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/** The page has no script: inline styles, a same-origin form, nothing else. The data needs nothing (dataCsp). */
+const pageCsp = contentSecurityPolicy({
+  defaultSrc: ["'none'"],
+  styleSrc: ["'unsafe-inline'"],
+  formAction: ["'self'"],
+  baseUri: ["'none'"],
+  frameAncestors: ["'none'"],
+});
 
 export function analyticsRouter(deps: AnalyticsRouteDeps): express.Router {
   const router = express.Router();
@@ -102,8 +110,6 @@ export function analyticsRouter(deps: AnalyticsRouteDeps): express.Router {
 
   const handle = (format: Format) => async (req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store');
-    // The page has no script: inline styles, a same-origin form, nothing else. The data needs nothing.
-    res.set('Content-Security-Policy', format === 'html' ? PAGE_CSP : "default-src 'none'; frame-ancestors 'none'");
     let filter: AnalyticsFilter;
     try {
       filter = filterFrom(req.query, now(), serviceIds);
@@ -145,8 +151,8 @@ export function analyticsRouter(deps: AnalyticsRouteDeps): express.Router {
     } else res.type('html').send(renderAnalyticsPage(analytics, deps.services));
   };
 
-  router.get('/analytics', handle('html'));
-  router.get('/analytics.json', handle('json'));
-  router.get('/analytics.csv', handle('csv'));
+  router.get('/analytics', pageCsp, handle('html'));
+  router.get('/analytics.json', dataCsp, handle('json'));
+  router.get('/analytics.csv', dataCsp, handle('csv'));
   return router;
 }
