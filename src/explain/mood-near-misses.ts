@@ -7,7 +7,7 @@
 import type { PatientFacts, Score } from '../facts/types.js';
 import { conditionLeaves } from '../knowledge/conditions.js';
 import type { NearMiss } from './near-misses.js';
-import type { ConditionTrace } from './trace.js';
+import type { ConditionTrace } from './condition-trace.js';
 
 type Leaf = Extract<ConditionTrace, { fact: string }>;
 

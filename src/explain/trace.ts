@@ -14,8 +14,9 @@ import { evidenceFor, type EvidenceItem } from './evidence.js';
 import { medicationNearMisses } from './medication-near-misses.js';
 import { moodNearMisses } from './mood-near-misses.js';
 import { nearMisses, type NearMiss } from './near-misses.js';
+import type { ConditionTrace, FactValue } from './condition-trace.js';
 
-type FactValue = string | number | boolean;
+export type { ConditionTrace } from './condition-trace.js';
 
 export interface FactTrace {
   name: string;
@@ -30,12 +31,6 @@ export interface FactTrace {
    */
   nearMisses?: NearMiss[];
 }
-
-export type ConditionTrace =
-  | { all: ConditionTrace[]; result: boolean }
-  | { any: ConditionTrace[]; result: boolean }
-  | { not: ConditionTrace; result: boolean }
-  | { fact: string; operator: string; value: unknown; factValue?: FactValue; factUnknown?: true; result: boolean };
 
 export interface CardOutcome {
   /** The order the card is about; absent for a patient-scoped rule. */
