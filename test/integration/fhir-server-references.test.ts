@@ -107,3 +107,29 @@ test('an update that rewrites the reference, and a delete, keep the patient sear
   const py = await search('Condition?patient=ref-py');
   expect((py.entry ?? []).map((e) => e.resource?.id).sort()).toEqual(['ref-absolute', 'ref-other']);
 });
+
+test('a patient search answers in the store order, after updates that move a resource between patients and a delete and re-create', async () => {
+  const put = async (id: string, reference: string): Promise<void> => {
+    const res = await fetch(`${fhir.url}/Condition/${id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(condition(id, reference).resource),
+    });
+    expect([200, 201]).toContain(res.status);
+  };
+  const ids = async (query: string): Promise<(string | undefined)[]> => ((await search(query)).entry ?? []).map((e) => e.resource?.id);
+  await put('ref-order-1', 'Patient/ref-pq');
+  await put('ref-order-2', 'Patient/ref-pq');
+  await put('ref-order-3', 'Patient/ref-pr');
+  expect(await ids('Condition?patient=ref-pr')).toEqual(['ref-order-3']);
+  await put('ref-order-1', 'Patient/ref-pq');
+  await put('ref-order-3', 'Patient/ref-pq');
+  expect(await ids('Condition?patient=ref-pr')).toEqual([]);
+  expect(await ids('Condition?patient=ref-pq')).toEqual(['ref-order-1', 'ref-order-2', 'ref-order-3']);
+  expect((await fetch(`${fhir.url}/Condition/ref-order-1`, { method: 'DELETE' })).status).toBe(200);
+  expect(await ids('Condition?subject=Patient/ref-pq')).toEqual(['ref-order-2', 'ref-order-3']);
+  await put('ref-order-1', 'https://ehr.example.org/fhir/Patient/ref-pq');
+  await put('ref-order-4', 'Patient/ref-pq');
+  expect(await ids('Condition?patient=ref-pq')).toEqual(['ref-order-2', 'ref-order-3', 'ref-order-4', 'ref-order-1']);
+  expect(await ids('Condition?patient=ref-pq&_count=2&_offset=1')).toEqual(['ref-order-3', 'ref-order-4']);
+});
