@@ -108,7 +108,7 @@ test('an update that rewrites the reference, and a delete, keep the patient sear
   expect((py.entry ?? []).map((e) => e.resource?.id).sort()).toEqual(['ref-absolute', 'ref-other']);
 });
 
-test('a patient search answers in the store order, after updates that move a resource between patients and a delete and re-create', async () => {
+test('a patient search answers in the store order after a resource moves between patients, and after a delete and re-create', async () => {
   const put = async (id: string, reference: string): Promise<void> => {
     const res = await fetch(`${fhir.url}/Condition/${id}`, {
       method: 'PUT',
