@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { checkExpectation, RuleExpectationSchema } from '../demo/scenarios/expectations.js';
 import { ENGINE_FACT_NAMES } from '../knowledge/fact-docs.js';
 import type { KnowledgeBase } from '../knowledge/load.js';
-import { explainIssues, formatPath } from '../knowledge/messages.js';
+import { parseFileContent } from '../knowledge/messages.js';
 import { SERVICE_ID_MARK, type CardTemplate } from '../knowledge/schemas.js';
 import { firedRuleIds, splitByMode, type Candidate, type EngineFacts } from '../rules/engine.js';
 
@@ -38,15 +38,7 @@ export function isRuleTestJson(json: unknown): boolean {
 }
 
 export function readRuleTest(file: string, json: unknown = JSON.parse(readFileSync(file, 'utf8'))): RuleTest {
-  const result = RuleTestSchema.safeParse(json);
-  if (!result.success) {
-    throw new Error(
-      `${file}: ${explainIssues(result.error.issues, json)
-        .map((i) => `${formatPath(i.path) || '(file)'}: ${i.message}`)
-        .join('; ')}`,
-    );
-  }
-  return result.data;
+  return parseFileContent(RuleTestSchema, json, file);
 }
 
 export function templateText(template: CardTemplate): string {

@@ -133,3 +133,11 @@ export function explainIssues(issues: readonly Issue[], json: unknown, at: Segme
 export function formatPath(segments: readonly PropertyKey[]): string {
   return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i ? '.' : ''}${String(s)}`)).join('');
 }
+
+/** The file's content as `schema` reads it, or an Error naming the file and every problem, each at its JSON path. */
+export function parseFileContent<S extends z.ZodType>(schema: S, json: unknown, file: string): z.output<S> {
+  const result = schema.safeParse(json);
+  if (result.success) return result.data;
+  const problems = explainIssues(result.error.issues, json).map((i) => `${formatPath(i.path) || '(file)'}: ${i.message}`);
+  throw new Error(`${file}: ${problems.join('; ')}`);
+}

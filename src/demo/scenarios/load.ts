@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { explainIssues, formatPath } from '../../knowledge/messages.js';
+import { parseFileContent } from '../../knowledge/messages.js';
 import { projectRoot } from '../../paths.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 
@@ -13,15 +13,7 @@ export function readScenario(file: string): Scenario {
   } catch (err) {
     throw new Error(`${file}: not readable JSON: ${(err as Error).message}`, { cause: err });
   }
-  const result = ScenarioSchema.safeParse(json);
-  if (!result.success) {
-    throw new Error(
-      `${file}: ${explainIssues(result.error.issues, json)
-        .map((i) => `${formatPath(i.path) || '(file)'}: ${i.message}`)
-        .join('; ')}`,
-    );
-  }
-  return result.data;
+  return parseFileContent(ScenarioSchema, json, file);
 }
 
 /**
