@@ -27,32 +27,6 @@ const json = <T extends z.ZodType>(schema: T) =>
       return z.NEVER;
     }
   }, schema);
-/** The namespaces fhir-kit-client logs under (src/logging.js of the package): request URLs and headers. */
-const FHIR_KIT_NAMESPACES = ['fhir-kit-client:info', 'fhir-kit-client:error'];
-
-/**
- * Whether DEBUG would turn fhir-kit-client's output on, read as the debug package reads it: patterns
- * separated by commas or whitespace, `*` matching anything. Matched without regard to case, and
- * `-pattern` exclusions are not trusted to cancel a match, so the check refuses everything debug
- * could enable and more, never less.
- */
-export function enablesFhirKitDebug(value: string): boolean {
-  const patterns = value
-    .trim()
-    .split(/[\s,]+/)
-    .filter((p) => p && !p.startsWith('-'));
-  return patterns.some((p) => {
-    const glob = new RegExp(
-      `^${p
-        .split('*')
-        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*')}$`,
-      'i',
-    );
-    return FHIR_KIT_NAMESPACES.some((ns) => glob.test(ns));
-  });
-}
-
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 /** One trusted EHR: where its signing keys are. A jku header is fetched only when it is in `jku`. */
@@ -143,13 +117,6 @@ const Schema = z.object({
     )
     .default('false'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
-  DEBUG: z
-    .string()
-    .refine(
-      (v) => !enablesFhirKitDebug(v),
-      'enables fhir-kit-client debug output, which logs FHIR access tokens and patient data (name other namespaces)',
-    )
-    .optional(),
   // Informatician tools; unset, they follow DEMO_FHIR, so a production configuration (DEMO_FHIR=false) has them off.
   EXPLAIN: bool.optional(),
   PREVIEW: bool.optional(),

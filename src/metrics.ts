@@ -47,7 +47,7 @@ export const metrics = {
   }),
   fhirFetchErrors: new Counter({
     name: 'backpain_cds_fhir_fetch_errors_total',
-    help: 'FHIR reads that failed, by failure kind (timeout, unreachable, http-error, not-fhir, bad-paging)',
+    help: 'FHIR reads that failed, by failure kind (timeout, unreachable, http-error, not-fhir, too-large, wrong-type, bad-paging)',
     labelNames: ['failure'] as const,
     registers: [registry],
   }),

@@ -1,13 +1,13 @@
 /**
- * Reads from the EHR's FHIR server with fhir-kit-client, under the request's deadline. Errors are
- * classified here and carry no URL or body, because both can hold patient data.
+ * Reads from the EHR's FHIR server under the request's deadline. Errors are classified here and
+ * carry no URL or body, because both can hold patient data.
  */
-import { Client } from 'fhir-kit-client';
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
 import type { FetchSlots } from './fetch-slots.js';
 import { resolveNextLink } from './fhir-server-allowlist.js';
+import { httpGet, TooLargeError, type HttpAnswer } from './http-get.js';
 
-export type FetchFailure = 'timeout' | 'unreachable' | 'http-error' | 'not-fhir' | 'wrong-type' | 'bad-paging';
+export type FetchFailure = 'timeout' | 'unreachable' | 'http-error' | 'not-fhir' | 'too-large' | 'wrong-type' | 'bad-paging';
 
 export class FhirFetchError extends Error {
   constructor(
@@ -75,10 +75,14 @@ export function createFhirReader(
   policy: FetchPolicy = {},
 ): FhirReader {
   const base = baseUrl.replace(/\/+$/, '');
-  const client = new Client({ baseUrl: base, ...(accessToken ? { bearerToken: accessToken } : {}) });
+  const headers: Record<string, string> = {
+    accept: 'application/fhir+json',
+    ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
+  };
   const allowsBase = policy.allowsBase ?? (() => false);
-  const send = (url: string): Promise<unknown> =>
-    client.request(url, { options: { signal, headers: { accept: 'application/fhir+json' } } });
+  // Next links arrive absolute (and were checked against the allowlist); searches and reads are relative to the base.
+  const send = (url: string): Promise<HttpAnswer> =>
+    httpGet(/^https?:\/\//i.test(url) ? url : `${base}/${url.replace(/^\/+/, '')}`, headers, signal);
 
   async function request(url: string): Promise<FhirResource | null> {
     const started = performance.now();
@@ -93,20 +97,25 @@ export function createFhirReader(
   }
 
   async function readOnce(url: string): Promise<FhirResource | null> {
-    let data: unknown;
+    let answer: HttpAnswer;
     try {
-      data = await (policy.slots ? policy.slots.run(() => send(url), signal) : send(url));
+      answer = await (policy.slots ? policy.slots.run(() => send(url), signal) : send(url));
     } catch (err) {
       if (signal.aborted) throw new FhirFetchError('timeout');
-      const status = (err as { response?: { status?: unknown } }).response?.status;
-      if (typeof status === 'number') {
-        // A read's 404 says the resource does not exist. A search's 404 says the server cannot run it
-        // (unknown type, wrong base): the data is unknown, not empty, so it must not read as "none".
-        if (status === 404 && !url.includes('?')) return null;
-        // A 2xx whose body is not JSON comes back from fhir-kit-client as a response error too.
-        throw new FhirFetchError(status < 300 ? 'not-fhir' : 'http-error', status);
-      }
+      if (err instanceof TooLargeError) throw new FhirFetchError('too-large');
       throw new FhirFetchError('unreachable');
+    }
+    const { status } = answer;
+    // A read's 404 says the resource does not exist. A search's 404 says the server cannot run it
+    // (unknown type, wrong base): the data is unknown, not empty, so it must not read as "none".
+    // Redirects are not followed: the token must not go where the allowlist has not been asked.
+    if (status === 404 && !url.includes('?')) return null;
+    if (status < 200 || status > 299) throw new FhirFetchError('http-error', status);
+    let data: unknown;
+    try {
+      data = JSON.parse(answer.body);
+    } catch {
+      throw new FhirFetchError('not-fhir', status);
     }
     if (!isResource(data)) throw new FhirFetchError('not-fhir');
     return data;

@@ -84,8 +84,6 @@ test.each([
   ],
   ['an allowlist entry with a wildcard host', { FHIR_SERVER_ALLOWLIST: 'https://*.example.org/fhir' }, /FHIR_SERVER_ALLOWLIST.0/],
   ['a bad TRUST_PROXY', { TRUST_PROXY: 'everyone' }, /TRUST_PROXY/],
-  ['DEBUG that would log FHIR tokens', { DEBUG: 'fhir-kit-client:*' }, /DEBUG: enables fhir-kit-client/],
-  ['DEBUG=*', { DEBUG: '*' }, /DEBUG/],
   [
     'production with JWT off',
     { ...PRODUCTION, JWT_REQUIRED: 'false' },
@@ -130,28 +128,6 @@ test('a config file that is not JSON, or not an object, is named', () => {
 test('an empty variable counts as unset', () => {
   expect(loadConfig({ PORT: '' }).PORT).toBe(3000);
 });
-
-test.each([
-  'fhir*',
-  'f*',
-  'FHIR-KIT-CLIENT:*',
-  'express:* fhir-kit-client:info',
-  'express:*\tfhir-kit-client:error',
-  ' , fhir-kit-client:*',
-  '*:info',
-  '*kit*',
-  'Fhir-Kit-Client:Error',
-  '*,-fhir-kit-client:*',
-])('DEBUG="%s" could enable fhir-kit-client as the debug package reads it: start-up stops', (debug) => {
-  expect(message({ DEBUG: debug })).toMatch(/DEBUG: enables fhir-kit-client/);
-});
-
-test.each(['express:*', 'backpain:* express:router', '-fhir-kit-client:*', 'pg,fhir-kit', 'fhir-kit-client'])(
-  'DEBUG="%s" enables nothing of fhir-kit-client and is allowed',
-  (debug) => {
-    expect(loadConfig({ DEBUG: debug }).DEBUG).toBe(debug);
-  },
-);
 
 test('production without JWT needs the loudly named UNSAFE_PRODUCTION_WITHOUT_JWT', () => {
   const c = loadConfig({ ...PRODUCTION, JWT_REQUIRED: 'false', UNSAFE_PRODUCTION_WITHOUT_JWT: 'true' });

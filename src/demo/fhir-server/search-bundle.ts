@@ -10,8 +10,8 @@ export interface SearchContext {
 }
 
 /**
- * MemoryRepository returns searchset Bundles without `link` or `fullUrl`, so clients such as
- * fhir-kit-client cannot page or resolve entries. This adds a self link, next/previous links
+ * MemoryRepository returns searchset Bundles without `link` or `fullUrl`, so clients cannot
+ * page or resolve entries. This adds a self link, next/previous links
  * when `_count` limits the page, and a `fullUrl` on every entry. Links are always GET URLs,
  * even for POST `_search`, because the router answers the same parameters on GET.
  */
