@@ -1,6 +1,6 @@
 /**
  * One GET to the EHR's FHIR server with Node's own http client and one keep-alive pool per protocol.
- * Not fetch (or fhir-kit-client, which wraps it): on the fetch path each hook call makes 6 to 10
+ * Not fetch (or fhir-kit-client, which wraps it): on the fetch path each hook call makes 4 to 10
  * reads, and fetch's WHATWG Request/Headers/stream layers cost twice the CPU of http.request per
  * read (docs/operations.md, section 5).
  */
