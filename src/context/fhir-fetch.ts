@@ -5,7 +5,7 @@
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
 import type { FetchSlots } from './fetch-slots.js';
 import { resolveNextLink } from './fhir-server-allowlist.js';
-import { httpGet, TooLargeError, type HttpAnswer } from './http-get.js';
+import { httpGet, TooLargeError, UnknownEncodingError, type HttpAnswer } from './http-get.js';
 
 export type FetchFailure = 'timeout' | 'unreachable' | 'http-error' | 'not-fhir' | 'too-large' | 'wrong-type' | 'bad-paging';
 
@@ -103,6 +103,7 @@ export function createFhirReader(
     } catch (err) {
       if (signal.aborted) throw new FhirFetchError('timeout');
       if (err instanceof TooLargeError) throw new FhirFetchError('too-large');
+      if (err instanceof UnknownEncodingError) throw new FhirFetchError('not-fhir');
       throw new FhirFetchError('unreachable');
     }
     const { status } = answer;

@@ -1,10 +1,11 @@
 /**
  * The FHIR reader's HTTP GET against a real local server: keep-alive reuse, the retry when a pooled
- * connection was closed by the server, the size cap, and the deadline.
+ * connection was closed by the server, compressed answers, the size cap, and the deadline.
  */
 import { createServer, type Server } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
-import { httpGet, TooLargeError } from '../../src/context/http-get.js';
+import { httpGet, TooLargeError, UnknownEncodingError } from '../../src/context/http-get.js';
 
 let server: Server;
 let base: string;
@@ -18,6 +19,23 @@ beforeAll(async () => {
     const seen = (perSocket.get(req.socket) ?? 0) + 1;
     perSocket.set(req.socket, seen);
     if (req.url?.startsWith('/hang')) return; // never answers: only the deadline ends it
+    if (req.url?.startsWith('/cut')) {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('{"resourceType":');
+      setImmediate(() => req.socket.destroy()); // the connection drops mid-body
+      return;
+    }
+    const encoded = /^\/encoded\/([\w-]+)(?:\/(\d+))?/.exec(req.url ?? '');
+    if (encoded) {
+      const [, encoding = '', size] = encoded;
+      const text = size
+        ? ' '.repeat(Number(size))
+        : JSON.stringify({ resourceType: 'Bundle', acceptEncoding: req.headers['accept-encoding'] });
+      const encode = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync }[encoding];
+      res.writeHead(200, { 'content-encoding': encoding });
+      res.end(encode ? encode(text) : text);
+      return;
+    }
     if (dropReused && seen > 1) {
       req.socket.destroy(); // the server closing an idle connection just as the client reuses it
       return;
@@ -67,4 +85,21 @@ test('the signal ends a read the server never answers', async () => {
   const read = httpGet(`${base}/hang`, {}, deadline.signal);
   deadline.abort();
   await expect(read).rejects.toMatchObject({ name: 'AbortError' });
+});
+
+test.each(['gzip', 'deflate', 'br'])('a %s answer is asked for and decoded', async (encoding) => {
+  const answer = await httpGet(`${base}/encoded/${encoding}`, {}, never());
+  expect(JSON.parse(answer.body)).toEqual({ resourceType: 'Bundle', acceptEncoding: 'gzip, deflate, br' });
+});
+
+test('the cap counts decoded bytes: a small gzip that inflates past it is refused', async () => {
+  await expect(httpGet(`${base}/encoded/gzip/1000000`, {}, never(), 100_000)).rejects.toBeInstanceOf(TooLargeError);
+});
+
+test('an encoding it did not ask for is refused, not read as text', async () => {
+  await expect(httpGet(`${base}/encoded/compress`, {}, never())).rejects.toBeInstanceOf(UnknownEncodingError);
+});
+
+test('a body cut off mid-way is an error, never a shorter answer', async () => {
+  await expect(httpGet(`${base}/cut`, {}, never())).rejects.toThrow();
 });
