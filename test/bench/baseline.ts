@@ -33,6 +33,11 @@ import {
 import { cpuSeconds, startProcess, type Running } from './processes.js';
 
 const CONNECTIONS = 8;
+/**
+ * Each measurement's window stays open this long after the last answer, so the work a call leaves
+ * behind (the card log writes its batch 100 ms later) is charged to it and not to the next one.
+ */
+const SETTLE_MS = 300;
 const out = join(projectRoot, 'bench-results');
 const logDir = join(out, 'logs');
 const IMAGE_NODE_OPTIONS = stageEnv(readDockerfile(join(projectRoot, 'docker/Dockerfile')).stage('runtime')).NODE_OPTIONS ?? '';
@@ -88,6 +93,8 @@ function fire(base: string, load: Load, amount: number): Promise<autocannon.Resu
     body: load.body,
     connections: CONNECTIONS,
     amount,
+    // autocannon checks for the end once per sample: at its default of 1 s a short run would be timed as a second.
+    sampleInt: 10,
   });
 }
 
@@ -109,6 +116,7 @@ async function measure(
   const s0 = cpu(service);
   const f0 = cpu(fhir);
   const r = await fire(base, load, amount);
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const serviceSeconds = cpu(service) - s0;
   const fhirSeconds = cpu(fhir) - f0;
   const ok = r['2xx'];
