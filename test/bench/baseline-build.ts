@@ -63,8 +63,8 @@ export function prepareBaseline(source: BaselineSource, projectRoot: string): Ba
     spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: projectRoot, stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
   }
-  run('git', ['worktree', 'prune'], projectRoot);
-  step('git', ['worktree', 'add', '--detach', dir, sha], projectRoot);
+  // --force: the folder may still be registered as a worktree after someone deleted bench-results/.
+  step('git', ['worktree', 'add', '--force', '--detach', dir, sha], projectRoot);
   if (existsSync(join(dir, 'package-lock.json'))) step('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], dir);
   else step('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], dir);
   step('npm', ['run', 'build'], dir);

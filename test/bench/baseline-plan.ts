@@ -163,7 +163,11 @@ export function summarise(measurements: readonly Measurement[]): WorkloadSummary
   });
 }
 
-const signed = (p: number): string => `${p > 0 ? '+' : ''}${p.toFixed(1)}%`;
+const signed = (p: number): string => {
+  const rounded = p.toFixed(1);
+  // Not "-0.0%": a change that rounds to nothing has no sign.
+  return Number(rounded) === 0 ? '0.0%' : `${p > 0 ? '+' : ''}${rounded}%`;
+};
 
 export function formatTable(rows: readonly WorkloadSummary[]): string {
   return [

@@ -121,6 +121,7 @@ describe('formatTable', () => {
     expect(lines[1]).toBe('|---|---:|---:|---:|---:|---:|---:|---:|');
     expect(lines[2]).toBe('| w | 0.500 | 0.450 | -10.0% | -10.0% to -10.0% | 2000 | 2223 | 0.010 / 0.020 |');
     expect(formatTable(summarise([m('w', 0, 'baseline', 1), m('w', 0, 'current', 1.25)]))).toContain('| +25.0% | +25.0% to +25.0% |');
+    expect(formatTable(summarise([m('w', 0, 'baseline', 3), m('w', 0, 'current', 2.9999999)]))).toContain('| 0.0% | 0.0% to 0.0% |');
   });
 });
 
