@@ -58,13 +58,11 @@ export function prepareBaseline(source: BaselineSource, projectRoot: string): Ba
   const label = `${source.ref} (${sha.slice(0, 9)})`;
   if (existsSync(join(dir, BUILT_MARKER)) && existsSync(baselineMain(dir))) return { dir, label, sha, prepared: 'reused', seconds: 0 };
   const started = performance.now();
-  if (existsSync(dir)) {
-    // A build that did not finish: start again from a clean checkout.
-    spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: projectRoot, stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
-  }
-  // --force: the folder may still be registered as a worktree after someone deleted bench-results/.
-  step('git', ['worktree', 'add', '--force', '--detach', dir, sha], projectRoot);
+  // A build that did not finish, or a folder deleted while git still lists it as a worktree: unregister
+  // and start from a clean checkout (remove fails harmlessly when git does not know the folder).
+  spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: projectRoot, stdio: 'ignore' });
+  rmSync(dir, { recursive: true, force: true });
+  step('git', ['worktree', 'add', '--detach', dir, sha], projectRoot);
   if (existsSync(join(dir, 'package-lock.json'))) step('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], dir);
   else step('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], dir);
   step('npm', ['run', 'build'], dir);
