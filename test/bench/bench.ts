@@ -8,7 +8,8 @@
  * every card answered must reach the card log, and the same app without the card log prices it.
  * docs/operations.md says what differs from production.
  * Writes bench-results/bench.json and bench-results/bench.md, and prints the table.
- * BENCH_SECONDS (default 10) sets each run's length.
+ * BENCH_SECONDS (default 10) sets each run's length. With `-- --baseline <git-ref>` it compares this build
+ * with a baseline build instead (baseline.ts).
  */
 import autocannon from 'autocannon';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { temporarySchema, type TemporarySchema } from '../../scripts/pg-schema.js';
 import { readDockerfile, stageEnv } from '../support/dockerfile.js';
 import { WORKLOADS } from '../../scripts/workloads.js';
+import { runBaseline } from './baseline.js';
+import { parseBaselineArgs } from './baseline-plan.js';
 import { paced } from './paced.js';
 import { sample, startProcess, type ProcessSample, type Running } from './processes.js';
 
@@ -450,7 +453,14 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+/** `npm run bench -- --baseline <ref>` (or BENCH_BASELINE) compares with a baseline build instead (baseline.ts). */
+async function run(): Promise<void> {
+  const baseline = parseBaselineArgs(process.argv.slice(2), process.env);
+  if (baseline) await runBaseline(baseline);
+  else await main();
+}
+
+run().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -82,7 +82,8 @@ function rssMb(pid: number): number | undefined {
   }
 }
 
-function cpuSeconds(pid: number): number | undefined {
+/** CPU time (user + system) a process has used so far, from /proc; undefined once it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at ") ".
