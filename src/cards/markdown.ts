@@ -4,10 +4,9 @@ export class Markdown {
 }
 
 /** Record text is data, not markup: in markdown it must not open tags, links or emphasis of its own. */
+const MARKUP = /[&<>\\`*_[\]!#|~]/g;
+const ENTITY: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
 export function escapeMarkdown(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_[\]!#|~]/g, '\\$&');
+  return value.replace(MARKUP, (c) => ENTITY[c] ?? `\\${c}`);
 }

@@ -214,6 +214,7 @@ function variable(name: string): Variable | undefined {
 
 /** A string that is exactly one list placeholder becomes that list (of References); anything else is not a list. */
 export function listValue(text: string, scope: CardScope): unknown[] | undefined {
+  if (!text.startsWith('{{')) return undefined;
   const m = /^\{\{\s*([A-Za-z0-9_.]+)\s*\}\}$/.exec(text);
   const name = m?.[1];
   if (name === undefined || !isListVariable(name)) return undefined;
@@ -230,6 +231,7 @@ export class MissingVariableError extends Error {
 
 /** Fills {{name}} placeholders; a variable without a value is a bug in a rule or template, never a silent blank. */
 export function fill(text: string, scope: CardScope, escape: (v: string) => string = (v) => v): string {
+  if (!text.includes('{{')) return text;
   // Literal text at even indexes, variable names at odd ones.
   const split = text.split(PLACEHOLDER);
   if (split.length === 1) return text;

@@ -2,21 +2,22 @@
  * FHIR dates come as year, year-month, date or dateTime with offset. Windows in the rules are
  * counted in whole calendar days of the deployment's clinical time zone (CLINICAL_TIMEZONE), so
  * every comparison goes through a day number: days since 1970-01-01 of that zone's calendar.
- * Day arithmetic is date-fns on UTCDate, so the process's own time zone (TZ) never enters it.
+ * Day numbers are plain arithmetic on UTC milliseconds, so the process's own time zone (TZ) never
+ * enters them. Not date-fns here: every resource's dates pass through this module on each call,
+ * and date-fns on UTCDate made it a sixth of the pipeline's CPU (docs/operations.md, section 5).
  */
-import { UTCDate } from '@date-fns/utc';
-import { addDays, differenceInCalendarDays } from 'date-fns';
 
-const EPOCH = new UTCDate(0);
+/** A UTC day: JavaScript time has no leap seconds, so every UTC calendar day is exactly this long. */
+const MS_PER_DAY = 86_400_000;
 
 /** The day number of the UTC calendar day an instant falls on. */
 function utcDay(ms: number): number {
-  return differenceInCalendarDays(new UTCDate(ms), EPOCH);
+  return Math.floor(ms / MS_PER_DAY);
 }
 
 /** The UTC midnight that starts a day number. */
-function dayStart(day: number): UTCDate {
-  return addDays(EPOCH, day);
+function dayStart(day: number): Date {
+  return new Date(day * MS_PER_DAY);
 }
 
 /**
