@@ -6,6 +6,7 @@
  * enough for a busy CI machine's searches, and the slow replies come far later than it.
  */
 import nock from 'nock';
+import { gzipSync } from 'node:zlib';
 import { SERVICES } from '../../src/hooks/services.js';
 import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
 import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
@@ -86,6 +87,32 @@ test.each([
   expect(res.status).toBe(412);
   assertOperationOutcome(res.body);
   expect(JSON.stringify(res.body)).toMatch(message);
+});
+
+test('a redirect is not followed, so the token goes nowhere else: 412 naming the status', async () => {
+  const elsewhere = nock('http://elsewhere.test').get(/.*/).reply(200, conditionsBundle());
+  nock(BASE).get('/Condition').query(true).reply(302, '', { location: 'http://elsewhere.test/fhir/Condition' });
+  const res = await call(requestMissing('conditions'));
+  expect(res.status).toBe(412);
+  expect(JSON.stringify(res.body)).toMatch(/HTTP 302/);
+  expect(elsewhere.isDone()).toBe(false);
+});
+
+test('a gzip-compressed answer is read as the searchset it is', async () => {
+  nock(BASE)
+    .get('/Condition')
+    .query(true)
+    .reply(200, gzipSync(conditionsBundle()), { 'content-encoding': 'gzip', 'content-type': 'application/fhir+json' });
+  const res = await call(requestMissing('conditions'));
+  expect(res.status).toBe(200);
+  expect(ruleIds(res.body as never)).toEqual(['imaging-defer']);
+});
+
+test('an answer in a content-encoding not asked for is not read as text: 412 not-fhir', async () => {
+  nock(BASE).get('/Condition').query(true).reply(200, 'compressed', { 'content-encoding': 'compress' });
+  const res = await call(requestMissing('conditions'));
+  expect(res.status).toBe(412);
+  expect(JSON.stringify(res.body)).toMatch(/not-fhir/);
 });
 
 test('a huge Bundle (5,000 entries, paged in two) that arrives in time: cards', async () => {
