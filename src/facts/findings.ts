@@ -11,7 +11,6 @@ import type {
   ImagingStudy,
   MedicationRequest,
   MedicationStatement,
-  Observation,
   Procedure,
 } from 'fhir/r4.js';
 import type { FindingDefinition, FindingSource, FindingsFile, FindingWindow, MedicationResource } from '../knowledge/schemas.js';
@@ -22,6 +21,7 @@ import { observationDate } from './observations.js';
 import { procedureDate, reportDate } from './record-dates.js';
 import { asArray, conceptText, conceptWords, referenceTo, str } from './resources.js';
 import type { Evidence, PatientRecord, ValueSetLookup } from './record.js';
+import { celsius } from './temperature.js';
 import { hasKnownCoding, matchedKeyword, scanTextEntries, type TextEntry } from './text-entries.js';
 
 export interface FindingHit extends Evidence {
@@ -93,15 +93,6 @@ function hit(def: FindingDefinition, c: Candidate, today: number): FindingHit | 
   };
 }
 
-function celsius(obs: Observation): number | undefined {
-  const q = obs.valueQuantity;
-  if (!q || typeof q.value !== 'number') return undefined;
-  const unit = str(q.code) ?? str(q.unit) ?? '';
-  if (unit === '[degF]' || unit === '°F' || unit === 'degF' || unit === 'F') return ((q.value - 32) * 5) / 9;
-  if (unit === 'Cel' || unit === '°C' || unit === 'C' || unit === 'degC') return q.value;
-  return undefined;
-}
-
 interface CountingCondition {
   condition: PatientRecord['conditions'][number];
   date: string | undefined;
@@ -152,7 +143,7 @@ function observationCandidates(
     if (!concept) continue;
     const date = observationDate(obs);
     if (source.quantity) {
-      const value = celsius(obs);
+      const value = celsius(obs.valueQuantity);
       if (value === undefined || value < source.quantity.minimum) continue;
       // A measurement stands for its own day only: an undated temperature is no evidence of fever now.
       if (dayRange(date) === undefined) continue;

@@ -501,9 +501,43 @@ describe('fever from body temperature Observations', () => {
     expect(observationFlags(obs)).toEqual([]);
   });
 
-  test('a temperature without a unit does not count (cannot tell °C from °F)', () => {
-    const obs: Observation = { ...temperature('t1', 39, 'Cel', daysAgo(1)), valueQuantity: { value: 39 } };
-    expect(observationFlags(obs)).toEqual([]);
+  test('a temperature without a unit is read by its number: body temperatures in °C and °F do not overlap', () => {
+    const unitless = (value: number): Observation => ({ ...temperature('t1', 39, 'Cel', daysAgo(1)), valueQuantity: { value } });
+    expect(observationFlags(unitless(39))).toEqual(['fever']);
+    expect(observationFlags(unitless(102.2))).toEqual(['fever']);
+    expect(observationFlags(unitless(37.2))).toEqual([]);
+    expect(observationFlags(unitless(99.5))).toEqual([]);
+    // Neither a body temperature in °C nor one in °F: not read.
+    expect(observationFlags(unitless(60))).toEqual([]);
+  });
+
+  test.each([
+    ['℃', 38.9],
+    ['deg C', 38.9],
+    ['Celsius', 38.9],
+    ['º C', 38.9],
+    ['degrees F', 102],
+    ['℉', 102],
+    ['[degF]', 102],
+  ])('a unit written %s is read, so %s counts as fever', (unit, value) => {
+    const obs: Observation = { ...temperature('t1', 39, 'Cel', daysAgo(1)), valueQuantity: { value, unit } };
+    expect(observationFlags(obs)).toEqual(['fever']);
+  });
+
+  test('a comparator: "> 38" is a fever, "< 38.5" shows none (an upper bound cannot)', () => {
+    const at = (comparator: '<' | '>', value: number): Observation => ({
+      ...temperature('t1', 39, 'Cel', daysAgo(1)),
+      valueQuantity: { value, comparator, unit: '°C', system: 'http://unitsofmeasure.org', code: 'Cel' },
+    });
+    expect(observationFlags(at('>', 38))).toEqual(['fever']);
+    expect(observationFlags(at('<', 38.5))).toEqual([]);
+  });
+
+  test('a temperature dated only by the end of its effectivePeriod is dated by that end', () => {
+    const obs = temperature('t1', 39, 'Cel', daysAgo(1));
+    delete obs.effectiveDateTime;
+    obs.effectivePeriod = { end: `${daysAgo(1)}T08:00:00Z` };
+    expect(observationFlags(obs)).toEqual(['fever']);
   });
 
   test('an Observation with another code (heart rate 120) is not a temperature', () => {
