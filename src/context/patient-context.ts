@@ -90,8 +90,16 @@ export function emptyRecord(patient: Patient): PatientRecord {
  */
 export function groupRecord(patient: Patient, resources: FhirResource[], fullUrls: PatientFullUrls = new Map()): PatientRecord {
   const record = emptyRecord(patient);
+  // The same resource twice (overlapping pages, or in two prefetch keys) is one entry: counted twice,
+  // it would make "N entries checked by text only" say more than the record holds.
+  const seen = new Set<string>();
   for (const r of resources) {
     if (r.resourceType === 'Patient') continue;
+    if (typeof r.id === 'string') {
+      const key = `${r.resourceType}/${r.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
     if (ownership(r, patient.id ?? '', fullUrls) === 'other-patient') {
       record.otherPatientResources++;
       continue;

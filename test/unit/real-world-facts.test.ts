@@ -57,8 +57,13 @@ describe('patient references', () => {
     ['Patient/p1/_history/2', 'p1'],
     ['https://ehr.example.org/fhir/r4/Patient/p1', 'p1'],
     ['http://ehr.example.org/fhir/Patient/p1/_history/7', 'p1'],
+    ['Patient/p1/', 'p1'],
+    ['https://ehr.example.org/fhir/Patient/p2/_history/3/', 'p2'],
+    ['Patient/p1?_format=json', 'p1'],
     ['Group/g1', undefined],
     ['urn:uuid:0b1c', undefined],
+    ['#p1', undefined],
+    ['Patient?identifier=urn:mrn|123', undefined],
   ])('%s names patient %s', (reference, id) => {
     expect(referencedPatientId(reference)).toBe(id);
   });
@@ -72,6 +77,14 @@ describe('patient references', () => {
     const urls = patientFullUrls([bundle, null]);
     expect(referencedPatientId('urn:uuid:6f1c', urls)).toBe('p1');
     expect(ownership({ resourceType: 'Condition', id: 'c', subject: { reference: 'urn:uuid:6f1c' } }, 'p1', urls)).toBe('patient');
+  });
+
+  test('the same resource twice (overlapping pages, two prefetch keys) is read once; resources without an id are each kept', () => {
+    const textOnly = { ...condition('t', 'x'), code: { text: 'sore knee' } } as FhirResource;
+    const { id: _none, ...noId } = textOnly as { id?: string };
+    const grouped = groupRecord(patient(), [textOnly, textOnly, noId as FhirResource, noId as FhirResource]);
+    expect(grouped.conditions).toHaveLength(3);
+    expect(factsOf(grouped).textChecked.textOnly).toBe(3);
   });
 
   test('only a resource naming another patient is dropped, and it is counted; one without a subject is kept', () => {
