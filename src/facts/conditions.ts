@@ -15,11 +15,17 @@ export function conditionCounts(condition: Condition): boolean {
 
 const ACTIVE = new Set(['active', 'recurrence', 'relapse']);
 
-/** Active when clinicalStatus says so, or says nothing (design.md: absent counts as active). */
+const ABATEMENT = ['abatementDateTime', 'abatementAge', 'abatementPeriod', 'abatementRange', 'abatementString'] as const;
+
+/**
+ * Active when clinicalStatus says so, or says nothing (design.md: absent counts as active) and no
+ * abatement[x] is recorded: FHIR R4 (con-4) makes an abated Condition inactive, resolved or in remission.
+ */
 export function conditionActive(condition: Condition): boolean {
   if (!conditionCounts(condition)) return false;
   const codes = statusCodes(condition.clinicalStatus);
-  return codes.length === 0 || codes.some((c) => ACTIVE.has(c));
+  if (codes.length === 0) return !ABATEMENT.some((field) => condition[field] !== undefined && condition[field] !== null);
+  return codes.some((c) => ACTIVE.has(c));
 }
 
 /** onsetDateTime, else onsetPeriod.start, else recordedDate. */

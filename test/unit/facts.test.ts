@@ -219,6 +219,14 @@ describe('episode', () => {
     expect(withConditions(condition('x', 'M54.50', { onset: daysAgo(7), clinical: null })).episode?.durationDays).toBe(7);
   });
 
+  test.each([
+    ['abatementDateTime', { abatementDateTime: daysAgo(2) }],
+    ['abatementString', { abatementString: 'resolved last week' }],
+    ['abatementAge', { abatementAge: { value: 46, unit: 'a' } }],
+  ])('clinicalStatus absent with %s is no open episode (FHIR con-4: abated is not active)', (_name, abated) => {
+    expect(withConditions({ ...condition('x', 'M54.50', { onset: daysAgo(20), clinical: null }), ...abated }).episode).toBeUndefined();
+  });
+
   test.each(['recurrence', 'relapse'])('clinicalStatus %s counts as active', (clinical) => {
     expect(withConditions(condition('x', 'M54.50', { onset: daysAgo(7), clinical })).episode?.durationDays).toBe(7);
   });
