@@ -223,13 +223,17 @@ function sourceCandidates(source: FindingSource, record: PatientRecord, lookup: 
 }
 
 // A Map, not an object: a unit of "constructor" must find nothing, not Object.prototype's function.
+// Lower-case keys: prescribing systems write "Days" and "Weeks" in the human-readable unit.
 const UNIT_DAYS = new Map(
-  Object.entries({ d: 1, day: 1, days: 1, wk: 7, week: 7, weeks: 7, mo: 30, month: 30, months: 30, a: 365, year: 365 }),
+  Object.entries({ d: 1, day: 1, days: 1, wk: 7, week: 7, weeks: 7, mo: 30, month: 30, months: 30, a: 365, year: 365, years: 365 }),
 );
 
+const unitDays = (unit: unknown): number | undefined => UNIT_DAYS.get(str(unit)?.trim().toLowerCase() ?? '');
+
+/** The UCUM code, else the written unit (a code of another system, e.g. SNOMED's "day", says nothing here). */
 function durationDays(d: Duration | undefined): number | undefined {
   if (!d || typeof d.value !== 'number' || !Number.isFinite(d.value) || d.value <= 0) return undefined;
-  const factor = UNIT_DAYS.get(str(d.code) ?? str(d.unit) ?? '');
+  const factor = unitDays(d.code) ?? unitDays(d.unit);
   return factor === undefined ? undefined : Math.round(d.value * factor);
 }
 

@@ -569,6 +569,16 @@ describe('long-term systemic steroids', () => {
     ]);
   });
 
+  test.each([
+    ['Days', { value: 120, unit: 'Days' }],
+    ['WEEKS', { value: 16, unit: 'WEEKS' }],
+    ['a UCUM code with a SNOMED-coded unit beside it', { value: 120, unit: 'day', system: 'http://snomed.info/sct', code: '258703001' }],
+    ['years', { value: 1, unit: 'years' }],
+  ])('a supply duration written %s is read, so the course counts', (_name, expectedSupplyDuration) => {
+    const request = medicationRequest('m1', PREDNISONE, daysAgo(200), { dispenseRequest: { expectedSupplyDuration } });
+    expect(medicationFlags(request)).toEqual(['long-term-steroids']);
+  });
+
   test('one request covering 89 days does not count', () => {
     expect(medicationFlags(medicationRequest('m1', PREDNISONE, daysAgo(200), supplyFor(89)))).toEqual([]);
   });

@@ -218,6 +218,12 @@ describe('prior lumbar imaging from every source', () => {
     expect(prior(record({ diagnosticReports: [report({ effectiveDateTime: daysAgo(60), status: 'preliminary' })] }))).toBeUndefined();
   });
 
+  test('a DiagnosticReport whose effectivePeriod has only an end is dated by that end', () => {
+    expect(prior(record({ diagnosticReports: [report({ effectivePeriod: { end: `${daysAgo(62)}T10:00:00Z` } })] }))).toMatchObject({
+      daysAgo: 62,
+    });
+  });
+
   test(
     'an ImagingStudy with no procedure code: an MR, CT, CR or DX series ' +
       'of the lumbar spine counts; ultrasound or another site does not',
