@@ -411,17 +411,19 @@ const plural = (n: number, one: string, many: string): string => (n === 1 ? one 
 /** How much was read by text only, in one sentence, so a card that says "no red flags" says it too. */
 export function textCheckedSentence(t: TextChecked): string {
   const parts: string[] = [];
-  parts.push(
-    t.textOnly === 0
-      ? 'Every entry read had a code in a known code system.'
-      : `${t.textOnly} ${plural(t.textOnly, 'entry', 'entries')} had no code in a known code system and ` +
-          `${plural(t.textOnly, 'was', 'were')} checked by ${plural(t.textOnly, 'its', 'their')} text only.`,
-  );
+  // Unreadable entries first: "every entry had a known code" must never precede the ones that had none.
   if (t.unreadable.length) {
     parts.push(
       `${t.unreadable.length} ${plural(t.unreadable.length, 'entry', 'entries')} had neither a known code ` +
         `nor any text and could not be checked (${t.unreadable.join(', ')}).`,
     );
   }
+  const every = t.unreadable.length ? 'Every other entry' : 'Every entry';
+  parts.push(
+    t.textOnly === 0
+      ? `${every} read had a code in a known code system.`
+      : `${t.textOnly} ${plural(t.textOnly, 'entry', 'entries')} had no code in a known code system and ` +
+          `${plural(t.textOnly, 'was', 'were')} checked by ${plural(t.textOnly, 'its', 'their')} text only.`,
+  );
   return parts.join(' ');
 }

@@ -7,6 +7,7 @@ import type { DiagnosticReport, FhirResource, ImagingStudy, MedicationStatement,
 import { groupRecord } from '../../src/context/patient-context.js';
 import { loadConfig } from '../../src/config.js';
 import { clinicalTimeZone, dayOf, dayRange, isoDay, setClinicalTimeZone } from '../../src/facts/dates.js';
+import { textCheckedSentence } from '../../src/facts/findings.js';
 import { buildPatientFacts, engineFacts } from '../../src/facts/patient-facts.js';
 import { ownership, patientFullUrls, referencedPatientId } from '../../src/facts/references.js';
 import { matchedKeyword, scanTextEntries } from '../../src/facts/text-entries.js';
@@ -314,6 +315,17 @@ describe('text as a safety net', () => {
     const facts = factsOf(record({ conditions: [oid] }));
     expect(facts.redFlags.map((h) => [h.findingId, h.matchedByText])).toEqual([['cancer', undefined]]);
     expect(facts.textChecked.textOnly).toBe(0);
+  });
+
+  test('the "checked" sentence names unreadable entries first and never says every entry had a known code', () => {
+    expect(textCheckedSentence({ textOnly: 0, unreadable: [] })).toBe('Every entry read had a code in a known code system.');
+    expect(textCheckedSentence({ textOnly: 0, unreadable: ['Condition/n'] })).toBe(
+      '1 entry had neither a known code nor any text and could not be checked (Condition/n). ' +
+        'Every other entry read had a code in a known code system.',
+    );
+    expect(textCheckedSentence({ textOnly: 2, unreadable: ['Condition/n'] })).toMatch(
+      /^1 entry had neither .*\. 2 entries had no code in a known code system and were checked by their text only\.$/,
+    );
   });
 
   test('benign and family-history wording is not cancer; "afebrile" is not fever', () => {
