@@ -19,7 +19,7 @@ import { conditionActive, conditionCounts, conditionDate } from './conditions.js
 import { dayRange, isoDay } from './dates.js';
 import { observationDate } from './observations.js';
 import { procedureDate, reportDate } from './record-dates.js';
-import { asArray, conceptText, conceptWords, referenceTo, str } from './resources.js';
+import { asArray, conceptText, conceptWords, medicationConcept, referenceTo, str } from './resources.js';
 import type { Evidence, PatientRecord, ValueSetLookup } from './record.js';
 import { celsius } from './temperature.js';
 import { hasKnownCoding, matchedKeyword, scanTextEntries, type TextEntry } from './text-entries.js';
@@ -300,8 +300,8 @@ function medicationEntries(kind: MedicationResource, record: PatientRecord, defa
     .filter((r) => !(typeof r.status === 'string' && NOT_TAKEN[kind].has(r.status)))
     .map((r) => ({
       resource: r,
-      concept: r.medicationCodeableConcept,
-      words: [conceptWords(r.medicationCodeableConcept), str(r.medicationReference?.display) ?? '', ...routes(r)].join(' '),
+      concept: medicationConcept(r),
+      words: [conceptWords(medicationConcept(r)), str(r.medicationReference?.display) ?? '', ...routes(r)].join(' '),
       coverage:
         kind === 'MedicationRequest'
           ? medicationCoverage(r as MedicationRequest, defaultDays)

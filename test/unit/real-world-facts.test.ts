@@ -3,7 +3,7 @@
  * type rules/findings.json names, the text safety net, the clinical time zone, an undated episode,
  * and cauda equina with or without an episode. Pure fact functions over the real rule files.
  */
-import type { DiagnosticReport, FhirResource, ImagingStudy, MedicationStatement, Observation } from 'fhir/r4.js';
+import type { DiagnosticReport, FhirResource, ImagingStudy, MedicationRequest, MedicationStatement, Observation } from 'fhir/r4.js';
 import { groupRecord } from '../../src/context/patient-context.js';
 import { loadConfig } from '../../src/config.js';
 import { clinicalTimeZone, dayOf, dayRange, isoDay, setClinicalTimeZone } from '../../src/facts/dates.js';
@@ -252,6 +252,21 @@ describe('long-term steroids from product codes and MedicationStatements', () =>
   test('RxNorm 312617 (an SCD) with no display text, 120 days: long-term steroids', () => {
     const req = { ...medicationRequest('m', '', daysAgo(130), supplyFor(120)), medicationCodeableConcept: concept(RXNORM, '312617') };
     expect(flags(record({ medicationRequests: [req] }))).toEqual(['long-term-steroids']);
+  });
+
+  test('a medicationReference to a contained Medication is read by the code or text of that Medication', () => {
+    const viaContained = (code: MedicationRequest['medicationCodeableConcept'], ref = '#med'): MedicationRequest => {
+      const { medicationCodeableConcept: _none, ...req } = medicationRequest('m', '', daysAgo(130), supplyFor(120));
+      return { ...req, contained: [{ resourceType: 'Medication', id: 'med', code }], medicationReference: { reference: ref } };
+    };
+    const coded = factsOf(record({ medicationRequests: [viaContained(concept(RXNORM, '312617'))] }));
+    expect(coded.redFlags.map((h) => [h.findingId, h.matchedByText])).toEqual([['long-term-steroids', undefined]]);
+    expect(coded.textChecked).toEqual({ textOnly: 0, unreadable: [] });
+    expect(flags(record({ medicationRequests: [viaContained({ text: 'Prednisone 10 mg tablet' })] }))).toEqual(['long-term-steroids']);
+    // A reference to no contained Medication cannot be read, and the card says so.
+    const dangling = factsOf(record({ medicationRequests: [viaContained(concept(RXNORM, '312617'), '#other')] }));
+    expect(dangling.redFlags).toEqual([]);
+    expect(dangling.textChecked.unreadable).toEqual(['MedicationRequest/m']);
   });
 
   const statement = (parts: Partial<MedicationStatement>): MedicationStatement => ({
