@@ -28,8 +28,11 @@ export function conditionActive(condition: Condition): boolean {
   return codes.some((c) => ACTIVE.has(c));
 }
 
-/** onsetDateTime, else onsetPeriod.start, else recordedDate. */
+/**
+ * onsetDateTime, else onsetPeriod.start, else its end (onset was no later: nearer than the recorded
+ * date, and a red flag dated by it stays in its window), else recordedDate.
+ */
 export function conditionDate(condition: Condition): string | undefined {
-  const candidates = [condition.onsetDateTime, condition.onsetPeriod?.start, condition.recordedDate];
+  const candidates = [condition.onsetDateTime, condition.onsetPeriod?.start, condition.onsetPeriod?.end, condition.recordedDate];
   return candidates.find((v): v is string => typeof v === 'string' && v.length > 0);
 }

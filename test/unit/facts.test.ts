@@ -253,6 +253,16 @@ describe('episode', () => {
       expect(withConditions(c).episode?.start).toBe(daysAgo(20));
     });
 
+    test('an onsetPeriod with only an end is dated by that end, before recordedDate', () => {
+      const c = { ...condition('x', 'M54.50', { recordedDate: daysAgo(5) }), onsetPeriod: { end: daysAgo(50) } };
+      expect(withConditions(c).episode?.durationDays).toBe(50);
+    });
+
+    test('a resolved fracture whose onsetPeriod has only an end 20 days ago is a trauma red flag', () => {
+      const fracture = { ...condition('fx', 'S32.010A', { clinical: 'resolved' }), onsetPeriod: { end: daysAgo(20) } };
+      expect(conditionFlags(fracture)).toEqual(['trauma']);
+    });
+
     test('recordedDate alone is used', () => {
       expect(withConditions(condition('x', 'M54.50', { recordedDate: daysAgo(5) })).episode?.durationDays).toBe(5);
     });
