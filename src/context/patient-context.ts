@@ -7,6 +7,7 @@ import { ownership, patientFullUrls, type PatientFullUrls } from '../facts/refer
 import type { PatientRecord } from '../facts/types.js';
 import { InvalidRequest, PatientDataUnavailable } from '../pipeline/errors.js';
 import { createFhirReader, expectedResourceType, FhirFetchError, type FetchPolicy, type FhirReader } from './fhir-fetch.js';
+import { incompleteSearch } from './search-completeness.js';
 import { fillTemplate } from './tokens.js';
 
 export type ContextResult = { kind: 'record'; record: PatientRecord; fetchedKeys: string[] } | { kind: 'no-patient' };
@@ -36,7 +37,7 @@ async function fetchKey(key: string, template: string, request: ContextRequest, 
     throw new PatientDataUnavailable(`prefetch "${key}" is missing and its query needs a context value this request does not have`);
   if (!reader) {
     throw new PatientDataUnavailable(
-      `prefetch "${key}" is missing or an OperationOutcome, and the request has no fhirServer to fetch it from`,
+      `prefetch "${key}" is missing, incomplete or an OperationOutcome, and the request has no fhirServer to fetch it from`,
     );
   }
   try {
@@ -89,8 +90,16 @@ export function emptyRecord(patient: Patient): PatientRecord {
  */
 export function groupRecord(patient: Patient, resources: FhirResource[], fullUrls: PatientFullUrls = new Map()): PatientRecord {
   const record = emptyRecord(patient);
+  // The same resource twice (overlapping pages, or in two prefetch keys) is one entry: counted twice,
+  // it would make "N entries checked by text only" say more than the record holds.
+  const seen = new Set<string>();
   for (const r of resources) {
     if (r.resourceType === 'Patient') continue;
+    if (typeof r.id === 'string') {
+      const key = `${r.resourceType}/${r.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
     if (ownership(r, patient.id ?? '', fullUrls) === 'other-patient') {
       record.otherPatientResources++;
       continue;
@@ -162,14 +171,19 @@ async function resolvePatientContext(
       const given = Object.hasOwn(prefetch, key) ? prefetch[key] : undefined;
       if (given === null) return null;
       // An OperationOutcome is the EHR saying its prefetch failed: fetch it ourselves (cds-hooks.md section 3).
-      if (given === undefined || given.resourceType === 'OperationOutcome') {
-        fetchedKeys.push(key);
-        return fetchKey(key, template, request, readerFor());
+      if (given !== undefined && given.resourceType !== 'OperationOutcome') {
+        const expected = expectedResourceType(template);
+        if (given.resourceType !== expected)
+          throw new InvalidRequest(`prefetch "${key}" must be a ${expected}, null or an OperationOutcome`, `prefetch.${key}`);
+        const value = hasNextPage(given) ? await completePages(key, given, readerFor()) : given;
+        // A search the EHR could answer only in part is a failed prefetch too (./search-completeness.ts).
+        if (!incompleteSearch(value)) return value;
       }
-      const expected = expectedResourceType(template);
-      if (given.resourceType !== expected)
-        throw new InvalidRequest(`prefetch "${key}" must be a ${expected}, null or an OperationOutcome`, `prefetch.${key}`);
-      return hasNextPage(given) ? completePages(key, given, readerFor()) : given;
+      fetchedKeys.push(key);
+      const fetched = await fetchKey(key, template, request, readerFor());
+      const gap = incompleteSearch(fetched);
+      if (gap) throw new PatientDataUnavailable(`fhirServer answered "${key}" only in part: ${gap}`);
+      return fetched;
     }),
   );
 

@@ -15,15 +15,24 @@ export function conditionCounts(condition: Condition): boolean {
 
 const ACTIVE = new Set(['active', 'recurrence', 'relapse']);
 
-/** Active when clinicalStatus says so, or says nothing (design.md: absent counts as active). */
+const ABATEMENT = ['abatementDateTime', 'abatementAge', 'abatementPeriod', 'abatementRange', 'abatementString'] as const;
+
+/**
+ * Active when clinicalStatus says so, or says nothing (design.md: absent counts as active) and no
+ * abatement[x] is recorded: FHIR R4 (con-4) makes an abated Condition inactive, resolved or in remission.
+ */
 export function conditionActive(condition: Condition): boolean {
   if (!conditionCounts(condition)) return false;
   const codes = statusCodes(condition.clinicalStatus);
-  return codes.length === 0 || codes.some((c) => ACTIVE.has(c));
+  if (codes.length === 0) return !ABATEMENT.some((field) => condition[field] !== undefined && condition[field] !== null);
+  return codes.some((c) => ACTIVE.has(c));
 }
 
-/** onsetDateTime, else onsetPeriod.start, else recordedDate. */
+/**
+ * onsetDateTime, else onsetPeriod.start, else its end (onset was no later: nearer than the recorded
+ * date, and a red flag dated by it stays in its window), else recordedDate.
+ */
 export function conditionDate(condition: Condition): string | undefined {
-  const candidates = [condition.onsetDateTime, condition.onsetPeriod?.start, condition.recordedDate];
+  const candidates = [condition.onsetDateTime, condition.onsetPeriod?.start, condition.onsetPeriod?.end, condition.recordedDate];
   return candidates.find((v): v is string => typeof v === 'string' && v.length > 0);
 }

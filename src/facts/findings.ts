@@ -11,7 +11,6 @@ import type {
   ImagingStudy,
   MedicationRequest,
   MedicationStatement,
-  Observation,
   Procedure,
 } from 'fhir/r4.js';
 import type { FindingDefinition, FindingSource, FindingsFile, FindingWindow, MedicationResource } from '../knowledge/schemas.js';
@@ -20,8 +19,9 @@ import { conditionActive, conditionCounts, conditionDate } from './conditions.js
 import { dayRange, isoDay } from './dates.js';
 import { observationDate } from './observations.js';
 import { procedureDate, reportDate } from './record-dates.js';
-import { asArray, conceptText, conceptWords, referenceTo, str } from './resources.js';
+import { asArray, conceptText, conceptWords, medicationConcept, referenceTo, str } from './resources.js';
 import type { Evidence, PatientRecord, ValueSetLookup } from './record.js';
+import { celsius } from './temperature.js';
 import { hasKnownCoding, matchedKeyword, scanTextEntries, type TextEntry } from './text-entries.js';
 
 export interface FindingHit extends Evidence {
@@ -93,15 +93,6 @@ function hit(def: FindingDefinition, c: Candidate, today: number): FindingHit | 
   };
 }
 
-function celsius(obs: Observation): number | undefined {
-  const q = obs.valueQuantity;
-  if (!q || typeof q.value !== 'number') return undefined;
-  const unit = str(q.code) ?? str(q.unit) ?? '';
-  if (unit === '[degF]' || unit === '°F' || unit === 'degF' || unit === 'F') return ((q.value - 32) * 5) / 9;
-  if (unit === 'Cel' || unit === '°C' || unit === 'C' || unit === 'degC') return q.value;
-  return undefined;
-}
-
 interface CountingCondition {
   condition: PatientRecord['conditions'][number];
   date: string | undefined;
@@ -152,7 +143,7 @@ function observationCandidates(
     if (!concept) continue;
     const date = observationDate(obs);
     if (source.quantity) {
-      const value = celsius(obs);
+      const value = celsius(obs.valueQuantity);
       if (value === undefined || value < source.quantity.minimum) continue;
       // A measurement stands for its own day only: an undated temperature is no evidence of fever now.
       if (dayRange(date) === undefined) continue;
@@ -232,13 +223,17 @@ function sourceCandidates(source: FindingSource, record: PatientRecord, lookup: 
 }
 
 // A Map, not an object: a unit of "constructor" must find nothing, not Object.prototype's function.
+// Lower-case keys: prescribing systems write "Days" and "Weeks" in the human-readable unit.
 const UNIT_DAYS = new Map(
-  Object.entries({ d: 1, day: 1, days: 1, wk: 7, week: 7, weeks: 7, mo: 30, month: 30, months: 30, a: 365, year: 365 }),
+  Object.entries({ d: 1, day: 1, days: 1, wk: 7, week: 7, weeks: 7, mo: 30, month: 30, months: 30, a: 365, year: 365, years: 365 }),
 );
 
+const unitDays = (unit: unknown): number | undefined => UNIT_DAYS.get(str(unit)?.trim().toLowerCase() ?? '');
+
+/** The UCUM code, else the written unit (a code of another system, e.g. SNOMED's "day", says nothing here). */
 function durationDays(d: Duration | undefined): number | undefined {
   if (!d || typeof d.value !== 'number' || !Number.isFinite(d.value) || d.value <= 0) return undefined;
-  const factor = UNIT_DAYS.get(str(d.code) ?? str(d.unit) ?? '');
+  const factor = unitDays(d.code) ?? unitDays(d.unit);
   return factor === undefined ? undefined : Math.round(d.value * factor);
 }
 
@@ -305,8 +300,8 @@ function medicationEntries(kind: MedicationResource, record: PatientRecord, defa
     .filter((r) => !(typeof r.status === 'string' && NOT_TAKEN[kind].has(r.status)))
     .map((r) => ({
       resource: r,
-      concept: r.medicationCodeableConcept,
-      words: [conceptWords(r.medicationCodeableConcept), str(r.medicationReference?.display) ?? '', ...routes(r)].join(' '),
+      concept: medicationConcept(r),
+      words: [conceptWords(medicationConcept(r)), str(r.medicationReference?.display) ?? '', ...routes(r)].join(' '),
       coverage:
         kind === 'MedicationRequest'
           ? medicationCoverage(r as MedicationRequest, defaultDays)
@@ -416,17 +411,19 @@ const plural = (n: number, one: string, many: string): string => (n === 1 ? one 
 /** How much was read by text only, in one sentence, so a card that says "no red flags" says it too. */
 export function textCheckedSentence(t: TextChecked): string {
   const parts: string[] = [];
-  parts.push(
-    t.textOnly === 0
-      ? 'Every entry read had a code in a known code system.'
-      : `${t.textOnly} ${plural(t.textOnly, 'entry', 'entries')} had no code in a known code system and ` +
-          `${plural(t.textOnly, 'was', 'were')} checked by ${plural(t.textOnly, 'its', 'their')} text only.`,
-  );
+  // Unreadable entries first: "every entry had a known code" must never precede the ones that had none.
   if (t.unreadable.length) {
     parts.push(
       `${t.unreadable.length} ${plural(t.unreadable.length, 'entry', 'entries')} had neither a known code ` +
         `nor any text and could not be checked (${t.unreadable.join(', ')}).`,
     );
   }
+  const every = t.unreadable.length ? 'Every other entry' : 'Every entry';
+  parts.push(
+    t.textOnly === 0
+      ? `${every} read had a code in a known code system.`
+      : `${t.textOnly} ${plural(t.textOnly, 'entry', 'entries')} had no code in a known code system and ` +
+          `${plural(t.textOnly, 'was', 'were')} checked by ${plural(t.textOnly, 'its', 'their')} text only.`,
+  );
   return parts.join(' ');
 }

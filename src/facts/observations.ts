@@ -16,8 +16,9 @@ export function observationCounts(obs: Observation): boolean {
   return typeof obs.status !== 'string' || RESULT_STATUSES.includes(obs.status);
 }
 
+/** effective[x] (a period with only an end, as when a measurement's start went unrecorded, by its end), else issued. */
 export function observationDate(obs: Observation): string | undefined {
-  const candidates = [obs.effectiveDateTime, obs.effectivePeriod?.start, obs.effectiveInstant, obs.issued];
+  const candidates = [obs.effectiveDateTime, obs.effectivePeriod?.start, obs.effectivePeriod?.end, obs.effectiveInstant, obs.issued];
   return candidates.find((v): v is string => typeof v === 'string' && v.length > 0);
 }
 

@@ -7,7 +7,7 @@ export function procedureDate(p: Procedure): string | undefined {
   return str(p.performedDateTime) ?? str(p.performedPeriod?.start) ?? str(p.performedPeriod?.end);
 }
 
-/** effective[x], else issued (design.md: prior lumbar imaging from a report). */
+/** effective[x] (a period by its start, else its end), else issued (design.md: prior lumbar imaging from a report). */
 export function reportDate(r: DiagnosticReport): string | undefined {
-  return str(r.effectiveDateTime) ?? str(r.effectivePeriod?.start) ?? str(r.issued);
+  return str(r.effectiveDateTime) ?? str(r.effectivePeriod?.start) ?? str(r.effectivePeriod?.end) ?? str(r.issued);
 }

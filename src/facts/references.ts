@@ -6,8 +6,11 @@
  */
 import type { FhirResource } from 'fhir/r4.js';
 
-/** `[base/]Patient/{id}[/_history/{version}]`, the id captured. */
-const PATIENT_REFERENCE = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+/**
+ * `[base/]Patient/{id}[/_history/{version}]`, the id captured. A trailing slash or a query string
+ * (written by servers that build references from URLs) still names the same Patient.
+ */
+const PATIENT_REFERENCE = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?\/?(?:\?[^#]*)?$/;
 
 /** fullUrl → the Patient id it stands for, from every Bundle the record came in. */
 export type PatientFullUrls = ReadonlyMap<string, string>;

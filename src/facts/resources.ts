@@ -2,7 +2,7 @@
  * Defensive readers for FHIR resources. Records from EHRs are often incomplete or malformed, and a
  * missing field must read as "unknown", never crash the request.
  */
-import type { CodeableConcept, Coding, Resource } from 'fhir/r4.js';
+import type { CodeableConcept, Coding, Medication, MedicationRequest, MedicationStatement, Resource } from 'fhir/r4.js';
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -40,4 +40,17 @@ export function conceptWords(concept: CodeableConcept | undefined): string {
 
 export function asArray<T>(value: T[] | undefined): T[] {
   return Array.isArray(value) ? value : [];
+}
+
+/**
+ * What a MedicationRequest or MedicationStatement prescribes: its medicationCodeableConcept, else
+ * the code of the contained Medication its medicationReference points to (`#id`), as EHRs write a
+ * medication that has no entry of its own. A Medication elsewhere on the server is not read here.
+ */
+export function medicationConcept(r: MedicationRequest | MedicationStatement): CodeableConcept | undefined {
+  if (r.medicationCodeableConcept && typeof r.medicationCodeableConcept === 'object') return r.medicationCodeableConcept;
+  const ref = str(r.medicationReference?.reference);
+  if (!ref?.startsWith('#')) return undefined;
+  const med = asArray(r.contained).find((c) => c?.resourceType === 'Medication' && c.id === ref.slice(1)) as Medication | undefined;
+  return med?.code && typeof med.code === 'object' ? med.code : undefined;
 }

@@ -60,15 +60,20 @@ export function startBackMaxima(def: StartBackDefinition): { total: number; psyc
 
 export type ScoreOutcome = ({ ok: true } & Required<StartBackScore>) | { ok: false; problem: string };
 
-function answersByLinkId(
-  items: QuestionnaireResponseItem[] | undefined,
-  into = new Map<string, QuestionnaireResponseItem>(),
-): Map<string, QuestionnaireResponseItem> {
-  for (const item of asArray(items)) {
+/**
+ * Every item by linkId, the first in document order winning, however deep groups and answers nest
+ * them. Walked with an explicit stack: the nesting is the sender's, and recursion as deep as a
+ * 1 MB body allows overflows the call stack (a 500 for a client's data).
+ */
+function answersByLinkId(items: QuestionnaireResponseItem[] | undefined): Map<string, QuestionnaireResponseItem> {
+  const into = new Map<string, QuestionnaireResponseItem>();
+  const pending: unknown[] = [...asArray(items)].reverse();
+  while (pending.length) {
+    const item = pending.pop() as QuestionnaireResponseItem | null | undefined;
     if (!item || typeof item !== 'object') continue;
     if (typeof item.linkId === 'string' && !into.has(item.linkId)) into.set(item.linkId, item);
-    answersByLinkId(item.item, into);
-    for (const answer of asArray(item.answer)) answersByLinkId(answer?.item, into);
+    const children = [...asArray(item.item), ...asArray(item.answer).flatMap((a) => asArray(a?.item))];
+    for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]);
   }
   return into;
 }

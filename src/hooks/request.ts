@@ -24,6 +24,19 @@ const patientId = z
   .pipe(id);
 
 /**
+ * Like patientId, written `Encounter/{id}` by some clients. No service reads the encounter, so a
+ * client's `null` is taken as absent rather than costing the clinician the advice.
+ */
+const encounterId = z.preprocess(
+  (v) => (v === null ? undefined : v),
+  z
+    .string()
+    .transform((v) => (v.startsWith('Encounter/') ? v.slice('Encounter/'.length) : v))
+    .pipe(id)
+    .optional(),
+);
+
+/**
  * A FHIR resource is checked only as far as every reader relies on it (its resourceType); past that
  * check it is typed as the FHIR resource it claims to be, and the fact modules read each field defensively.
  */
@@ -80,7 +93,7 @@ const base = {
 const orderContext = {
   userId: relativeRef(['Practitioner', 'PractitionerRole']),
   patientId,
-  encounterId: id.optional(),
+  encounterId,
   draftOrders: bundle,
 };
 
@@ -117,7 +130,7 @@ const CONTEXTS = {
   'patient-view': z.looseObject({
     userId: relativeRef(['Practitioner', 'PractitionerRole', 'Patient', 'RelatedPerson']),
     patientId,
-    encounterId: id.optional(),
+    encounterId,
   }),
 } satisfies Record<HookName, z.ZodType>;
 

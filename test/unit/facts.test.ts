@@ -219,6 +219,14 @@ describe('episode', () => {
     expect(withConditions(condition('x', 'M54.50', { onset: daysAgo(7), clinical: null })).episode?.durationDays).toBe(7);
   });
 
+  test.each([
+    ['abatementDateTime', { abatementDateTime: daysAgo(2) }],
+    ['abatementString', { abatementString: 'resolved last week' }],
+    ['abatementAge', { abatementAge: { value: 46, unit: 'a' } }],
+  ])('clinicalStatus absent with %s is no open episode (FHIR con-4: abated is not active)', (_name, abated) => {
+    expect(withConditions({ ...condition('x', 'M54.50', { onset: daysAgo(20), clinical: null }), ...abated }).episode).toBeUndefined();
+  });
+
   test.each(['recurrence', 'relapse'])('clinicalStatus %s counts as active', (clinical) => {
     expect(withConditions(condition('x', 'M54.50', { onset: daysAgo(7), clinical })).episode?.durationDays).toBe(7);
   });
@@ -243,6 +251,16 @@ describe('episode', () => {
       const c = condition('x', 'M54.50', { onsetPeriodStart: daysAgo(20), recordedDate: daysAgo(5) });
       expect(withConditions(c).episode?.durationDays).toBe(20);
       expect(withConditions(c).episode?.start).toBe(daysAgo(20));
+    });
+
+    test('an onsetPeriod with only an end is dated by that end, before recordedDate', () => {
+      const c = { ...condition('x', 'M54.50', { recordedDate: daysAgo(5) }), onsetPeriod: { end: daysAgo(50) } };
+      expect(withConditions(c).episode?.durationDays).toBe(50);
+    });
+
+    test('a resolved fracture whose onsetPeriod has only an end 20 days ago is a trauma red flag', () => {
+      const fracture = { ...condition('fx', 'S32.010A', { clinical: 'resolved' }), onsetPeriod: { end: daysAgo(20) } };
+      expect(conditionFlags(fracture)).toEqual(['trauma']);
     });
 
     test('recordedDate alone is used', () => {
@@ -501,9 +519,43 @@ describe('fever from body temperature Observations', () => {
     expect(observationFlags(obs)).toEqual([]);
   });
 
-  test('a temperature without a unit does not count (cannot tell °C from °F)', () => {
-    const obs: Observation = { ...temperature('t1', 39, 'Cel', daysAgo(1)), valueQuantity: { value: 39 } };
-    expect(observationFlags(obs)).toEqual([]);
+  test('a temperature without a unit is read by its number: body temperatures in °C and °F do not overlap', () => {
+    const unitless = (value: number): Observation => ({ ...temperature('t1', 39, 'Cel', daysAgo(1)), valueQuantity: { value } });
+    expect(observationFlags(unitless(39))).toEqual(['fever']);
+    expect(observationFlags(unitless(102.2))).toEqual(['fever']);
+    expect(observationFlags(unitless(37.2))).toEqual([]);
+    expect(observationFlags(unitless(99.5))).toEqual([]);
+    // Neither a body temperature in °C nor one in °F: not read.
+    expect(observationFlags(unitless(60))).toEqual([]);
+  });
+
+  test.each([
+    ['℃', 38.9],
+    ['deg C', 38.9],
+    ['Celsius', 38.9],
+    ['º C', 38.9],
+    ['degrees F', 102],
+    ['℉', 102],
+    ['[degF]', 102],
+  ])('a unit written %s is read, so %s counts as fever', (unit, value) => {
+    const obs: Observation = { ...temperature('t1', 39, 'Cel', daysAgo(1)), valueQuantity: { value, unit } };
+    expect(observationFlags(obs)).toEqual(['fever']);
+  });
+
+  test('a comparator: "> 38" is a fever, "< 38.5" shows none (an upper bound cannot)', () => {
+    const at = (comparator: '<' | '>', value: number): Observation => ({
+      ...temperature('t1', 39, 'Cel', daysAgo(1)),
+      valueQuantity: { value, comparator, unit: '°C', system: 'http://unitsofmeasure.org', code: 'Cel' },
+    });
+    expect(observationFlags(at('>', 38))).toEqual(['fever']);
+    expect(observationFlags(at('<', 38.5))).toEqual([]);
+  });
+
+  test('a temperature dated only by the end of its effectivePeriod is dated by that end', () => {
+    const obs = temperature('t1', 39, 'Cel', daysAgo(1));
+    delete obs.effectiveDateTime;
+    obs.effectivePeriod = { end: `${daysAgo(1)}T08:00:00Z` };
+    expect(observationFlags(obs)).toEqual(['fever']);
   });
 
   test('an Observation with another code (heart rate 120) is not a temperature', () => {
@@ -525,6 +577,16 @@ describe('long-term systemic steroids', () => {
         matchedByText: 'medication name',
       },
     ]);
+  });
+
+  test.each([
+    ['Days', { value: 120, unit: 'Days' }],
+    ['WEEKS', { value: 16, unit: 'WEEKS' }],
+    ['a UCUM code with a SNOMED-coded unit beside it', { value: 120, unit: 'day', system: 'http://snomed.info/sct', code: '258703001' }],
+    ['years', { value: 1, unit: 'years' }],
+  ])('a supply duration written %s is read, so the course counts', (_name, expectedSupplyDuration) => {
+    const request = medicationRequest('m1', PREDNISONE, daysAgo(200), { dispenseRequest: { expectedSupplyDuration } });
+    expect(medicationFlags(request)).toEqual(['long-term-steroids']);
   });
 
   test('one request covering 89 days does not count', () => {

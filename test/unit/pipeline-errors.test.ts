@@ -49,7 +49,9 @@ describe('the pipeline throws domain errors, not HTTP errors', () => {
   test('a missing prefetch key with no fhirServer to read it from is PatientDataUnavailable', async () => {
     const err = await failureOf(select, request('order-select', {}));
     expect(err).toBeInstanceOf(PatientDataUnavailable);
-    expect(err.message).toMatch(/^prefetch "\w+" is missing or an OperationOutcome, and the request has no fhirServer to fetch it from$/);
+    expect(err.message).toMatch(
+      /^prefetch "\w+" is missing, incomplete or an OperationOutcome, and the request has no fhirServer to fetch it from$/,
+    );
     expect(err).not.toHaveProperty('status');
   });
 

@@ -3,10 +3,11 @@
  * type rules/findings.json names, the text safety net, the clinical time zone, an undated episode,
  * and cauda equina with or without an episode. Pure fact functions over the real rule files.
  */
-import type { DiagnosticReport, FhirResource, ImagingStudy, MedicationStatement, Observation } from 'fhir/r4.js';
+import type { DiagnosticReport, FhirResource, ImagingStudy, MedicationRequest, MedicationStatement, Observation } from 'fhir/r4.js';
 import { groupRecord } from '../../src/context/patient-context.js';
 import { loadConfig } from '../../src/config.js';
 import { clinicalTimeZone, dayOf, dayRange, isoDay, setClinicalTimeZone } from '../../src/facts/dates.js';
+import { textCheckedSentence } from '../../src/facts/findings.js';
 import { buildPatientFacts, engineFacts } from '../../src/facts/patient-facts.js';
 import { ownership, patientFullUrls, referencedPatientId } from '../../src/facts/references.js';
 import { matchedKeyword, scanTextEntries } from '../../src/facts/text-entries.js';
@@ -57,8 +58,13 @@ describe('patient references', () => {
     ['Patient/p1/_history/2', 'p1'],
     ['https://ehr.example.org/fhir/r4/Patient/p1', 'p1'],
     ['http://ehr.example.org/fhir/Patient/p1/_history/7', 'p1'],
+    ['Patient/p1/', 'p1'],
+    ['https://ehr.example.org/fhir/Patient/p2/_history/3/', 'p2'],
+    ['Patient/p1?_format=json', 'p1'],
     ['Group/g1', undefined],
     ['urn:uuid:0b1c', undefined],
+    ['#p1', undefined],
+    ['Patient?identifier=urn:mrn|123', undefined],
   ])('%s names patient %s', (reference, id) => {
     expect(referencedPatientId(reference)).toBe(id);
   });
@@ -72,6 +78,14 @@ describe('patient references', () => {
     const urls = patientFullUrls([bundle, null]);
     expect(referencedPatientId('urn:uuid:6f1c', urls)).toBe('p1');
     expect(ownership({ resourceType: 'Condition', id: 'c', subject: { reference: 'urn:uuid:6f1c' } }, 'p1', urls)).toBe('patient');
+  });
+
+  test('the same resource twice (overlapping pages, two prefetch keys) is read once; resources without an id are each kept', () => {
+    const textOnly = { ...condition('t', 'x'), code: { text: 'sore knee' } } as FhirResource;
+    const { id: _none, ...noId } = textOnly as { id?: string };
+    const grouped = groupRecord(patient(), [textOnly, textOnly, noId as FhirResource, noId as FhirResource]);
+    expect(grouped.conditions).toHaveLength(3);
+    expect(factsOf(grouped).textChecked.textOnly).toBe(3);
   });
 
   test('only a resource naming another patient is dropped, and it is counted; one without a subject is kept', () => {
@@ -205,6 +219,12 @@ describe('prior lumbar imaging from every source', () => {
     expect(prior(record({ diagnosticReports: [report({ effectiveDateTime: daysAgo(60), status: 'preliminary' })] }))).toBeUndefined();
   });
 
+  test('a DiagnosticReport whose effectivePeriod has only an end is dated by that end', () => {
+    expect(prior(record({ diagnosticReports: [report({ effectivePeriod: { end: `${daysAgo(62)}T10:00:00Z` } })] }))).toMatchObject({
+      daysAgo: 62,
+    });
+  });
+
   test(
     'an ImagingStudy with no procedure code: an MR, CT, CR or DX series ' +
       'of the lumbar spine counts; ultrasound or another site does not',
@@ -232,6 +252,21 @@ describe('long-term steroids from product codes and MedicationStatements', () =>
   test('RxNorm 312617 (an SCD) with no display text, 120 days: long-term steroids', () => {
     const req = { ...medicationRequest('m', '', daysAgo(130), supplyFor(120)), medicationCodeableConcept: concept(RXNORM, '312617') };
     expect(flags(record({ medicationRequests: [req] }))).toEqual(['long-term-steroids']);
+  });
+
+  test('a medicationReference to a contained Medication is read by the code or text of that Medication', () => {
+    const viaContained = (code: MedicationRequest['medicationCodeableConcept'], ref = '#med'): MedicationRequest => {
+      const { medicationCodeableConcept: _none, ...req } = medicationRequest('m', '', daysAgo(130), supplyFor(120));
+      return { ...req, contained: [{ resourceType: 'Medication', id: 'med', code }], medicationReference: { reference: ref } };
+    };
+    const coded = factsOf(record({ medicationRequests: [viaContained(concept(RXNORM, '312617'))] }));
+    expect(coded.redFlags.map((h) => [h.findingId, h.matchedByText])).toEqual([['long-term-steroids', undefined]]);
+    expect(coded.textChecked).toEqual({ textOnly: 0, unreadable: [] });
+    expect(flags(record({ medicationRequests: [viaContained({ text: 'Prednisone 10 mg tablet' })] }))).toEqual(['long-term-steroids']);
+    // A reference to no contained Medication cannot be read, and the card says so.
+    const dangling = factsOf(record({ medicationRequests: [viaContained(concept(RXNORM, '312617'), '#other')] }));
+    expect(dangling.redFlags).toEqual([]);
+    expect(dangling.textChecked.unreadable).toEqual(['MedicationRequest/m']);
   });
 
   const statement = (parts: Partial<MedicationStatement>): MedicationStatement => ({
@@ -295,6 +330,17 @@ describe('text as a safety net', () => {
     const facts = factsOf(record({ conditions: [oid] }));
     expect(facts.redFlags.map((h) => [h.findingId, h.matchedByText])).toEqual([['cancer', undefined]]);
     expect(facts.textChecked.textOnly).toBe(0);
+  });
+
+  test('the "checked" sentence names unreadable entries first and never says every entry had a known code', () => {
+    expect(textCheckedSentence({ textOnly: 0, unreadable: [] })).toBe('Every entry read had a code in a known code system.');
+    expect(textCheckedSentence({ textOnly: 0, unreadable: ['Condition/n'] })).toBe(
+      '1 entry had neither a known code nor any text and could not be checked (Condition/n). ' +
+        'Every other entry read had a code in a known code system.',
+    );
+    expect(textCheckedSentence({ textOnly: 2, unreadable: ['Condition/n'] })).toMatch(
+      /^1 entry had neither .*\. 2 entries had no code in a known code system and were checked by their text only\.$/,
+    );
   });
 
   test('benign and family-history wording is not cancer; "afebrile" is not fever', () => {

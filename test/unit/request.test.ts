@@ -129,6 +129,29 @@ describe('valid requests pass', () => {
     expect(request.context.futureField).toEqual(['x']);
   });
 
+  test.each([
+    ['Encounter/e-1', 'e-1'],
+    ['e-1', 'e-1'],
+    [null, undefined],
+  ])('encounterId written %s is read as %s (no service reads it; a null is as good as absent)', (written, read) => {
+    const body = {
+      hookInstance: HOOK_INSTANCE,
+      hook: 'patient-view',
+      context: { userId: 'Patient/1', patientId: '1', encounterId: written },
+    };
+    const result = parseHookRequest('patient-view', body);
+    expect(result.ok && result.request.context.encounterId).toBe(read);
+  });
+
+  test('an encounterId that is no id is still refused', () => {
+    const body = {
+      hookInstance: HOOK_INSTANCE,
+      hook: 'patient-view',
+      context: { userId: 'Patient/1', patientId: '1', encounterId: 'a b' },
+    };
+    expect(issuesOf(parseHookRequest('patient-view', body))).toEqual([{ path: 'context.encounterId', message: 'must be a FHIR id' }]);
+  });
+
   test('patient-view accepts a Patient user', () => {
     const body = { hookInstance: HOOK_INSTANCE, hook: 'patient-view', context: { userId: 'Patient/1', patientId: '1' } };
     expect(parseHookRequest('patient-view', body).ok).toBe(true);

@@ -1,3 +1,4 @@
+import type { QuestionnaireResponseItem } from 'fhir/r4.js';
 import { dayOf, dayRange } from '../../src/facts/dates.js';
 import {
   candidatesFromObservations,
@@ -52,6 +53,20 @@ describe('scoreStartBackResponse', () => {
       psychosocial: 0,
     });
   });
+
+  test.each(['item', 'answer'] as const)(
+    'answers nested 100000 deep (groups via %s.item) are found, without overflowing the stack',
+    (via) => {
+      const flat = startBackResponse('q', [1, 2, 3], 'slightly', daysAgo(1));
+      let nested: QuestionnaireResponseItem[] = flat.item ?? [];
+      for (let depth = 0; depth < 100_000; depth++) {
+        nested = [
+          via === 'item' ? { linkId: `g${depth}`, item: nested } : { linkId: `g${depth}`, answer: [{ valueBoolean: true, item: nested }] },
+        ];
+      }
+      expect(scoreStartBackResponse({ ...flat, item: nested }, def, FINDING)).toEqual({ ok: true, total: 3, psychosocial: 0 });
+    },
+  );
 
   test('total 4, subscore 3: medium risk', () => {
     const score = scoreStartBackResponse(startBackResponse('q', [1, 5, 6], 'very-much', daysAgo(1)), def, FINDING);
