@@ -7,7 +7,7 @@
 import type { MedicationRequest, MedicationStatement } from 'fhir/r4.js';
 import { dayOf, isoDay } from '../facts/dates.js';
 import { medicationCoverage, NOT_TAKEN, statementCoverage, type Coverage } from '../facts/findings.js';
-import { asArray, conceptText, conceptWords, referenceTo, str } from '../facts/resources.js';
+import { asArray, conceptText, conceptWords, medicationConcept, referenceTo, str } from '../facts/resources.js';
 import type { FindingHit, PatientRecord, ValueSetLookup } from '../facts/types.js';
 import type { FindingDefinition, MedicationResource } from '../knowledge/schemas.js';
 import type { NearMiss } from './near-misses.js';
@@ -51,11 +51,10 @@ export function medicationNearMisses(
     for (const kind of rule.resources) {
       const list: MedicationResourceOf[] = kind === 'MedicationRequest' ? record.medicationRequests : record.medicationStatements;
       for (const r of list) {
-        const words = [conceptWords(r.medicationCodeableConcept), str(r.medicationReference?.display) ?? '', ...routeWords(kind, r)].join(
-          ' ',
-        );
+        const concept = medicationConcept(r);
+        const words = [conceptWords(concept), str(r.medicationReference?.display) ?? '', ...routeWords(kind, r)].join(' ');
         if (vs.excludesText(words)) continue;
-        const coded = vs.match(r.medicationCodeableConcept);
+        const coded = vs.match(concept);
         if (coded === undefined && !vs.matchesText(words)) continue;
         const skipped = typeof r.status === 'string' && NOT_TAKEN[kind].has(r.status);
         const span =
@@ -64,7 +63,7 @@ export function medicationNearMisses(
             : statementCoverage(r as MedicationStatement, rule.defaultDays, today);
         const inWindow = span && !skipped ? daysIn(span, from, today) : [];
         inWindow.forEach((d) => covered.add(d));
-        const name = conceptText(r.medicationCodeableConcept, coded);
+        const name = conceptText(concept, coded);
         matches.push({
           kind,
           r,

@@ -20,7 +20,7 @@ import { conditionActive, conditionCounts, conditionDate } from './conditions.js
 import { dayRange, isoDay } from './dates.js';
 import { observationDate } from './observations.js';
 import { procedureDate, reportDate } from './record-dates.js';
-import { asArray, conceptText, conceptWords, referenceTo, str } from './resources.js';
+import { asArray, conceptText, conceptWords, medicationConcept, referenceTo, str } from './resources.js';
 import type { Evidence, PatientRecord, ValueSetLookup } from './record.js';
 import { hasKnownCoding, matchedKeyword, scanTextEntries, type TextEntry } from './text-entries.js';
 
@@ -303,10 +303,11 @@ function medicationEntries(kind: MedicationResource, record: PatientRecord, defa
     kind === 'MedicationRequest' ? record.medicationRequests : record.medicationStatements;
   return list
     .filter((r) => !(typeof r.status === 'string' && NOT_TAKEN[kind].has(r.status)))
-    .map((r) => ({
+    .map((r) => ({ r, concept: medicationConcept(r) }))
+    .map(({ r, concept }) => ({
       resource: r,
-      concept: r.medicationCodeableConcept,
-      words: [conceptWords(r.medicationCodeableConcept), str(r.medicationReference?.display) ?? '', ...routes(r)].join(' '),
+      concept,
+      words: [conceptWords(concept), str(r.medicationReference?.display) ?? '', ...routes(r)].join(' '),
       coverage:
         kind === 'MedicationRequest'
           ? medicationCoverage(r as MedicationRequest, defaultDays)

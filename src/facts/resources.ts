@@ -2,7 +2,7 @@
  * Defensive readers for FHIR resources. Records from EHRs are often incomplete or malformed, and a
  * missing field must read as "unknown", never crash the request.
  */
-import type { CodeableConcept, Coding, Resource } from 'fhir/r4.js';
+import type { CodeableConcept, Coding, Medication, MedicationRequest, MedicationStatement, Resource } from 'fhir/r4.js';
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -36,6 +36,19 @@ export function conceptWords(concept: CodeableConcept | undefined): string {
     if (c && typeof c.display === 'string') parts.push(c.display);
   }
   return parts.join(' ');
+}
+
+/**
+ * What a medication order or statement names: its medicationCodeableConcept, else the code of the
+ * contained Medication its medicationReference points to ("#med1"), the way many EHRs write every
+ * prescription. A reference to a Medication outside the resource is not followed: its display is read as text.
+ */
+export function medicationConcept(r: MedicationRequest | MedicationStatement): CodeableConcept | undefined {
+  if (r.medicationCodeableConcept) return r.medicationCodeableConcept;
+  const ref = str(r.medicationReference?.reference);
+  if (!ref?.startsWith('#')) return undefined;
+  const med = asArray(r.contained).find((c): c is Medication => c?.resourceType === 'Medication' && c.id === ref.slice(1));
+  return med?.code;
 }
 
 export function asArray<T>(value: T[] | undefined): T[] {

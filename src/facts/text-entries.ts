@@ -8,7 +8,7 @@ import { isKnownSystem } from '../knowledge/code-systems.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { procedureDate } from './record-dates.js';
 import { observationCounts, observationDate } from './observations.js';
-import { asArray, referenceTo, str } from './resources.js';
+import { asArray, medicationConcept, referenceTo, str } from './resources.js';
 import type { PatientRecord } from './record.js';
 
 export type TextEntryType = 'Condition' | 'Observation' | 'Procedure' | 'MedicationRequest' | 'MedicationStatement';
@@ -100,22 +100,24 @@ function uncoded(record: PatientRecord): Candidate[] {
     out.push({ resourceType: 'Procedure', reference: referenceTo(p), concepts: [p.code], status: p.status, date: procedureDate(p) });
   }
   for (const m of record.medicationRequests) {
-    if (hasKnownCoding([m.medicationCodeableConcept])) continue;
+    const concept = medicationConcept(m);
+    if (hasKnownCoding([concept])) continue;
     out.push({
       resourceType: 'MedicationRequest',
       reference: referenceTo(m),
-      concepts: [m.medicationCodeableConcept],
+      concepts: [concept],
       extra: [m.medicationReference?.display],
       status: m.status,
       date: m.authoredOn,
     });
   }
   for (const m of record.medicationStatements) {
-    if (hasKnownCoding([m.medicationCodeableConcept])) continue;
+    const concept = medicationConcept(m);
+    if (hasKnownCoding([concept])) continue;
     out.push({
       resourceType: 'MedicationStatement',
       reference: referenceTo(m),
-      concepts: [m.medicationCodeableConcept],
+      concepts: [concept],
       extra: [m.medicationReference?.display],
       status: m.status,
       date: m.effectiveDateTime ?? m.effectivePeriod?.start,
