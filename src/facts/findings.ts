@@ -16,11 +16,13 @@ import type {
 } from 'fhir/r4.js';
 import type { FindingDefinition, FindingSource, FindingsFile, FindingWindow, MedicationResource } from '../knowledge/schemas.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
+import { answersAbsent } from './absent-answers.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { dayRange, isoDay } from './dates.js';
 import { observationDate } from './observations.js';
 import { procedureDate, reportDate } from './record-dates.js';
 import { asArray, conceptText, conceptWords, medicationConcept, referenceTo, str } from './resources.js';
+import { quantitySupplyDays } from './supply-days.js';
 import type { Evidence, PatientRecord, ValueSetLookup } from './record.js';
 import { hasKnownCoding, matchedKeyword, scanTextEntries, type TextEntry } from './text-entries.js';
 
@@ -146,10 +148,10 @@ function observationCandidates(
   const out: Candidate[] = [];
   for (const obs of record.observations) {
     if (!statusCounts(obs.status, source.status)) continue;
-    // "Saddle anaesthesia: no" records that the sign was looked for and is absent.
-    if (obs.valueBoolean === false) continue;
     const concept = source.elements.map((e) => (e === 'code' ? obs.code : obs.valueCodeableConcept)).find((c) => vs.match(c));
     if (!concept) continue;
+    // "Saddle anaesthesia: no" records that the sign was looked for and is absent (a value that is itself the sign is not an answer).
+    if (concept === obs.code && answersAbsent(obs)) continue;
     const date = observationDate(obs);
     if (source.quantity) {
       const value = celsius(obs);
@@ -247,10 +249,10 @@ export interface Coverage {
   end: number;
 }
 
-/** The days a MedicationRequest covers: supply duration (with repeats), else dosage bounds, else a default. */
+/** The days a MedicationRequest covers: supply duration, or quantity over dose (with repeats), else dosage bounds, else a default. */
 export function medicationCoverage(req: MedicationRequest, defaultDays: number): Coverage | undefined {
   const start = dayRange(req.authoredOn)?.earliest;
-  const supply = durationDays(req.dispenseRequest?.expectedSupplyDuration);
+  const supply = durationDays(req.dispenseRequest?.expectedSupplyDuration) ?? quantitySupplyDays(req);
   if (start !== undefined && supply !== undefined) {
     const repeats = typeof req.dispenseRequest?.numberOfRepeatsAllowed === 'number' ? req.dispenseRequest.numberOfRepeatsAllowed : 0;
     return { start, end: start + supply * (1 + repeats) - 1 };
