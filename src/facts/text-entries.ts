@@ -40,7 +40,7 @@ export function hasKnownCoding(concepts: (CodeableConcept | undefined)[]): boole
   );
 }
 
-function textsOf(concepts: (CodeableConcept | undefined)[], extra: (string | undefined)[] = []): string[] {
+export function textsOf(concepts: (CodeableConcept | undefined)[], extra: (string | undefined)[] = []): string[] {
   const out: string[] = [];
   for (const c of concepts) {
     const text = str(c?.text);

@@ -219,6 +219,25 @@ describe('prior lumbar imaging from every source', () => {
   });
   const prior = (r: PatientRecord) => factsOf(r).priorLumbarImaging;
 
+  test('imaging under a local code or as text only is read by the keywords, with the statuses its source allows', () => {
+    const epic = concept('urn:oid:1.2.840.114350.1.13.0.1.7.2.696580', 'IMG123', 'MRI LUMBAR SPINE WO CONTRAST');
+    expect(prior(record({ diagnosticReports: [report({ code: epic, effectiveDateTime: daysAgo(40) })] }))).toMatchObject({
+      reference: 'DiagnosticReport/dr',
+      display: 'MRI LUMBAR SPINE WO CONTRAST (matched by text: "mri lumbar")',
+      daysAgo: 40,
+    });
+    const described: ImagingStudy = { ...study('MR', '000'), series: [], description: 'MR L-SPINE WO' };
+    expect(prior(record({ imagingStudies: [described] }))).toMatchObject({ reference: 'ImagingStudy/is', daysAgo: 100 });
+    expect(
+      prior(record({ diagnosticReports: [report({ code: epic, status: 'preliminary', effectiveDateTime: daysAgo(40) })] })),
+    ).toBeUndefined();
+    // Cervical imaging, and text under a known code (SNOMED 241646009, MRI of cervical spine), are not lumbar imaging by text.
+    const cervical = concept('urn:oid:1.2.840.114350.1.13.0.1.7.2.696580', 'IMG9', 'MRI CERVICAL SPINE WO CONTRAST');
+    expect(prior(record({ diagnosticReports: [report({ code: cervical, effectiveDateTime: daysAgo(40) })] }))).toBeUndefined();
+    const knownCode = { coding: [{ system: SNOMED, code: '241646009' }], text: 'MRI lumbar spine' };
+    expect(prior(record({ diagnosticReports: [report({ code: knownCode, effectiveDateTime: daysAgo(40) })] }))).toBeUndefined();
+  });
+
   test('a final radiology DiagnosticReport, dated effective[x], else issued; a preliminary one does not count', () => {
     expect(prior(record({ diagnosticReports: [report({ effectiveDateTime: daysAgo(60) })] }))).toMatchObject({
       reference: 'DiagnosticReport/dr',
