@@ -271,7 +271,7 @@ export function medicationCoverage(req: MedicationRequest, defaultDays: number):
 
 /**
  * The days a MedicationStatement covers: its effectivePeriod (an active one without an end runs to
- * today), else effectiveDateTime plus the default.
+ * today), else effectiveDateTime plus the default (an active one, "taking since", to today).
  */
 export function statementCoverage(st: MedicationStatement, defaultDays: number, today: number): Coverage | undefined {
   const from = dayRange(st.effectivePeriod?.start)?.earliest;
@@ -280,7 +280,8 @@ export function statementCoverage(st: MedicationStatement, defaultDays: number, 
     return to >= from ? { start: from, end: to } : undefined;
   }
   const at = dayRange(st.effectiveDateTime)?.earliest;
-  return at === undefined ? undefined : { start: at, end: at + defaultDays - 1 };
+  if (at === undefined) return undefined;
+  return { start: at, end: st.status === 'active' ? Math.max(today, at + defaultDays - 1) : at + defaultDays - 1 };
 }
 
 /** Statuses that mean the medication was not taken: no exposure to count (explain shows them as near misses). */

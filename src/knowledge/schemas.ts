@@ -275,7 +275,7 @@ export const FindingDefinitionSchema = z.strictObject({
       description:
         'Medications covering at least minimumDays of the last lookbackDays (MedicationRequest: supply duration, or ' +
         'quantity over dose and frequency, with repeats; else dosage bounds, else defaultDays; MedicationStatement: ' +
-        'effectivePeriod, else defaultDays).',
+        'effectivePeriod, else defaultDays from effectiveDateTime; an active one without an end runs to today).',
     }),
   keywords: KeywordsSchema.optional(),
 });

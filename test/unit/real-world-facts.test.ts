@@ -297,8 +297,12 @@ describe('long-term steroids from product codes and MedicationStatements', () =>
     ]);
   });
 
-  test('effectiveDateTime alone covers the default 30 days; a not-taken statement never counts', () => {
+  test('effectiveDateTime alone covers the default 30 days, an active one runs to today; a not-taken statement never counts', () => {
     expect(flags(record({ medicationStatements: [statement({ effectiveDateTime: daysAgo(100) })] }))).toEqual([]);
+    expect(flags(record({ medicationStatements: [statement({ status: 'active', effectiveDateTime: daysAgo(100) })] }))).toEqual([
+      'long-term-steroids',
+    ]);
+    expect(flags(record({ medicationStatements: [statement({ status: 'active', effectiveDateTime: daysAgo(60) })] }))).toEqual([]);
     expect(
       flags(
         record({ medicationStatements: [statement({ status: 'not-taken', effectivePeriod: { start: daysAgo(200), end: daysAgo(10) } })] }),
