@@ -51,10 +51,9 @@ export function medicationNearMisses(
     for (const kind of rule.resources) {
       const list: MedicationResourceOf[] = kind === 'MedicationRequest' ? record.medicationRequests : record.medicationStatements;
       for (const r of list) {
-        const concept = medicationConcept(r);
-        const words = [conceptWords(concept), str(r.medicationReference?.display) ?? '', ...routeWords(kind, r)].join(' ');
+        const words = [conceptWords(medicationConcept(r)), str(r.medicationReference?.display) ?? '', ...routeWords(kind, r)].join(' ');
         if (vs.excludesText(words)) continue;
-        const coded = vs.match(concept);
+        const coded = vs.match(medicationConcept(r));
         if (coded === undefined && !vs.matchesText(words)) continue;
         const skipped = typeof r.status === 'string' && NOT_TAKEN[kind].has(r.status);
         const span =
@@ -63,7 +62,7 @@ export function medicationNearMisses(
             : statementCoverage(r as MedicationStatement, rule.defaultDays, today);
         const inWindow = span && !skipped ? daysIn(span, from, today) : [];
         inWindow.forEach((d) => covered.add(d));
-        const name = conceptText(concept, coded);
+        const name = conceptText(medicationConcept(r), coded);
         matches.push({
           kind,
           r,

@@ -17,12 +17,12 @@ import type {
 import type { FindingDefinition, FindingSource, FindingsFile, FindingWindow, MedicationResource } from '../knowledge/schemas.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
 import { answersAbsent } from './absent-answers.js';
+import { quantitySupplyDays } from './supply-days.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { dayRange, isoDay } from './dates.js';
 import { observationDate } from './observations.js';
 import { procedureDate, reportDate } from './record-dates.js';
 import { asArray, conceptText, conceptWords, medicationConcept, referenceTo, str } from './resources.js';
-import { quantitySupplyDays } from './supply-days.js';
 import type { Evidence, PatientRecord, ValueSetLookup } from './record.js';
 import { hasKnownCoding, matchedKeyword, scanTextEntries, type TextEntry } from './text-entries.js';
 
@@ -306,11 +306,10 @@ function medicationEntries(kind: MedicationResource, record: PatientRecord, defa
     kind === 'MedicationRequest' ? record.medicationRequests : record.medicationStatements;
   return list
     .filter((r) => !(typeof r.status === 'string' && NOT_TAKEN[kind].has(r.status)))
-    .map((r) => ({ r, concept: medicationConcept(r) }))
-    .map(({ r, concept }) => ({
+    .map((r) => ({
       resource: r,
-      concept,
-      words: [conceptWords(concept), str(r.medicationReference?.display) ?? '', ...routes(r)].join(' '),
+      concept: medicationConcept(r),
+      words: [conceptWords(medicationConcept(r)), str(r.medicationReference?.display) ?? '', ...routes(r)].join(' '),
       coverage:
         kind === 'MedicationRequest'
           ? medicationCoverage(r as MedicationRequest, defaultDays)

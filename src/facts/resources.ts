@@ -38,19 +38,19 @@ export function conceptWords(concept: CodeableConcept | undefined): string {
   return parts.join(' ');
 }
 
-/**
- * What a medication order or statement names: its medicationCodeableConcept, else the code of the
- * contained Medication its medicationReference points to ("#med1"), the way many EHRs write every
- * prescription. A reference to a Medication outside the resource is not followed: its display is read as text.
- */
-export function medicationConcept(r: MedicationRequest | MedicationStatement): CodeableConcept | undefined {
-  if (r.medicationCodeableConcept) return r.medicationCodeableConcept;
-  const ref = str(r.medicationReference?.reference);
-  if (!ref?.startsWith('#')) return undefined;
-  const med = asArray(r.contained).find((c): c is Medication => c?.resourceType === 'Medication' && c.id === ref.slice(1));
-  return med?.code;
-}
-
 export function asArray<T>(value: T[] | undefined): T[] {
   return Array.isArray(value) ? value : [];
+}
+
+/**
+ * What a MedicationRequest or MedicationStatement prescribes: its medicationCodeableConcept, else
+ * the code of the contained Medication its medicationReference points to (`#id`), as EHRs write a
+ * medication that has no entry of its own. A Medication elsewhere on the server is not read here.
+ */
+export function medicationConcept(r: MedicationRequest | MedicationStatement): CodeableConcept | undefined {
+  if (r.medicationCodeableConcept && typeof r.medicationCodeableConcept === 'object') return r.medicationCodeableConcept;
+  const ref = str(r.medicationReference?.reference);
+  if (!ref?.startsWith('#')) return undefined;
+  const med = asArray(r.contained).find((c) => c?.resourceType === 'Medication' && c.id === ref.slice(1)) as Medication | undefined;
+  return med?.code && typeof med.code === 'object' ? med.code : undefined;
 }

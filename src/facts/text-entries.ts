@@ -101,24 +101,22 @@ function uncoded(record: PatientRecord): Candidate[] {
     out.push({ resourceType: 'Procedure', reference: referenceTo(p), concepts: [p.code], status: p.status, date: procedureDate(p) });
   }
   for (const m of record.medicationRequests) {
-    const concept = medicationConcept(m);
-    if (hasKnownCoding([concept])) continue;
+    if (hasKnownCoding([medicationConcept(m)])) continue;
     out.push({
       resourceType: 'MedicationRequest',
       reference: referenceTo(m),
-      concepts: [concept],
+      concepts: [medicationConcept(m)],
       extra: [m.medicationReference?.display],
       status: m.status,
       date: m.authoredOn,
     });
   }
   for (const m of record.medicationStatements) {
-    const concept = medicationConcept(m);
-    if (hasKnownCoding([concept])) continue;
+    if (hasKnownCoding([medicationConcept(m)])) continue;
     out.push({
       resourceType: 'MedicationStatement',
       reference: referenceTo(m),
-      concepts: [concept],
+      concepts: [medicationConcept(m)],
       extra: [m.medicationReference?.display],
       status: m.status,
       date: m.effectiveDateTime ?? m.effectivePeriod?.start,

@@ -3,15 +3,7 @@
  * type rules/findings.json names, the text safety net, the clinical time zone, an undated episode,
  * and cauda equina with or without an episode. Pure fact functions over the real rule files.
  */
-import type {
-  CodeableConcept,
-  DiagnosticReport,
-  FhirResource,
-  ImagingStudy,
-  MedicationRequest,
-  MedicationStatement,
-  Observation,
-} from 'fhir/r4.js';
+import type { DiagnosticReport, FhirResource, ImagingStudy, MedicationRequest, MedicationStatement, Observation } from 'fhir/r4.js';
 import { groupRecord } from '../../src/context/patient-context.js';
 import { loadConfig } from '../../src/config.js';
 import { clinicalTimeZone, dayOf, dayRange, isoDay, setClinicalTimeZone } from '../../src/facts/dates.js';
@@ -324,20 +316,6 @@ describe('long-term steroids from product codes and MedicationStatements', () =>
     // 28 tablets last 28 days; a dose in mg cannot divide a quantity in tablets, so the 30-day default holds.
     expect(flags(record({ medicationRequests: [byQuantity(28, 'tablet')] }))).toEqual([]);
     expect(flags(record({ medicationRequests: [byQuantity(100, 'mg')] }))).toEqual([]);
-  });
-
-  test('a prescription through medicationReference to a contained Medication is read by the code of that Medication', () => {
-    const contained = (code: CodeableConcept): MedicationRequest => {
-      const { medicationCodeableConcept: _named, ...req } = medicationRequest('m', '', daysAgo(130), supplyFor(120));
-      return { ...req, medicationReference: { reference: '#med' }, contained: [{ resourceType: 'Medication', id: 'med', code }] };
-    };
-    expect(flags(record({ medicationRequests: [contained(concept(RXNORM, '312617'))] }))).toEqual(['long-term-steroids']);
-    // The contained inhaler is not systemic; a reference to a Medication elsewhere is not followed.
-    expect(flags(record({ medicationRequests: [contained({ text: 'Fluticasone propionate 250 micrograms/actuation inhaler' })] }))).toEqual(
-      [],
-    );
-    const elsewhere = { ...contained(concept(RXNORM, '312617')), medicationReference: { reference: 'Medication/med' } };
-    expect(flags(record({ medicationRequests: [elsewhere] }))).toEqual([]);
   });
 });
 
