@@ -15,6 +15,8 @@ import type {
 } from 'fhir/r4.js';
 import type { FindingDefinition, FindingSource, FindingsFile, FindingWindow, MedicationResource } from '../knowledge/schemas.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
+import { answersAbsent } from './absent-answers.js';
+import { quantitySupplyDays } from './supply-days.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { dayRange, isoDay } from './dates.js';
 import { observationDate } from './observations.js';
@@ -137,10 +139,10 @@ function observationCandidates(
   const out: Candidate[] = [];
   for (const obs of record.observations) {
     if (!statusCounts(obs.status, source.status)) continue;
-    // "Saddle anaesthesia: no" records that the sign was looked for and is absent.
-    if (obs.valueBoolean === false) continue;
     const concept = source.elements.map((e) => (e === 'code' ? obs.code : obs.valueCodeableConcept)).find((c) => vs.match(c));
     if (!concept) continue;
+    // "Saddle anaesthesia: no" records that the sign was looked for and is absent (a value that is itself the sign is not an answer).
+    if (concept === obs.code && answersAbsent(obs)) continue;
     const date = observationDate(obs);
     if (source.quantity) {
       const value = celsius(obs.valueQuantity);
@@ -242,10 +244,10 @@ export interface Coverage {
   end: number;
 }
 
-/** The days a MedicationRequest covers: supply duration (with repeats), else dosage bounds, else a default. */
+/** The days a MedicationRequest covers: supply duration, or quantity over dose (with repeats), else dosage bounds, else a default. */
 export function medicationCoverage(req: MedicationRequest, defaultDays: number): Coverage | undefined {
   const start = dayRange(req.authoredOn)?.earliest;
-  const supply = durationDays(req.dispenseRequest?.expectedSupplyDuration);
+  const supply = durationDays(req.dispenseRequest?.expectedSupplyDuration) ?? quantitySupplyDays(req);
   if (start !== undefined && supply !== undefined) {
     const repeats = typeof req.dispenseRequest?.numberOfRepeatsAllowed === 'number' ? req.dispenseRequest.numberOfRepeatsAllowed : 0;
     return { start, end: start + supply * (1 + repeats) - 1 };
@@ -264,7 +266,7 @@ export function medicationCoverage(req: MedicationRequest, defaultDays: number):
 
 /**
  * The days a MedicationStatement covers: its effectivePeriod (an active one without an end runs to
- * today), else effectiveDateTime plus the default.
+ * today), else effectiveDateTime plus the default (an active one, "taking since", to today).
  */
 export function statementCoverage(st: MedicationStatement, defaultDays: number, today: number): Coverage | undefined {
   const from = dayRange(st.effectivePeriod?.start)?.earliest;
@@ -273,7 +275,8 @@ export function statementCoverage(st: MedicationStatement, defaultDays: number, 
     return to >= from ? { start: from, end: to } : undefined;
   }
   const at = dayRange(st.effectiveDateTime)?.earliest;
-  return at === undefined ? undefined : { start: at, end: at + defaultDays - 1 };
+  if (at === undefined) return undefined;
+  return { start: at, end: st.status === 'active' ? Math.max(today, at + defaultDays - 1) : at + defaultDays - 1 };
 }
 
 /** Statuses that mean the medication was not taken: no exposure to count (explain shows them as near misses). */

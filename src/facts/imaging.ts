@@ -2,10 +2,52 @@
 import type { FindingDefinition } from '../knowledge/schemas.js';
 import { dayRange, isoDay } from './dates.js';
 import { findingCandidates } from './findings.js';
+import { procedureDate, reportDate } from './record-dates.js';
+import { asArray, referenceTo, str } from './resources.js';
 import type { Evidence, PatientRecord, ValueSetLookup } from './record.js';
+import { hasKnownCoding, matchedKeyword, textsOf } from './text-entries.js';
 
 export interface ImagingEvidence extends Evidence {
   daysAgo: number;
+}
+
+interface Dated {
+  reference: string;
+  display: string;
+  date: string | undefined;
+}
+
+/**
+ * Imaging under a local code or as text only (an EHR's own radiology procedure codes, "MRI LUMBAR
+ * SPINE WO CONTRAST"), read by the finding's keywords, with the statuses its sources allow.
+ */
+function byText(def: FindingDefinition, record: PatientRecord): Dated[] {
+  const keywords = def.keywords;
+  if (!keywords) return [];
+  const allowed = (resource: string, status: unknown): boolean => {
+    const source = def.sources.find((s) => s.resource === resource);
+    return !!source && (typeof status !== 'string' || !('status' in source) || source.status.includes(status));
+  };
+  const entries: (Omit<Dated, 'display'> & { texts: string[] })[] = [];
+  for (const r of record.diagnosticReports) {
+    if (allowed('DiagnosticReport', r.status) && !hasKnownCoding([r.code]))
+      entries.push({ reference: referenceTo(r), date: reportDate(r), texts: textsOf([r.code]) });
+  }
+  for (const p of record.procedures) {
+    if (allowed('Procedure', p.status) && !hasKnownCoding([p.code]))
+      entries.push({ reference: referenceTo(p), date: procedureDate(p), texts: textsOf([p.code]) });
+  }
+  for (const st of record.imagingStudies) {
+    const codes = asArray(st.procedureCode);
+    if (allowed('ImagingStudy', st.status) && !hasKnownCoding(codes))
+      entries.push({ reference: referenceTo(st), date: str(st.started), texts: textsOf(codes, [st.description]) });
+  }
+  const out: Dated[] = [];
+  for (const e of entries) {
+    const word = e.texts.length ? matchedKeyword(e.texts.join(' | '), keywords) : undefined;
+    if (word !== undefined) out.push({ reference: e.reference, display: `${e.texts[0]} (matched by text: "${word}")`, date: e.date });
+  }
+  return out;
 }
 
 /** The newest dated lumbar imaging on or before today, from every source rules/findings.json names. */
@@ -16,7 +58,7 @@ export function priorLumbarImaging(
   lookup: ValueSetLookup,
 ): ImagingEvidence | undefined {
   const found: ImagingEvidence[] = [];
-  for (const c of findingCandidates(def, record, lookup)) {
+  for (const c of [...findingCandidates(def, record, lookup), ...byText(def, record)]) {
     const range = dayRange(c.date);
     if (!range || range.earliest > today) continue;
     // The latest day a partial date can mean gives the most recent the imaging can have been.

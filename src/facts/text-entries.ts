@@ -5,6 +5,7 @@
  */
 import type { CodeableConcept } from 'fhir/r4.js';
 import { isKnownSystem } from '../knowledge/code-systems.js';
+import { answersAbsent } from './absent-answers.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { procedureDate } from './record-dates.js';
 import { observationCounts, observationDate } from './observations.js';
@@ -39,7 +40,7 @@ export function hasKnownCoding(concepts: (CodeableConcept | undefined)[]): boole
   );
 }
 
-function textsOf(concepts: (CodeableConcept | undefined)[], extra: (string | undefined)[] = []): string[] {
+export function textsOf(concepts: (CodeableConcept | undefined)[], extra: (string | undefined)[] = []): string[] {
   const out: string[] = [];
   for (const c of concepts) {
     const text = str(c?.text);
@@ -92,7 +93,7 @@ function uncoded(record: PatientRecord): Candidate[] {
       extra: [o.valueString],
       status: o.status,
       date: observationDate(o),
-      counts: o.valueBoolean !== false && observationCounts(o),
+      counts: !answersAbsent(o) && observationCounts(o),
     });
   }
   for (const p of record.procedures) {

@@ -29,13 +29,20 @@ for (const [uri, aliases] of ALIASES) {
   for (const alias of aliases) CANONICAL.set(alias, uri);
 }
 
+const SNOMED_EDITION = /^http:\/\/snomed\.info\/sct\/\d+(\/version\/\d+)?$/;
+
 /** The canonical URI of a known system (OID or URI, trailing slash and surrounding space forgiven), else undefined. */
 export function canonicalSystem(system: unknown): string | undefined {
   if (typeof system !== 'string') return undefined;
   const hit = CANONICAL.get(system);
   if (hit) return hit;
   const trimmed = system.trim().replace(/\/+$/, '');
-  return CANONICAL.get(trimmed) ?? CANONICAL.get(trimmed.toLowerCase());
+  const found = CANONICAL.get(trimmed) ?? CANONICAL.get(trimmed.toLowerCase());
+  if (found) return found;
+  // https for http, and a SNOMED edition or version URI (http://snomed.info/sct/900000000000207008/version/20240101)
+  // written where the system belongs: the same code system, and a red flag must not hide behind either.
+  const http = trimmed.toLowerCase().replace(/^https:/, 'http:');
+  return CANONICAL.get(http) ?? (SNOMED_EDITION.test(http) ? SNOMED : undefined);
 }
 
 export function isKnownSystem(system: unknown): boolean {

@@ -273,8 +273,9 @@ export const FindingDefinitionSchema = z.strictObject({
     .optional()
     .meta({
       description:
-        'Medications covering at least minimumDays of the last lookbackDays (MedicationRequest: supply, else ' +
-        'dosage bounds, else defaultDays; MedicationStatement: effectivePeriod, else defaultDays).',
+        'Medications covering at least minimumDays of the last lookbackDays (MedicationRequest: supply duration, or ' +
+        'quantity over dose and frequency, with repeats; else dosage bounds, else defaultDays; MedicationStatement: ' +
+        'effectivePeriod, else defaultDays from effectiveDateTime; an active one without an end runs to today).',
     }),
   keywords: KeywordsSchema.optional(),
 });

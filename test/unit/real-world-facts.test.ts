@@ -128,6 +128,21 @@ describe('cauda equina signs from Observations', () => {
     expect(signs(observation('o1', { code: SADDLE, status: 'preliminary' }))).toEqual(['Observation/o1']);
   });
 
+  test('an answer that says absent (SNOMED Absent/No/Negative, HL7 yes/no N, or the words) is the sign looked for and not found', () => {
+    const answered = (value: Partial<Observation>) => signs(observation('o1', { code: SADDLE, ...value }));
+    expect(answered({ valueCodeableConcept: concept(SNOMED, '2667000', 'Absent') })).toEqual([]);
+    expect(answered({ valueCodeableConcept: concept(SNOMED, '373067005') })).toEqual([]);
+    expect(answered({ valueCodeableConcept: concept(SNOMED, '260385009', 'Negative') })).toEqual([]);
+    expect(answered({ valueCodeableConcept: concept('http://terminology.hl7.org/CodeSystem/v2-0136', 'N') })).toEqual([]);
+    expect(answered({ valueCodeableConcept: { text: 'Not present' } })).toEqual([]);
+    expect(answered({ valueString: 'absent' })).toEqual([]);
+    expect(answered({ valueCodeableConcept: concept(SNOMED, '52101004', 'Present') })).toEqual(['Observation/o1']);
+    expect(answered({ valueString: 'Numbness of both buttocks, no relief' })).toEqual(['Observation/o1']);
+    // A value that is itself the sign is no answer about it.
+    const finding = observation('o2', { code: concept(LOINC, '29545-1', 'Physical findings'), valueCodeableConcept: SADDLE });
+    expect(signs(finding)).toEqual(['Observation/o2']);
+  });
+
   test('the 30-day window holds for Observations too', () => {
     expect(signs(observation('o1', { code: SADDLE, effectiveDateTime: daysAgo(30) }))).toEqual(['Observation/o1']);
     expect(signs(observation('o1', { code: SADDLE, effectiveDateTime: daysAgo(31) }))).toEqual([]);
@@ -210,6 +225,25 @@ describe('prior lumbar imaging from every source', () => {
   });
   const prior = (r: PatientRecord) => factsOf(r).priorLumbarImaging;
 
+  test('imaging under a local code or as text only is read by the keywords, with the statuses its source allows', () => {
+    const epic = concept('urn:oid:1.2.840.114350.1.13.0.1.7.2.696580', 'IMG123', 'MRI LUMBAR SPINE WO CONTRAST');
+    expect(prior(record({ diagnosticReports: [report({ code: epic, effectiveDateTime: daysAgo(40) })] }))).toMatchObject({
+      reference: 'DiagnosticReport/dr',
+      display: 'MRI LUMBAR SPINE WO CONTRAST (matched by text: "mri lumbar")',
+      daysAgo: 40,
+    });
+    const described: ImagingStudy = { ...study('MR', '000'), series: [], description: 'MR L-SPINE WO' };
+    expect(prior(record({ imagingStudies: [described] }))).toMatchObject({ reference: 'ImagingStudy/is', daysAgo: 100 });
+    expect(
+      prior(record({ diagnosticReports: [report({ code: epic, status: 'preliminary', effectiveDateTime: daysAgo(40) })] })),
+    ).toBeUndefined();
+    // Cervical imaging, and text under a known code (SNOMED 241646009, MRI of cervical spine), are not lumbar imaging by text.
+    const cervical = concept('urn:oid:1.2.840.114350.1.13.0.1.7.2.696580', 'IMG9', 'MRI CERVICAL SPINE WO CONTRAST');
+    expect(prior(record({ diagnosticReports: [report({ code: cervical, effectiveDateTime: daysAgo(40) })] }))).toBeUndefined();
+    const knownCode = { coding: [{ system: SNOMED, code: '241646009' }], text: 'MRI lumbar spine' };
+    expect(prior(record({ diagnosticReports: [report({ code: knownCode, effectiveDateTime: daysAgo(40) })] }))).toBeUndefined();
+  });
+
   test('a final radiology DiagnosticReport, dated effective[x], else issued; a preliminary one does not count', () => {
     expect(prior(record({ diagnosticReports: [report({ effectiveDateTime: daysAgo(60) })] }))).toMatchObject({
       reference: 'DiagnosticReport/dr',
@@ -290,13 +324,33 @@ describe('long-term steroids from product codes and MedicationStatements', () =>
     ]);
   });
 
-  test('effectiveDateTime alone covers the default 30 days; a not-taken statement never counts', () => {
+  test('effectiveDateTime alone covers the default 30 days, an active one runs to today; a not-taken statement never counts', () => {
     expect(flags(record({ medicationStatements: [statement({ effectiveDateTime: daysAgo(100) })] }))).toEqual([]);
+    expect(flags(record({ medicationStatements: [statement({ status: 'active', effectiveDateTime: daysAgo(100) })] }))).toEqual([
+      'long-term-steroids',
+    ]);
+    expect(flags(record({ medicationStatements: [statement({ status: 'active', effectiveDateTime: daysAgo(60) })] }))).toEqual([]);
     expect(
       flags(
         record({ medicationStatements: [statement({ status: 'not-taken', effectivePeriod: { start: daysAgo(200), end: daysAgo(10) } })] }),
       ),
     ).toEqual([]);
+  });
+
+  test('no supply duration: quantity over dose and frequency, with repeats (90 tablets at 1 a day, 2 repeats = 270 days)', () => {
+    const byQuantity = (quantity: number, doseUnit: string, repeats = 0): MedicationRequest => ({
+      ...medicationRequest('m', '', daysAgo(200)),
+      medicationCodeableConcept: concept(RXNORM, '312617', 'predniSONE 20 MG Oral Tablet'),
+      dispenseRequest: { numberOfRepeatsAllowed: repeats, quantity: { value: quantity, unit: 'tablets' } },
+      dosageInstruction: [
+        { timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: 1, unit: doseUnit } }] },
+      ],
+    });
+    expect(flags(record({ medicationRequests: [byQuantity(90, 'tablet', 2)] }))).toEqual(['long-term-steroids']);
+    expect(flags(record({ medicationRequests: [byQuantity(100, 'TAB')] }))).toEqual(['long-term-steroids']);
+    // 28 tablets last 28 days; a dose in mg cannot divide a quantity in tablets, so the 30-day default holds.
+    expect(flags(record({ medicationRequests: [byQuantity(28, 'tablet')] }))).toEqual([]);
+    expect(flags(record({ medicationRequests: [byQuantity(100, 'mg')] }))).toEqual([]);
   });
 });
 

@@ -399,6 +399,11 @@ describe('code systems in their other spellings', () => {
     ['urn:oid:2.16.840.1.113883.6.1', '8331-1'],
     ['urn:oid:2.16.840.1.113883.6.12', '72148'],
     ['http://snomed.info/sct/', '363346000'],
+    // https for http, and the SNOMED edition or version URI that belongs in Coding.version, as EHRs write them.
+    ['https://snomed.info/sct', '363346000'],
+    ['http://snomed.info/sct/900000000000207008', '363346000'],
+    ['http://snomed.info/sct/731000124108/version/20240301', '363346000'],
+    ['https://loinc.org', '8331-1'],
     [WHO_ICD10, 'C61'],
     ['urn:oid:2.16.840.1.113883.6.3', 'C50.9'],
   ])('a coding in %s with code %s matches the set written with the FHIR URI', (system, code) => {
@@ -408,6 +413,8 @@ describe('code systems in their other spellings', () => {
   test.each([
     ['http://snomed.info/sctt', '363346000'],
     ['urn:oid:2.16.840.1.113883.6.97', '363346000'],
+    ['http://snomed.info/sct/edition', '363346000'],
+    ['http://snomed.info/sctx/900000000000207008', '363346000'],
     [undefined, '363346000'],
   ])('an unknown system %s never matches', (system, code) => {
     expect(vs.has({ system, code })).toBe(false);
