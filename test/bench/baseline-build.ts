@@ -35,6 +35,24 @@ function step(command: string, args: string[], cwd: string): void {
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed with ${r.status ?? String(r.error)}`);
 }
 
+/**
+ * `npm ci` where the lockfile allows it. An older commit's lockfile can be out of step with its
+ * package.json (optional platform packages a later npm records): then `npm install`, which only
+ * touches this throwaway checkout.
+ */
+function install(dir: string): void {
+  const flags = ['--no-audit', '--no-fund', '--prefer-offline'];
+  if (existsSync(join(dir, 'package-lock.json'))) {
+    try {
+      step('npm', ['ci', ...flags], dir);
+      return;
+    } catch {
+      process.stderr.write('baseline: npm ci refused this lockfile; installing with npm install instead\n');
+    }
+  }
+  step('npm', ['install', ...flags], dir);
+}
+
 export function gitHead(dir: string): string | undefined {
   try {
     return run('git', ['rev-parse', 'HEAD'], dir);
@@ -63,8 +81,7 @@ export function prepareBaseline(source: BaselineSource, projectRoot: string): Ba
   spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: projectRoot, stdio: 'ignore' });
   rmSync(dir, { recursive: true, force: true });
   step('git', ['worktree', 'add', '--detach', dir, sha], projectRoot);
-  if (existsSync(join(dir, 'package-lock.json'))) step('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], dir);
-  else step('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], dir);
+  install(dir);
   step('npm', ['run', 'build'], dir);
   if (!existsSync(baselineMain(dir))) throw new Error(`the build of ${label} made no dist/src/main.js`);
   writeFileSync(join(dir, BUILT_MARKER), `${sha}\n`);
