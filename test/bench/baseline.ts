@@ -2,16 +2,18 @@
  * `npm run bench -- --baseline <ref>`: service CPU per hook call of a baseline build and of this one,
  * measured side by side in one run. Both services run as the full bench runs one (dist/src/main.js,
  * the image's NODE_OPTIONS, info logs, card log on) and read the same demo FHIR server process (this
- * build's), with the same request bodies (this build's scenarios and WORKLOADS), so only the service
- * differs. Rounds alternate which build goes first (baseline-plan.ts); each measurement is a fixed
- * number of requests on 8 connections, and its CPU comes from /proc (user + system) over the 2xx
- * answers. Writes bench-results/baseline.md and baseline.json, and prints the table.
+ * build's), with the same scenarios (this build's scenarios and WORKLOADS; each side gets the prefetch
+ * keys its own build's service asks for), so only the service differs. Rounds alternate which build
+ * goes first (baseline-plan.ts); each measurement is a fixed number of requests on 8 connections,
+ * and its CPU comes from /proc (user + system) over the 2xx answers. Writes bench-results/baseline.md
+ * and baseline.json, and prints the table.
  */
 import autocannon from 'autocannon';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICES } from '../../src/hooks/services.js';
+import { pathToFileURL } from 'node:url';
+import { SERVICES, type ServiceDefinition } from '../../src/hooks/services.js';
 import { projectRoot } from '../../src/paths.js';
 import { shiftScenario, shiftToToday } from '../../src/demo/scenarios/bundle.js';
 import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
@@ -45,28 +47,33 @@ const IMAGE_NODE_OPTIONS = stageEnv(readDockerfile(join(projectRoot, 'docker/Doc
 interface Load {
   name: string;
   serviceId: string;
-  body: string;
+  /** The same scenario for both sides, each with the prefetch keys its own build's service asks for. */
+  body: Record<Side, string>;
 }
 
-function loads(services: readonly string[], fhirUrl: string): Load[] {
+/** The baseline build's own service definitions: an older build may name its prefetch keys otherwise. */
+async function servicesOf(dir: string): Promise<readonly ServiceDefinition[]> {
+  const mod = (await import(pathToFileURL(join(dir, 'dist/src/hooks/services.js')).href)) as { SERVICES: readonly ServiceDefinition[] };
+  return mod.SERVICES;
+}
+
+function loads(services: readonly string[], fhirUrl: string, baselineServices: readonly ServiceDefinition[]): Load[] {
   const chosen = SERVICES.filter((s) => services.length === 0 || services.some((part) => s.id.includes(part)));
   if (chosen.length === 0) throw new Error(`no service id contains any of ${services.join(', ')}`);
   return chosen.flatMap((service) => {
     const scenarioId = WORKLOADS[service.id];
     if (!scenarioId) throw new Error(`no benchmark workload for ${service.id}: add one to WORKLOADS`);
+    const old = baselineServices.find((s) => s.id === service.id);
+    if (!old) throw new Error(`the baseline build has no service ${service.id}: choose others with --services`);
     const raw = readScenario(join(scenariosDir, `${scenarioId}.json`));
     const scenario = shiftScenario(raw, shiftToToday(raw, new Date()));
+    const bodies = (options: Parameters<typeof scenarioRequest>[2]): Record<Side, string> => ({
+      baseline: JSON.stringify(scenarioRequest(scenario, old, options)),
+      current: JSON.stringify(scenarioRequest(scenario, service, options)),
+    });
     return [
-      {
-        name: `${service.id}, full prefetch`,
-        serviceId: service.id,
-        body: JSON.stringify(scenarioRequest(scenario, service, { prefetch: 'all' })),
-      },
-      {
-        name: `${service.id}, fetch path`,
-        serviceId: service.id,
-        body: JSON.stringify(scenarioRequest(scenario, service, { prefetch: 'none', fhirServer: fhirUrl })),
-      },
+      { name: `${service.id}, full prefetch`, serviceId: service.id, body: bodies({ prefetch: 'all' }) },
+      { name: `${service.id}, fetch path`, serviceId: service.id, body: bodies({ prefetch: 'none', fhirServer: fhirUrl }) },
     ];
   });
 }
@@ -76,7 +83,7 @@ async function ruleIds(base: string, side: Side, load: Load): Promise<string[]> 
   const res = await fetch(`${base}/cds-services/${load.serviceId}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: load.body,
+    body: load.body[side],
   });
   const text = await res.text();
   if (res.status < 200 || res.status >= 300)
@@ -85,12 +92,12 @@ async function ruleIds(base: string, side: Side, load: Load): Promise<string[]> 
   return (json.cards ?? []).map((c) => c.source?.topic?.code ?? '(no topic)').sort();
 }
 
-function fire(base: string, load: Load, amount: number): Promise<autocannon.Result> {
+function fire(base: string, side: Side, load: Load, amount: number): Promise<autocannon.Result> {
   return autocannon({
     url: `${base}/cds-services/${load.serviceId}`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: load.body,
+    body: load.body[side],
     connections: CONNECTIONS,
     amount,
     // autocannon checks for the end once per sample: at its default of 1 s a short run would be timed as a second.
@@ -115,7 +122,7 @@ async function measure(
 ): Promise<Measurement> {
   const s0 = cpu(service);
   const f0 = cpu(fhir);
-  const r = await fire(base, load, amount);
+  const r = await fire(base, side, load, amount);
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const serviceSeconds = cpu(service) - s0;
   const fhirSeconds = cpu(fhir) - f0;
@@ -192,7 +199,7 @@ export async function runBaseline(options: BaselineOptions): Promise<void> {
       baseline: { base: `http://127.0.0.1:${baseline.ready}`, process: baseline },
       current: { base: `http://127.0.0.1:${current.ready}`, process: current },
     };
-    const work = loads(options.services, fhir.ready);
+    const work = loads(options.services, fhir.ready, await servicesOf(build.dir));
 
     const ruleCheck: RuleCheck[] = [];
     for (const load of work) {
@@ -212,7 +219,8 @@ export async function runBaseline(options: BaselineOptions): Promise<void> {
         `${CONNECTIONS} connections, ${machine}\n`,
     );
     // Warm the JIT of both builds on every workload before anything is measured.
-    for (const load of work) for (const side of ['baseline', 'current'] as const) await fire(sides[side].base, load, options.requests);
+    for (const load of work)
+      for (const side of ['baseline', 'current'] as const) await fire(sides[side].base, side, load, options.requests);
 
     const measurements: Measurement[] = [];
     for (let round = 0; round < options.rounds; round++) {
