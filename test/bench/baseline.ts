@@ -20,7 +20,6 @@ import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
 import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { temporarySchema, type TemporarySchema } from '../../scripts/pg-schema.js';
 import { WORKLOADS } from '../../scripts/workloads.js';
-import { readDockerfile, stageEnv } from '../support/dockerfile.js';
 import { baselineMain, gitHead, prepareBaseline } from './baseline-build.js';
 import {
   describeRuleCheck,
@@ -33,6 +32,7 @@ import {
   type Side,
 } from './baseline-plan.js';
 import { cpuSeconds, startProcess, type Running } from './processes.js';
+import { IMAGE_NODE_OPTIONS, serviceEnv } from './service-env.js';
 
 const CONNECTIONS = 8;
 /**
@@ -42,7 +42,6 @@ const CONNECTIONS = 8;
 const SETTLE_MS = 300;
 const out = join(projectRoot, 'bench-results');
 const logDir = join(out, 'logs');
-const IMAGE_NODE_OPTIONS = stageEnv(readDockerfile(join(projectRoot, 'docker/Dockerfile')).stage('runtime')).NODE_OPTIONS ?? '';
 
 interface Load {
   name: string;
@@ -153,24 +152,10 @@ export async function runBaseline(options: BaselineOptions): Promise<void> {
   const schemas: TemporarySchema[] = [];
   const running: Running[] = [];
   try {
-    const serviceEnv = async (side: Side): Promise<NodeJS.ProcessEnv> => {
+    const sideEnv = async (side: Side): Promise<NodeJS.ProcessEnv> => {
       const schema = database ? await temporarySchema(database, `bench_${side}`) : undefined;
       if (schema) schemas.push(schema);
-      return {
-        PATH: process.env.PATH ?? '',
-        NODE_OPTIONS: IMAGE_NODE_OPTIONS,
-        // As in bench.ts: JWT off (a token may be used once), rate limit off (one client at full speed).
-        BACKPAIN_PROFILE: 'demo',
-        DEMO_FHIR: 'false',
-        DEMO_SYNTHEA: 'false',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        RATE_LIMIT_PER_MINUTE: '0',
-        FHIR_SERVER_ALLOWLIST: 'http://127.0.0.1:*/fhir',
-        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-        DATA_DIR: join(data, side),
-        ...(schema ? { DATABASE_URL: schema.url, FEEDBACK_HMAC_SECRET: 'bench-only-hmac-secret-0123456789abcdef' } : {}),
-      };
+      return serviceEnv(join(data, side), schema);
     };
     const serviceReady = /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\//;
     const started = await Promise.allSettled([
@@ -180,12 +165,12 @@ export async function runBaseline(options: BaselineOptions): Promise<void> {
         ready: /demo FHIR R4 server: (http:\/\/\S+)/,
       }),
       startProcess('baseline-service-baseline', [baselineMain(build.dir)], {
-        env: await serviceEnv('baseline'),
+        env: await sideEnv('baseline'),
         logDir,
         ready: serviceReady,
       }),
       startProcess('baseline-service-current', [baselineMain(projectRoot)], {
-        env: await serviceEnv('current'),
+        env: await sideEnv('current'),
         logDir,
         ready: serviceReady,
       }),

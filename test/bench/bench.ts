@@ -21,11 +21,11 @@ import { shiftScenario, shiftToToday } from '../../src/demo/scenarios/bundle.js'
 import { readScenario, scenariosDir } from '../../src/demo/scenarios/load.js';
 import { scenarioRequest } from '../../src/demo/scenarios/requests.js';
 import { temporarySchema, type TemporarySchema } from '../../scripts/pg-schema.js';
-import { readDockerfile, stageEnv } from '../support/dockerfile.js';
 import { WORKLOADS } from '../../scripts/workloads.js';
 import { runBaseline } from './baseline.js';
 import { parseBaselineArgs } from './baseline-plan.js';
 import { paced } from './paced.js';
+import { IMAGE_NODE_OPTIONS, serviceEnv } from './service-env.js';
 import { sample, startProcess, type ProcessSample, type Running } from './processes.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -97,28 +97,6 @@ async function steady(name: string, target: string, url: string, body: string, r
 }
 
 /** The container image's heap settings (docker/Dockerfile), so the service's memory is measured as deployed. */
-const IMAGE_NODE_OPTIONS = stageEnv(readDockerfile(join(projectRoot, 'docker/Dockerfile')).stage('runtime')).NODE_OPTIONS ?? '';
-
-function serviceEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? '',
-    NODE_OPTIONS: IMAGE_NODE_OPTIONS,
-    // The production request path without JWT (a token may be used once, and a load generator replays one).
-    BACKPAIN_PROFILE: 'demo',
-    DEMO_FHIR: 'false',
-    DEMO_SYNTHEA: 'false',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    // One client at full speed would trip the per-client limit (1200/min) at once.
-    RATE_LIMIT_PER_MINUTE: '0',
-    FHIR_SERVER_ALLOWLIST: 'http://127.0.0.1:*/fhir',
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    DATA_DIR: dataDir,
-    ...(schema ? { DATABASE_URL: schema.url, FEEDBACK_HMAC_SECRET: 'bench-only-hmac-secret-0123456789abcdef' } : {}),
-    ...extra,
-  };
-}
-
 /**
  * Node flags for the service processes: BENCH_NODE_FLAGS (space-separated), and with BENCH_CPU_PROF=1
  * a CPU profile per process in bench-results/profiles/ (summarise with profile-summary.js).
@@ -202,17 +180,17 @@ async function main(): Promise<void> {
         ready: /ready (\d+)/,
       }),
       startProcess('service', [...serviceFlags(), mainJs], {
-        env: serviceEnv(join(data, 'single')),
+        env: serviceEnv(join(data, 'single'), schema),
         logDir,
         ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\//,
       }),
       startProcess('no-card-log', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'no-card-log'], {
-        env: serviceEnv(join(data, 'none')),
+        env: serviceEnv(join(data, 'none'), schema),
         logDir,
         ready: /ready (\d+)/,
       }),
       startProcess('handler-alone', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'handler-alone'], {
-        env: serviceEnv(join(data, 'handler-alone')),
+        env: serviceEnv(join(data, 'handler-alone'), schema),
         logDir,
         ready: /ready (\d+)/,
       }),
@@ -295,7 +273,7 @@ async function main(): Promise<void> {
     );
     // Memory: the same saturation with Node's own heap sizing instead of the image's, to show what the image's setting trades.
     const unsized = await startProcess('service-heap-unsized', [...serviceFlags(), mainJs], {
-      env: serviceEnv(join(data, 'unsized'), { NODE_OPTIONS: '' }),
+      env: serviceEnv(join(data, 'unsized'), schema, { NODE_OPTIONS: '' }),
       logDir,
       ready: /CDS Hooks discovery: http:\/\/[^:]+:(\d+)\//,
     });
@@ -311,7 +289,7 @@ async function main(): Promise<void> {
       (r) => r.target === 'back-pain-imaging-select' && r.name.endsWith('full prefetch') && r.load.includes('steady'),
     ) as Row;
     const pair = await startProcess('cluster-2', [...serviceFlags(), join(dist, 'test/bench/servers.js'), 'cluster', '2', mainJs], {
-      env: serviceEnv(join(data, 'cluster')),
+      env: serviceEnv(join(data, 'cluster'), schema),
       logDir,
       ready: /ready (\d+)/,
     });
