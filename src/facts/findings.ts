@@ -16,7 +16,7 @@ import type {
 import type { FindingDefinition, FindingSource, FindingsFile, FindingWindow, MedicationResource } from '../knowledge/schemas.js';
 import type { ValueSet } from '../knowledge/valuesets.js';
 import { answersAbsent } from './absent-answers.js';
-import { quantitySupplyDays } from './supply-days.js';
+import { quantitySupplyDays, UCUM_DAYS } from './supply-days.js';
 import { conditionActive, conditionCounts, conditionDate } from './conditions.js';
 import { dayRange, isoDay } from './dates.js';
 import { observationDate } from './observations.js';
@@ -68,7 +68,7 @@ function inWindow(window: FindingWindow, ago: number | undefined, active: boolea
 }
 
 /** A resource without a status is read as counting: dropping it could hide a red flag. */
-function statusCounts(status: unknown, allowed: readonly string[]): boolean {
+export function statusCounts(status: unknown, allowed: readonly string[]): boolean {
   return typeof status !== 'string' || allowed.includes(status);
 }
 
@@ -227,7 +227,7 @@ function sourceCandidates(source: FindingSource, record: PatientRecord, lookup: 
 // A Map, not an object: a unit of "constructor" must find nothing, not Object.prototype's function.
 // Lower-case keys: prescribing systems write "Days" and "Weeks" in the human-readable unit.
 const UNIT_DAYS = new Map(
-  Object.entries({ d: 1, day: 1, days: 1, wk: 7, week: 7, weeks: 7, mo: 30, month: 30, months: 30, a: 365, year: 365, years: 365 }),
+  Object.entries({ ...UCUM_DAYS, day: 1, days: 1, week: 7, weeks: 7, month: 30, months: 30, year: 365, years: 365 }),
 );
 
 const unitDays = (unit: unknown): number | undefined => UNIT_DAYS.get(str(unit)?.trim().toLowerCase() ?? '');

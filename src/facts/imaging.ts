@@ -1,7 +1,7 @@
 /** Imaging history: the newest lumbar imaging already done, for "imaging again within a year". */
 import type { FindingDefinition } from '../knowledge/schemas.js';
 import { dayRange, isoDay } from './dates.js';
-import { findingCandidates } from './findings.js';
+import { findingCandidates, statusCounts } from './findings.js';
 import { procedureDate, reportDate } from './record-dates.js';
 import { asArray, referenceTo, str } from './resources.js';
 import type { Evidence, PatientRecord, ValueSetLookup } from './record.js';
@@ -26,7 +26,7 @@ function byText(def: FindingDefinition, record: PatientRecord): Dated[] {
   if (!keywords) return [];
   const allowed = (resource: string, status: unknown): boolean => {
     const source = def.sources.find((s) => s.resource === resource);
-    return !!source && (typeof status !== 'string' || !('status' in source) || source.status.includes(status));
+    return !!source && (!('status' in source) || statusCounts(status, source.status));
   };
   const entries: (Omit<Dated, 'display'> & { texts: string[] })[] = [];
   for (const r of record.diagnosticReports) {

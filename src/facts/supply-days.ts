@@ -7,7 +7,10 @@
 import type { MedicationRequest, Quantity } from 'fhir/r4.js';
 import { asArray, str } from './resources.js';
 
-const PERIOD_DAYS = new Map(Object.entries({ s: 1 / 86400, min: 1 / 1440, h: 1 / 24, d: 1, wk: 7, mo: 30, a: 365 }));
+/** UCUM's calendar units in days (a month as 30, a year as 365), shared with supply durations (findings.ts). */
+export const UCUM_DAYS = { d: 1, wk: 7, mo: 30, a: 365 } as const;
+
+const PERIOD_DAYS = new Map(Object.entries({ s: 1 / 86400, min: 1 / 1440, h: 1 / 24, ...UCUM_DAYS }));
 
 /** "Tablets", "{tbl}", "TAB" and "tablet" are one unit; "" is none. */
 function unitOf(q: Quantity): string {
